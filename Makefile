@@ -1,0 +1,34 @@
+# latsim: two commands on a fresh machine — `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[all]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/latsim run scenarios/quickstart.yaml
+
+test: $(STAMP)
+	$(BIN)/ruff check latsim tests benchmarks
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check latsim tests benchmarks
+	$(BIN)/mypy latsim
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Registers the sub-commands that live beside their layers (run, explain, sweep, import, ...)."""

@@ -1,0 +1,434 @@
+"""Reading scenario files (YAML or JSON) into the model, with every error located.
+
+The loader keeps the position of every key and value, validates the whole document with
+pydantic (all structural errors at once), then runs the semantic checks on the items that
+parsed (so one broken item does not hide the problems of the others, nor cause a cascade of
+"unknown reference" errors), and reports everything as ``FILE:LINE:COL: dotted.path: message``.
+Nothing the user wrote is executed: the YAML loader builds plain data only.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from latsim.errors import Location, Problem, ScenarioError, suggest
+from latsim.model.scenario import Scenario
+from latsim.model.validate import readable_path
+
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_NODES = 2_000_000
+MAX_DEPTH = 64
+LIST_SECTIONS = ("accounts", "vpcs", "security_groups", "service_networks", "services", "target_groups",
+                 "clients", "timeline", "canaries", "slo")
+Keys = tuple[str | int, ...]
+
+
+class Positions:
+    """Line/column (1-based) of every key and value of a document, by key path."""
+
+    def __init__(self, filename: str | None) -> None:
+        self.filename = filename
+        self.value: dict[Keys, tuple[int, int]] = {}
+        self.key: dict[Keys, tuple[int, int]] = {}
+
+    def locate(self, keys: Keys, *, at_key: bool = False, data: Any = None, display: str | None = None) -> Location:
+        keys = tuple(keys)
+        probe = keys
+        pos = None
+        while True:
+            pos = (self.key.get(probe) if at_key else None) or self.value.get(probe) or self.key.get(probe)
+            if pos is not None or not probe:
+                break
+            probe = probe[:-1]
+        line, col = pos if pos else (None, None)
+        path = display if display is not None else readable_path(data, keys)
+        return Location(self.filename, line, col, path, keys)
+
+
+def _plain(node: Any, pos: Positions, keys: Keys, budget: list[int], depth: int = 0) -> Any:
+    """ruamel round-trip tree -> plain Python data, recording positions; bounded in size and depth."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ScenarioError([Problem(f"the document expands to more than {MAX_NODES:,} values (an alias bomb?)",
+                                     pos.locate(keys), code="too-large")])
+    if depth > MAX_DEPTH:
+        raise ScenarioError([Problem(f"the document is nested deeper than {MAX_DEPTH} levels",
+                                     pos.locate(keys), code="too-deep")])
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for k in node:
+            sk = str(k) if not isinstance(k, (str, int)) or isinstance(k, bool) else k
+            try:
+                kl, kc = node.lc.key(k)
+                pos.key[keys + (sk,)] = (kl + 1, kc + 1)
+                vl, vc = node.lc.value(k)
+                pos.value[keys + (sk,)] = (vl + 1, vc + 1)
+            except (KeyError, TypeError, AttributeError):
+                pass
+            out[sk if isinstance(sk, str) else str(sk)] = _plain(node[k], pos, keys + (str(sk),), budget, depth + 1)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for i, item in enumerate(node):
+            try:
+                il, ic = node.lc.item(i)
+                pos.value[keys + (i,)] = (il + 1, ic + 1)
+            except (KeyError, TypeError, AttributeError):
+                pass
+            items.append(_plain(item, pos, keys + (i,), budget, depth + 1))
+        return items
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v, pos, keys + (str(k),), budget, depth + 1) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_plain(v, pos, keys + (i,), budget, depth + 1) for i, v in enumerate(node)]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node  # dates and timestamps stay as datetime objects
+
+
+def parse_document(text: str, filename: str | None = None) -> tuple[Any, Positions]:
+    """YAML/JSON text -> (plain data, positions). Syntax errors are located ScenarioErrors."""
+    pos = Positions(filename)
+    yaml = YAML(typ="rt", pure=True)
+    yaml.allow_duplicate_keys = False
+    try:
+        tree = yaml.load(io.StringIO(text))
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        raise ScenarioError([Problem(f"duplicate key: {(exc.problem or '').strip()}",
+                                     Location(filename, mark.line + 1 if mark else None,
+                                              mark.column + 1 if mark else None), code="syntax")]) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        msg = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ScenarioError([Problem(f"syntax error: {msg}",
+                                     Location(filename, mark.line + 1 if mark else None,
+                                              mark.column + 1 if mark else None), code="syntax")]) from None
+    except (YAMLError, ValueError, RecursionError) as exc:
+        raise ScenarioError([Problem(f"cannot read the document: {exc}", Location(filename), code="syntax")]) from None
+    data = _plain(tree, pos, (), [MAX_NODES])
+    return data, pos
+
+
+def read_text(path: str | Path) -> str:
+    """Read a user file: size-bounded, UTF-8 with a located error for bad bytes."""
+    p = Path(path)
+    name = str(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise ScenarioError([Problem(f"cannot read file: {exc.strerror or exc}", Location(name), code="io")]) from None
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError([Problem(f"file is {size / 1e6:.1f} MB; latsim reads scenario files up to "
+                                     f"{MAX_FILE_BYTES / 1e6:.0f} MB", Location(name), code="too-large")])
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError([Problem(f"cannot read file: {exc.strerror or exc}", Location(name), code="io")]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ScenarioError([Problem(f"byte 0x{raw[exc.start]:02x} is not valid UTF-8", Location(name, line, col),
+                                     allowed="save the file as UTF-8", code="encoding")]) from None
+
+
+# --- pydantic errors -> problems ------------------------------------------------------------
+
+def _model_at(keys: list[str | int]) -> type[BaseModel] | None:
+    """The model class whose fields live at ``keys`` (for 'did you mean' on unknown keys)."""
+    tp: Any = Scenario
+    for key in keys:
+        tp = _unwrap(tp)
+        if isinstance(key, int):
+            args = typing.get_args(tp)
+            tp = args[0] if args else None
+        elif isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = _field(tp, key)
+            tp = field.annotation if field else None
+        else:
+            args = typing.get_args(tp)
+            tp = args[1] if len(args) == 2 else None
+        if tp is None:
+            return None
+    tp = _unwrap(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _field(model: type[BaseModel], key: str) -> Any:
+    for name, f in model.model_fields.items():
+        if name == key or f.alias == key:
+            return f
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            models = [a for a in args if isinstance(_unwrap(a), type) and issubclass(_unwrap(a), BaseModel)]
+            lists = [a for a in args if typing.get_origin(_unwrap(a)) in (list, dict)]
+            pick = models or lists or args
+            if len(pick) >= 1:
+                tp = pick[0]
+                continue
+        return tp
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _real_keys(data: Any, loc: tuple[Any, ...], err_type: str) -> list[str | int]:
+    """Drop pydantic's union-branch tags from ``loc``, keeping the keys that exist in the data."""
+    keys: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            keys.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            keys.append(part)
+            node = node[part]
+        elif last and err_type in ("missing", "extra_forbidden") and isinstance(part, str):
+            keys.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and part.isidentifier() and err_type == "missing":
+            keys.append(part)
+            node = None
+    return keys
+
+
+def problems_from_validation(exc: ValidationError, data: Any, pos: Positions) -> list[Problem]:
+    out: list[Problem] = []
+    seen: set[tuple[Keys, str]] = set()
+    for err in exc.errors(include_url=False):
+        etype = err["type"]
+        keys = _real_keys(data, tuple(err["loc"]), etype)
+        msg = str(err["msg"])
+        allowed = hint = None
+        if etype == "extra_forbidden":
+            name = keys[-1] if keys else "?"
+            model = _model_at(keys[:-1])
+            choices = _field_names(model) if model else []
+            msg = f"unknown key '{name}'"
+            hint = suggest(str(name), choices)
+            if not hint and choices:
+                allowed = f"allowed: {', '.join(choices)}"
+        elif etype == "missing":
+            msg = f"missing required key '{keys[-1] if keys else '?'}'"
+        elif etype == "literal_error":
+            expected = str(err.get("ctx", {}).get("expected", ""))
+            options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",") if o.strip()]
+            msg = f"'{err.get('input')}' is not allowed"
+            allowed = f"one of {', '.join(options)}"
+            hint = suggest(str(err.get("input")), options)
+        elif etype.startswith("value_error") or etype == "assertion_error":
+            msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        elif etype in ("string_pattern_mismatch",):
+            msg = f"'{err.get('input')}' does not have the expected form"
+            allowed = f"pattern {err.get('ctx', {}).get('pattern')}"
+        elif etype.endswith("_type") or etype.endswith("_parsing"):
+            msg = f"{msg.lower()}, got {type(err.get('input')).__name__} {_short(err.get('input'))}"
+        at_key = etype in ("extra_forbidden", "missing")
+        loc_keys: Keys = tuple(keys[:-1]) if etype == "missing" else tuple(keys)
+        display = readable_path(data, keys)
+        location = pos.locate(loc_keys, at_key=at_key, data=data, display=display)
+        sig = (tuple(keys), msg)
+        if sig in seen:
+            continue
+        seen.add(sig)
+        out.append(Problem(msg, location, allowed=allowed, hint=hint, code=etype))
+    return out
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# --- the loader ------------------------------------------------------------------------------
+
+def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not overrides:
+        return data
+    data = dict(data)
+    for k, v in overrides.items():
+        if v is not None:
+            data[k] = v
+    return data
+
+
+def merge_overlay(base: Any, overlay: Any) -> Any:
+    """Deep-merge ``overlay`` onto ``base``: mappings merge, lists of named items merge by
+    ``name`` (or ``id``), other lists and scalars are replaced."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        out = dict(base)
+        for k, v in overlay.items():
+            out[k] = merge_overlay(base[k], v) if k in base else copy.deepcopy(v)
+        return out
+    if isinstance(base, list) and isinstance(overlay, list):
+        def key(item: Any) -> Any:
+            if isinstance(item, dict):
+                return item.get("name", item.get("id"))
+            return None
+        if overlay and all(key(o) is not None for o in overlay) and all(key(b) is not None for b in base):
+            out_list = list(base)
+            where = {key(b): i for i, b in enumerate(base)}
+            for o in overlay:
+                if key(o) in where:
+                    out_list[where[key(o)]] = merge_overlay(out_list[where[key(o)]], o)
+                else:
+                    out_list.append(copy.deepcopy(o))
+            return out_list
+    return copy.deepcopy(overlay)
+
+
+def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
+    """Validate plain data (with optional positions) into a Scenario; raise a ScenarioError
+    holding every problem at once."""
+    pos = pos or Positions(None)
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("a scenario is a mapping of sections (name, services, clients, ...)",
+                                     pos.locate(()), code="not-a-mapping")])
+    problems: list[Problem] = []
+    try:
+        Scenario.model_validate(data, context={"skip_semantics": True})
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(exc, data, pos))
+    cleaned, index_map, broken = _without_broken(data, problems)
+    try:
+        scn = Scenario.model_validate(cleaned, context={"broken": broken})
+    except ScenarioError as exc:
+        for p in exc.all_problems:
+            keys = _remap(p.location.keys, index_map)
+            display = readable_path(data, keys) if keys else p.location.path
+            problems.append(Problem(p.message, pos.locate(keys, data=data, display=display), allowed=p.allowed,
+                                    hint=p.hint, severity=p.severity, code=p.code))
+        raise ScenarioError(_sorted(problems)) from None
+    except ValidationError as exc:  # should not happen: the broken parts were removed
+        problems.extend(problems_from_validation(exc, cleaned, pos))
+        raise ScenarioError(_sorted(problems)) from None
+    if problems:
+        raise ScenarioError(_sorted(problems))
+    from latsim.model.validate import notes
+    located = []
+    for p in notes(scn):
+        keys = _remap(p.location.keys, index_map)
+        located.append(Problem(p.message, pos.locate(keys, data=data, display=readable_path(data, keys)),
+                               allowed=p.allowed, hint=p.hint, severity=p.severity, code=p.code))
+    object.__setattr__(scn, "__latsim_notes__", located)
+    object.__setattr__(scn, "__latsim_source__", pos.filename)
+    return scn
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.severity != "error", p.location.line or 0, p.location.column or 0))
+
+
+def _without_broken(data: dict[str, Any], problems: list[Problem]) -> tuple[dict[str, Any], dict[str, list[int]],
+                                                                           dict[str, set[str]]]:
+    kinds = {"accounts": "account", "vpcs": "VPC", "security_groups": "security group",
+             "service_networks": "service network", "services": "service", "target_groups": "target group",
+             "clients": "client", "canaries": "canary", "timeline": "event", "slo": "slo"}
+    bad_items: dict[str, set[int]] = {}
+    bad_top: set[str] = set()
+    for p in problems:
+        keys = p.location.keys
+        if not keys:
+            continue
+        if keys[0] in LIST_SECTIONS and len(keys) >= 2 and isinstance(keys[1], int):
+            bad_items.setdefault(str(keys[0]), set()).add(keys[1])
+        else:
+            bad_top.add(str(keys[0]))
+    cleaned: dict[str, Any] = {k: v for k, v in data.items() if k not in bad_top}
+    index_map: dict[str, list[int]] = {}
+    broken: dict[str, set[str]] = {}
+    for section, idxs in bad_items.items():
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        keep = [i for i in range(len(items)) if i not in idxs]
+        cleaned[section] = [items[i] for i in keep]
+        index_map[section] = keep
+        for i in idxs:
+            item = items[i] if i < len(items) else None
+            if isinstance(item, dict):
+                for attr in ("name", "id"):
+                    if isinstance(item.get(attr), str):
+                        broken.setdefault(kinds.get(section, section), set()).add(item[attr])
+            if section == "target_groups" and isinstance(item, dict):
+                for t in item.get("targets") or []:
+                    if isinstance(t, dict) and isinstance(t.get("id"), str):
+                        broken.setdefault("target", set()).add(t["id"])
+            if section == "vpcs" and isinstance(item, dict):
+                for az in item.get("azs") or []:
+                    if isinstance(az, str):
+                        broken.setdefault("AZ", set()).add(az)
+    # VPC references use "VPC" for both names and ids
+    return cleaned, index_map, broken
+
+
+def _remap(keys: Keys, index_map: dict[str, list[int]]) -> Keys:
+    if len(keys) >= 2 and isinstance(keys[0], str) and keys[0] in index_map and isinstance(keys[1], int):
+        keep = index_map[keys[0]]
+        if keys[1] < len(keep):
+            return (keys[0], keep[keys[1]]) + tuple(keys[2:])
+    return keys
+
+
+def load_data(path: str | Path) -> tuple[Any, Positions]:
+    text = read_text(path)
+    return parse_document(text, str(path))
+
+
+def load_scenario(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
+                  overlays: list[str | Path] | None = None) -> Scenario:
+    """Read, merge overlays, apply overrides (``duration``, ``seed``, ...) and validate a scenario file."""
+    data, pos = load_data(path)
+    for ov in overlays or []:
+        odata, _ = load_data(ov)
+        if not isinstance(odata, dict):
+            raise ScenarioError([Problem("an overlay is a mapping of sections", Location(str(ov)))])
+        data = merge_overlay(data, odata)
+    if isinstance(data, dict):
+        data = apply_overrides(data, overrides)
+    return scenario_from_data(data, pos)
+
+
+def dump_scenario(scn: Scenario, *, fmt: str = "yaml", header: str | None = None) -> str:
+    """Write a scenario back as YAML (or JSON), units included, defaults omitted."""
+    data = scn.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    if fmt == "json":
+        return json.dumps(data, indent=2) + "\n"
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    buf = io.StringIO()
+    if header:
+        buf.write("".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()))
+    yaml.dump(data, buf)
+    return buf.getvalue()

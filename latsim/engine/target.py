@@ -1,0 +1,120 @@
+"""Target servers (concurrency + FIFO queue), target-group state (health, round robin, fail-open)."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+HEALTHY = "HEALTHY"
+UNHEALTHY = "UNHEALTHY"
+INITIAL = "INITIAL"
+UNAVAILABLE = "UNAVAILABLE"
+DRAINING = "DRAINING"
+UNUSED = "UNUSED"
+ROUTABLE_WHEN_CHECKED = {HEALTHY}
+
+
+class TargetServer:
+    """A target: ``concurrency`` workers, a FIFO queue (optionally bounded), a service time.
+
+    ``up`` is False while the target (or its AZ) has failed; ``registered`` is False once it is
+    deregistered (it drains, then is removed)."""
+
+    __slots__ = ("ct", "tg", "id", "az", "concurrency", "queue_limit", "busy", "queue", "inflight", "up",
+                 "registered", "health", "service", "error_rate", "error_status", "error_u", "slowdown",
+                 "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
+                 "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index")
+
+    def __init__(self, ct: Any, tg: Any, kind: str) -> None:
+        m = ct.model
+        self.ct = ct
+        self.tg = tg
+        self.id = ct.id
+        self.az = ct.az
+        self.ip = ct.ip
+        self.port = ct.port
+        self.kind = kind
+        self.concurrency = m.concurrency
+        self.queue_limit = m.queue
+        self.busy = 0
+        self.queue: deque[Any] = deque()
+        self.inflight: set[Any] = set()
+        self.self_down = False
+        self.az_down = False
+        self.up = True
+        self.registered = True
+        self.health = HEALTHY
+        self.service: Any = None
+        self.error_rate = m.errors.rate if m.errors else 0.0
+        self.error_status = m.errors.status if m.errors else 500
+        self.error_u: Any = None
+        self.slowdown = m.slowdown
+        self.extra: Any = None  # injected latency sampler (timeline)
+        self.inject_rate = 0.0
+        self.inject_status = 500
+        self.fails = 0
+        self.passes = 0
+        self.health_log: list[list[Any]] = []
+        self.requests = 0
+        self.warm: list[float] = []  # Lambda: idle execution environments (time they became idle)
+        self.cold_start: Any = None
+        self.idle_expiry = m.idle_expiry
+        self.hc_index = 0
+
+    def set_down(self, *, self_down: bool | None = None, az_down: bool | None = None) -> bool:
+        """Update the failure flags; return True if the target just went down."""
+        was = self.up
+        if self_down is not None:
+            self.self_down = self_down
+        if az_down is not None:
+            self.az_down = az_down
+        self.up = not (self.self_down or self.az_down)
+        return was and not self.up
+
+
+class TargetGroupState:
+    """Round robin over the healthy targets; fail-open over all when none is healthy."""
+
+    __slots__ = ("name", "ctg", "targets", "rr", "routable", "checked", "kind", "model", "arn", "by_id",
+                 "healthy_count")
+
+    def __init__(self, ctg: Any) -> None:
+        self.name = ctg.name
+        self.ctg = ctg
+        self.model = ctg.model
+        self.arn = ctg.arn
+        self.kind = ctg.model.type
+        self.checked = ctg.model.health_check_enabled
+        self.targets: list[TargetServer] = []
+        self.by_id: dict[str, TargetServer] = {}
+        self.rr = 0
+        self.routable: list[TargetServer] = []
+        self.healthy_count = 0
+
+    def add(self, server: TargetServer) -> None:
+        self.targets.append(server)
+        self.by_id[server.id] = server
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute the rotation after a health, registration or failure change."""
+        registered = [t for t in self.targets if t.registered]
+        if self.checked:
+            healthy = [t for t in registered if t.health == HEALTHY]
+        else:
+            healthy = registered
+        self.healthy_count = len(healthy)
+        self.routable = healthy or registered  # fail-open: every registered target
+
+    @property
+    def failing_open(self) -> bool:
+        return self.checked and self.healthy_count == 0 and bool(self.routable)
+
+    def pick(self) -> TargetServer | None:
+        routable = self.routable
+        n = len(routable)
+        if n == 0:
+            return None
+        i = self.rr
+        self.rr = i + 1
+        return routable[i % n]

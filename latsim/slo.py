@@ -1,0 +1,87 @@
+"""SLO verdicts: each objective of the scenario's ``slo:`` list against what a run measured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def evaluate_slos(scn: Any, result: Any, sim: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    s = result.summary
+    for slo in scn.slo:
+        kind, name = slo.subject
+        if kind == "client":
+            c = s["clients"].get(name, {})
+            hist = sim.clients[name].stats.hist
+            total = c.get("succeeded", 0) + c.get("failed", 0)
+            errors = c.get("failed", 0)
+        else:
+            section = s["services" if kind == "service" else "target_groups"].get(name, {})
+            rec = sim.rec.services if kind == "service" else sim.rec.target_groups
+            hist = rec[name].hist if name in rec else None
+            total = section.get("TotalRequestCount", 0)
+            errors = section.get("HTTPCode_5XX_Count", 0)
+        checks = []
+        measured_span = max(scn.duration - scn.warmup, 1e-9)
+        for bound in ("p50", "p90", "p99", "p999", "mean"):
+            limit = getattr(slo, bound)
+            if limit is None:
+                continue
+            if hist is None or hist.count == 0:
+                value = None
+            elif bound == "mean":
+                value = hist.mean * 1000
+            else:
+                q = {"p50": 50, "p90": 90, "p99": 99, "p999": 99.9}[bound]
+                value = hist.percentile(q) * 1000
+            ok = value is not None and value <= limit * 1000
+            checks.append({"metric": bound, "limit": round(limit * 1000, 3), "value": _r(value), "unit": "ms",
+                           "ok": ok})
+        rate = errors / total if total else None
+        if slo.error_rate is not None:
+            checks.append({"metric": "error_rate", "limit": slo.error_rate, "value": _r(rate, 6),
+                           "unit": "fraction", "ok": rate is not None and rate <= slo.error_rate})
+        if slo.availability is not None:
+            avail = 1 - rate if rate is not None else None
+            checks.append({"metric": "availability", "limit": slo.availability, "value": _r(avail, 6),
+                           "unit": "fraction", "ok": avail is not None and avail >= slo.availability})
+        if slo.min_throughput is not None:
+            thr = total / measured_span
+            checks.append({"metric": "min_throughput", "limit": slo.min_throughput, "value": _r(thr, 3),
+                           "unit": "req/s", "ok": thr >= slo.min_throughput})
+        if slo.window is not None and kind != "client":
+            checks.extend(_window_checks(slo, kind, name, result, scn))
+        out.append({"slo": slo.label, "subject": kind, "name": name, "requests": total,
+                    "ok": all(c["ok"] for c in checks), "checks": checks})
+    return out
+
+
+def _window_checks(slo: Any, kind: str, name: str, result: Any, scn: Any) -> list[dict[str, Any]]:
+    """Every window of ``slo.window`` (whole minutes) must meet the error-rate bound."""
+    minutes = max(1, int(round(slo.window / 60.0)))
+    per_min: dict[float, list[float]] = {}
+    for t, k, n, _az, metric, value in result.metric_rows:
+        if k != kind or n != name or t < scn.warmup - 60:
+            continue
+        row = per_min.setdefault(t, [0.0, 0.0])
+        if metric == "TotalRequestCount":
+            row[0] += value
+        elif metric == "HTTPCode_5XX_Count":
+            row[1] += value
+    times = sorted(per_min)
+    worst = None
+    for i in range(0, max(1, len(times) - minutes + 1)):
+        win = times[i:i + minutes]
+        tot = sum(per_min[t][0] for t in win)
+        err = sum(per_min[t][1] for t in win)
+        if tot:
+            r = err / tot
+            worst = r if worst is None else max(worst, r)
+    if slo.error_rate is None:
+        return []
+    return [{"metric": f"error_rate_worst_{minutes}m_window", "limit": slo.error_rate, "value": _r(worst, 6),
+             "unit": "fraction", "ok": worst is None or worst <= slo.error_rate}]
+
+
+def _r(value: float | None, nd: int = 3) -> float | None:
+    return None if value is None else round(value, nd)

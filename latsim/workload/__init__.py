@@ -1,0 +1,1 @@
+"""Workloads: arrival processes (open and closed loop) and trace replay."""

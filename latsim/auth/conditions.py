@@ -296,7 +296,7 @@ class Condition:
         return _cached_matcher(self.spec, resolved)
 
     def describe(self) -> str:
-        """E.g. ``aws:PrincipalOrgID = o-example`` or ``for any value of k like a*``."""
+        """E.g. ``aws:PrincipalOrgID = o-example`` or ``some value of k like a*``."""
         sym = self.spec.symbol
         if self.spec.family == "null":
             wants_absent = self.values == ("true",)

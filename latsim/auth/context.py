@@ -250,12 +250,18 @@ def build_context(
         v[K_METHOD] = "POST" if grpc else (method or "GET").upper()
         v[K_PATH] = (path or "/").split("?", 1)[0]
         for name, hval in (headers or {}).items():
-            v[K_HEADER + name.lower()] = hval if isinstance(hval, str) else ",".join(hval)
+            key = K_HEADER + name.lower()
+            text = hval if isinstance(hval, str) else ",".join(hval)
+            prev = v.get(key)
+            v[key] = f"{prev},{text}" if isinstance(prev, str) else text
         if not grpc:
             for qk, qv in (query or {}).items():
+                key = K_QUERY + qk.lower()
                 vals = (qv,) if isinstance(qv, str) else tuple(str(x) for x in qv)
+                prev = v.get(key)
+                vals = prev + vals if isinstance(prev, tuple) else vals
                 if vals:
-                    v[K_QUERY + qk.lower()] = vals
+                    v[key] = vals
     if principal is None:
         v[K_PRINCIPAL_TYPE] = "Anonymous"
     else:

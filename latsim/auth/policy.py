@@ -178,6 +178,8 @@ class Statement:
             if not self.resource_matches(ctx):
                 return 1, f"does not cover resource {ctx.resource}"
             if not self.principal_matches(ctx.principal):
+                if self.not_principal is not None:
+                    return 2, f"exempts caller {ctx.who} (NotPrincipal)"
                 if ctx.principal is None:
                     return 2, "requires a signed caller"
                 return 2, f"does not name caller {ctx.principal.arn}"

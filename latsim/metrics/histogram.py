@@ -1,0 +1,318 @@
+"""LogHistogram: a mergeable, fixed-layout log-bucket histogram of non-negative values (seconds).
+
+The layout (DDSketch-style) is shared by every instance, so histograms of different runs,
+processes or minutes merge by adding counts. Bucket i holds [γ^i, γ^(i+1)) with
+γ = (1 + α)/(1 − α), α = 0.005, and is represented by 2γ^(i+1)/(γ + 1), which is within α
+(relative) of every value in the bucket. Regular buckets cover 1 µs … 1e5 s (~2,540 of them);
+smaller positive values go to an underflow bucket (represented by the smallest of them, kept
+exactly), larger ones to an overflow bucket (represented by the exact max), and exact zeros are
+counted apart.
+
+Accuracy law: for any q, with r = q/100·(n − 1) (numpy's default "linear" percentile), the
+estimate is interpolated between the representatives of the order statistics x_(⌊r⌋) and
+x_(⌈r⌉) exactly as numpy interpolates between the values, so whenever those values lie in
+[1 µs, 1e5 s] or are zero,
+
+    |percentile(q) − numpy.percentile(values, q)| ≤ α · numpy.percentile(values, q)
+
+(up to floating-point rounding at bucket edges). The smallest and largest order statistics are
+exact (min and max are kept), and estimates are clamped to [min, max].
+
+``count``, ``min`` and ``max`` are exact; ``sum`` (hence ``mean``) is a float sum of the recorded
+values, exact up to floating-point rounding (so a merged histogram's sum may differ from the
+directly recorded one in the last bits; ``==`` compares it with a 1e-9 relative tolerance).
+
+``record(x)`` is the hot path: pure Python math into a dict of pending counts, folded into the
+numpy int64 count array when the histogram is read, merged or serialised. Memory is bounded by
+the layout (≤ ~40 KB), independent of how many values were recorded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ALPHA", "LogHistogram", "MAX_VALUE", "MIN_VALUE"]
+
+ALPHA = 0.005
+MIN_VALUE = 1e-6
+MAX_VALUE = 1e5
+GAMMA = (1.0 + ALPHA) / (1.0 - ALPHA)
+_INV_LOG_GAMMA = 1.0 / math.log(GAMMA)
+_I_MIN = math.floor(math.log(MIN_VALUE) * _INV_LOG_GAMMA)  # exponent of the first regular bucket
+_I_MAX = math.floor(math.log(MAX_VALUE) * _INV_LOG_GAMMA)  # exponent of the last regular bucket
+# Slot layout: 0 = underflow, 1..TOP = regular buckets γ^(I_MIN+slot-1), TOP+1 = overflow.
+_TOP = _I_MAX - _I_MIN + 1
+N_SLOTS = _TOP + 2
+# slot = int(log(x)/log γ + _OFFSET): the argument is positive for regular values, so int() floors.
+_OFFSET = float(1 - _I_MIN)
+_INF = math.inf
+_LAYOUT = {"alpha": ALPHA, "min": MIN_VALUE, "max": MAX_VALUE}
+
+_exponents = np.arange(_I_MIN, _I_MAX + 1, dtype=float)
+# Representative and upper edge of each slot (underflow/overflow are replaced by min/max).
+_REPRESENTATIVE = np.concatenate(([MIN_VALUE], 2.0 * GAMMA ** (_exponents + 1) / (GAMMA + 1.0), [MAX_VALUE]))
+_UPPER_EDGE = np.concatenate(([GAMMA**_I_MIN], GAMMA ** (_exponents + 1), [_INF]))
+
+
+class LogHistogram:
+    """A streaming histogram of non-negative values; see the module docstring for the law."""
+
+    __slots__ = ("_counts", "_pending", "_n", "_zero", "_sum", "_min", "_max", "_tiny")
+
+    def __init__(self) -> None:
+        self._counts: np.ndarray | None = None  # allocated on first fold (saves memory when empty)
+        self._pending: defaultdict[int, int] = defaultdict(int)  # slot -> count, not yet folded
+        self._n = 0  # values folded into _counts or _zero (excluding pending)
+        self._zero = 0
+        self._sum = 0.0
+        self._min = _INF
+        self._max = -_INF
+        self._tiny = _INF  # smallest positive value below the regular buckets (represents underflow)
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def record(self, x: float, _log: Any = math.log) -> None:
+        """Add one value (seconds); a negative, NaN or infinite value raises ``ValueError``."""
+        if 0.0 < x < _INF:
+            i = int(_log(x) * _INV_LOG_GAMMA + _OFFSET)
+            if i < 1:
+                i = 0
+                if x < self._tiny:
+                    self._tiny = x
+            elif i > _TOP:
+                i = _TOP + 1
+            self._pending[i] += 1
+        elif x == 0.0:
+            self._zero += 1
+            self._n += 1
+        else:
+            raise ValueError(f"a histogram records finite non-negative values, got {x!r}")
+        self._sum += x
+        if x < self._min:
+            self._min = x
+        if x > self._max:
+            self._max = x
+
+    def record_many(self, values: Iterable[float] | np.ndarray) -> None:
+        """Add many values at once (vectorised)."""
+        arr = np.asarray(values, dtype=float).ravel()
+        if arr.size == 0:
+            return
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise ValueError("a histogram records finite non-negative values")
+        counts = self._fold()
+        pos = arr[arr > 0]
+        zeros = arr.size - pos.size
+        if pos.size:
+            slots = np.log(pos) * _INV_LOG_GAMMA + _OFFSET
+            np.clip(slots, 0.0, float(_TOP + 1), out=slots)
+            under = pos[slots < 1.0]
+            if under.size:
+                self._tiny = min(self._tiny, float(under.min()))
+            counts += np.bincount(slots.astype(np.int64), minlength=N_SLOTS)
+        self._zero += zeros
+        self._n += int(arr.size)
+        self._sum += float(arr.sum())
+        self._min = min(self._min, float(arr.min()))
+        self._max = max(self._max, float(arr.max()))
+
+    def _fold(self) -> np.ndarray:
+        """Move pending scalar records into the numpy counts; return the counts."""
+        counts = self._counts
+        if counts is None:
+            counts = self._counts = np.zeros(N_SLOTS, dtype=np.int64)
+        pending = self._pending
+        if pending:
+            idx = np.fromiter(pending.keys(), dtype=np.int64, count=len(pending))
+            add = np.fromiter(pending.values(), dtype=np.int64, count=len(pending))
+            counts[idx] += add
+            self._n += int(add.sum())
+            pending.clear()
+        return counts
+
+    # -- exact statistics --------------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        pending = self._pending
+        return self._n + sum(pending.values()) if pending else self._n
+
+    @property
+    def sum(self) -> float:
+        return self._sum
+
+    @property
+    def mean(self) -> float:
+        n = self.count
+        return self._sum / n if n else math.nan
+
+    @property
+    def min(self) -> float:
+        return self._min if self.count else math.nan
+
+    @property
+    def max(self) -> float:
+        return self._max if self.count else math.nan
+
+    @property
+    def zero_count(self) -> int:
+        return self._zero
+
+    # -- estimates ---------------------------------------------------------------------------
+
+    def _cumulative(self) -> tuple[np.ndarray, np.ndarray]:
+        """(cumulative counts, representative value) over [zero, slot 0 .. slot TOP+1]."""
+        counts = self._fold()
+        cum = np.cumsum(np.concatenate(([self._zero], counts)))
+        rep = np.concatenate(([0.0], _REPRESENTATIVE))
+        rep[1] = self._tiny  # underflow values are best represented by their exact minimum
+        rep[-1] = self._max  # overflow likewise by the maximum
+        return cum, rep
+
+    def percentiles(self, qs: Sequence[float]) -> list[float]:
+        """Estimates of several percentiles (q in [0, 100]); NaN when empty."""
+        q = np.asarray(qs, dtype=float)
+        if np.any((q < 0) | (q > 100)) or np.any(np.isnan(q)):
+            raise ValueError("percentiles must be in [0, 100]")
+        n = self.count
+        if n == 0:
+            return [math.nan] * q.size
+        cum, rep = self._cumulative()
+        rank = q / 100.0 * (n - 1)
+        lo = np.floor(rank)
+        hi = np.ceil(rank)
+        v_lo = self._value_at(lo, cum, rep, n)
+        v_hi = self._value_at(hi, cum, rep, n)
+        est = v_lo + (rank - lo) * (v_hi - v_lo)
+        return np.clip(est, self._min, self._max).tolist()
+
+    def _value_at(self, ranks: np.ndarray, cum: np.ndarray, rep: np.ndarray, n: int) -> np.ndarray:
+        out = np.clip(rep[np.searchsorted(cum, ranks, side="right")], self._min, self._max)
+        out[ranks == 0] = self._min
+        out[ranks == n - 1] = self._max
+        return out
+
+    def percentile(self, q: float) -> float:
+        """Estimate of the q-th percentile (q in [0, 100]), within α of numpy's; NaN when empty."""
+        return self.percentiles([q])[0]
+
+    def cdf(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values, fractions) for plotting: the fraction of values ≤ each non-empty bucket's top.
+
+        Bucket tops are clamped to the max; a leading point (min, 0) anchors the curve.
+        """
+        n = self.count
+        if n == 0:
+            return np.empty(0), np.empty(0)
+        counts = self._fold()
+        slot_counts = np.concatenate(([self._zero], counts))
+        tops = np.concatenate(([0.0], _UPPER_EDGE))
+        nz = np.flatnonzero(slot_counts)
+        values = np.minimum(tops[nz], self._max)
+        fractions = np.cumsum(slot_counts)[nz] / n
+        return np.concatenate(([self._min], values)), np.concatenate(([0.0], fractions))
+
+    # -- merging -----------------------------------------------------------------------------
+
+    def merge(self, other: LogHistogram) -> LogHistogram:
+        """Add ``other``'s values into this histogram (in place); returns ``self``."""
+        if not isinstance(other, LogHistogram):
+            raise TypeError(f"cannot merge {type(other).__name__} into a LogHistogram")
+        if other.count == 0:
+            return self
+        counts = self._fold()
+        counts += other._fold()
+        self._n += other._n
+        self._zero += other._zero
+        self._sum += other._sum
+        self._min = min(self._min, other._min)
+        self._max = max(self._max, other._max)
+        self._tiny = min(self._tiny, other._tiny)
+        return self
+
+    def __iadd__(self, other: object) -> LogHistogram:
+        if not isinstance(other, LogHistogram):
+            return NotImplemented
+        return self.merge(other)
+
+    def __add__(self, other: object) -> LogHistogram:
+        if not isinstance(other, LogHistogram):
+            return NotImplemented
+        return self.copy().merge(other)
+
+    def __radd__(self, other: object) -> LogHistogram:
+        if other == 0:  # so that sum(histograms) works
+            return self.copy()
+        return NotImplemented
+
+    def copy(self) -> LogHistogram:
+        """An independent copy."""
+        return LogHistogram().merge(self)
+
+    # -- serialisation -----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A compact, deterministic, JSON-serialisable sparse form."""
+        counts = self._fold()
+        nz = np.flatnonzero(counts)
+        return {
+            "layout": dict(_LAYOUT),
+            "count": self.count,
+            "sum": self._sum,
+            "min": self._min if self.count else None,
+            "max": self._max if self.count else None,
+            "zero": self._zero,
+            "underflow_min": self._tiny if self._tiny < _INF else None,
+            "slots": nz.tolist(),
+            "counts": counts[nz].tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LogHistogram:
+        """Inverse of ``to_dict``; refuses a different bucket layout."""
+        if data.get("layout") != _LAYOUT:
+            raise ValueError(f"histogram layout {data.get('layout')} differs from {_LAYOUT}")
+        h = cls()
+        counts = h._fold()
+        slots = np.asarray(data["slots"], dtype=np.int64)
+        values = np.asarray(data["counts"], dtype=np.int64)
+        if slots.size != values.size or np.any(slots < 0) or np.any(slots >= N_SLOTS) or np.any(values < 0):
+            raise ValueError("malformed histogram slots/counts")
+        np.add.at(counts, slots, values)
+        h._zero = int(data["zero"])
+        h._n = int(values.sum()) + h._zero
+        if h._n != int(data["count"]):
+            raise ValueError("histogram count does not match its buckets")
+        h._sum = float(data["sum"])
+        if h._n:
+            h._min = float(data["min"])
+            h._max = float(data["max"])
+        if data.get("underflow_min") is not None:
+            h._tiny = float(data["underflow_min"])
+        return h
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogHistogram):
+            return NotImplemented
+        if self.count != other.count:
+            return False
+        if self.count == 0:
+            return True
+        return (self._zero == other._zero and self._min == other._min and self._max == other._max
+                and self._tiny == other._tiny
+                and math.isclose(self._sum, other._sum, rel_tol=1e-9, abs_tol=1e-12)
+                and bool(np.array_equal(self._fold(), other._fold())))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        if not self.count:
+            return "LogHistogram(count=0)"
+        p50, p99 = self.percentiles([50, 99])
+        return (f"LogHistogram(count={self.count}, mean={self.mean:.6g}, p50={p50:.6g}, p99={p99:.6g}, "
+                f"max={self._max:.6g})")

@@ -371,7 +371,7 @@ class Topology:
                 by_name[cl.name] = cl
             dns = service_dns_name(scn, svc)
             cs = CompiledService(svc.name, svc, service_arn(scn, svc), dns, ix.account_id(svc.account), listeners,
-                                 by_name, svc.auth_type, _policy(svc.auth_policy, f"service {svc.name}"))
+                                 by_name, svc.auth_type, _policy(svc.auth_policy, f"service {svc.name}", "resource"))
             self.services[svc.name] = cs
             self.hosts[dns] = svc.name
             if svc.custom_domain:
@@ -380,7 +380,7 @@ class Topology:
         for sn in scn.service_networks:
             self.networks[sn.name] = CompiledNetwork(
                 sn.name, sn, service_network_arn(scn, sn), set(sn.services), sn.auth_type,
-                _policy(sn.auth_policy, f"service network {sn.name}"),
+                _policy(sn.auth_policy, f"service network {sn.name}", "resource"),
                 {a.vpc if a.vpc in ix.vpcs and ix.vpcs[a.vpc].name == a.vpc else ix.vpcs[a.vpc].name:
                  list(a.security_groups) for a in sn.vpc_associations})
         self.target_groups: dict[str, CompiledTargetGroup] = {}
@@ -430,7 +430,7 @@ class Topology:
         if c.principal is not None:
             p = c.principal
             principal = auth.Principal(arn=p.arn, org_id=p.org_id, org_paths=tuple(p.org_paths), tags=dict(p.tags))
-            identity = _policy(p.identity_policy, f"identity policy of {c.name}")
+            identity = _policy(p.identity_policy, f"identity policy of {c.name}", "identity")
         return CompiledClient(c.name, c, vpc.name, vpc.vpc_id, scn.index.account_id(vpc.account), ip, sg_ids,
                               principal, identity)
 
@@ -445,7 +445,7 @@ class Topology:
         owner: Any = self.services[service] if service else self.networks[service_network or ""]
         if auth_type is not None:
             owner.auth_type = auth_type
-        owner.policy = _policy(policy, f"policy of {owner.name}")
+        owner.policy = _policy(policy, f"policy of {owner.name}", "resource")
         self.version += 1
 
     def associate(self, sn: str, vpc: str, sgs: list[str] | None = None) -> None:
@@ -574,10 +574,10 @@ def protocol_error(request_protocol: str, tg: TargetGroup, method: str) -> str |
     return None
 
 
-def _policy(doc: Any, label: str) -> Any:
+def _policy(doc: Any, label: str, kind: str) -> Any:
     if doc is None:
         return None
-    return auth.parse_policy(doc, source=label)
+    return auth.parse_policy(doc, source=label, kind=kind)
 
 
 def _host_in(cidr: str, *parts: str) -> str:

@@ -43,7 +43,7 @@ class Result:
         rules: dict[str, Any] = {}
         for svc in sim.topo.services.values():
             for lst in svc.listeners.values():
-                for rname, action in lst.actions().items():
+                for action in lst.actions().values():
                     key = action.key
                     rules[key] = {"hits": rec.rule_hits.get(key, 0),
                                   "target_groups": dict(sorted(rec.rules.get(key, {}).items()))}

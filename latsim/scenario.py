@@ -13,6 +13,7 @@ import copy
 import io
 import json
 import typing
+from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,12 @@ def problems_from_validation(exc: ValidationError, data: Any, pos: Positions) ->
             msg = f"'{err.get('input')}' is not allowed"
             allowed = f"one of {', '.join(options)}"
             hint = suggest(str(err.get("input")), options)
+        elif etype == "distribution":
+            ctx = err.get("ctx", {})
+            keys = keys + [k for k in ctx.get("path_parts", ())]
+            msg = str(ctx.get("message", msg))
+            allowed = str(ctx.get("allowed") or "") or None
+            hint = str(ctx.get("hint") or "") or None
         elif etype.startswith("value_error") or etype == "assertion_error":
             msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
         elif etype in ("string_pattern_mismatch",):
@@ -328,12 +335,12 @@ def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
             display = readable_path(data, keys) if keys else p.location.path
             problems.append(Problem(p.message, pos.locate(keys, data=data, display=display), allowed=p.allowed,
                                     hint=p.hint, severity=p.severity, code=p.code))
-        raise ScenarioError(_sorted(problems)) from None
+        raise ScenarioError(_errors_only(problems)) from None
     except ValidationError as exc:  # should not happen: the broken parts were removed
         problems.extend(problems_from_validation(exc, cleaned, pos))
-        raise ScenarioError(_sorted(problems)) from None
+        raise ScenarioError(_errors_only(problems)) from None
     if problems:
-        raise ScenarioError(_sorted(problems))
+        raise ScenarioError(_errors_only(problems))
     from latsim.model.validate import notes
     located = []
     for p in notes(scn):
@@ -345,6 +352,11 @@ def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
     return scn
 
 
+def _errors_only(problems: list[Problem]) -> list[Problem]:
+    """While a file has errors, its warnings wait: some may only be echoes of the errors."""
+    return _sorted([p for p in problems if p.severity == "error"] or problems)
+
+
 def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.severity != "error", p.location.line or 0, p.location.column or 0))
 
@@ -354,7 +366,7 @@ def _without_broken(data: dict[str, Any], problems: list[Problem]) -> tuple[dict
     kinds = {"accounts": "account", "vpcs": "VPC", "security_groups": "security group",
              "service_networks": "service network", "services": "service", "target_groups": "target group",
              "clients": "client", "canaries": "canary", "timeline": "event", "slo": "slo"}
-    bad_items: dict[str, set[int]] = {}
+    bad_items: dict[str, set[int]] = defaultdict(set)
     bad_top: set[str] = set()
     for p in problems:
         keys = p.location.keys
@@ -367,10 +379,23 @@ def _without_broken(data: dict[str, Any], problems: list[Problem]) -> tuple[dict
     cleaned: dict[str, Any] = {k: v for k, v in data.items() if k not in bad_top}
     index_map: dict[str, list[int]] = {}
     broken: dict[str, set[str]] = {}
+    item_errors: dict[tuple[str, int], list[Problem]] = {}
+    for p in problems:
+        keys = p.location.keys
+        if len(keys) >= 2 and keys[0] in LIST_SECTIONS and isinstance(keys[1], int):
+            item_errors.setdefault((str(keys[0]), keys[1]), []).append(p)
+    repaired: dict[tuple[str, int], Any] = {}
+    for (section, i), errs in item_errors.items():
+        fixed = _repair(section, data.get(section), i, errs)
+        if fixed is not None:
+            repaired[(section, i)] = fixed
+            bad_items[section].discard(i)
     for section, idxs in bad_items.items():
         items = data.get(section)
         if not isinstance(items, list):
             continue
+        if any((section, i) in repaired for i in range(len(items))):
+            items = [repaired.get((section, i), it) for i, it in enumerate(items)]
         keep = [i for i in range(len(items)) if i not in idxs]
         cleaned[section] = [items[i] for i in keep]
         index_map[section] = keep
@@ -390,6 +415,41 @@ def _without_broken(data: dict[str, Any], problems: list[Problem]) -> tuple[dict
                         broken.setdefault("AZ", set()).add(az)
     # VPC references use "VPC" for both names and ids
     return cleaned, index_map, broken
+
+
+def _repair(section: str, items: Any, index: int, errs: list[Problem]) -> Any:
+    """Drop the offending optional keys of a broken list item so that the semantic checks can
+    still look at the rest of it (an item whose required keys are wrong stays broken)."""
+    if not isinstance(items, list) or index >= len(items) or not isinstance(items[index], dict):
+        return None
+    if any(p.code == "missing" for p in errs):
+        return None
+    model = _model_at([section, 0])
+    if model is None:
+        return None
+    item = copy.deepcopy(items[index])
+    for p in errs:
+        rel = p.location.keys[2:]
+        if not rel:
+            return None
+        node = item
+        for k in rel[:-1]:
+            try:
+                node = node[k]
+            except (KeyError, IndexError, TypeError):
+                return None
+        try:
+            if isinstance(node, dict):
+                del node[rel[-1]]
+            else:
+                return None
+        except (KeyError, TypeError):
+            return None
+    try:
+        model.model_validate(item, context={"skip_semantics": True})
+    except (ValidationError, ScenarioError, ValueError):
+        return None
+    return item
 
 
 def _remap(keys: Keys, index_map: dict[str, list[int]]) -> Keys:

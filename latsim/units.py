@@ -59,9 +59,13 @@ def format_duration(seconds: float) -> str:
     for unit, factor in (("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
         q = seconds / factor
         if abs(q) >= 1 and abs(q - round(q, 6)) < 1e-9:
-            text = f"{round(q, 6):g}"
-            return f"{text}{unit}"
-    return f"{seconds * 1000:g}ms"
+            return f"{_num(round(q, 6))}{unit}"
+    return f"{_num(seconds * 1000)}ms"
+
+
+def _num(x: float) -> str:
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def parse_rate(value: object) -> float:

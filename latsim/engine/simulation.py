@@ -23,7 +23,13 @@ import simpy
 from latsim.compile import DENIED, FIXED, FORWARDED, RequestClass, Route, Topology, protocol_error
 from latsim.engine.sampling import Sampler
 from latsim.engine.streams import Streams
-from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, UNHEALTHY, TargetGroupState, TargetServer
+from latsim.engine.target import (
+    HEALTHY,
+    INITIAL,
+    UNAVAILABLE,
+    TargetGroupState,
+    TargetServer,
+)
 from latsim.metrics.histogram import LogHistogram
 from latsim.metrics.recorder import Recorder
 from latsim.model.scenario import Scenario
@@ -270,16 +276,18 @@ class Simulation:
         if nxt < self.scn.duration:
             self.at(nxt, self._on_arrival, ev._value)
         spec = cs.pick_spec()
-        cs.stats.requests += 1
         req = Request(cs, spec, now, now, 1, -1)
         entry_az, hop = self._client_hop(cs)
         req.t_send = req.t_first = now - hop
         req.hop_c = hop
         req.entry_az = entry_az
+        if req.t_first >= self.rec.warmup:
+            cs.stats.requests += 1
         self._enter(req)
 
     def send_new(self, cs: ClientState, user: int, t: float, spec: int | None = None) -> None:
-        cs.stats.requests += 1
+        if t >= self.rec.warmup:
+            cs.stats.requests += 1
         req = Request(cs, cs.pick_spec() if spec is None else spec, t, t, 1, user)
         self._send(req)
 
@@ -306,7 +314,8 @@ class Simulation:
     def _enter(self, req: Request) -> None:
         now = self.env._now
         cs = req.client
-        cs.stats.sent += 1
+        if req.t_first >= self.rec.warmup:
+            cs.stats.sent += 1
         req.client_deadline = req.t_send + cs.timeout
         req.t_entry = now
         route = cs.route(self, req.spec)
@@ -369,7 +378,8 @@ class Simulation:
         ta = now + overhead + hop
         req.t_target = ta
         req.lattice_deadline = ta + self.topo.services[svc].model.idle_timeout  # type: ignore[index]
-        srv.requests += 1
+        if now >= self.rec.warmup:
+            srv.requests += 1
         self._offer(srv, req, ta)
 
     def _admit(self, svc: str, az: str, now: float) -> bool:
@@ -543,8 +553,8 @@ class Simulation:
         st = cs.stats
         recorded = req.t_first >= self.rec.warmup
         if status is not None:
-            st.completed += 1
             if recorded:
+                st.completed += 1
                 st.status[status] = st.status.get(status, 0) + 1
                 st.attempt_hist.record(t - req.t_send)
             klass = "5xx" if status >= 500 else ("429" if status == 429 else ("4xx" if status >= 400 else None))
@@ -555,7 +565,8 @@ class Simulation:
             kind = "timeout" if failure == "client_timeout" else "connect_error"
             retry = failure != "dns_failure" and kind in cs.retry_on
         if retry and req.attempt <= cs.retry_max and t < self.scn.duration:
-            st.retries += 1
+            if recorded:
+                st.retries += 1
             nxt = Request(cs, req.spec, t + cs.backoff_delay(req.attempt), req.t_first, req.attempt + 1, req.user)
             self._send(nxt)
             return
@@ -569,7 +580,8 @@ class Simulation:
         if cs.closed is not None and req.user >= 0:
             nxt_t = t + (cs.think() if cs.think is not None else 0.0)
             if nxt_t < self.scn.duration:
-                cs.stats.requests += 1
+                if nxt_t >= self.rec.warmup:
+                    cs.stats.requests += 1
                 self._send(Request(cs, cs.pick_spec(), nxt_t, nxt_t, 1, req.user))
 
     def targets_by_id_all(self, tg: str) -> list[TargetServer]:

@@ -14,7 +14,16 @@ from latsim.model.client import (
 )
 from latsim.model.network import Account, Network, SecurityGroup, SecurityGroupRule, Vpc
 from latsim.model.scenario import AccessLogs, Assumptions, Scenario
-from latsim.model.service import Action, HeaderMatch, Listener, Match, PathMatch, Rule, Service, WeightedTargetGroup
+from latsim.model.service import (
+    Action,
+    HeaderMatch,
+    Listener,
+    Match,
+    PathMatch,
+    Rule,
+    Service,
+    WeightedTargetGroup,
+)
 from latsim.model.service_network import ServiceNetwork, VpcAssociation
 from latsim.model.target_group import ErrorInjection, HealthCheck, Target, TargetGroup
 from latsim.model.timeline import Canary, CanaryChecks, Slo, TimelineEvent

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Literal
 
@@ -56,7 +56,7 @@ class Scenario(Model):
     duration: Duration = Field(default=60.0, gt=0)
     warmup: Duration = Field(default=0.0, ge=0)
     region: str = Field(default="us-east-1", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    start_time: datetime = Field(default=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    start_time: datetime = Field(default=datetime(2026, 1, 1, tzinfo=UTC),
                                  description="simulated wall-clock time at t=0 (access logs)")
     accounts: list[Account] = Field(default_factory=list)
     vpcs: list[Vpc] = Field(default_factory=list)
@@ -79,7 +79,7 @@ class Scenario(Model):
     @classmethod
     def _utc(cls, value: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
     @field_validator("quotas")

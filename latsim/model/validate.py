@@ -92,7 +92,7 @@ class Checker:
             return True
         if name in self.broken.get(broken_kind or kind, set()):
             return False  # the item exists but had its own errors; don't cascade
-        hint = suggest(name, known)
+        hint = suggest(name, known + sorted(self.broken.get(broken_kind or kind, set())))
         allowed = None if hint else (f"known: {', '.join(sorted(known)[:12])}" if known else f"no {kind} is defined")
         self.add(keys, f"unknown {kind} '{name}'", hint=hint, allowed=allowed, code="unknown-reference")
         return False
@@ -661,7 +661,7 @@ def _policies(c: Checker) -> None:
     owners += [(("services", i), s.auth_type, s.auth_policy, f"service {s.name}") for i, s in enumerate(scn.services)]
     for keys, auth_type, policy, label in owners:
         if policy is not None:
-            _parse_into(c, keys + ("auth_policy",), policy, label, parse_policy)
+            _parse_into(c, keys + ("auth_policy",), policy, label, parse_policy, "resource")
             if auth_type == "NONE":
                 c.add(keys + ("auth_policy",), f"{label} has an auth policy but auth_type NONE: the policy is inactive",
                       severity="warning", code="inactive-policy")
@@ -671,19 +671,24 @@ def _policies(c: Checker) -> None:
     for i, cl in enumerate(scn.clients):
         if cl.principal is not None and cl.principal.identity_policy is not None:
             _parse_into(c, ("clients", i, "principal", "identity_policy"), cl.principal.identity_policy,
-                        f"identity policy of {cl.name}", parse_policy)
+                        f"identity policy of {cl.name}", parse_policy, "identity")
     for i, ev in enumerate(scn.timeline):
         if ev.set_auth_policy is not None and ev.set_auth_policy.policy is not None:
             _parse_into(c, ("timeline", i, "set_auth_policy", "policy"), ev.set_auth_policy.policy,
-                        "timeline policy", parse_policy)
+                        "timeline policy", parse_policy, "resource")
 
 
-def _parse_into(c: Checker, keys: tuple[str | int, ...], doc: Any, label: str, parse_policy: Any) -> None:
+def _parse_into(c: Checker, keys: tuple[str | int, ...], doc: Any, label: str, parse_policy: Any,
+                kind: str) -> None:
     def where(rel: tuple[str | int, ...]) -> Location:
         full = keys + tuple(rel)
         return Location(path=readable_path(c.scn, keys) + ("." + ".".join(str(r) for r in rel) if rel else ""),
                         keys=full)
     try:
-        parse_policy(doc, where=where, source=label)
+        policy = parse_policy(doc, where=where, source=label, kind=kind)
     except ScenarioError as exc:
         c.problems.extend(exc.all_problems)
+        return
+    for w in policy.warnings:
+        c.problems.append(w if isinstance(w, Problem) else Problem(str(w), Location(path=readable_path(c.scn, keys),
+                                                                               keys=keys), severity="warning"))

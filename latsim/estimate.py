@@ -1,0 +1,59 @@
+"""Estimate the size of a run before it starts, so absurd scenarios are refused with numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_EVENTS = 300_000_000
+EVENTS_PER_REQUEST = 2.2
+
+
+def expected_requests(scn: Any) -> float:
+    """Expected number of client requests (first attempts) over the run."""
+    total = 0.0
+    for c in scn.clients:
+        a = c.arrival
+        kind = a.kind
+        d = scn.duration
+        if kind in ("poisson", "constant"):
+            total += getattr(a, kind) * d
+        elif kind == "ramp":
+            r = a.ramp
+            ramp_t = min(r.over, d)
+            total += (r.start + (r.start + (r.to - r.start) * ramp_t / r.over)) / 2 * ramp_t + r.to * max(0, d - r.over)
+        elif kind == "stages":
+            total += max(s.target for s in a.stages) * d
+        elif kind == "steps":
+            total += max(s.rate for s in a.steps) * d
+        elif kind == "diurnal":
+            total += a.diurnal.mean * d
+        elif kind == "bursts":
+            b = a.bursts
+            total += (b.rate * b.on + b.base * b.off) / (b.on + b.off) * d
+        elif kind == "closed":
+            think = a.closed.think.mean
+            total += a.closed.users * d / max(think + c.timeout / 100.0, 1e-3)
+        else:
+            total += 0.0
+    return total
+
+
+def estimate(scn: Any) -> dict[str, Any]:
+    requests = expected_requests(scn)
+    retry_factor = 1.0 + max((c.retries.max for c in scn.clients), default=0) * 0.1
+    targets = sum(len(tg.targets) for tg in scn.target_groups)
+    probes = sum(len(tg.targets) * scn.duration / tg.health_check.interval
+                 for tg in scn.target_groups if tg.health_check_enabled)
+    events = requests * retry_factor * EVENTS_PER_REQUEST + probes
+    return {"requests": requests, "events": events, "targets": targets}
+
+
+def check_size(scn: Any, *, force: bool = False, limit: float = MAX_EVENTS) -> dict[str, Any]:
+    from latsim.errors import RunAborted
+    est = estimate(scn)
+    if est["events"] > limit and not force:
+        raise RunAborted(
+            f"this run would simulate about {est['requests']:.3g} requests ({est['events']:.3g} events), "
+            f"more than the limit of {limit:.3g} events",
+            hint="shorten 'duration' (or --duration), lower the rates, or pass --force to run it anyway")
+    return est

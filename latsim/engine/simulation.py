@@ -189,6 +189,7 @@ class Simulation:
         net = scn.network
         self._net = net
         self.hops: dict[TargetServer, tuple[Sampler, Sampler]] = {}
+        self.alb_hop = Sampler(net.alb_hop, self.streams.rng("network/alb_hop"))
         for name, ctg in self.topo.target_groups.items():
             st = TargetGroupState(ctg)
             self.tgs[name] = st
@@ -367,7 +368,11 @@ class Simulation:
         req.target = srv
         same, cross = self.hops[srv]
         hop = same() if srv.az == req.entry_az else cross()
+        if srv.kind == "ALB":
+            hop += self.alb_hop()
         req.hop_t = hop
+        if now >= self.rec.warmup:
+            srv.requests += 1  # requests routed to this target (connection failures included)
         if not srv.up or not srv.ct.sg_allows_traffic[0]:
             # Connection refused, or SYNs dropped by the target's security group.
             delay = self.a.target_connect_timeout if (srv.up and not srv.ct.sg_allows_traffic[0]) or srv.az_down \
@@ -378,8 +383,6 @@ class Simulation:
         ta = now + overhead + hop
         req.t_target = ta
         req.lattice_deadline = ta + self.topo.services[svc].model.idle_timeout  # type: ignore[index]
-        if now >= self.rec.warmup:
-            srv.requests += 1
         self._offer(srv, req, ta)
 
     def _admit(self, svc: str, az: str, now: float) -> bool:

@@ -1,21 +1,29 @@
 """The request lifecycle on a SimPy event loop.
 
-A request costs two events in the common case: its arrival at Lattice (which, for open-loop
-clients, is also the arrival process's own event) and its completion at the target. Everything
-between is decided by the compiled tables (``latsim.compile``): DNS, security groups, listener,
-auth, rule, weighted split and round robin. Client-side outcomes (responses, timeouts, retries)
-are processed at their own absolute time without an event, because nothing else can observe the
-client in between; an extra "expire" event is scheduled only for requests that may outlive the
-client's timeout or Lattice's idle timeout.
+How a request costs so little:
 
-Callbacks are plain SimPy events carrying a function: no generator per request.
+* **Arrivals are pumped.** Open-loop clients share one arrival heap; one SimPy callback takes
+  arrivals in time order and handles each inline for as long as no other SimPy event is due
+  first (``env.peek()``), then hands control back to the loop. Order is exactly what one event
+  per arrival would give.
+* **Targets are FIFO multi-server queues solved by the Kiefer-Wolfowitz recursion.** A target
+  keeps a heap of the times its ``concurrency`` workers become free; an arriving request starts
+  at ``max(arrival, earliest free)`` and ends one service time later. This is exact for FIFO
+  service with service times drawn at arrival, so no completion event is needed.
+* **Outcomes are delivered eagerly** when nothing can disturb the request before it ends (no
+  target failure, drain or injection is due before its end): the service, target-group and client
+  records are made at once with their own (future) timestamps, and only what the future holds
+  (a retry, a closed-loop user's next request) is scheduled. Requests that could be disturbed
+  are delivered by an event at their end instead, so failures cut them as Lattice would.
+* **Decisions are compiled per request class** (``latsim.compile.Topology.route``), random numbers
+  come in numpy blocks from named streams, and latencies go to streaming histograms.
 """
 
 from __future__ import annotations
 
 import time
-from heapq import heappush
-from itertools import count
+from bisect import bisect_right
+from heapq import heappop, heappush, heapreplace
 from typing import Any
 
 import simpy
@@ -23,20 +31,15 @@ import simpy
 from latsim.compile import DENIED, FIXED, FORWARDED, RequestClass, Route, Topology, protocol_error
 from latsim.engine.sampling import Sampler
 from latsim.engine.streams import Streams
-from latsim.engine.target import (
-    HEALTHY,
-    INITIAL,
-    UNAVAILABLE,
-    TargetGroupState,
-    TargetServer,
-)
-from latsim.metrics.histogram import LogHistogram
-from latsim.metrics.recorder import Recorder
+from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
+from latsim.metrics.recorder import BufferedHistogram, Recorder
 from latsim.model.scenario import Scenario
 from latsim.workload.arrivals import INF, make_arrivals
 
 NORMAL = 1
-URGENT = 0
+DISRUPTIVE = ("fail_targets", "fail_az", "deregister_targets", "inject_latency", "inject_errors")
+
+__all__ = ["DRAINING", "HEALTHY", "INITIAL", "UNAVAILABLE", "Request", "Simulation"]
 
 
 class _Call:
@@ -51,11 +54,11 @@ class _Call:
 
 
 class Request:
-    """One attempt of one logical request (retries are new attempts of the same logical one)."""
+    """One attempt of one logical request (a retry is a new attempt of the same logical one)."""
 
     __slots__ = ("client", "spec", "t_send", "t_first", "attempt", "user", "t_entry", "route", "svc", "tg",
-                 "target", "t_target", "client_deadline", "lattice_deadline", "client_done", "lattice_done",
-                 "dead", "hop_c", "hop_t", "entry_az", "body", "resp", "rule_key", "seq", "t_start")
+                 "target", "t_target", "t_start", "t_end", "client_deadline", "lattice_deadline", "client_done",
+                 "lattice_done", "dead", "hop_c", "hop_t", "entry_az", "body", "status")
 
     def __init__(self, client: ClientState, spec: int, t_send: float, t_first: float, attempt: int, user: int) -> None:
         self.client = client
@@ -70,13 +73,15 @@ class Request:
         self.target: TargetServer | None = None
         self.tg: TargetGroupState | None = None
         self.route: Route | None = None
+        self.svc: str | None = None
         self.t_target = 0.0
         self.lattice_deadline = INF
+        self.body = 0
 
 
 class ClientStats:
     __slots__ = ("requests", "sent", "completed", "status", "failures", "retries", "succeeded", "failed",
-                 "attempt_hist", "hist")
+                 "attempt_bh", "bh")
 
     def __init__(self) -> None:
         self.requests = 0
@@ -87,8 +92,16 @@ class ClientStats:
         self.retries = 0
         self.succeeded = 0
         self.failed = 0
-        self.attempt_hist = LogHistogram()
-        self.hist = LogHistogram()
+        self.attempt_bh = BufferedHistogram()
+        self.bh = BufferedHistogram()
+
+    @property
+    def hist(self) -> Any:
+        return self.bh.flushed()
+
+    @property
+    def attempt_hist(self) -> Any:
+        return self.attempt_bh.flushed()
 
 
 class ClientState:
@@ -125,22 +138,20 @@ class ClientState:
         self.max_backoff = rp.max_backoff
         self.jitter = rp.jitter
         self.arrivals = make_arrivals(m.arrival, streams, f"client/{name}")
+        self.arrival_gen = 0
         self.closed = m.arrival.closed
         self.think = Sampler(self.closed.think, streams.rng(f"client/{name}/think")) if self.closed else None
         self.routes: list[Route | None] = [None] * len(self.specs)
         self.route_version = -1
         self.stats = ClientStats()
-        self.arrival_gen = 0
         self.vpc_azs = sim.scn.index.vpcs[m.vpc].azs
+        self.az = m.az
 
     def pick_spec(self) -> int:
         if self.mix is None:
             return 0
-        u = self.mix()
-        for i, c in enumerate(self.cum):
-            if u < c:
-                return i
-        return len(self.cum) - 1
+        i = bisect_right(self.cum, self.mix())
+        return i if i < len(self.cum) else len(self.cum) - 1
 
     def route(self, sim: Simulation, spec: int) -> Route:
         if self.route_version != sim.topo.version:
@@ -176,12 +187,14 @@ class Simulation:
         self.progress = progress
         self.base_dir = base_dir
         self.a = scn.assumptions
+        self.duration = scn.duration
+        self.warmup = scn.warmup
         self.failed_azs: set[str] = set()
         self.rate_buckets: dict[tuple[str, str], list[float]] = {}
         self.rate_limit = scn.quota("requests_per_second_per_service_per_az") if self.a.rate_limit else 0
-        self.seq = count()
-        self.events_run = 0
+        self.pumped = 0
         self.partial = False
+        self.end_time = 0.0
         self.canary_log: list[dict[str, Any]] = []
         self.tgs: dict[str, TargetGroupState] = {}
         self.targets_by_id: dict[str, list[TargetServer]] = {}
@@ -190,6 +203,18 @@ class Simulation:
         self._net = net
         self.hops: dict[TargetServer, tuple[Sampler, Sampler]] = {}
         self.alb_hop = Sampler(net.alb_hop, self.streams.rng("network/alb_hop"))
+        # times at which a timeline event may disturb requests in flight (eager delivery stops there)
+        self.disruptions: list[float] = []
+        for ev in scn.timeline:
+            if ev.kind in DISRUPTIVE:
+                heappush(self.disruptions, ev.at)
+                if ev.for_ is not None:
+                    heappush(self.disruptions, ev.at + ev.for_)
+                if ev.kind == "deregister_targets":
+                    tg = scn.index.target_groups.get(ev.deregister_targets.target_group)  # type: ignore[union-attr]
+                    if tg is not None:
+                        heappush(self.disruptions, ev.at + tg.draining)
+        self.next_disruption = self.disruptions[0] if self.disruptions else INF
         for name, ctg in self.topo.target_groups.items():
             st = TargetGroupState(ctg)
             self.tgs[name] = st
@@ -197,6 +222,11 @@ class Simulation:
                 self._add_target(st, ct, initial=False)
         self.clients = {name: ClientState(self, name) for name in self.topo.clients}
         self.split_u: dict[str, Any] = {}
+        self.svc_dims = {name: self.rec.dim("service", name) for name in self.topo.services}
+        self.tg_dims = {name: self.rec.dim("target_group", name) for name in self.topo.target_groups}
+        self.idle = {name: s.model.idle_timeout for name, s in self.topo.services.items()}
+        self.arrival_heap: list[tuple[float, int, ClientState, int]] = []
+        self._seq = 0
         from latsim.engine.health import HealthChecker
         from latsim.engine.timeline import Timeline
         self.health = HealthChecker(self)
@@ -210,29 +240,35 @@ class Simulation:
     def now(self) -> float:
         return self.env._now
 
+    def disrupted(self, t: float) -> None:
+        """A disruption happens now: eager delivery must stop at the next one."""
+        d = self.disruptions
+        while d and d[0] <= t:
+            heappop(d)
+        self.next_disruption = d[0] if d else INF
+
+    def add_disruption(self, t: float) -> None:
+        heappush(self.disruptions, t)
+        self.next_disruption = self.disruptions[0]
+
     # -- targets -----------------------------------------------------------------------------------
     def _add_target(self, st: TargetGroupState, ct: Any, initial: bool) -> TargetServer:
-        kind = st.kind
-        srv = TargetServer(ct, st, kind)
+        srv = TargetServer(ct, st, st.kind)
         n = self.reg_count.get(f"{st.name}/{ct.id}", 0)
         self.reg_count[f"{st.name}/{ct.id}"] = n + 1
-        suffix = f"#{n}" if n else ""
-        base = f"target/{st.name}/{ct.id}{suffix}"
+        base = f"target/{st.name}/{ct.id}{'#' + str(n) if n else ''}"
         srv.service = Sampler(ct.model.latency, self.streams.rng(f"{base}/service"))
         srv.error_u = self.streams.uniform(f"{base}/errors")
         net = self._net
-        srv.hc_index = 0
-        srv_hops = (Sampler(net.target_hop or net.same_az, self.streams.rng(f"{base}/hop/same")),
-                    Sampler(net.target_hop or net.cross_az, self.streams.rng(f"{base}/hop/cross")))
-        srv.extra = None
-        srv.ct = ct
+        self.hops[srv] = (Sampler(net.target_hop or net.same_az, self.streams.rng(f"{base}/hop/same")),
+                          Sampler(net.target_hop or net.cross_az, self.streams.rng(f"{base}/hop/cross")))
         srv.health = (INITIAL if initial else HEALTHY) if st.checked else UNAVAILABLE
-        if kind == "LAMBDA" and ct.model.cold_start is not None:
+        if st.kind == "LAMBDA" and ct.model.cold_start is not None:
             srv.cold_start = Sampler(ct.model.cold_start, self.streams.rng(f"{base}/cold_start"))
-        self.hops[srv] = srv_hops
+        srv.free = [self.env._now] * srv.concurrency
         st.add(srv)
         self.targets_by_id.setdefault(ct.id, []).append(srv)
-        srv.health_log.append([self.env.now, srv.health])
+        srv.health_log.append([self.env._now, srv.health])
         if srv.az in self.failed_azs:
             srv.set_down(az_down=True)
         return srv
@@ -241,8 +277,11 @@ class Simulation:
         if srv.health == state:
             return
         srv.health = state
-        srv.health_log.append([self.now, state])
+        srv.health_log.append([self.env._now, state])
         srv.tg.refresh()
+
+    def targets_by_id_all(self, tg: str) -> list[TargetServer]:
+        return [t for ts in self.targets_by_id.values() for t in ts if t.tg.name == tg]
 
     # -- clients -----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -257,43 +296,69 @@ class Simulation:
                 from latsim.workload.replay import Replayer
                 Replayer(self, cs, m.arrival.replay).start()
             elif cs.arrivals is not None:
-                t = cs.arrivals.next(0.0)
-                if t < self.scn.duration:
-                    self.at(t, self._on_arrival, (cs, cs.arrival_gen))
+                self.push_arrival(cs, cs.arrivals.next(0.0))
+        if self.arrival_heap:
+            self.at(self.arrival_heap[0][0], self._pump, None)
         self.health.start()
         self.timeline.start()
 
-    def _on_user_start(self, ev: Any) -> None:
-        cs, user = ev._value
-        self.send_new(cs, user, self.now)
+    def push_arrival(self, cs: ClientState, t: float) -> None:
+        if t < self.duration:
+            self._seq += 1
+            heappush(self.arrival_heap, (t, self._seq, cs, cs.arrival_gen))
 
-    def _on_arrival(self, ev: Any) -> None:
-        """Open-loop arrival: the event time is the arrival at Lattice (fused with the send)."""
-        cs, gen = ev._value
-        if gen != cs.arrival_gen:
-            return  # superseded by a rate change
-        now = self.env._now
-        nxt = cs.arrivals.next(now)  # type: ignore[union-attr]
-        if nxt < self.scn.duration:
-            self.at(nxt, self._on_arrival, ev._value)
-        spec = cs.pick_spec()
-        req = Request(cs, spec, now, now, 1, -1)
+    def restart_arrivals(self, cs: ClientState) -> None:
+        """A rate change: drop the client's pending arrival and draw the next from now."""
+        cs.arrival_gen += 1
+        was_empty = not self.arrival_heap
+        self.push_arrival(cs, cs.arrivals.next(self.env._now))  # type: ignore[union-attr]
+        if was_empty and self.arrival_heap:
+            self.at(self.arrival_heap[0][0], self._pump, None)
+
+    def _pump(self, _ev: Any) -> None:
+        """Handle open-loop arrivals inline, in time order, until another event is due first."""
+        heap = self.arrival_heap
+        queue = self._queue
+        env = self.env
+        duration = self.duration
+        while heap:
+            t, _, cs, gen = heap[0]
+            if queue and queue[0][0] <= t:
+                self.at(t, self._pump, None)
+                return
+            heappop(heap)
+            if gen != cs.arrival_gen:
+                continue
+            env._now = t
+            self.pumped += 1
+            nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
+            if nxt < duration:
+                self._seq += 1
+                heappush(heap, (nxt, self._seq, cs, gen))
+            self._arrive(cs, t)
+
+    def _arrive(self, cs: ClientState, now: float) -> None:
+        """Open-loop arrival: ``now`` is the arrival at Lattice (fused with the client's send)."""
+        req = Request(cs, cs.pick_spec(), now, now, 1, -1)
         entry_az, hop = self._client_hop(cs)
         req.t_send = req.t_first = now - hop
         req.hop_c = hop
         req.entry_az = entry_az
-        if req.t_first >= self.rec.warmup:
+        if req.t_first >= self.warmup:
             cs.stats.requests += 1
         self._enter(req)
 
+    def _on_user_start(self, ev: Any) -> None:
+        cs, user = ev._value
+        self.send_new(cs, user, self.env._now)
+
     def send_new(self, cs: ClientState, user: int, t: float, spec: int | None = None) -> None:
-        if t >= self.rec.warmup:
+        if t >= self.warmup:
             cs.stats.requests += 1
-        req = Request(cs, cs.pick_spec() if spec is None else spec, t, t, 1, user)
-        self._send(req)
+        self._send(Request(cs, cs.pick_spec() if spec is None else spec, t, t, 1, user))
 
     def _send(self, req: Request) -> None:
-        """Send an attempt at ``req.t_send`` (>= now): arrival at Lattice one hop later."""
+        """Send an attempt at ``req.t_send`` (>= now): it reaches Lattice one hop later."""
         entry_az, hop = self._client_hop(req.client)
         req.hop_c = hop
         req.entry_az = entry_az
@@ -303,7 +368,7 @@ class Simulation:
         self._enter(ev._value)
 
     def _client_hop(self, cs: ClientState) -> tuple[str | None, float]:
-        az = cs.model.az
+        az = cs.az
         if az not in self.failed_azs:
             return az, cs.hop_same()
         for other in cs.vpc_azs:
@@ -315,13 +380,16 @@ class Simulation:
     def _enter(self, req: Request) -> None:
         now = self.env._now
         cs = req.client
-        if req.t_first >= self.rec.warmup:
+        if req.t_first >= self.warmup:
             cs.stats.sent += 1
         req.client_deadline = req.t_send + cs.timeout
         req.t_entry = now
-        route = cs.route(self, req.spec)
+        route = cs.routes[req.spec] if cs.route_version == self.topo.version else None
+        if route is None:
+            route = cs.route(self, req.spec)
         req.route = route
-        if route.outcome != FORWARDED and route.outcome != FIXED and route.outcome != DENIED:
+        outcome = route.outcome
+        if outcome is not FORWARDED and outcome is not FIXED and outcome is not DENIED:
             self._unreachable(req, route)
             return
         if req.entry_az is None:  # every AZ of the client's VPC is down: no entry point
@@ -330,27 +398,30 @@ class Simulation:
         svc = route.service
         req.svc = svc
         overhead = cs.overhead()
-        req.body = int(cs.body[req.spec]())
+        body = cs.body[req.spec]
+        req.body = int(body.const if body.const is not None else body())
         if self.rate_limit and not self._admit(svc, req.entry_az, now):  # type: ignore[arg-type]
             self.lattice_response(req, now + overhead, self.a.rate_limit_status, lattice=True,
                                   failure="ClientRateLimited")
             return
-        if route.outcome == DENIED:
+        if outcome is DENIED:
             self.lattice_response(req, now + overhead, 403, lattice=True, failure="ClientAccessDenied")
             return
-        if route.outcome == FIXED:
+        if outcome is FIXED:
             self.lattice_response(req, now + overhead, route.status or 404, lattice=True)
             return
         action = route.action
-        assert action is not None
-        key = action.key
-        u = self.split_u.get(key)
-        if u is None:
-            u = self.split_u[key] = self.streams.uniform(f"split/{key}")
-        tg_name = action.pick(u() if len(action.names) > 1 else 0.0)
-        req.rule_key = key
-        self.rec.rule(key, tg_name, now)
-        if tg_name is None:  # every weight is 0 (assumption: fixed 500)
+        key = action.key  # type: ignore[union-attr]
+        if len(action.names) > 1:  # type: ignore[union-attr]
+            u = self.split_u.get(key)
+            if u is None:
+                u = self.split_u[key] = self.streams.uniform(f"split/{key}")
+            tg_name = action.pick(u())  # type: ignore[union-attr]
+        else:
+            tg_name = action.pick(0.0)  # type: ignore[union-attr]
+        if now >= self.warmup:
+            self.rec.rule(key, tg_name, now)
+        if tg_name is None:  # every weight is 0 (assumption: a fixed 500)
             self.lattice_response(req, now + overhead, 500, lattice=True, failure="InternalError")
             return
         st = self.tgs[tg_name]
@@ -371,19 +442,20 @@ class Simulation:
         if srv.kind == "ALB":
             hop += self.alb_hop()
         req.hop_t = hop
-        if now >= self.rec.warmup:
+        if now >= self.warmup:
             srv.requests += 1  # requests routed to this target (connection failures included)
         if not srv.up or not srv.ct.sg_allows_traffic[0]:
-            # Connection refused, or SYNs dropped by the target's security group.
-            delay = self.a.target_connect_timeout if (srv.up and not srv.ct.sg_allows_traffic[0]) or srv.az_down \
-                else 2 * hop
+            # connection refused (instance down: one round trip) or SYNs dropped (AZ down, or a target
+            # security group without the Lattice prefix list: Lattice's connect timeout)
+            refused = srv.up is False and not srv.az_down
+            delay = 2 * hop if refused else self.a.target_connect_timeout
             self.lattice_response(req, now + overhead + delay, self.a.target_connection_error_status, lattice=True,
                                   failure="TargetConnectionError", conn_error=True)
             return
         ta = now + overhead + hop
         req.t_target = ta
-        req.lattice_deadline = ta + self.topo.services[svc].model.idle_timeout  # type: ignore[index]
-        self._offer(srv, req, ta)
+        req.lattice_deadline = ta + self.idle[svc]  # type: ignore[index]
+        self._serve(srv, req, ta)
 
     def _admit(self, svc: str, az: str, now: float) -> bool:
         """Token bucket of ``requests_per_second_per_service_per_az`` (burst: one second)."""
@@ -392,7 +464,9 @@ class Simulation:
         rate = self.rate_limit
         if b is None:
             b = self.rate_buckets[key] = [float(rate), now]
-        tokens = min(float(rate), b[0] + (now - b[1]) * rate)
+        tokens = b[0] + (now - b[1]) * rate
+        if tokens > rate:
+            tokens = float(rate)
         b[1] = now
         if tokens >= 1.0:
             b[0] = tokens - 1.0
@@ -413,101 +487,96 @@ class Simulation:
             self.client_outcome(req, now + req.client.overhead() + req.hop_c, route.status, None)
 
     # -- targets ----------------------------------------------------------------------------------------
-    def _offer(self, srv: TargetServer, req: Request, ta: float) -> None:
-        if srv.busy < srv.concurrency:
-            srv.busy += 1
-            self._start(srv, req, ta)
-            return
-        limit = srv.queue_limit
-        if limit is not None and len(srv.queue) >= limit:
-            if srv.kind == "LAMBDA":
-                self.lattice_response(req, ta + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
-            else:
-                self.lattice_response(req, ta + req.hop_t, self.a.queue_overflow_status, lattice=True,
-                                      failure="TargetConnectionError", conn_error=True)
-            return
-        srv.queue.append(req)
-        self.at(min(req.client_deadline, req.lattice_deadline), self._on_expire, req)
-
-    def _start(self, srv: TargetServer, req: Request, ta: float) -> None:
-        start = ta if ta > self.env._now else self.env._now
+    def _serve(self, srv: TargetServer, req: Request, ta: float) -> None:
+        """FIFO c-server queue by the Kiefer-Wolfowitz recursion over the workers' free times."""
+        free = srv.free
+        f = free[0]
+        if f > ta:  # every worker is busy at ta: the request waits in the FIFO queue
+            limit = srv.queue_limit
+            if limit is not None:
+                starts = srv.queued
+                while starts and starts[0] <= ta:
+                    starts.popleft()
+                if len(starts) >= limit:
+                    if srv.kind == "LAMBDA":
+                        self.lattice_response(req, ta + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
+                    else:
+                        self.lattice_response(req, ta + req.hop_t, self.a.queue_overflow_status, lattice=True,
+                                              failure="TargetConnectionError", conn_error=True)
+                    return
+                starts.append(f)
+            start = f
+        else:
+            start = ta
         s = srv.service() * srv.slowdown
         if srv.extra is not None:
             s = s * srv.extra[0] + (srv.extra[1]() if srv.extra[1] is not None else 0.0)
         if srv.cold_start is not None:
             s += self._lambda_env(srv, start)
-        tc = start + s
-        srv.inflight.add(req)
-        self.at(tc, self._on_complete, req)
-        if tc > req.lattice_deadline or tc + req.hop_t + req.hop_c > req.client_deadline:
-            if not req.dead and start == ta:  # queued requests already have an expire event
-                self.at(min(req.client_deadline, req.lattice_deadline), self._on_expire, req)
+        end = start + s
+        heapreplace(free, end)
+        req.t_start = start
+        req.t_end = end
+        respond = end if end <= req.lattice_deadline else req.lattice_deadline
+        if respond < self.next_disruption and end < self.duration + 3600.0:
+            self._complete(req, srv)
+        else:
+            srv.inflight.add(req)
+            self.at(respond, self._on_deferred, req)
+            if req.client_deadline < respond:
+                self.at(req.client_deadline, self._on_client_deadline, req)
 
     def _lambda_env(self, srv: TargetServer, start: float) -> float:
         """Lambda: reuse an idle execution environment if one is warm, else pay a cold start."""
         warm = srv.warm
-        while warm and start - warm[0] > srv.idle_expiry:
-            warm.pop(0)
-        if warm:
-            warm.pop()
+        best = -1
+        for i, idle_since in enumerate(warm):
+            if idle_since <= start and start - idle_since <= srv.idle_expiry and (
+                    best < 0 or idle_since > warm[best]):
+                best = i
+        if best >= 0:
+            warm.pop(best)
             return 0.0
         return srv.cold_start()  # type: ignore[no-any-return]
 
-    def _on_complete(self, ev: Any) -> None:
-        req: Request = ev._value
-        srv = req.target
-        assert srv is not None
-        now = self.env._now
-        if req.dead:
-            return
-        srv.inflight.discard(req)
+    def _complete(self, req: Request, srv: TargetServer) -> None:
+        """The target answers at ``req.t_end`` (or Lattice times out first)."""
         if srv.cold_start is not None:
-            srv.warm.append(now)
-        srv.busy -= 1
-        q = srv.queue
-        while q and srv.busy < srv.concurrency:
-            nxt = q.popleft()
-            if nxt.dead:
-                continue
-            srv.busy += 1
-            self._start(srv, nxt, nxt.t_target)
-        if req.lattice_done:
-            return
-        if now > req.lattice_deadline:
-            # Lattice gave up at its idle timeout while the client had already left.
-            req.lattice_done = True
-            self._record_lattice(req, req.lattice_deadline, self.a.target_timeout_status, timeout=True,
-                                 lattice=True, failure="TargetDataTimeout")
+            srv.warm.append(req.t_end)
+            if len(srv.warm) > srv.concurrency:
+                srv.warm.sort()
+                del srv.warm[0]
+        if req.t_end > req.lattice_deadline:
+            self.lattice_response(req, req.lattice_deadline, self.a.target_timeout_status, lattice=True,
+                                  failure="TargetDataTimeout", timeout=True)
             return
         status = 200
         rate = srv.error_rate + srv.inject_rate
         if rate > 0.0 and srv.error_u() < rate:
             status = srv.inject_status if srv.inject_rate and srv.error_u() < srv.inject_rate / rate \
                 else srv.error_status
-        self.lattice_response(req, now + req.hop_t, status, lattice=False)
+        self.lattice_response(req, req.t_end + req.hop_t, status, lattice=False)
 
-    def _on_expire(self, ev: Any) -> None:
+    def _on_deferred(self, ev: Any) -> None:
         req: Request = ev._value
-        now = self.env._now
-        if req.dead or (req.client_done and req.lattice_done):
+        if req.dead:
             return
-        if not req.lattice_done and now >= req.lattice_deadline:
-            req.lattice_done = True
-            if req.target is not None and req in req.target.queue:
-                req.dead = True  # never started: drop it from the queue lazily
-            self.lattice_response(req, now, self.a.target_timeout_status, lattice=True,
-                                  failure="TargetDataTimeout", timeout=True)
-            return
-        if not req.client_done and now >= req.client_deadline:
-            self.client_outcome(req, now, None, "client_timeout")
+        srv = req.target
+        srv.inflight.discard(req)  # type: ignore[union-attr]
+        self._complete(req, srv)  # type: ignore[arg-type]
+
+    def _on_client_deadline(self, ev: Any) -> None:
+        req: Request = ev._value
+        if not req.client_done:
+            self.client_outcome(req, self.env._now, None, "client_timeout")
 
     def fail_inflight(self, srv: TargetServer, status: int = 502, failure: str = "TargetConnectionClosed") -> None:
-        """A target died: its in-flight and queued requests fail now."""
+        """A target died (or finished draining): its requests in flight fail now, its workers are free."""
         now = self.env._now
-        victims = list(srv.inflight) + list(srv.queue)
+        victims = sorted(srv.inflight, key=lambda r: (r.t_target, r.t_entry))
         srv.inflight.clear()
-        srv.queue.clear()
-        srv.busy = 0
+        srv.queued.clear()
+        srv.free = [now] * srv.concurrency
         for req in victims:
             if req.dead or req.lattice_done:
                 continue
@@ -517,35 +586,37 @@ class Simulation:
     # -- responses --------------------------------------------------------------------------------------
     def lattice_response(self, req: Request, t: float, status: int, *, lattice: bool, failure: str | None = None,
                          timeout: bool = False, conn_error: bool = False) -> None:
-        """Lattice sends a response at ``t``: record the service/target-group metrics, then the
-        client sees it one hop later."""
+        """Lattice answers at ``t``: record the service and target-group metrics; the client sees it
+        one hop later, unless it gave up first."""
         req.lattice_done = True
-        self._record_lattice(req, t, status, timeout=timeout, lattice=lattice, failure=failure, conn_error=conn_error)
+        req.status = status
+        spec = req.spec
+        cs = req.client
+        if status < 400 or not lattice:
+            rs = cs.resp[spec]
+            resp = int(rs.const if rs.const is not None else rs())
+        else:
+            resp = 0
+        az = req.entry_az or "-"
+        rec = self.rec
+        rec.record(self.svc_dims[req.svc], az, req.t_entry, t, status, timeout, False, lattice,  # type: ignore[index]
+                   req.body, resp)
+        srv = req.target
+        if srv is not None:
+            rec.record(self.tg_dims[srv.tg.name], srv.az, req.t_target - req.hop_t, t, status, timeout, conn_error,
+                       lattice, req.body, resp)
+        if self.access_log is not None:
+            self.access_log.write(self, req, t, status, failure, resp)
         if req.client_done:
             return
         t_client = t + req.hop_c
         if t_client > req.client_deadline:
-            # the client gives up first, at its own deadline (processed now: nothing observes it earlier)
-            self.client_outcome(req, max(req.client_deadline, self.env._now), None, "client_timeout")
+            # the client gives up first, at its own deadline
+            now = self.env._now
+            self.client_outcome(req, req.client_deadline if req.client_deadline > now else now, None,
+                                "client_timeout")
             return
         self.client_outcome(req, t_client, status, failure)
-
-    def _record_lattice(self, req: Request, t: float, status: int, *, timeout: bool, lattice: bool,
-                        failure: str | None, conn_error: bool = False) -> None:
-        svc = req.svc
-        az = req.entry_az or "-"
-        resp = 0
-        if status < 400 or not lattice:
-            resp = int(req.client.resp[req.spec]())
-        self.rec.record("service", svc, az, req.t_entry, t, status, timeout=timeout, lattice_generated=lattice,
-                        bytes_in=req.body, bytes_out=resp)
-        st = req.tg
-        if st is not None and req.target is not None:
-            self.rec.record("target_group", st.name, req.target.az, req.t_target - req.hop_t,
-                            t, status, timeout=timeout, conn_error=conn_error,
-                            lattice_generated=lattice, bytes_in=req.body, bytes_out=resp)
-        if self.access_log is not None:
-            self.access_log.write(self, req, t, status, failure, resp)
 
     def client_outcome(self, req: Request, t: float, status: int | None, failure: str | None) -> None:
         """The client learns the outcome of an attempt at time ``t`` (>= now)."""
@@ -554,49 +625,54 @@ class Simulation:
         req.client_done = True
         cs = req.client
         st = cs.stats
-        recorded = req.t_first >= self.rec.warmup
+        recorded = req.t_first >= self.warmup
         if status is not None:
             if recorded:
                 st.completed += 1
                 st.status[status] = st.status.get(status, 0) + 1
-                st.attempt_hist.record(t - req.t_send)
-            klass = "5xx" if status >= 500 else ("429" if status == 429 else ("4xx" if status >= 400 else None))
-            retry = klass is not None and (klass in cs.retry_on or (klass == "429" and "4xx" in cs.retry_on))
+                st.attempt_bh.add(t - req.t_send)
+            if status < 400:
+                retry = False
+            else:
+                on = cs.retry_on
+                retry = ("5xx" in on) if status >= 500 else (("429" in on or "4xx" in on) if status == 429
+                                                              else "4xx" in on)
         else:
             if recorded and failure is not None:
                 st.failures[failure] = st.failures.get(failure, 0) + 1
-            kind = "timeout" if failure == "client_timeout" else "connect_error"
-            retry = failure != "dns_failure" and kind in cs.retry_on
-        if retry and req.attempt <= cs.retry_max and t < self.scn.duration:
+            retry = failure != "dns_failure" and (
+                "timeout" if failure == "client_timeout" else "connect_error") in cs.retry_on
+        if retry and req.attempt <= cs.retry_max and t < self.duration:
             if recorded:
                 st.retries += 1
-            nxt = Request(cs, req.spec, t + cs.backoff_delay(req.attempt), req.t_first, req.attempt + 1, req.user)
-            self._send(nxt)
+            self._send(Request(cs, req.spec, t + cs.backoff_delay(req.attempt), req.t_first, req.attempt + 1,
+                               req.user))
             return
-        ok = status is not None and status < 400
         if recorded:
-            if ok:
+            if status is not None and status < 400:
                 st.succeeded += 1
             else:
                 st.failed += 1
-            st.hist.record(t - req.t_first)
+            st.bh.add(t - req.t_first)
         if cs.closed is not None and req.user >= 0:
             nxt_t = t + (cs.think() if cs.think is not None else 0.0)
-            if nxt_t < self.scn.duration:
-                if nxt_t >= self.rec.warmup:
-                    cs.stats.requests += 1
+            if nxt_t < self.duration:
+                if nxt_t >= self.warmup:
+                    st.requests += 1
                 self._send(Request(cs, cs.pick_spec(), nxt_t, nxt_t, 1, req.user))
 
-    def targets_by_id_all(self, tg: str) -> list[TargetServer]:
-        return [t for ts in self.targets_by_id.values() for t in ts if t.tg.name == tg]
-
     # -- run --------------------------------------------------------------------------------------------
+    @property
+    def events_run(self) -> int:
+        """SimPy events scheduled so far plus arrivals handled inline (a proxy for work done)."""
+        return int(self.env._eid.__reduce__()[1][0]) + self.pumped  # type: ignore[index]
+
     def run(self) -> Any:
         from latsim.results import Result
         wall0 = time.perf_counter()
         self.start()
         env = self.env
-        until = self.scn.duration
+        until = self.duration
         try:
             if self.progress is None:
                 env.run(until=until)
@@ -609,7 +685,6 @@ class Simulation:
                     self.progress(t, until, self)
         except KeyboardInterrupt:
             self.partial = True
-        self.end_time = env.now if not self.partial else env.now
-        self.health.finish()
+        self.end_time = env.now
         wall = time.perf_counter() - wall0
         return Result.from_simulation(self, wall)

@@ -23,7 +23,8 @@ class TargetServer:
     __slots__ = ("ct", "tg", "id", "az", "concurrency", "queue_limit", "busy", "queue", "inflight", "up",
                  "registered", "health", "service", "error_rate", "error_status", "error_u", "slowdown",
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
-                 "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index")
+                 "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
+                 "queued")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -38,6 +39,8 @@ class TargetServer:
         self.queue_limit = m.queue
         self.busy = 0
         self.queue: deque[Any] = deque()
+        self.free: list[float] = [0.0] * self.concurrency  # when each worker is next free (a heap)
+        self.queued: deque[float] = deque()  # start times of requests waiting (for queue limits)
         self.inflight: set[Any] = set()
         self.self_down = False
         self.az_down = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from latsim.engine.sampling import Sampler
+from latsim.engine.simulation import DISRUPTIVE
 from latsim.engine.target import DRAINING, TargetServer
 from latsim.metrics.histogram import LogHistogram
 
@@ -48,9 +49,17 @@ class Timeline:
     def _fire(self, e: Any) -> None:
         i, ev = e._value
         undo = self.apply(ev)
+        if ev.kind in DISRUPTIVE:
+            self.sim.disrupted(self.sim.now)
         self.log.append({"t_ms": round(self.sim.now * 1000, 3), "event": i, "kind": ev.kind})
         if ev.for_ is not None and undo is not None:
-            self.sim.at(self.sim.now + ev.for_, lambda _e: undo(), None)
+            self.sim.at(self.sim.now + ev.for_, self._undo, (ev, undo))
+
+    def _undo(self, e: Any) -> None:
+        ev, undo = e._value
+        undo()
+        if ev.kind in DISRUPTIVE:
+            self.sim.disrupted(self.sim.now)
 
     def _servers(self, target_group: str | None, ids: list[str]) -> list[TargetServer]:
         sim = self.sim
@@ -137,11 +146,7 @@ class Timeline:
         if cs.arrivals is None:
             return
         cs.arrivals.set_rate(rate)
-        # restart the arrival chain so the new rate applies now (the pending arrival is dropped)
-        cs.arrival_gen += 1
-        t = cs.arrivals.next(sim.now)
-        if t < sim.scn.duration:
-            sim.at(t, sim._on_arrival, (cs, cs.arrival_gen))
+        sim.restart_arrivals(cs)  # the pending arrival is dropped; the new rate applies now
 
     def set_target_down(self, srv: TargetServer, down: bool) -> None:
         if srv.set_down(self_down=down):
@@ -167,6 +172,7 @@ class Timeline:
     def _drained(self, e: Any) -> None:
         srv: TargetServer = e._value
         self.sim.fail_inflight(srv)
+        self.sim.disrupted(self.sim.now)
         srv.tg.targets = [t for t in srv.tg.targets if t is not srv]
         srv.tg.refresh()
         srv.health_log.append([self.sim.now, "REMOVED"])

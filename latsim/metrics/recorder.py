@@ -1,8 +1,9 @@
 """Streaming recorders: per-minute CloudWatch-named series and whole-run histograms.
 
 Memory grows with the number of simulated minutes and dimensions, never with the number of
-requests: nothing here keeps a per-request list. Requests that start during the warm-up are
-simulated and appear in the per-minute series, but not in the whole-run summaries.
+requests: latencies wait in small bounded buffers and are folded into mergeable log-bucket
+histograms in numpy blocks. Requests that start during the warm-up are simulated and appear in
+the per-minute series, but not in the whole-run summaries.
 """
 
 from __future__ import annotations
@@ -20,25 +21,52 @@ COUNTERS = ("TotalRequestCount", "HTTPCode_2XX_Count", "HTTPCode_3XX_Count", "HT
             "HTTPCode_VpcLattice_500_Count", "HTTPCode_VpcLattice_502_Count", "HTTPCode_VpcLattice_504_Count")
 N = len(COUNTERS)
 _LATTICE_IDX = {400: 10, 403: 11, 404: 12, 429: 13, 500: 14, 502: 15, 504: 16}
+FLUSH = 4096
+
+
+class BufferedHistogram:
+    """A LogHistogram fed through a bounded buffer: ``add`` is one list append."""
+
+    __slots__ = ("hist", "buf")
+
+    def __init__(self) -> None:
+        self.hist = LogHistogram()
+        self.buf: list[float] = []
+
+    def add(self, x: float) -> None:
+        buf = self.buf
+        buf.append(x)
+        if len(buf) >= FLUSH:
+            self.hist.record_many(buf)
+            buf.clear()
+
+    def flushed(self) -> LogHistogram:
+        if self.buf:
+            self.hist.record_many(self.buf)
+            self.buf.clear()
+        return self.hist
 
 
 class Stats:
-    """Whole-run statistics of one dimension (service, target group, client)."""
+    """Whole-run statistics of one dimension (service, target group)."""
 
-    __slots__ = ("count", "codes", "timeouts", "conn_errors", "hist", "lattice_codes", "bytes_in", "bytes_out")
+    __slots__ = ("count", "codes", "timeouts", "conn_errors", "bh", "lattice_codes", "bytes_in", "bytes_out")
 
     def __init__(self) -> None:
         self.count = 0
-        self.codes = [0, 0, 0, 0, 0, 0]  # 1xx..5xx by index status // 100
+        self.codes = [0] * 10  # index status // 100
         self.timeouts = 0
         self.conn_errors = 0
-        self.hist = LogHistogram()
+        self.bh = BufferedHistogram()
         self.lattice_codes: dict[int, int] = defaultdict(int)
         self.bytes_in = 0
         self.bytes_out = 0
 
+    @property
+    def hist(self) -> LogHistogram:
+        return self.bh.flushed()
+
     def summary(self) -> dict[str, Any]:
-        h = self.hist
         return {
             "TotalRequestCount": self.count,
             "HTTPCode_2XX_Count": self.codes[2],
@@ -47,7 +75,7 @@ class Stats:
             "HTTPCode_5XX_Count": self.codes[5],
             "RequestTimeoutCount": self.timeouts,
             "ConnectionErrorCount": self.conn_errors,
-            "RequestTime": latency_summary(h),
+            "RequestTime": latency_summary(self.hist),
             **{f"HTTPCode_VpcLattice_{code}_Count": n for code, n in sorted(self.lattice_codes.items())},
             "TotalReceivedBytes": self.bytes_in,
             "TotalSentBytes": self.bytes_out,
@@ -55,7 +83,7 @@ class Stats:
 
 
 def latency_summary(h: LogHistogram) -> dict[str, float | None]:
-    """mean/p50/p90/p99/max in milliseconds, rounded to the microsecond (stable JSON)."""
+    """mean/p50/p90/p99/p999/max in milliseconds, rounded to the microsecond (stable JSON)."""
     if h.count == 0:
         return {"mean": None, "p50": None, "p90": None, "p99": None, "p999": None, "max": None}
     return {"mean": _ms(h.mean), "p50": _ms(h.percentile(50)), "p90": _ms(h.percentile(90)),
@@ -66,80 +94,116 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000.0, 3)
 
 
+class Dim:
+    """One dimension (service or target group): its per-minute rows and its summary stats."""
+
+    __slots__ = ("kind", "name", "rows", "minute", "mbuf", "mhists", "stats", "cur")
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.rows: dict[str, dict[int, list[float]]] = {}
+        self.minute = -1
+        self.cur: dict[str, list[float]] = {}
+        self.mbuf: list[float] = []
+        self.mhists: dict[int, LogHistogram] = {}
+        self.stats = Stats()
+
+    def minute_hist(self, m: int) -> LogHistogram:
+        h = self.mhists.get(m)
+        if h is None:
+            h = self.mhists[m] = LogHistogram()
+        return h
+
+    def flush_minute(self) -> None:
+        if self.mbuf:
+            self.minute_hist(self.minute).record_many(self.mbuf)
+            self.mbuf.clear()
+
+
 class Recorder:
-    """Everything a run records. Dimensions are (kind, name, az) for per-minute series."""
+    """Everything a run records."""
 
     def __init__(self, warmup: float) -> None:
         self.warmup = warmup
-        self.series: dict[tuple[str, str, str], dict[int, list[float]]] = {}
-        self.minute_hists: dict[tuple[str, str], dict[int, LogHistogram]] = {}
-        self.services: dict[str, Stats] = defaultdict(Stats)
-        self.target_groups: dict[str, Stats] = defaultdict(Stats)
+        self.dims: dict[tuple[str, str], Dim] = {}
         self.rules: dict[str, dict[str, int]] = {}
         self.rule_hits: dict[str, int] = defaultdict(int)
         self.watchers: dict[str, Any] = {}  # target group -> window (canary controllers)
 
-    def _row(self, kind: str, name: str, az: str, t: float) -> list[float]:
-        key = (kind, name, az)
-        rows = self.series.get(key)
-        if rows is None:
-            rows = self.series[key] = {}
-        m = int(t // 60.0)
-        row = rows.get(m)
-        if row is None:
-            row = rows[m] = [0.0] * N
-        return row
+    def dim(self, kind: str, name: str) -> Dim:
+        d = self.dims.get((kind, name))
+        if d is None:
+            d = self.dims[(kind, name)] = Dim(kind, name)
+        return d
 
-    def _minute_hist(self, kind: str, name: str, t: float) -> LogHistogram:
-        key = (kind, name)
-        hs = self.minute_hists.get(key)
-        if hs is None:
-            hs = self.minute_hists[key] = {}
-        m = int(t // 60.0)
-        h = hs.get(m)
-        if h is None:
-            h = hs[m] = LogHistogram()
-        return h
+    @property
+    def services(self) -> dict[str, Stats]:
+        return {n: d.stats for (k, n), d in self.dims.items() if k == "service"}
 
-    def record(self, kind: str, name: str, az: str, t_start: float, t_end: float, status: int, *,
-               timeout: bool = False, conn_error: bool = False, lattice_generated: bool = False,
-               bytes_in: int = 0, bytes_out: int = 0) -> None:
-        """One request seen by a service (kind 'service') or a target group ('target_group')."""
+    @property
+    def target_groups(self) -> dict[str, Stats]:
+        return {n: d.stats for (k, n), d in self.dims.items() if k == "target_group"}
+
+    def record(self, d: Dim, az: str, t_start: float, t_end: float, status: int, timeout: bool = False,
+               conn_error: bool = False, lattice_generated: bool = False, bytes_in: int = 0,
+               bytes_out: int = 0) -> None:
+        """One request seen by a service or a target group (``d`` from ``dim``). The hot path."""
         dur = t_end - t_start
-        row = self._row(kind, name, az, t_start)
+        m = int(t_start // 60.0)
+        if m != d.minute:
+            d.flush_minute()
+            d.minute = m
+            d.cur = {}
+        row = d.cur.get(az)
+        if row is None:
+            rows = d.rows.get(az)
+            if rows is None:
+                rows = d.rows[az] = {}
+            row = rows.get(m)
+            if row is None:
+                row = rows[m] = [0.0] * N
+            d.cur[az] = row
         row[0] += 1
         klass = status // 100
-        if 2 <= klass <= 5:
+        if klass == 2:
+            row[1] += 1
+        elif 3 <= klass <= 5:
             row[klass - 1] += 1
-        if timeout:
-            row[5] += 1
-        row[6] += dur * 1000.0
-        if conn_error:
-            row[7] += 1
+        row[6] += dur
         row[8] += bytes_in
         row[9] += bytes_out
+        if timeout:
+            row[5] += 1
+        if conn_error:
+            row[7] += 1
         if lattice_generated:
             idx = _LATTICE_IDX.get(status)
             if idx is not None:
                 row[idx] += 1
-        self._minute_hist(kind, name, t_start).record(dur)
-        if self.watchers and kind == "target_group" and name in self.watchers:
-            self.watchers[name].add(dur, status)
+        mbuf = d.mbuf
+        mbuf.append(dur)
+        if len(mbuf) >= FLUSH:
+            d.flush_minute()
+        if self.watchers and d.name in self.watchers and d.kind == "target_group":
+            self.watchers[d.name].add(dur, status)
         if t_start < self.warmup:
             return
-        st = (self.services if kind == "service" else self.target_groups)[name]
+        st = d.stats
         st.count += 1
-        if 1 <= klass <= 5:
-            st.codes[klass] += 1
+        st.codes[klass] += 1
+        st.bytes_in += bytes_in
+        st.bytes_out += bytes_out
         if timeout:
             st.timeouts += 1
         if conn_error:
             st.conn_errors += 1
         if lattice_generated:
             st.lattice_codes[status] += 1
-        st.bytes_in += bytes_in
-        st.bytes_out += bytes_out
-        st.hist.record(dur)
+        buf = st.bh.buf
+        buf.append(dur)
+        if len(buf) >= FLUSH:
+            st.bh.flushed()
 
     def rule(self, key: str, tg: str | None, t: float) -> None:
         if t < self.warmup:
@@ -155,18 +219,19 @@ class Recorder:
     def metric_rows(self) -> list[tuple[float, str, str, str, str, float]]:
         """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted."""
         out: list[tuple[float, str, str, str, str, float]] = []
-        for (kind, name, az), rows in sorted(self.series.items()):
-            for m in sorted(rows):
-                row = rows[m]
-                for i, metric in enumerate(COUNTERS):
-                    if metric == "RequestTimeSumMs":
-                        continue
-                    out.append((m * 60.0, kind, name, az, metric, row[i]))
-                if row[0]:
-                    out.append((m * 60.0, kind, name, az, "RequestTime", round(row[6] / row[0], 3)))
-        for (kind, name), hs in sorted(self.minute_hists.items()):
-            for m in sorted(hs):
-                h = hs[m]
+        for (kind, name), d in sorted(self.dims.items()):
+            d.flush_minute()
+            for az, rows in sorted(d.rows.items()):
+                for m in sorted(rows):
+                    row = rows[m]
+                    for i, metric in enumerate(COUNTERS):
+                        if metric == "RequestTimeSumMs":
+                            continue
+                        out.append((m * 60.0, kind, name, az, metric, row[i]))
+                    if row[0]:
+                        out.append((m * 60.0, kind, name, az, "RequestTime", round(1000.0 * row[6] / row[0], 3)))
+            for m in sorted(d.mhists):
+                h = d.mhists[m]
                 if h.count:
                     for q in (50, 90, 99):
                         out.append((m * 60.0, kind, name, "all", f"RequestTime_p{q}", _ms(h.percentile(q))))

@@ -406,11 +406,13 @@ def _without_broken(data: dict[str, Any], problems: list[Problem]) -> tuple[dict
                     if isinstance(item.get(attr), str):
                         broken.setdefault(kinds.get(section, section), set()).add(item[attr])
             if section == "target_groups" and isinstance(item, dict):
-                for t in item.get("targets") or []:
+                targets = item.get("targets")
+                for t in targets if isinstance(targets, list) else []:
                     if isinstance(t, dict) and isinstance(t.get("id"), str):
                         broken.setdefault("target", set()).add(t["id"])
             if section == "vpcs" and isinstance(item, dict):
-                for az in item.get("azs") or []:
+                azs = item.get("azs")
+                for az in azs if isinstance(azs, list) else []:
                     if isinstance(az, str):
                         broken.setdefault("AZ", set()).add(az)
     # VPC references use "VPC" for both names and ids

@@ -177,4 +177,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the canonical module, so that sub-commands register on the same app
+    from latsim.cli import main as _main
+    _main()

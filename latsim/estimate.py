@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 MAX_EVENTS = 300_000_000
-EVENTS_PER_REQUEST = 2.2
+MAX_MINUTES = 60 * 24 * 31  # per-minute series: a month of simulated time
+MAX_TARGETS = 200_000
+EVENTS_PER_REQUEST = 1.2
 
 
 def expected_requests(scn: Any) -> float:
@@ -51,7 +53,18 @@ def estimate(scn: Any) -> dict[str, Any]:
 def check_size(scn: Any, *, force: bool = False, limit: float = MAX_EVENTS) -> dict[str, Any]:
     from latsim.errors import RunAborted
     est = estimate(scn)
-    if est["events"] > limit and not force:
+    if force:
+        return est
+    minutes = scn.duration / 60.0
+    if minutes > MAX_MINUTES:
+        raise RunAborted(
+            f"this run would simulate {minutes:,.0f} minutes; latsim keeps per-minute series and refuses more "
+            f"than {MAX_MINUTES:,} simulated minutes (31 days)",
+            hint="shorten 'duration' (or --duration), or pass --force to run it anyway")
+    if est["targets"] > MAX_TARGETS:
+        raise RunAborted(f"this scenario has {est['targets']:,} targets, more than {MAX_TARGETS:,}",
+                         hint="pass --force to run it anyway")
+    if est["events"] > limit:
         raise RunAborted(
             f"this run would simulate about {est['requests']:.3g} requests ({est['events']:.3g} events), "
             f"more than the limit of {limit:.3g} events",

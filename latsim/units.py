@@ -49,6 +49,8 @@ def parse_duration(value: object, *, allow_bare_zero: bool = True) -> float:
     if not m:
         raise ValueError(f"'{value}' is not {DURATION_ALLOWED}")
     seconds = float(m.group(1)) * DURATION_UNITS[m.group(2)]
+    if seconds < 0:
+        raise ValueError(f"'{value}': a duration cannot be negative")
     return _finite(seconds, "a duration")
 
 

@@ -151,7 +151,7 @@ class Client(Model):
     url: str
     arrival: Arrival = Field(default_factory=lambda: Arrival(poisson=10.0))
     requests: list[RequestSpec] = Field(default_factory=lambda: [RequestSpec()])
-    timeout: Duration = 10.0
+    timeout: Duration = Field(default=10.0, gt=0)
     retries: RetryPolicy = Field(default_factory=RetryPolicy)
 
     @field_validator("url")

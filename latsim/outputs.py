@@ -38,10 +38,11 @@ def write_run_dir(result: Any, scn: Any, out_dir: Path, *, report: bool = True) 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_metrics(result, out_dir)
     if report:
+        import importlib
         try:
-            from latsim.report import write_report
-        except ImportError:
-            write_report = None
-        if write_report is not None:
-            write_report(result, scn, out_dir)
+            report = importlib.import_module("latsim.report")
+        except ModuleNotFoundError:  # a build without the report layer
+            report = None
+        if report is not None:
+            report.write_report(result, scn, out_dir)
     atomic_write_text(out_dir / "summary.json", result.to_json())

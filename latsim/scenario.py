@@ -488,7 +488,7 @@ def dump_scenario(scn: Scenario, *, fmt: str = "yaml", header: str | None = None
         return json.dumps(data, indent=2) + "\n"
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     buf = io.StringIO()
     if header:
         buf.write("".join(f"# {line}\n" if line else "#\n" for line in header.splitlines()))

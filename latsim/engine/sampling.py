@@ -25,7 +25,7 @@ class Sampler:
 
     def __call__(self) -> float:
         if self.const is not None:
-            return self.const  # type: ignore[no-any-return]
+            return self.const
         i = self.i
         buf = self.buf
         if i >= len(buf):

@@ -59,6 +59,14 @@ class Request:
     __slots__ = ("client", "spec", "t_send", "t_first", "attempt", "user", "t_entry", "route", "svc", "tg",
                  "target", "t_target", "t_start", "t_end", "client_deadline", "lattice_deadline", "client_done",
                  "lattice_done", "dead", "hop_c", "hop_t", "entry_az", "body", "status")
+    t_entry: float
+    t_start: float
+    t_end: float
+    client_deadline: float
+    hop_c: float
+    hop_t: float
+    entry_az: str | None
+    status: int
 
     def __init__(self, client: ClientState, spec: int, t_send: float, t_first: float, attempt: int, user: int) -> None:
         self.client = client
@@ -234,7 +242,7 @@ class Simulation:
 
     # -- scheduling ------------------------------------------------------------------------------
     def at(self, t: float, fn: Any, value: Any = None) -> None:
-        heappush(self._queue, (t, NORMAL, next(self._eid), _Call(fn, value)))
+        heappush(self._queue, (t, NORMAL, next(self._eid), _Call(fn, value)))  # type: ignore[misc]
 
     @property
     def now(self) -> float:
@@ -537,7 +545,7 @@ class Simulation:
         if best >= 0:
             warm.pop(best)
             return 0.0
-        return srv.cold_start()  # type: ignore[no-any-return]
+        return float(srv.cold_start())
 
     def _complete(self, req: Request, srv: TargetServer) -> None:
         """The target answers at ``req.t_end`` (or Lattice times out first)."""
@@ -665,7 +673,7 @@ class Simulation:
     @property
     def events_run(self) -> int:
         """SimPy events scheduled so far plus arrivals handled inline (a proxy for work done)."""
-        return int(self.env._eid.__reduce__()[1][0]) + self.pumped  # type: ignore[index]
+        return int(self.env._eid.__reduce__()[1][0]) + self.pumped
 
     def run(self) -> Any:
         from latsim.results import Result

@@ -48,7 +48,7 @@ class Timeline:
 
     def _fire(self, e: Any) -> None:
         i, ev = e._value
-        undo = self.apply(ev)
+        undo = self.apply(ev, i)
         if ev.kind in DISRUPTIVE:
             self.sim.disrupted(self.sim.now)
         self.log.append({"t_ms": round(self.sim.now * 1000, 3), "event": i, "kind": ev.kind})
@@ -70,7 +70,7 @@ class Timeline:
             out += [t for t in sim.targets_by_id.get(tid, []) if t.registered]
         return out
 
-    def apply(self, ev: Any) -> Any:
+    def apply(self, ev: Any, index: int = 0) -> Any:
         """Apply one event; return a function that undoes it (for ``for:``), or None."""
         sim = self.sim
         kind = ev.kind
@@ -90,20 +90,32 @@ class Timeline:
             down = kind == "fail_targets"
             for srv in servers:
                 self.set_target_down(srv, down)
-            return (lambda: [self.set_target_down(s, not down) for s in servers]) if down else None
+            if not down:
+                return None
+
+            def revive() -> None:
+                for s in servers:
+                    self.set_target_down(s, False)
+            return revive
         if kind == "inject_latency":
             servers = self._servers(body.target_group, body.targets)
             for srv in servers:
-                add = Sampler(body.add, sim.streams.rng(f"inject/{id(ev)}/{srv.tg.name}/{srv.id}")) \
+                add = Sampler(body.add, sim.streams.rng(f"inject/{index}/{srv.tg.name}/{srv.id}")) \
                     if body.add is not None else None
                 srv.extra = (body.factor, add)
-            return lambda: [setattr(s, "extra", None) for s in servers]
+            def clear_latency() -> None:
+                for s in servers:
+                    s.extra = None
+            return clear_latency
         if kind == "inject_errors":
             servers = self._servers(body.target_group, body.targets)
             for srv in servers:
                 srv.inject_rate = body.rate
                 srv.inject_status = body.status
-            return lambda: [setattr(s, "inject_rate", 0.0) for s in servers]
+            def clear_errors() -> None:
+                for s in servers:
+                    s.inject_rate = 0.0
+            return clear_errors
         if kind == "register_targets":
             st = sim.tgs[body.target_group]
             for t in body.targets:

@@ -128,6 +128,7 @@ class RequestSpec(Model):
 
 
 RetryOn = Literal["5xx", "429", "4xx", "connect_error", "timeout"]
+DEFAULT_RETRY_ON: tuple[RetryOn, ...] = ("5xx", "429", "connect_error", "timeout")
 
 
 class RetryPolicy(Model):
@@ -138,7 +139,7 @@ class RetryPolicy(Model):
     multiplier: float = Field(default=2.0, ge=1)
     max_backoff: Duration = 20.0
     jitter: Literal["none", "full", "equal"] = "full"
-    on: list[RetryOn] = Field(default_factory=lambda: ["5xx", "429", "connect_error", "timeout"])
+    on: list[RetryOn] = Field(default_factory=lambda: list(DEFAULT_RETRY_ON))
 
 
 class Client(Model):

@@ -173,7 +173,7 @@ def _accounts_vpcs(c: Checker) -> None:
     for a in range(len(nets)):
         for b in range(a + 1, len(nets)):
             (va, na), (vb, nb) = nets[a], nets[b]
-            if va.name != vb.name and na.version == nb.version and na.overlaps(nb):  # type: ignore[arg-type]
+            if va.name != vb.name and na.version == nb.version and na.overlaps(nb):
                 c.add(("vpcs", scn.vpcs.index(vb), "cidr"),
                       f"VPC {vb.name} ({nb}) overlaps VPC {va.name} ({na}): fine with Lattice, which exchanges no routes",
                       severity="info", code="overlapping-cidr")
@@ -278,26 +278,26 @@ def _service_networks(c: Checker) -> None:
                           "in the same service network", allowed="unique within a service network",
                           code="domain-unique")
                 domains[dom] = svc.name
-        for j, n in Counter(sn.services).items():
+        for dup, n in Counter(sn.services).items():
             if n > 1:
-                c.add(base + ("services",), f"service {j} is associated twice", code="duplicate")
+                c.add(base + ("services",), f"service {dup} is associated twice", code="duplicate")
     for i, v in enumerate(scn.vpcs):
         for j, sn_name in enumerate(v.service_network_endpoints):
-            sn = ix.service_networks.get(sn_name)
-            if sn is None:
+            endpoint_sn = ix.service_networks.get(sn_name)
+            if endpoint_sn is None:
                 continue
-            sn_acct = ix.account_id(sn.account)
+            sn_acct = ix.account_id(endpoint_sn.account)
             vpc_acct = ix.account_id(v.account)
-            shared = {ix.account_id(x) for x in sn.shared_with}
+            shared = {ix.account_id(x) for x in endpoint_sn.shared_with}
             if vpc_acct != sn_acct and not _shared_with(sn_acct, shared, vpc_acct, ix):
                 c.add(("vpcs", i, "service_network_endpoints", j),
                       f"service network {sn_name} is in account {sn_acct} and not shared with VPC {v.name}'s account",
                       code="cross-account")
     endpoints = Counter(sn for v in scn.vpcs for sn in v.service_network_endpoints)
     for sn_name, n in endpoints.items():
-        sn = ix.service_networks.get(sn_name)
-        if sn is not None:
-            c.quota(("service_networks", scn.service_networks.index(sn)), "vpc_endpoints_per_service_network", n,
+        counted = ix.service_networks.get(sn_name)
+        if counted is not None:
+            c.quota(("service_networks", scn.service_networks.index(counted)), "vpc_endpoints_per_service_network", n,
                     f"service network {sn_name} has {n} VPC endpoints")
 
 
@@ -512,10 +512,12 @@ def _clients(c: Checker) -> None:
         if cl.requests and sum(r.weight for r in cl.requests) <= 0:
             c.add(base + ("requests",), "the request mix has no positive weight", code="request-mix")
         known_hosts = _known_hosts(scn)
-        for k, url in [(None, cl.url)] + [(k, r.url) for k, r in enumerate(cl.requests) if r.url]:
+        urls: list[tuple[int | None, str]] = [(None, cl.url)]
+        urls += [(n, r.url) for n, r in enumerate(cl.requests) if r.url]
+        for where, url in urls:
             _, host, _, _ = split_url(url)
             if host not in known_hosts:
-                keys = base + (("url",) if k is None else ("requests", k, "url"))
+                keys = base + (("url",) if where is None else ("requests", where, "url"))
                 c.add(keys, f"no service answers to host {host}: requests will fail DNS",
                       hint=suggest(host, known_hosts), severity="warning", code="unknown-host")
         if cl.arrival.replay is not None:
@@ -631,8 +633,9 @@ def _canaries_slos(c: Checker) -> None:
             c.add(base + ("canary",), "primary and canary are the same target group", code="canary")
     for i, s in enumerate(scn.slo):
         kind, name = s.subject
-        pool = {"service": ix.services, "client": ix.clients, "target_group": ix.target_groups}[kind]
-        c.ref(("slo", i, kind), kind.replace("_", " "), name, list(pool))
+        pools: dict[str, dict[str, Any]] = {"service": ix.services, "client": ix.clients,
+                                            "target_group": ix.target_groups}
+        c.ref(("slo", i, kind), kind.replace("_", " "), name, list(pools[kind]))
 
 
 def _region_quotas(c: Checker) -> None:

@@ -71,6 +71,8 @@ class Result:
         result = cls(summary, rec.metric_rows(), hists, wall)
         from latsim.slo import evaluate_slos
         summary["slo"] = evaluate_slos(scn, result, sim)
+        from latsim.cost import estimate_cost
+        summary["cost"] = estimate_cost(scn, summary)
         summary["events"] = sim.events_run
         return result
 

@@ -1,0 +1,494 @@
+"""Figures of a run (matplotlib, Agg backend, no pyplot state): traffic and 5xx rates, latency
+percentiles over time, latency CDFs, the canary's weight against the split it observed, target
+health strips, the AZ x target-group heatmap and the topology (networkx).
+
+Every ``plot_*`` function takes ``(result, scn, path)`` — ``scn`` may be None when only a run
+directory is at hand — writes ``path`` as PNG and SVG (the suffix of ``path`` is replaced) and
+returns the written paths, or an empty list when the run has nothing to draw (no canary, no
+target group, ...). ``plot_all`` writes every figure into a directory. Output is deterministic:
+no dates in the files, fixed SVG ids.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+__all__ = ["PLOTS", "PlotSpec", "RenderedPlot", "plot_all", "plot_az_heatmap", "plot_canary", "plot_latency",
+           "plot_latency_cdf", "plot_request_rates", "plot_target_health", "plot_topology", "render_all"]
+
+MAX_SERIES = 8          # services drawn in the time-series figures (the busiest ones)
+MAX_STRIPS = 60         # targets drawn in the health figure
+DPI = 100
+_RC: dict[str, Any] = {"svg.hashsalt": "latsim", "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
+       "legend.fontsize": 8, "axes.grid": True, "grid.alpha": 0.3}
+HEALTH_COLORS = {"HEALTHY": "#2e9d4a", "UNHEALTHY": "#d1342f", "INITIAL": "#8fb3d9", "UNAVAILABLE": "#b9b9b9",
+                 "DRAINING": "#f0a020", "UNUSED": "#e4e4e4", "REMOVED": "#444444"}
+DECISION_MARKERS = {"start": ("o", "#1f77b4"), "advance": ("^", "#2e9d4a"), "pass": ("^", "#2e9d4a"),
+                    "inconclusive": ("o", "#999999"), "fail": ("x", "#d1342f"), "rollback": ("X", "#d1342f"),
+                    "promote": ("*", "#2e9d4a"), "complete": ("*", "#1f77b4")}
+
+
+# -- plumbing ---------------------------------------------------------------------------------------
+PlotFn = Callable[[Any, Any, Path], list[Path]]
+
+
+def _styled(fn: PlotFn) -> PlotFn:
+    """Draw and save under latsim's style, whatever the caller's rcParams (and without pyplot,
+    so the caller's backend is never touched)."""
+    @functools.wraps(fn)
+    def wrapper(result: Any, scn: Any, path: Path) -> list[Path]:
+        with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
+            return fn(result, scn, Path(path))
+    return wrapper
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: Path) -> list[Path]:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    png, svg = path.with_suffix(".png"), path.with_suffix(".svg")
+    fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
+    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": "latsim"})
+    return [png, svg]
+
+
+def _rows(result: Any) -> list[tuple[float, str, str, str, str, float]]:
+    return list(getattr(result, "metric_rows", None) or [])
+
+
+def _duration(result: Any) -> float:
+    s = result.summary
+    return float(s.get("simulated_s") or s.get("duration_s") or 60.0)
+
+
+def _minute_len(t: float, duration: float) -> float:
+    return max(min(60.0, duration - t), 1e-9)
+
+
+def _series(result: Any, kind: str, metric: str, *, az: str | None = None) -> dict[str, dict[float, float]]:
+    """name -> {minute start s: value summed over AZs} for one metric of one dimension kind."""
+    out: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
+    for t, k, name, row_az, m, value in _rows(result):
+        if k == kind and m == metric and (az is None or row_az == az):
+            out[name][t] += value
+    return {n: dict(sorted(v.items())) for n, v in sorted(out.items())}
+
+
+def _busiest(result: Any, section: str, limit: int = MAX_SERIES) -> list[str]:
+    data = result.summary.get(section, {})
+    names = sorted(data, key=lambda n: (-data[n].get("TotalRequestCount", 0), n))
+    return names[:limit]
+
+
+def _of(shown: int, total: int) -> str:
+    return f" (busiest {shown} of {total})" if total > shown else ""
+
+
+def _shade_warmup(ax: Any, warmup_s: float) -> None:
+    if warmup_s > 0:
+        ax.axvspan(0, warmup_s / 60.0, color="#999999", alpha=0.15, lw=0, label="warm-up")
+
+
+def _steps(ax: Any, series: dict[float, float], duration: float, per_second: bool, **kw: Any) -> None:
+    """A per-minute series as a step line (each minute's value holds over that minute)."""
+    if not series:
+        return
+    xs, ys = [], []
+    for t, v in series.items():
+        xs.append(t / 60.0)
+        ys.append(v / _minute_len(t, duration) if per_second else v)
+    xs.append(duration / 60.0)
+    ys.append(ys[-1])
+    ax.step(xs, ys, where="post", **kw)
+
+
+def _empty_note(ax: Any, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#777777")
+
+
+# -- figures -----------------------------------------------------------------------------------------
+@_styled
+def plot_request_rates(result: Any, scn: Any, path: Path) -> list[Path]:
+    """Requests/s and 5xx/s per service, per simulated minute."""
+    names = _busiest(result, "services")
+    if not names:
+        return []
+    duration = _duration(result)
+    total = _series(result, "service", "TotalRequestCount")
+    errors = _series(result, "service", "HTTPCode_5XX_Count")
+    fig = _figure(10, 5.5)
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    colors = matplotlib.colormaps["tab10"]
+    for i, name in enumerate(names):
+        _steps(ax1, total.get(name, {}), duration, True, color=colors(i % 10), label=name, lw=1.6)
+        _steps(ax2, errors.get(name, {}), duration, True, color=colors(i % 10), label=name, lw=1.6)
+    warm = float(result.summary.get("warmup_s", 0))
+    for ax in (ax1, ax2):
+        _shade_warmup(ax, warm)
+        ax.set_xlim(0, duration / 60.0)
+        ax.set_ylim(bottom=0)
+    ax1.set_title("Request rate per service" + _of(len(names), len(result.summary.get("services", {}))))
+    ax1.set_ylabel("requests (req/s)")
+    ax2.set_title("5xx rate per service")
+    ax2.set_ylabel("HTTP 5xx (req/s)")
+    ax2.set_xlabel("simulated time (min)")
+    ax1.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="service")
+    return _save(fig, path)
+
+
+@_styled
+def plot_latency(result: Any, scn: Any, path: Path) -> list[Path]:
+    """RequestTime p50/p90/p99 per service and minute (from the per-minute histograms)."""
+    names = _busiest(result, "services")
+    series = {q: _series(result, "service", f"RequestTime_p{q}") for q in (50, 90, 99)}
+    names = [n for n in names if any(n in series[q] for q in series)]
+    if not names:
+        return []
+    duration = _duration(result)
+    fig = _figure(10, 1.2 + 2.2 * len(names))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    styles = {50: ("#2e9d4a", "p50"), 90: ("#f0a020", "p90"), 99: ("#d1342f", "p99")}
+    warm = float(result.summary.get("warmup_s", 0))
+    for ax, name in zip(axes, names, strict=True):
+        for q, (color, label) in styles.items():
+            _steps(ax, series[q].get(name, {}), duration, False, color=color, label=label, lw=1.6)
+        _shade_warmup(ax, warm)
+        ax.set_title(f"RequestTime of service {name}")
+        ax.set_ylabel("latency (ms)")
+        ax.set_ylim(bottom=0)
+        ax.set_xlim(0, duration / 60.0)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    axes[-1].set_xlabel("simulated time (min)")
+    return _save(fig, path)
+
+
+@_styled
+def plot_latency_cdf(result: Any, scn: Any, path: Path) -> list[Path]:
+    """Latency CDFs: clients (end to end, retries included) and target groups (RequestTime)."""
+    hists = getattr(result, "histograms", None) or {}
+    groups = [("clients", "Client latency CDF (end to end)"), ("target_groups", "Target-group RequestTime CDF")]
+    if not any(h.count for g, _ in groups for h in hists.get(g, {}).values()):
+        return []
+    fig = _figure(11, 4.5)
+    axes = fig.subplots(1, 2)
+    colors = matplotlib.colormaps["tab10"]
+    for ax, (group, title) in zip(axes, groups, strict=True):
+        drawn = 0
+        for i, (name, h) in enumerate(sorted(hists.get(group, {}).items())):
+            if not h.count or drawn >= MAX_SERIES:
+                continue
+            xs, ys = h.cdf()
+            xs = [max(x * 1000.0, 1e-3) for x in xs]
+            ax.step(xs, ys, where="post", color=colors(i % 10), lw=1.6,
+                    label=f"{name} (p99 {h.percentile(99) * 1000:.1f} ms)")
+            drawn += 1
+        for q in (0.5, 0.9, 0.99):
+            ax.axhline(q, color="#777777", lw=0.6, ls=":")
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.01)
+        ax.set_title(title)
+        ax.set_xlabel("latency (ms, log scale)")
+        ax.set_ylabel("fraction of requests ≤ latency")
+        if drawn:
+            ax.legend(loc="lower right")
+        else:
+            _empty_note(ax, "no requests")
+    return _save(fig, path)
+
+
+@_styled
+def plot_canary(result: Any, scn: Any, path: Path) -> list[Path]:
+    """Per canary: the weight the controller set against the share of requests the canary
+    target group actually received each minute, with the controller's decisions marked."""
+    canaries = result.summary.get("canary") or []
+    if not canaries:
+        return []
+    models = {c.name: c for c in getattr(scn, "canaries", [])} if scn is not None else {}
+    duration = _duration(result)
+    tg_counts = _series(result, "target_group", "TotalRequestCount")
+    fig = _figure(10, 1.4 + 3.0 * len(canaries))
+    axes = fig.subplots(len(canaries), 1, squeeze=False)[:, 0]
+    for ax, c in zip(axes, canaries, strict=True):
+        steps = c.get("steps") or []
+        if steps:
+            xs = [s["t_ms"] / 60000.0 for s in steps] + [duration / 60.0]
+            ys = [s["weight"] for s in steps] + [steps[-1]["weight"]]
+            ax.step(xs, ys, where="post", color="#1f77b4", lw=2, label="canary weight set (%)")
+        m = models.get(c["name"])
+        if m is not None:
+            can, prim = tg_counts.get(m.canary, {}), tg_counts.get(m.primary, {})
+            obs = [(t / 60.0 + _minute_len(t, duration) / 120.0, 100.0 * can.get(t, 0) / (can.get(t, 0) + prim.get(t, 0)))
+                   for t in sorted(set(can) | set(prim)) if t >= 0 and can.get(t, 0) + prim.get(t, 0) > 0]
+            if obs:
+                ax.plot([o[0] for o in obs], [o[1] for o in obs], "o--", color="#ff7f0e", ms=4, lw=1,
+                        label=f"observed share of {m.canary} (%)")
+        seen: set[str] = set()
+        for s in steps:
+            marker, color = DECISION_MARKERS.get(s["decision"], ("o", "#333333"))
+            ax.scatter([s["t_ms"] / 60000.0], [s["weight"]], marker=marker, color=color, s=70, zorder=5,
+                       label=s["decision"] if s["decision"] not in seen else None)
+            seen.add(s["decision"])
+        ax.set_xlim(0, duration / 60.0)
+        ax.set_ylim(-5, 105)
+        ax.set_title(f"Canary {c['name']}: {c.get('outcome', '?')}")
+        ax.set_ylabel("traffic to canary (%)")
+        ax.set_xlabel("simulated time (min)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="weight, split, decisions")
+    return _save(fig, path)
+
+
+@_styled
+def plot_target_health(result: Any, scn: Any, path: Path) -> list[Path]:
+    """A strip per target: its health state over the run."""
+    strips: list[tuple[str, list[list[Any]]]] = []
+    for tg_name, tg in sorted(result.summary.get("target_groups", {}).items()):
+        for tid, t in sorted(tg.get("targets", {}).items()):
+            strips.append((f"{tg_name} / {tid}", t.get("health") or []))
+    if not strips:
+        return []
+    shown = strips[:MAX_STRIPS]
+    duration = _duration(result)
+    fig = _figure(10, 1.3 + 0.32 * len(shown))
+    ax = fig.subplots()
+    used: set[str] = set()
+    for i, (_label, log) in enumerate(shown):
+        y = len(shown) - 1 - i
+        for j, (t_ms, state) in enumerate(log):
+            start = t_ms / 60000.0
+            end = log[j + 1][0] / 60000.0 if j + 1 < len(log) else duration / 60.0
+            if end > start or j + 1 == len(log):
+                ax.broken_barh([(start, max(end - start, 1e-6))], (y - 0.38, 0.76),
+                               color=HEALTH_COLORS.get(state, "#000000"))
+                used.add(state)
+    ax.set_yticks(range(len(shown)), [label for label, _ in reversed(shown)])
+    ax.set_ylim(-0.6, len(shown) - 0.4)
+    ax.set_xlim(0, duration / 60.0)
+    ax.grid(axis="y", visible=False)
+    more = f" (first {MAX_STRIPS} of {len(strips)})" if len(strips) > MAX_STRIPS else ""
+    ax.set_title(f"Target health over time{more}")
+    ax.set_xlabel("simulated time (min)")
+    ax.set_ylabel("target group / target")
+    ax.legend(handles=[Patch(color=HEALTH_COLORS.get(s, "#000000"), label=s) for s in HEALTH_COLORS if s in used],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), title="health state")
+    return _save(fig, path)
+
+
+@_styled
+def plot_az_heatmap(result: Any, scn: Any, path: Path) -> list[Path]:
+    """Requests per target group and target AZ over the whole run (warm-up included)."""
+    counts: dict[tuple[str, str], float] = defaultdict(float)
+    for _t, kind, name, az, metric, value in _rows(result):
+        if kind == "target_group" and metric == "TotalRequestCount" and az != "all":
+            counts[(name, az)] += value
+    if not counts:
+        return []
+    tgs = sorted({k[0] for k in counts})
+    azs = sorted({k[1] for k in counts})
+    grid = [[counts.get((tg, az), 0.0) for az in azs] for tg in tgs]
+    fig = _figure(max(5.5, 1.8 + 1.3 * len(azs)), max(2.8, 1.2 + 0.45 * len(tgs)))
+    ax = fig.subplots()
+    im = ax.imshow(grid, cmap="Blues", aspect="auto", vmin=0)
+    peak = max(max(r) for r in grid) or 1.0
+    for i, row in enumerate(grid):
+        for j, v in enumerate(row):
+            ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=8,
+                    color="white" if v > 0.6 * peak else "black")
+    ax.set_xticks(range(len(azs)), azs)
+    ax.set_yticks(range(len(tgs)), tgs)
+    ax.grid(False)
+    ax.set_xlabel("availability zone of the target")
+    ax.set_ylabel("target group")
+    ax.set_title("Requests per target group and AZ (whole run)")
+    fig.colorbar(im, ax=ax, label="requests (count)")
+    return _save(fig, path)
+
+
+_LAYER = {"client": 0, "vpc": 1, "service_network": 2, "service": 3, "target_group": 4}
+_SHAPES = {"client": "v", "vpc": "s", "service_network": "h", "service": "o", "target_group": "D"}
+_KIND_LABEL = {"client": "client", "vpc": "VPC", "service_network": "service network", "service": "service",
+               "target_group": "target group"}
+
+
+@_styled
+def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
+    """Clients, VPCs, service networks, services and target groups, left to right; colour = account."""
+    if scn is None:
+        return []
+    import networkx as nx
+
+    from latsim.model.graph import service_forwards, topology_graph
+    g = topology_graph(scn)
+    nodes = [n for n, k in g.nodes(data="kind") if k in _LAYER]
+    if not nodes:
+        return []
+    # The flow view: client <- VPC placement is drawn client -> VPC, rules collapse into service -> TG.
+    flow = nx.DiGraph()
+    flow.add_nodes_from((n, g.nodes[n]) for n in nodes)
+    labels = {n: g.nodes[n]["label"] for n in nodes}
+    for u, v, d in g.edges(data=True):
+        if u not in flow or v not in flow:
+            continue
+        if d["kind"] == "placement" and g.nodes[v]["kind"] == "client":
+            flow.add_edge(v, u, kind="placement")
+        elif d["kind"] == "placement":  # a target group's VPC: named under it, not drawn as a back edge
+            labels[v] += f"\n(in {g.nodes[u]['label']})"
+        elif d["kind"] == "association":
+            flow.add_edge(u, v, **d)
+    for (svc, tg), rules in service_forwards(g).items():
+        text = ", ".join(f"{r} {w}" for r, w in rules) if len(rules) <= 3 else f"{len(rules)} rules"
+        flow.add_edge(svc, tg, kind="forward", weight=text)
+    # VPCs that only hold targets need no node of their own (Lattice reaches them without an association).
+    flow.remove_nodes_from([n for n in list(flow) if g.nodes[n]["kind"] == "vpc" and flow.degree(n) == 0])
+    nodes = [n for n in nodes if n in flow]
+    pos = _layered_positions(flow)
+    tallest = max(sum(1 for n in nodes if g.nodes[n]["kind"] == k) for k in _LAYER)
+    fig = _figure(12, min(30.0, max(4.5, 1.2 + 0.9 * tallest)))
+    ax = fig.subplots()
+    ax.set_axis_off()
+    accounts = sorted({str(g.nodes[n].get("account") or "") for n in nodes} - {""})
+    for n in nodes:  # clients take their VPC's account
+        if g.nodes[n]["kind"] == "client":
+            vpcs = [v for v in flow.successors(n) if g.nodes[v]["kind"] == "vpc"]
+            g.nodes[n]["account"] = g.nodes[vpcs[0]].get("account") if vpcs else None
+    palette = matplotlib.colormaps["Pastel1"]
+    acct_color = {a: palette(i % 9) for i, a in enumerate(accounts)}
+    names = {a.id: (a.name or a.id) for a in scn.accounts}
+    for kind, shape in _SHAPES.items():
+        members = [n for n in nodes if g.nodes[n]["kind"] == kind]
+        if members:
+            nx.draw_networkx_nodes(flow, pos, nodelist=members, node_shape=shape, node_size=900, ax=ax,
+                                   node_color=[acct_color.get(str(g.nodes[n].get("account")), "#dddddd")
+                                               for n in members], edgecolors="#333333", linewidths=1.0)
+    styles = {"placement": ("#9a9a9a", "dotted"), "association": ("#1f77b4", "solid"),
+              "forward": ("#d62728", "solid")}
+    for kind, (color, style) in styles.items():
+        edges = [(u, v) for u, v, d in flow.edges(data=True) if d["kind"] == kind]
+        endpoint = [(u, v) for u, v in edges if flow.edges[u, v].get("via") == "endpoint"]
+        plain = [e for e in edges if e not in endpoint]
+        for group, ls in ((plain, style), (endpoint, "dashed")):
+            if group:
+                nx.draw_networkx_edges(flow, pos, edgelist=group, edge_color=color, style=ls, ax=ax, arrows=True,
+                                       arrowsize=12, node_size=900, width=1.3)
+    fwd = {(u, v): str(d["weight"]) for u, v, d in flow.edges(data=True) if d["kind"] == "forward"}
+    if fwd:
+        nx.draw_networkx_edge_labels(flow, pos, edge_labels=fwd, font_size=7, ax=ax, label_pos=0.5,
+                                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"})
+    for n in nodes:
+        ax.annotate(labels[n], pos[n], xytext=(0, -19), textcoords="offset points", ha="center", va="top",
+                    fontsize=8)
+    for kind, layer in _LAYER.items():
+        ax.text(layer, 1.1, _KIND_LABEL[kind] + "s", ha="center", va="bottom", fontsize=9, fontweight="bold")
+    ax.set_xlim(-0.6, 4.6)
+    ax.set_ylim(-0.25, 1.2)
+    handles: list[Any] = [Line2D([], [], marker=_SHAPES[k], ls="none", color="#666666", label=_KIND_LABEL[k], ms=8)
+               for k in _LAYER]
+    handles += [Patch(facecolor=acct_color[a], edgecolor="#333333", label=f"account {names.get(a, a)}")
+                for a in accounts]
+    kinds = {d["kind"] for _, _, d in flow.edges(data=True)}
+    vias = {d.get("via") for _, _, d in flow.edges(data=True)}
+    legend_edges = [("client in VPC", styles["placement"], "placement" in kinds),
+                    ("association", styles["association"], "association" in kinds),
+                    ("SN endpoint", (styles["association"][0], "dashed"), "endpoint" in vias),
+                    ("forward (rule weight)", styles["forward"], "forward" in kinds)]
+    handles += [Line2D([], [], color=c, ls=ls, label=lbl) for lbl, (c, ls), used in legend_edges if used]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="legend")
+    ax.set_title(f"Topology of {scn.name}")
+    return _save(fig, path)
+
+
+def _layered_positions(flow: Any) -> dict[str, tuple[float, float]]:
+    """x = layer; y spread evenly in [0, 1], ordered by the mean position of each node's
+    neighbours in the previous layer (one barycentre pass, enough for readable drawings)."""
+    layers: dict[int, list[str]] = defaultdict(list)
+    for n, kind in flow.nodes(data="kind"):
+        layers[_LAYER[kind]].append(n)
+    pos: dict[str, tuple[float, float]] = {}
+    for layer in sorted(layers):
+        members = sorted(layers[layer])
+
+        def key(n: str) -> tuple[float, str]:
+            ys = [pos[m][1] for m in list(flow.predecessors(n)) + list(flow.successors(n)) if m in pos]
+            return (-(sum(ys) / len(ys)) if ys else 0.0, n)
+        members.sort(key=key)
+        k = len(members)
+        for i, n in enumerate(members):
+            pos[n] = (float(layer), 0.5 if k == 1 else 1.0 - i / (k - 1))
+    return pos
+
+
+# -- all of them --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlotSpec:
+    name: str
+    title: str
+    caption: str
+    fn: PlotFn
+
+
+@dataclass(frozen=True)
+class RenderedPlot:
+    name: str
+    title: str
+    caption: str
+    paths: tuple[Path, ...]
+
+    @property
+    def png(self) -> Path:
+        return next(p for p in self.paths if p.suffix == ".png")
+
+    @property
+    def svg(self) -> Path:
+        return next(p for p in self.paths if p.suffix == ".svg")
+
+
+PLOTS: tuple[PlotSpec, ...] = (
+    PlotSpec("topology", "Topology", "Who can reach what: clients sit in VPCs, VPCs join service networks "
+             "(association or SN endpoint), services forward to target groups (edge labels: rule and weight).", plot_topology),
+    PlotSpec("request_rates", "Request and 5xx rates", "Per service and simulated minute (the shaded band is "
+             "the warm-up, excluded from the tables).", plot_request_rates),
+    PlotSpec("latency", "Latency over time", "RequestTime p50/p90/p99 per service and minute, as CloudWatch "
+             "would show it.", plot_latency),
+    PlotSpec("latency_cdf", "Latency distributions", "Whole-run CDFs after warm-up: clients end to end "
+             "(retries included) and target groups.", plot_latency_cdf),
+    PlotSpec("canary", "Canary", "The weight the controller set and the share the canary target group "
+             "received each minute, with the controller's decisions.", plot_canary),
+    PlotSpec("target_health", "Target health", "Each target's health-check state over the run.",
+             plot_target_health),
+    PlotSpec("az_heatmap", "Requests by AZ", "Requests each target group served in each Availability Zone.",
+             plot_az_heatmap),
+)
+
+
+def render_all(result: Any, scn: Any, out_dir: str | Path, *, only: Iterable[str] | None = None) -> list[RenderedPlot]:
+    """Write every applicable figure into ``out_dir``; return what was drawn, in report order."""
+    out = Path(out_dir)
+    wanted = set(only) if only is not None else None
+    drawn: list[RenderedPlot] = []
+    for spec in PLOTS:
+        if wanted is not None and spec.name not in wanted:
+            continue
+        paths = spec.fn(result, scn, out / spec.name)
+        if paths:
+            drawn.append(RenderedPlot(spec.name, spec.title, spec.caption, tuple(paths)))
+    return drawn
+
+
+def plot_all(result: Any, scn: Any, out_dir: str | Path) -> list[Path]:
+    """Write every applicable figure (PNG and SVG) into ``out_dir``; return the written paths."""
+    return [p for r in render_all(result, scn, out_dir) for p in r.paths]

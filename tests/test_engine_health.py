@@ -50,6 +50,10 @@ def test_target_sg_without_lattice_prefix_list_makes_targets_unhealthy():
     s = run(data)
     assert health_log(s, "i-0000")[-1][1] == "UNHEALTHY"
     assert set(s["clients"]["client"]["status"]) == {"500"}
+    # connection errors are counted on the target group too, with Lattice's connect timeout as their time
+    tg = s["target_groups"]["tg-main"]
+    assert tg["ConnectionErrorCount"] == tg["HTTPCode_5XX_Count"] == s["services"]["svc"]["HTTPCode_5XX_Count"] > 0
+    assert tg["RequestTime"]["max"] == pytest.approx(1000.0, rel=0.01)
 
 
 def test_deregistered_target_drains_then_is_removed():

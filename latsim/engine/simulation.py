@@ -450,6 +450,8 @@ class Simulation:
         if srv.kind == "ALB":
             hop += self.alb_hop()
         req.hop_t = hop
+        ta = now + overhead + hop
+        req.t_target = ta
         if now >= self.warmup:
             srv.requests += 1  # requests routed to this target (connection failures included)
         if not srv.up or not srv.ct.sg_allows_traffic[0]:
@@ -460,8 +462,6 @@ class Simulation:
             self.lattice_response(req, now + overhead + delay, self.a.target_connection_error_status, lattice=True,
                                   failure="TargetConnectionError", conn_error=True)
             return
-        ta = now + overhead + hop
-        req.t_target = ta
         req.lattice_deadline = ta + self.idle[svc]  # type: ignore[index]
         self._serve(srv, req, ta)
 

@@ -1,0 +1,130 @@
+"""``latsim import …``: build a scenario from CloudFormation, Terraform, AWS or Gateway API input.
+
+Every form writes a commented scenario (``-o FILE``, default stdout) that validates and runs;
+what the source does not hold (clients, workload, latencies) comes from ``--overlay`` files
+merged on top, else from documented defaults. Warnings about what could not be mapped go to
+stderr with their location; nothing from the input is executed or fetched.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from latsim.cli import app, handle_errors, print_problems
+from latsim.errors import Problem, ScenarioError, UsageError
+
+import_app = typer.Typer(help="Build a scenario from what you already have (CloudFormation, Terraform, "
+                              "an AWS account, Kubernetes Gateway API manifests).", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the scenario here (default: stdout).")]
+OverlayOpt = Annotated[list[Path] | None, typer.Option("--overlay", help="Merge this file on top (repeatable).")]
+
+
+def _overlay(paths: list[Path] | None) -> dict[str, Any] | None:
+    from latsim.scenario import load_data, merge_overlay
+    merged: dict[str, Any] | None = None
+    for p in paths or []:
+        data, _ = load_data(p)
+        if not isinstance(data, dict):
+            raise ScenarioError([Problem("an overlay is a mapping of scenario sections", code="overlay")])
+        merged = data if merged is None else merge_overlay(merged, data)
+    return merged
+
+
+def _emit(result: Any, output: Path | None, overlays: list[Path] | None) -> None:
+    warnings = [w for w in result.warnings if w.severity != "error"]
+    if warnings:
+        print_problems(warnings)
+    text = result.to_yaml(_overlay(overlays))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from latsim.io import atomic_write_text
+        atomic_write_text(output, text)
+        from latsim.cli import err
+        err.print(f"wrote {output}", markup=False)
+
+
+def _params(values: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for v in values or []:
+        key, sep, val = v.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param {v!r}: expected KEY=VALUE")
+        out[key] = val
+    return out
+
+
+@import_app.command("cloudformation")
+@handle_errors
+def import_cloudformation_cmd(
+    templates: Annotated[list[Path], typer.Argument(help="Templates (YAML or JSON); several stacks at once.")],
+    param: Annotated[list[str] | None, typer.Option("--param", help="KEY=VALUE (also AWS::AccountId, "
+                                                    "AWS::Region; STACK/KEY for one stack).")] = None,
+    lint: Annotated[bool, typer.Option("--lint", help="Add cfn-lint's findings as notes.")] = False,
+    output: OutOpt = None,
+    overlay: OverlayOpt = None,
+) -> None:
+    """Import CloudFormation templates (short tags, parameters, cross-stack exports)."""
+    from latsim.importers.cloudformation import import_cloudformation
+    _emit(import_cloudformation([str(t) for t in templates], _params(param), lint=lint), output, overlay)
+
+
+@import_app.command("terraform")
+@handle_errors
+def import_terraform_cmd(
+    file: Annotated[Path, typer.Argument(help="`terraform show -json` output of a state or a plan.")],
+    output: OutOpt = None,
+    overlay: OverlayOpt = None,
+) -> None:
+    """Import Terraform state or plan JSON (modules, count and for_each included)."""
+    from latsim.importers.terraform import import_terraform
+    _emit(import_terraform(str(file)), output, overlay)
+
+
+@import_app.command("aws")
+@handle_errors
+def import_aws_cmd(
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region.")] = None,
+    output: OutOpt = None,
+    overlay: OverlayOpt = None,
+) -> None:
+    """Read a live account with boto3, read-only (List/Get/Describe calls only)."""
+    try:
+        from latsim.importers.aws import import_aws
+    except ImportError as exc:  # boto3 is the optional extra latsim[aws]
+        raise UsageError(f"latsim import aws needs boto3: pip install 'latsim[aws]' ({exc})") from None
+    _emit(import_aws(profile=profile, region=region), output, overlay)
+
+
+@import_app.command("aws-json")
+@handle_errors
+def import_aws_json_cmd(
+    directory: Annotated[Path, typer.Argument(help="A folder of saved `aws vpc-lattice`/`aws ec2` JSON outputs.")],
+    output: OutOpt = None,
+    overlay: OverlayOpt = None,
+) -> None:
+    """Import saved AWS CLI outputs (checked against botocore's output shapes)."""
+    from latsim.importers.aws import import_aws_json
+    _emit(import_aws_json(directory), output, overlay)
+
+
+@import_app.command("gateway-api")
+@handle_errors
+def import_gateway_api_cmd(
+    manifests: Annotated[list[str], typer.Argument(help="Manifests (multi-document YAML); CLUSTER=PATH puts a "
+                                                   "file in a named cluster.")],
+    pods_per_service: Annotated[int, typer.Option("--pods-per-service", min=1, max=1000,
+                                                  help="Pod targets behind each Kubernetes Service.")] = 2,
+    output: OutOpt = None,
+    overlay: OverlayOpt = None,
+) -> None:
+    """Import Kubernetes Gateway API resources as the AWS Gateway API controller maps them."""
+    from latsim.importers.gateway_api import import_gateway_api
+    _emit(import_gateway_api(list(manifests), pods_per_service=pods_per_service), output, overlay)

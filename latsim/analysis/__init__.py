@@ -1,0 +1,19 @@
+"""Static analysis: every answer comes from ``Topology.route`` (latsim.compile), the function the
+engine uses per request class, so an analysis and a simulated request cannot disagree.
+
+* ``explain``  -- one request, stage by stage, plus the target groups it would reach;
+* ``matrix``   -- every client x service (x listener) verdict, with clients grouped into
+  equivalence classes so that thousands of clients and services stay fast;
+* ``diff``     -- what changed between two topologies: flipped verdicts and edited resources;
+* ``verify``   -- assertions checked exhaustively over equivalence classes of requests and callers.
+"""
+
+from __future__ import annotations
+
+from latsim.analysis.diff import diff_scenarios
+from latsim.analysis.explain import explain, explain_route
+from latsim.analysis.matrix import Matrix, compute_matrix
+from latsim.analysis.verify import Assertion, VerifyReport, parse_assertions, verify
+
+__all__ = ["Assertion", "Matrix", "VerifyReport", "compute_matrix", "diff_scenarios", "explain", "explain_route",
+           "parse_assertions", "verify"]

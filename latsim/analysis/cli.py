@@ -1,0 +1,181 @@
+"""The static-analysis commands: ``latsim explain``, ``matrix``, ``diff`` and ``verify``.
+
+Exit codes: 0 fine, 1 a finding the user asked to gate on (a verdict flipped with
+``--fail-on-change``, an assertion failed), 2 a usage or scenario error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from latsim.cli import FileArg, OverlayOpt, app, handle_errors, load, out
+from latsim.errors import UsageError
+
+FORMATS = ("table", "csv", "json")
+
+
+def _pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
+    """``K=V`` (or ``K: V`` for headers) -> (K, V)."""
+    out_: list[tuple[str, str]] = []
+    for item in items or []:
+        if "=" in item:
+            k, _, v = item.partition("=")
+        elif ":" in item:
+            k, _, v = item.partition(":")
+        else:
+            raise UsageError(f"{flag} '{item}' is not K=V", hint=f"e.g. {flag} x-beta=1")
+        if not k.strip():
+            raise UsageError(f"{flag} '{item}' has an empty name")
+        out_.append((k.strip(), v.strip()))
+    return out_
+
+
+@app.command()
+@handle_errors
+def explain(
+    file: FileArg,
+    url: Annotated[str, typer.Option("--url", help="The URL the client calls (path and query string included).",
+                                     show_default=False)],
+    client: Annotated[str | None, typer.Option("--client", help="The scenario client that sends the request.")] = None,
+    method: Annotated[str, typer.Option("--method", help="HTTP method (case-sensitive, as rules compare it).")] = "GET",
+    header: Annotated[list[str] | None, typer.Option("--header", help="A request header K=V (repeatable).")] = None,
+    query: Annotated[list[str] | None, typer.Option("--query", help="A query-string parameter K=V (repeatable).")] = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="HTTP/1.1, HTTP/2 or gRPC.")] = "HTTP/1.1",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
+    vpc: Annotated[str | None, typer.Option("--vpc", help="Send from a synthetic host in this VPC "
+                                            "(or move --client there).")] = None,
+    az: Annotated[str | None, typer.Option("--az", help="The caller's AZ.")] = None,
+    principal: Annotated[str | None, typer.Option("--principal", help="Sign as this IAM ARN, or 'anonymous'.")] = None,
+    principal_of: Annotated[str | None, typer.Option("--principal-of", help="Sign as this client's principal "
+                                                     "(identity policy included).")] = None,
+    org_id: Annotated[str | None, typer.Option("--org-id", help="The principal's organisation id.")] = None,
+    principal_tag: Annotated[list[str] | None, typer.Option("--principal-tag", help="A principal tag K=V "
+                                                            "(repeatable).")] = None,
+    source_ip: Annotated[str | None, typer.Option("--source-ip", help="The caller's IP address.")] = None,
+    security_group: Annotated[list[str] | None, typer.Option("--security-group", help="The caller's security "
+                                                             "groups (repeatable).")] = None,
+    overlay: OverlayOpt = None,
+) -> None:
+    """Explain one request stage by stage: DNS, AZ address, security groups, listener, auth,
+    rule, target groups (with each target's security-group and health-check verdict)."""
+    from latsim.analysis.explain import CallerSpec, render
+    from latsim.analysis.explain import explain as run_explain
+    scn = load(file, overlay)
+    if client is None and vpc is None:
+        raise UsageError("say who sends the request: --client NAME, or --vpc NAME for a synthetic caller",
+                         hint=f"clients: {', '.join(c.name for c in scn.clients[:8])}" if scn.clients else None)
+    spec = CallerSpec(client=client, vpc=vpc, az=az, principal=principal, principal_of=principal_of, org_id=org_id,
+                      principal_tags=tuple(_pairs(principal_tag, "--principal-tag")), source_ip=source_ip,
+                      security_groups=tuple(security_group) if security_group else None)
+    d = run_explain(scn, client, url, method, _pairs(header, "--header"), _pairs(query, "--query"), protocol,
+                    caller=spec)
+    if as_json:
+        sys.stdout.write(json.dumps(d, indent=2) + "\n")
+    else:
+        render(d, out)
+
+
+@app.command()
+@handle_errors
+def matrix(
+    file: FileArg,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    output: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    path: Annotated[str | None, typer.Option("--path", help="Use this path instead of the clients' mixes.")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="Use this method instead of the clients' "
+                                               "mixes.")] = None,
+    overlay: OverlayOpt = None,
+) -> None:
+    """Every client x service (x listener) verdict and its reason, for the requests of each client's mix."""
+    from latsim.analysis.matrix import compute_matrix, render_table
+    from latsim.compile import Topology
+    if fmt not in FORMATS:
+        from latsim.errors import suggest
+        raise UsageError(f"unknown --format '{fmt}'", allowed=" | ".join(FORMATS), hint=suggest(fmt, FORMATS))
+    if path is not None and not path.startswith("/"):
+        raise UsageError(f"--path '{path}' must start with '/'")
+    scn = load(file, overlay)
+    m = compute_matrix(Topology(scn), path=path, method=method)
+    if fmt == "table":
+        if output is not None:
+            from rich.console import Console
+            with output.open("w", encoding="utf-8") as fh:
+                render_table(m, Console(file=fh, width=200, highlight=False, soft_wrap=True))
+        else:
+            render_table(m, out)
+        return
+    fh: Any = output.open("w", encoding="utf-8", newline="") if output is not None else sys.stdout
+    try:
+        if fmt == "csv":
+            m.write_csv(fh)
+        else:
+            m.write_json(fh)
+    finally:
+        if output is not None:
+            fh.close()
+
+
+@app.command()
+@handle_errors
+def diff(
+    old: Annotated[Path, typer.Argument(help="The topology before the change.", show_default=False)],
+    new: Annotated[Path, typer.Argument(help="The topology after the change.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    fail_on_change: Annotated[bool, typer.Option("--fail-on-change", help="Exit 1 when any verdict flips "
+                                                 "(a CI gate).")] = False,
+    path: Annotated[str | None, typer.Option("--path", help="Compare this path instead of the clients' "
+                                             "mixes.")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="Compare this method instead of the clients' "
+                                               "mixes.")] = None,
+) -> None:
+    """What changed from OLD to NEW: flipped verdicts (with both explanations), rerouted requests,
+    added/removed/changed resources and new validation problems."""
+    from latsim.analysis.diff import diff_scenarios, render
+    d = diff_scenarios(load(old), load(new), path=path, method=method)
+    if as_json:
+        sys.stdout.write(json.dumps(d, indent=2, default=str) + "\n")
+    else:
+        render(d, out)
+    if fail_on_change and d["flipped"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def verify(
+    file: FileArg,
+    assertion: Annotated[list[str] | None, typer.Option(
+        "--assert", help="An assertion as YAML, e.g. 'no_access: {principal: anonymous, service: admin}' "
+                         "(repeatable; checked with the scenario's own).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    counterexamples: Annotated[int, typer.Option("--counterexamples", help="Counterexamples shown per "
+                                                 "assertion.")] = 5,
+    overlay: OverlayOpt = None,
+) -> None:
+    """Check the scenario's assertions (and --assert ones) over every class of request and caller;
+    exit 1 if any fails, printing counterexamples as 'latsim explain' command lines."""
+    from latsim.analysis.verify import parse_assertions, parse_cli_assertion, render
+    from latsim.analysis.verify import verify as run_verify
+    from latsim.scenario import load_data
+    scn = load(file, overlay)
+    positions = None
+    if not overlay:
+        _, positions = load_data(file)
+    items = parse_assertions(scn.assertions, scn, positions=positions, source=str(file))
+    cli_items = [parse_cli_assertion(text, i) for i, text in enumerate(assertion or [], 1)]
+    items += parse_assertions(cli_items, scn, section=("--assert",), first_index=1, source="command line")
+    if not items:
+        out.print("no assertions: add an 'assertions:' section or pass --assert", markup=False)
+        return
+    report = run_verify(scn, items, source=str(file), max_counterexamples=counterexamples)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        render(report, out)
+    if not report.ok:
+        raise typer.Exit(1)

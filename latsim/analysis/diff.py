@@ -1,0 +1,309 @@
+"""``latsim diff``: what a change to a topology does.
+
+Three views of OLD -> NEW:
+
+* **flipped verdicts** -- the reachability matrix of both topologies over the same clients,
+  endpoints (the union of both sides' services and listener ports: a removed listener or service
+  shows up as a flip to unreachable) and requests (the union of both sides' request mixes), with
+  the explanation of each flipped request on both sides; ``rerouted`` lists requests that stay
+  forwarded but now match another rule or another weighted split;
+* **resource changes** -- every rule, weight, target, listener, association, policy, security
+  group ... added, removed or changed, as dotted paths into the scenario;
+* **problems** -- validation warnings and notes that NEW has and OLD did not (and the reverse).
+
+``--fail-on-change`` makes a CI gate of it: exit 1 when any verdict flips.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from latsim.analysis.explain import explain_route, request_url
+from latsim.analysis.matrix import (
+    Endpoint,
+    Verdict,
+    all_endpoints,
+    at,
+    client_requests,
+    compute_matrix,
+    service_host,
+)
+from latsim.compile import FORWARDED, RequestClass, Topology
+from latsim.model.scenario import Scenario
+
+SECTIONS = ("accounts", "vpcs", "security_groups", "service_networks", "services", "target_groups", "clients")
+SETTINGS = ("quotas", "assumptions", "region")
+LIST_KEYS = ("name", "id", "vpc", "target_group")
+EXPLANATION_LIMIT = 100
+
+
+# --- verdicts ---------------------------------------------------------------------------------------
+
+def _endpoint_union(old: Topology, new: Topology) -> tuple[list[Endpoint], list[Endpoint]]:
+    """The same endpoints on both sides, keyed by (service, port); a side that lacks the
+    service or listener calls it anyway (and learns it is gone)."""
+    o = {(e.service, e.port): e for e in all_endpoints(old)}
+    n = {(e.service, e.port): e for e in all_endpoints(new)}
+    keys = list(dict.fromkeys(list(o) + list(n)))
+    olds, news = [], []
+    for key in keys:
+        eo, en = o.get(key), n.get(key)
+        ref = eo or en
+        assert ref is not None
+        olds.append(eo or Endpoint(ref.service, ref.listener, ref.port, ref.scheme,
+                                   service_host(old, ref.service) if ref.service in old.services else ref.host))
+        news.append(en or Endpoint(ref.service, ref.listener, ref.port, ref.scheme,
+                                   service_host(new, ref.service) if ref.service in new.services else ref.host))
+    return olds, news
+
+
+def _verdict_dict(v: Verdict) -> dict[str, Any]:
+    return {"outcome": v.outcome, "status": v.status, "failure": v.failure, "auth_denied_reason": v.auth_denied_reason,
+            "rule": v.rule, "target_groups": dict(v.target_groups), "reason": v.reason}
+
+
+def _flipped(a: Verdict, b: Verdict) -> bool:
+    return (a.outcome, a.status, a.failure, a.auth_denied_reason) != (b.outcome, b.status, b.failure,
+                                                                       b.auth_denied_reason)
+
+
+def _direction(a: Verdict, b: Verdict) -> str:
+    if a.outcome == FORWARDED and b.outcome != FORWARDED:
+        return "lost"
+    if b.outcome == FORWARDED and a.outcome != FORWARDED:
+        return "gained"
+    return "changed"
+
+
+def verdict_changes(old: Topology, new: Topology, *, path: str | None = None, method: str | None = None,
+                    explanations: int = EXPLANATION_LIMIT) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(flipped, rerouted): every client x endpoint x request whose verdict differs."""
+    clients = [c for c in old.clients if c in new.clients]
+    eps_old, eps_new = _endpoint_union(old, new)
+
+    def requests_for(name: str) -> tuple[RequestClass, ...]:
+        both = client_requests(old.clients[name].model, path=path, method=method) + \
+            client_requests(new.clients[name].model, path=path, method=method)
+        return tuple(dict.fromkeys(both))
+
+    m_old = compute_matrix(old, clients=clients, endpoints=eps_old, requests_for=requests_for)
+    m_new = compute_matrix(new, clients=clients, endpoints=eps_new, requests_for=requests_for)
+    flipped: list[dict[str, Any]] = []
+    rerouted: list[dict[str, Any]] = []
+    for name in clients:
+        go, gn = m_old._by_client[name], m_new._by_client[name]
+        reqs = go.requests
+        for i, (eo, en) in enumerate(zip(eps_old, eps_new, strict=True)):
+            co, cn = go.cells[i], gn.cells[i]
+            for k, (a, b) in enumerate(zip(co.results, cn.results, strict=True)):
+                if a == b:
+                    continue
+                entry = {"client": name, "service": eo.service, "listener": en.listener, "port": eo.port,
+                         "request": {"method": reqs[k].method, "path": reqs[k].path,
+                                     "headers": dict(reqs[k].headers), "protocol": reqs[k].protocol,
+                                     "url": request_url(at(reqs[k], en.url))},
+                         "old": _verdict_dict(a), "new": _verdict_dict(b)}
+                if _flipped(a, b):
+                    entry["direction"] = _direction(a, b)
+                    if len(flipped) < explanations:
+                        entry["old_explanation"] = explain_route(old, old.clients[name], at(reqs[k], eo.url))
+                        entry["new_explanation"] = explain_route(new, new.clients[name], at(reqs[k], en.url))
+                    flipped.append(entry)
+                elif (a.rule, a.target_groups) != (b.rule, b.target_groups):
+                    rerouted.append(entry)
+    return flipped, rerouted
+
+
+# --- resource changes ---------------------------------------------------------------------------
+
+def _dump(scn: Scenario) -> dict[str, Any]:
+    data = scn.model_dump(mode="json", by_alias=True)
+    for svc, d in zip(scn.services, data["services"], strict=True):
+        for lst, ld in zip(svc.listeners, d["listeners"], strict=True):
+            ld["name"] = lst.listener_name
+    for section in ("services", "service_networks"):
+        for d in data[section]:
+            if isinstance(d.get("auth_policy"), str):
+                try:
+                    d["auth_policy"] = json.loads(d["auth_policy"])
+                except ValueError:
+                    pass  # compared as text
+    return data
+
+
+def _shared_key(old: list[Any], new: list[Any]) -> str | None:
+    """A key that names the items of both lists uniquely (so items are matched by name)."""
+    if not old and not new:
+        return None
+    for key in LIST_KEYS:
+        if all(_list_key_ok(items, key) for items in (old, new)):
+            return key
+    return None
+
+
+def _list_key_ok(items: list[Any], key: str) -> bool:
+    if not all(isinstance(x, dict) and x.get(key) is not None for x in items):
+        return False
+    vals = [str(x[key]) for x in items]
+    return len(set(vals)) == len(vals)
+
+
+def _walk(old: Any, new: Any, path: str, out: list[dict[str, Any]]) -> None:
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        for k in dict.fromkeys(list(old) + list(new)):
+            sub = f"{path}.{k}" if path else str(k)
+            if k not in old:
+                out.append(_change("added", sub, None, new[k]))
+            elif k not in new:
+                out.append(_change("removed", sub, old[k], None))
+            else:
+                _walk(old[k], new[k], sub, out)
+        return
+    if isinstance(old, list) and isinstance(new, list):
+        key = _shared_key(old, new)
+        if key is not None:
+            o = {str(x[key]): x for x in old}
+            n = {str(x[key]): x for x in new}
+            for k in dict.fromkeys(list(o) + list(n)):
+                sub = f"{path}.{k}"
+                if k not in o:
+                    out.append(_change("added", sub, None, n[k]))
+                elif k not in n:
+                    out.append(_change("removed", sub, o[k], None))
+                else:
+                    _walk(o[k], n[k], sub, out)
+            return
+        if all(isinstance(x, (str, int, float)) for x in old + new):
+            for x in old:
+                if x not in new:
+                    out.append(_change("removed", path, x, None))
+            for x in new:
+                if x not in old:
+                    out.append(_change("added", path, None, x))
+            if set(map(str, old)) == set(map(str, new)):
+                out.append(_change("changed", path, old, new))  # reordered
+            return
+    out.append(_change("changed", path, old, new))
+
+
+def _category(path: str) -> str:
+    parts = path.split(".")
+    if "auth_policy" in parts or "identity_policy" in parts or "auth_type" in parts:
+        return "policy"
+    if parts[0] == "service_networks" and len(parts) > 2 and parts[2] in ("vpc_associations", "services"):
+        return "association"
+    if "rules" in parts:
+        return "weight" if parts[-1] == "weight" else "rule"
+    if "default_action" in parts:
+        return "weight" if parts[-1] == "weight" else "listener"
+    if "listeners" in parts:
+        return "listener"
+    if parts[0] == "target_groups" and "targets" in parts:
+        return "target"
+    if parts[0] in ("security_groups",) or "security_groups" in parts:
+        return "security_group"
+    return parts[0].rstrip("s") if parts[0] in SECTIONS else parts[0]
+
+
+def _change(kind: str, path: str, old: Any, new: Any) -> dict[str, Any]:
+    return {"change": kind, "category": _category(path), "path": path, "old": old, "new": new}
+
+
+def resource_changes(old: Scenario, new: Scenario) -> list[dict[str, Any]]:
+    """Every added, removed or changed item of the topology, quotas and assumptions."""
+    a, b = _dump(old), _dump(new)
+    out: list[dict[str, Any]] = []
+    for section in SECTIONS + SETTINGS:
+        _walk({section: a.get(section)}, {section: b.get(section)}, "", out)
+    return out
+
+
+# --- problems -----------------------------------------------------------------------------------
+
+def problem_changes(old: Scenario, new: Scenario) -> dict[str, list[dict[str, Any]]]:
+    """Validation warnings/notes NEW has and OLD had not (``new``), and the reverse (``resolved``)."""
+    from latsim.model.validate import notes
+
+    def key(p: Any) -> tuple[Any, ...]:
+        return (p.code, p.message, p.location.path)
+    po = {key(p): p for p in notes(old)}
+    pn = {key(p): p for p in notes(new)}
+    return {"new": [p.to_dict() for k, p in pn.items() if k not in po],
+            "resolved": [p.to_dict() for k, p in po.items() if k not in pn]}
+
+
+# --- all together -------------------------------------------------------------------------------
+
+def diff_scenarios(old: Scenario, new: Scenario, *, path: str | None = None, method: str | None = None,
+                   explanations: int = EXPLANATION_LIMIT) -> dict[str, Any]:
+    """Flipped verdicts, rerouted requests, resource changes and new problems, OLD -> NEW."""
+    t_old, t_new = Topology(old), Topology(new)
+    flipped, rerouted = verdict_changes(t_old, t_new, path=path, method=method, explanations=explanations)
+    changes = resource_changes(old, new)
+    problems = problem_changes(old, new)
+    clients = {"added": [c for c in t_new.clients if c not in t_old.clients],
+               "removed": [c for c in t_old.clients if c not in t_new.clients]}
+    return {"flipped": flipped, "rerouted": rerouted, "changes": changes, "problems": problems,
+            "clients": clients,
+            "summary": {"flipped": len(flipped), "lost": sum(1 for f in flipped if f["direction"] == "lost"),
+                        "gained": sum(1 for f in flipped if f["direction"] == "gained"),
+                        "rerouted": len(rerouted), "changes": len(changes),
+                        "new_problems": len(problems["new"])}}
+
+
+def render(d: Mapping[str, Any], console: Any) -> None:
+    """Print a diff for a reader: flips first, then rerouted requests, changes and problems."""
+    from rich.markup import escape as e
+    s = d["summary"]
+    style = "bold red" if s["flipped"] else "bold green"
+    console.print(f"[{style}]{s['flipped']} verdict{'s' if s['flipped'] != 1 else ''} flipped[/{style}] "
+                  f"({s['lost']} lost, {s['gained']} gained), {s['rerouted']} rerouted, "
+                  f"{s['changes']} resource change{'s' if s['changes'] != 1 else ''}, "
+                  f"{s['new_problems']} new problem{'s' if s['new_problems'] != 1 else ''}")
+    for f in d["flipped"]:
+        colour = {"lost": "red", "gained": "green"}.get(f["direction"], "yellow")
+        r = f["request"]
+        console.print(f"  [{colour}]{f['direction']:<7}[/{colour}] {e(f['client'])} -> {e(f['service'])}/"
+                      f"{e(f['listener'])} {e(r['method'])} {e(r['path'])}: {_short(f['old'])} => {_short(f['new'])}")
+        console.print(f"           [dim]old: {e(f['old']['reason'])}[/dim]")
+        console.print(f"           [dim]new: {e(f['new']['reason'])}[/dim]")
+    for f in d["rerouted"]:
+        r = f["request"]
+        console.print(f"  [yellow]rerouted[/yellow] {e(f['client'])} -> {e(f['service'])}/{e(f['listener'])} "
+                      f"{e(r['method'])} {e(r['path'])}: {e(f['old']['reason'])} => {e(f['new']['reason'])}")
+    if d["changes"]:
+        console.print("changes:")
+    for c in d["changes"]:
+        colour = {"added": "green", "removed": "red"}.get(c["change"], "yellow")
+        what = _value(c["new"] if c["change"] == "added" else c["old"]) if c["change"] != "changed" else \
+            f"{_value(c['old'])} -> {_value(c['new'])}"
+        console.print(f"  [{colour}]{c['change']:<8}[/{colour}] {c['category']:<14} {e(c['path'])}: {e(what)}")
+    for p in d["problems"]["new"]:
+        console.print(f"  [yellow]new problem[/yellow] {e(str(p['path']))}: {e(str(p['message']))}")
+    for p in d["problems"]["resolved"]:
+        console.print(f"  [green]resolved problem[/green] {e(str(p['path']))}: {e(str(p['message']))}")
+    for c in d["clients"]["added"]:
+        console.print(f"  [green]new client[/green] {e(c)} (not compared)")
+    for c in d["clients"]["removed"]:
+        console.print(f"  [red]removed client[/red] {e(c)}")
+
+
+def _short(v: Mapping[str, Any]) -> str:
+    text = v["outcome"]
+    if v["status"] is not None:
+        text += f" {v['status']}"
+    if v["failure"]:
+        text += f" {v['failure']}"
+    return text
+
+
+def _value(v: Any) -> str:
+    text = json.dumps(v, separators=(",", ":"), default=str) if not isinstance(v, str) else v
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+__all__ = ["diff_scenarios", "problem_changes", "render", "resource_changes", "verdict_changes"]

@@ -1,0 +1,787 @@
+"""``latsim verify``: properties of a topology, checked over every class of request and caller.
+
+Assertions live in the scenario's ``assertions:`` section (or come from ``--assert``). Each has
+an optional ``name`` and exactly one property:
+
+``no_access``        nobody selected may access (get a forwarded or fixed response from) the services
+                     selected: ``{no_access: {principal: anonymous, service: admin}}``
+``only``             every access to ``reach`` comes from a caller matching ``vpcs``/``principals``/
+                     ``clients`` (all given ones): ``{only: {vpcs: [shop], reach: checkout}}``
+``always_forwarded`` every request selected is forwarded to a target group:
+                     ``{always_forwarded: {service: checkout, path_prefix: /api}}``
+``never_denied``     no request selected gets a 403: ``{never_denied: {service: checkout}}``
+
+Selectors (all optional): ``service``/``services``, ``listener``, ``target_group`` (then access
+means "forwarded to this target group", and the services default to those that use it),
+``path_prefix`` or ``path``,
+``method``/``methods``; callers: ``vpcs``, ``clients``, ``principal``/``principals`` -- each item
+``anonymous``, ``signed``, ``any``, ``org`` (``org:o-...``), ``outside-org``, a principal ARN or a
+12-digit account id. ``no_access`` and ``only`` range over every synthetic caller by default;
+``always_forwarded`` and ``never_denied`` over the scenario's clients unless callers are selected.
+
+The request space is split into equivalence classes, each evaluated once with
+``Topology.route``: methods mentioned by rules, policies or clients plus one other; paths from
+rule matches (each exact, each prefix with its boundary and case variants), policy
+``RequestPath``/``Resource`` constants and client mixes, plus ``/`` and one other; header and
+query values mentioned by rules and policies, plus absent and one other. Callers are every
+principal class (each client's principal, anonymous, another principal of each organisation, a
+principal outside it, each principal a policy names, a principal with each tag a policy tests)
+from every network position (each VPC; each client's position, hosts inside and outside every
+CIDR a security group or ``aws:SourceIp`` condition mentions, hosts in each security group an
+association rule references). A counterexample is printed as the ``latsim explain`` command
+line that reproduces it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from latsim.analysis.explain import CallerSpec, caller_client, explain_command, request_url
+from latsim.analysis.matrix import (
+    Caller,
+    CallerKeyer,
+    Endpoint,
+    RouteCache,
+    Verdict,
+    all_endpoints,
+    at,
+    client_requests,
+)
+from latsim.auth.context import K_HEADER, K_METHOD, K_PATH, K_QUERY
+from latsim.compile import FIXED, FORWARDED, RequestClass, Topology
+from latsim.errors import Location, Problem, ScenarioError, UsageError, suggest
+from latsim.model.base import Model
+from latsim.model.scenario import Scenario
+
+KINDS = ("no_access", "only", "always_forwarded", "never_denied")
+PRINCIPAL_WORDS = ("anonymous", "signed", "any", "*", "org", "outside-org")
+OTHER_METHODS = ("PATCH", "DELETE", "PUT", "OPTIONS", "HEAD", "TRACE", "CONNECT", "PROPFIND")
+OTHER_PATH = "/latsim-other"
+OTHER_VALUE = "latsim-other"
+OUTSIDER_ACCOUNT = "999999999999"
+MAX_HEADER_COMBINATIONS = 256
+COUNTEREXAMPLES = 5
+
+
+# --- the vocabulary -----------------------------------------------------------------------------
+
+def _as_list(value: Any) -> Any:
+    if value is None or isinstance(value, list):
+        return value
+    return [value]
+
+
+class Selector(Model):
+    """Which services, requests and callers a property is about."""
+
+    service: list[str] | None = Field(default=None, description="service name(s); default: every service")
+    services: list[str] | None = None
+    listener: str | None = None
+    target_group: str | None = Field(default=None, description="access means: forwarded to this target group")
+    path_prefix: str | None = Field(default=None, pattern=r"^/")
+    path: str | None = Field(default=None, pattern=r"^/")
+    method: list[str] | None = None
+    methods: list[str] | None = None
+    vpcs: list[str] | None = None
+    clients: list[str] | None = None
+    principal: list[str] | None = None
+    principals: list[str] | None = None
+
+    @field_validator("service", "services", "method", "methods", "vpcs", "clients", "principal", "principals",
+                     mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @model_validator(mode="after")
+    def _one_path(self) -> Selector:
+        if self.path is not None and self.path_prefix is not None:
+            raise ValueError("give either 'path' or 'path_prefix', not both")
+        return self
+
+    @field_validator("principal", "principals")
+    @classmethod
+    def _principals(cls, value: list[str] | None) -> list[str] | None:
+        for item in value or []:
+            text = str(item)
+            if text.lower() in PRINCIPAL_WORDS or text.startswith("org:o-") or text.startswith("arn:aws") or \
+                    (text.isdigit() and len(text) == 12):
+                continue
+            hint = suggest(text.lower(), PRINCIPAL_WORDS)
+            raise ValueError(f"'{text}' is not a principal selector"
+                             + (f"; {hint}" if hint else "")
+                             + " (anonymous, signed, any, org, org:o-..., outside-org, an IAM ARN or an account id)")
+        return value
+
+    @property
+    def service_names(self) -> list[str] | None:
+        if self.service is None and self.services is None:
+            return None
+        return list(self.service or []) + list(self.services or [])
+
+    @property
+    def method_names(self) -> list[str] | None:
+        if self.method is None and self.methods is None:
+            return None
+        return list(self.method or []) + list(self.methods or [])
+
+    @property
+    def principal_items(self) -> list[str] | None:
+        if self.principal is None and self.principals is None:
+            return None
+        return list(self.principal or []) + list(self.principals or [])
+
+    @property
+    def selects_callers(self) -> bool:
+        return self.vpcs is not None or self.clients is not None or self.principal_items is not None
+
+
+class OnlySelector(Selector):
+    """``only``: the services are ``reach``; the callers listed are the only ones allowed."""
+
+    reach: list[str] = Field(min_length=1)
+
+    @field_validator("reach", mode="before")
+    @classmethod
+    def _reach_list(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @model_validator(mode="after")
+    def _someone(self) -> OnlySelector:
+        if not self.selects_callers:
+            raise ValueError("'only' needs vpcs, clients or principals: the callers allowed to reach the service")
+        if self.service_names is not None:
+            raise ValueError("'only' names its services with 'reach'")
+        return self
+
+
+class Assertion(Model):
+    """One property; exactly one of no_access, only, always_forwarded, never_denied."""
+
+    name: str | None = None
+    no_access: Selector | None = None
+    only: OnlySelector | None = None
+    always_forwarded: Selector | None = None
+    never_denied: Selector | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Assertion:
+        given = [k for k in KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"an assertion needs exactly one of {', '.join(KINDS)}"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in KINDS if getattr(self, k) is not None)
+
+    @property
+    def selector(self) -> Selector:
+        return getattr(self, self.kind)  # type: ignore[no-any-return]
+
+    def label(self, index: int) -> str:
+        return self.name or f"#{index} {self.kind}"
+
+
+def parse_assertions(items: Sequence[Any], scn: Scenario, *, positions: Any = None,
+                     section: tuple[str | int, ...] = ("assertions",), first_index: int = 0,
+                     source: str | None = None) -> list[Assertion]:
+    """Validate assertion dicts (structure, then names against the scenario); every problem at
+    once as a ScenarioError, located in the file when ``positions`` (latsim.scenario.Positions) is given."""
+    problems: list[Problem] = []
+    out: list[Assertion] = []
+
+    def where(keys: tuple[str | int, ...]) -> Location:
+        full = section + keys
+        dotted = ".".join(str(k) for k in full)
+        if positions is not None:
+            loc = positions.locate(full)
+            return Location(loc.file, loc.line, loc.column, dotted, full)
+        return Location(source, None, None, dotted, full)
+
+    for i, item in enumerate(items, first_index):
+        try:
+            a = Assertion.model_validate(item)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                loc = tuple(p for p in err["loc"] if isinstance(p, (str, int)))
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                hint = allowed = None
+                if err["type"] == "extra_forbidden":
+                    msg = f"unknown key '{loc[-1]}'"
+                    model = _model_for(loc[:-1])
+                    hint = suggest(str(loc[-1]), model.model_fields)
+                    allowed = None if hint else f"allowed: {', '.join(model.model_fields)}"
+                problems.append(Problem(msg, where((i,) + loc), hint=hint, allowed=allowed, code="assertion"))
+            continue
+        problems += _check_names(a, scn, lambda keys, i=i: where((i,) + keys))  # type: ignore[misc]
+        out.append(a)
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _model_for(loc: tuple[Any, ...]) -> type[Model]:
+    if not loc:
+        return Assertion
+    return OnlySelector if loc[0] == "only" else Selector
+
+
+def _check_names(a: Assertion, scn: Scenario, where: Any) -> list[Problem]:
+    ix = scn.index
+    sel = a.selector
+    kind = a.kind
+    out: list[Problem] = []
+
+    def check(keys: tuple[str | int, ...], name: str, known: Iterable[str], what: str) -> None:
+        known = list(known)
+        if name not in known:
+            hint = suggest(name, known)
+            out.append(Problem(f"unknown {what} '{name}'", where(keys), hint=hint, code="assertion",
+                               allowed=None if hint else f"known: {', '.join(known[:12])}"))
+
+    services = [s.name for s in scn.services]
+    if isinstance(sel, OnlySelector):
+        for j, name in enumerate(sel.reach):
+            check((kind, "reach", j), name, services, "service")
+    for key in ("service", "services"):
+        for j, name in enumerate(getattr(sel, key) or []):
+            check((kind, key, j), name, services, "service")
+    for j, name in enumerate(sel.vpcs or []):
+        check((kind, "vpcs", j), name, [v.name for v in scn.vpcs], "VPC")
+    for j, name in enumerate(sel.clients or []):
+        check((kind, "clients", j), name, list(ix.clients), "client")
+    if sel.listener is not None:
+        names = {lst.listener_name for s in scn.services for lst in s.listeners}
+        check((kind, "listener"), sel.listener, sorted(names), "listener")
+    if sel.target_group is not None:
+        check((kind, "target_group"), sel.target_group, [t.name for t in scn.target_groups], "target group")
+    return out
+
+
+# --- callers --------------------------------------------------------------------------------------
+
+@dataclass
+class CallerInfo:
+    """What a caller is, for selectors and reports."""
+
+    spec: CallerSpec
+    vpc: str
+    arn: str | None
+    account: str | None
+    org_id: str | None
+    client: str | None  # exactly this scenario client (its position and its principal)
+    principal_client: str | None = None  # the client whose principal it uses
+
+
+@dataclass
+class _Principal:
+    arn: str | None
+    org_id: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    client: str | None = None  # a client's own principal (identity policy included)
+
+
+def _orgs(scn: Scenario) -> set[str]:
+    orgs = {a.org_id for a in scn.accounts if a.org_id}
+    orgs |= {c.principal.org_id for c in scn.clients if c.principal and c.principal.org_id}
+    return orgs
+
+
+def _policies(topo: Topology) -> list[Any]:
+    pols = [s.policy for s in topo.services.values()] + [n.policy for n in topo.networks.values()]
+    pols += [c.identity_policy for c in topo.clients.values()]
+    return [p for p in pols if p is not None]
+
+
+def principal_classes(topo: Topology) -> list[_Principal]:
+    """Each client's principal, anonymous, another principal of each organisation, one outside,
+    each principal a policy names and a principal of the org with each tag a policy tests."""
+    scn = topo.scn
+    out: list[_Principal] = []
+    seen: set[Any] = set()
+
+    def add(p: _Principal) -> None:
+        key = (p.arn, p.org_id, p.tags, p.client)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    for c in scn.clients:
+        if c.principal is not None:
+            add(_Principal(c.principal.arn, c.principal.org_id, tuple(sorted(c.principal.tags.items())), c.name))
+    add(_Principal(None))
+    orgs = _orgs(scn) | {v for pol in _policies(topo) for v in pol.constants("aws:PrincipalOrgID") if "*" not in v}
+    account_org = {a.id: a.org_id for a in scn.accounts}
+    for c in scn.clients:
+        if c.principal is not None and c.principal.org_id:
+            account_org.setdefault(c.principal.account, c.principal.org_id)
+    for org in sorted(orgs):
+        acct = next((a for a, o in account_org.items() if o == org), "000000000000")
+        add(_Principal(f"arn:aws:iam::{acct}:role/latsim-other-principal", org))
+    add(_Principal(f"arn:aws:iam::{OUTSIDER_ACCOUNT}:role/latsim-outsider"))
+    for pol in _policies(topo):
+        for st in pol.statements:
+            for spec in (st.principal, st.not_principal):
+                if spec is None or spec.any:
+                    continue
+                for arn in sorted(spec.arns):
+                    add(_Principal(arn, account_org.get(arn.split(":")[4])))
+                for acct, role in sorted(spec.roles):
+                    add(_Principal(f"arn:aws:iam::{acct}:role/{role}", account_org.get(acct)))
+                for acct in sorted(spec.accounts):
+                    add(_Principal(f"arn:aws:iam::{acct}:role/latsim-any-role", account_org.get(acct)))
+    first_org = sorted(orgs)[0] if orgs else None
+    acct = next((a for a, o in account_org.items() if o == first_org), "000000000000") if first_org else \
+        (scn.accounts[0].id if scn.accounts else "000000000000")
+    for pol in _policies(topo):
+        for key in sorted(pol.referenced_keys):
+            if key.startswith("aws:principaltag/"):
+                tag = key.split("/", 1)[1]
+                for value in sorted(pol.constants(key)):
+                    for inst in sorted(_instances(value)):
+                        add(_Principal(f"arn:aws:iam::{acct}:role/latsim-tagged", first_org, ((tag, inst),)))
+    return out
+
+
+def network_positions(topo: Topology, keyer: CallerKeyer) -> list[tuple[str, CallerSpec]]:
+    """(VPC, caller spec without a principal) for each distinct network position."""
+    scn = topo.scn
+    out: list[tuple[str, CallerSpec]] = []
+    ix = scn.index
+    referenced: set[str] = set()
+    for sn in scn.service_networks:
+        for assoc in sn.vpc_associations:
+            for sg_name in assoc.security_groups:
+                sg = ix.security_groups.get(sg_name)
+                for rule in sg.ingress if sg is not None else []:
+                    ref = ix.security_groups.get(rule.peer)
+                    if ref is not None:
+                        referenced.add(ref.name)
+    nets = list(keyer.sg_networks) + list(keyer.policy_networks)
+    for vpc in scn.vpcs:
+        for c in scn.clients:
+            if c.vpc == vpc.name:
+                out.append((vpc.name, CallerSpec(client=c.name)))
+        ips = _hosts(vpc.networks(), nets)
+        sg_sets: list[tuple[str, ...]] = [()] + [(sg.name,) for sg in scn.security_groups
+                                                 if sg.vpc in (vpc.name, vpc.vpc_id) and sg.name in referenced]
+        for ip in ips:
+            for sgs in sg_sets:
+                out.append((vpc.name, CallerSpec(vpc=vpc.name, source_ip=ip, security_groups=sgs)))
+    return out
+
+
+def _hosts(cidrs: Sequence[Any], nets: Sequence[Any]) -> list[str]:
+    """Host addresses of a VPC: one inside each relevant network that overlaps it, and a few
+    others (so that 'outside every relevant network' is represented when it exists)."""
+    cands: list[Any] = []
+    for cidr in cidrs:
+        size = cidr.num_addresses
+        for off in (4, size // 2 + 4, size - 6):
+            if 0 <= off < size:
+                cands.append(cidr[off])
+        for n in nets:
+            if n.version == cidr.version and n.overlaps(cidr):
+                inner = n if n.prefixlen >= cidr.prefixlen else cidr
+                off = 4 if inner.num_addresses > 8 else 0
+                cands.append(inner[off])
+    return [str(a) for a in dict.fromkeys(cands)]
+
+
+def build_callers(topo: Topology, keyer: CallerKeyer) -> list[tuple[Caller, CallerInfo]]:
+    """Every principal class from every network position, one per equivalence class; every
+    scenario client comes first and as itself, so that reports name it."""
+    out: list[tuple[Caller, CallerInfo]] = []
+    seen: set[tuple[int, int]] = set()
+    combos = list(itertools.product(network_positions(topo, keyer), principal_classes(topo)))
+    own = [(vp, p) for vp, p in combos if vp[1].client is not None and p.client == vp[1].client]
+    named = {vp[1].client for vp, _ in own}
+    own += [((c.vpc, CallerSpec(client=c.name)), _Principal(None, client=c.name)) for c in topo.scn.clients
+            if c.name not in named]  # anonymous clients: their own principal is none
+    rest = [(vp, p) for vp, p in combos if (vp, p) not in own]
+    for (vpc, pos), p in own + rest:
+        mine = pos.client is not None and p.client == pos.client
+        if mine:
+            spec = pos
+        elif p.client is not None:
+            spec = replace(pos, principal_of=p.client)
+        else:
+            spec = replace(pos, principal=p.arn or "anonymous", org_id=p.org_id, principal_tags=p.tags)
+        cc = caller_client(topo, spec)
+        caller = keyer.caller(cc, spec)
+        pr = cc.principal
+        info = CallerInfo(spec, vpc, pr.arn if pr else None, pr.account if pr else None,
+                          pr.org_id if pr else None, pos.client if mine else None, p.client)
+        key = (caller.net, caller.post)
+        if key in seen and not mine:
+            continue
+        seen.add(key)
+        out.append((caller, info))
+    return out
+
+
+def _principal_matches(item: str, info: CallerInfo, orgs: set[str]) -> bool:
+    word = item.lower()
+    if word in ("any", "*"):
+        return True
+    if word == "anonymous":
+        return info.arn is None
+    if word == "signed":
+        return info.arn is not None
+    if word == "org":
+        return info.org_id is not None and info.org_id in orgs
+    if item.startswith("org:"):
+        return info.org_id == item[4:]
+    if word == "outside-org":
+        return info.arn is not None and (info.org_id is None or info.org_id not in orgs)
+    if item.isdigit():
+        return info.account == item
+    if info.arn is None:
+        return False
+    from latsim.auth import Principal
+    want = Principal(arn=item)
+    have = Principal(arn=info.arn)
+    return have.arn == want.arn or (want.role_arn is not None and have.role_arn == want.role_arn)
+
+
+def _caller_selected(sel: Selector, info: CallerInfo, orgs: set[str]) -> bool:
+    if sel.vpcs is not None and info.vpc not in sel.vpcs:
+        return False
+    if sel.clients is not None and info.client not in sel.clients:
+        return False
+    items = sel.principal_items
+    if items is not None and not any(_principal_matches(i, info, orgs) for i in items):
+        return False
+    return True
+
+
+# --- the request space --------------------------------------------------------------------------
+
+def _instances(value: str) -> set[str]:
+    """Concrete values a (possibly wildcarded) policy constant stands for."""
+    if "*" not in value and "?" not in value:
+        return {value}
+    return {value.replace("*", "").replace("?", "x"), value.replace("*", "x").replace("?", "x"),
+            value.replace("*", "/x").replace("?", "x")}
+
+
+def _path_variants(value: str, *, prefix: bool) -> set[str]:
+    out = {value, value.upper(), value.lower()}
+    if prefix:
+        out |= {value + "x", value.rstrip("/") + "/x"}
+    else:
+        out |= {value + "/", value + "x"}
+    return {p for p in out if p.startswith("/")}
+
+
+def _relevant_policies(topo: Topology, service: str) -> list[Any]:
+    svc = topo.services[service]
+    pols = [svc.policy] + [n.policy for n in topo.networks.values() if service in n.services]
+    pols += [c.identity_policy for c in topo.clients.values()]
+    return [p for p in pols if p is not None]
+
+
+@dataclass
+class RequestSpace:
+    requests: list[RequestClass]
+    capped: bool = False
+
+
+def request_space(topo: Topology, service: str, sel: Selector) -> RequestSpace:
+    """Representatives of every request class that the rules and policies of ``service`` (and
+    the clients' mixes) can tell apart, within the selector's method/path restriction."""
+    svc = topo.services[service]
+    pols = _relevant_policies(topo, service)
+    rules = [r.model for lst in svc.listeners.values() for r in lst.rules]
+    mixes = [rc for c in topo.clients.values() for rc in client_requests(c.model)]
+    # methods
+    methods: list[str] = list(sel.method_names or [])
+    if not methods:
+        found: dict[str, None] = {}
+        for r in rules:
+            if r.match.method:
+                found[r.match.method] = None
+        for pol in pols:
+            for v in sorted(pol.constants(K_METHOD)):
+                for inst in sorted(_instances(v)):
+                    if inst.isalpha():
+                        found[inst.upper()] = None
+        for rc in mixes:
+            found[rc.method] = None
+        found.setdefault("GET", None)
+        other = next((m for m in OTHER_METHODS if m not in found), "LATSIMOTHER")
+        methods = list(found) + [other]
+    # paths
+    paths: dict[str, None] = {}
+    if sel.path is not None:
+        paths[sel.path] = None
+    else:
+        cands: set[str] = {"/", OTHER_PATH}
+        for r in rules:
+            if r.match.path is not None:
+                pm = r.match.path
+                if pm.exact is not None:
+                    cands |= _path_variants(pm.exact, prefix=False)
+                if pm.prefix is not None:
+                    cands |= _path_variants(pm.prefix, prefix=True)
+        for pol in pols:
+            for v in pol.constants(K_PATH):
+                for inst in _instances(v):
+                    if inst.startswith("/"):
+                        cands |= _path_variants(inst, prefix="*" in v)
+        cands |= {rc.path for rc in mixes}
+        if sel.path_prefix is not None:
+            pre = sel.path_prefix
+            cands = {p for p in cands if p.startswith(pre)} | {pre, pre.rstrip("/") + OTHER_PATH}
+        for p in sorted(cands):
+            paths[p] = None
+    # headers and query strings
+    header_values: dict[str, set[str | None]] = {}
+    for r in rules:
+        for h in r.match.headers:
+            vals = header_values.setdefault(h.name.lower(), {None, OTHER_VALUE})
+            for v in (h.exact, h.prefix, h.contains):
+                if v is not None:
+                    vals |= {v, v.upper(), v + "x", "x" + v + "x"}
+    query_values: dict[str, set[str | None]] = {}
+    for pol in pols:
+        for key in pol.referenced_keys:
+            if key.startswith(K_HEADER):
+                vals = header_values.setdefault(key[len(K_HEADER):], {None, OTHER_VALUE})
+                for v in pol.constants(key):
+                    vals |= _instances(v) | {v.upper()}
+            elif key.startswith(K_QUERY):
+                vals = query_values.setdefault(key[len(K_QUERY):], {None, OTHER_VALUE})
+                for v in pol.constants(key):
+                    vals |= _instances(v)
+    for rc in mixes:
+        for k, v in rc.headers:
+            if k in header_values:
+                header_values[k].add(v)
+    header_combos = _combinations(header_values)
+    query_combos = _combinations(query_values)
+    capped = False
+    if len(header_combos) * len(query_combos) > MAX_HEADER_COMBINATIONS:
+        capped = True
+        header_combos = header_combos[:MAX_HEADER_COMBINATIONS]
+        query_combos = query_combos[:max(1, MAX_HEADER_COMBINATIONS // len(header_combos))]
+    protocols = list(dict.fromkeys(["HTTP/1.1"] + [rc.protocol for rc in mixes]))
+    out = [RequestClass("", m, p, h, tuple((k, (v,)) for k, v in q), proto)
+           for m in methods for p in paths for h in header_combos for q in query_combos for proto in protocols]
+    return RequestSpace(out, capped)
+
+
+def _combinations(values: Mapping[str, set[str | None]]) -> list[tuple[tuple[str, str], ...]]:
+    names = sorted(values)
+    choices = [sorted(values[n], key=lambda v: (v is not None, v or "")) for n in names]
+    out = []
+    for combo in itertools.product(*choices):
+        out.append(tuple((n, v) for n, v in zip(names, combo, strict=True) if v is not None))
+    return out or [()]
+
+
+# --- checking -----------------------------------------------------------------------------------
+
+@dataclass
+class Counterexample:
+    caller: str
+    request: dict[str, Any]
+    verdict: Verdict
+    command: str
+
+    def to_dict(self) -> dict[str, Any]:
+        v = self.verdict
+        return {"caller": self.caller, "request": self.request,
+                "verdict": {"outcome": v.outcome, "status": v.status, "failure": v.failure, "rule": v.rule,
+                            "auth_denied_reason": v.auth_denied_reason, "reason": v.reason},
+                "command": self.command}
+
+
+@dataclass
+class AssertionResult:
+    name: str
+    kind: str
+    ok: bool
+    checked: int
+    failures: int
+    counterexamples: list[Counterexample] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    _seen: dict[Any, Counterexample] = field(default_factory=dict, repr=False)
+
+    def pick_counterexamples(self, limit: int) -> None:
+        ranked = sorted(self._seen.values(), key=lambda c: c.verdict.outcome != FORWARDED)
+        self.counterexamples = ranked[:limit]
+        self._seen = {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "ok": self.ok, "checked": self.checked,
+                "failures": self.failures, "counterexamples": [c.to_dict() for c in self.counterexamples],
+                "notes": self.notes}
+
+
+@dataclass
+class VerifyReport:
+    results: list[AssertionResult]
+    callers: int
+    routes: int
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "callers": self.callers, "route_decisions": self.routes,
+                "assertions": [r.to_dict() for r in self.results]}
+
+
+def _services_using(topo: Topology, target_group: str | None) -> list[str]:
+    if target_group is None:
+        return []
+    return [name for name, svc in topo.services.items()
+            if any(target_group in a.names for lst in svc.listeners.values() for a in lst.actions().values())]
+
+
+def _violates(kind: str, v: Verdict, allowed: bool, target_group: str | None) -> bool:
+    if target_group is not None:
+        forwarded = v.outcome == FORWARDED and dict(v.target_groups).get(target_group, 0) > 0
+        access = forwarded
+    else:
+        forwarded = v.outcome == FORWARDED
+        access = v.outcome in (FORWARDED, FIXED)
+    if kind == "no_access":
+        return access
+    if kind == "only":
+        return access and not allowed
+    if kind == "always_forwarded":
+        return not forwarded
+    return v.status == 403  # never_denied
+
+
+def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | None = None, *,
+           topology: Topology | None = None, source: str | None = None,
+           max_counterexamples: int = COUNTEREXAMPLES) -> VerifyReport:
+    """Check ``assertions`` (default: the scenario's) over every request and caller class."""
+    topo = topology or Topology(scn)
+    items = list(assertions) if assertions is not None else list(scn.assertions)
+    parsed = [a if isinstance(a, Assertion) else None for a in items]
+    if any(p is None for p in parsed):
+        raw = [a.model_dump(exclude_none=True) if isinstance(a, Assertion) else a for a in items]
+        parsed = list(parse_assertions(raw, scn, source=source))
+    keyer = CallerKeyer(topo)
+    callers = build_callers(topo, keyer)
+    clients_only = [(c, i) for c, i in callers if i.client is not None]
+    cache = RouteCache(topo)
+    eps_all = all_endpoints(topo)
+    cache.endpoint_ids(eps_all)
+    orgs = _orgs(scn)
+    src = source or getattr(scn, "__latsim_source__", None)
+    results = []
+    spaces: dict[tuple[str, Any], RequestSpace] = {}
+    for n, a in enumerate(parsed, 1):
+        assert a is not None
+        sel = a.selector
+        kind = a.kind
+        services = sel.reach if isinstance(sel, OnlySelector) else \
+            (sel.service_names or _services_using(topo, sel.target_group) or list(topo.services))
+        if kind == "only":
+            population = callers
+        elif kind == "no_access" or sel.selects_callers:
+            population = [(c, i) for c, i in callers if _caller_selected(sel, i, orgs)]
+        else:
+            population = clients_only
+        res = AssertionResult(a.label(n), kind, True, 0, 0)
+        for service in services:
+            space_key = (service, (sel.method_names and tuple(sel.method_names), sel.path, sel.path_prefix))
+            space = spaces.get(space_key)
+            if space is None:
+                space = spaces[space_key] = request_space(topo, service, sel)
+            if space.capped:
+                res.notes.append(f"{service}: more than {MAX_HEADER_COMBINATIONS} header/query combinations; "
+                                 "checked the first ones only")
+            for ep_i, ep in enumerate(eps_all):
+                if ep.service != service or (sel.listener is not None and ep.listener != sel.listener):
+                    continue
+                _check_endpoint(cache, ep_i, ep, space.requests, population, kind, sel, orgs, res,
+                                max_counterexamples, src)
+        res.ok = res.failures == 0
+        res.pick_counterexamples(max_counterexamples)
+        results.append(res)
+    return VerifyReport(results, len(callers), cache.routes)
+
+
+def _check_endpoint(cache: RouteCache, ep_i: int, ep: Endpoint, requests: Sequence[RequestClass],
+                    population: Sequence[tuple[Caller, CallerInfo]], kind: str, sel: Selector, orgs: set[str],
+                    res: AssertionResult, limit: int, source: str | None) -> None:
+    """Evaluate every caller x request class of one endpoint; record violations."""
+    rids = [cache.request_id(r) for r in requests]
+    for caller, info in population:
+        allowed = kind == "only" and _caller_selected(sel, info, orgs)
+        if kind == "only" and allowed:
+            res.checked += len(requests)
+            continue
+        for rc, rid in zip(requests, rids, strict=True):
+            v = cache.verdict(caller, ep_i, rc, rid)
+            res.checked += 1
+            if _violates(kind, v, allowed, sel.target_group):
+                res.failures += 1
+                # one example per (caller, verdict): varied, and the strongest (forwarded) shown first
+                key = (id(caller), v)
+                if key not in res._seen and len(res._seen) < limit * 20:
+                    full = at(rc, ep.url)
+                    res._seen[key] = Counterexample(
+                        info.spec.describe(),
+                        {"url": request_url(full), "method": rc.method, "headers": dict(rc.headers),
+                         "query": {k: list(val) for k, val in rc.query}, "protocol": rc.protocol},
+                        v, explain_command(source, info.spec, full))
+
+
+def render(report: VerifyReport, console: Any) -> None:
+    """Print each assertion's verdict and its counterexamples (with the explain command)."""
+    from rich.markup import escape as e
+    for r in report.results:
+        if r.ok:
+            console.print(f"[green]ok  [/green] {e(r.name)}  [dim]({r.checked:,} request classes)[/dim]")
+        else:
+            console.print(f"[red]FAIL[/red] {e(r.name)}  [dim]({r.failures:,} of {r.checked:,} request classes "
+                          "violate it)[/dim]")
+        for note in r.notes:
+            console.print(f"     [yellow]{e(note)}[/yellow]")
+        for c in r.counterexamples:
+            v = c.verdict
+            status = f" {v.status}" if v.status is not None else ""
+            console.print(f"     {e(c.caller)}: {e(c.request['method'])} {e(c.request['url'])}"
+                          + "".join(f" {e(k)}={e(val)}" for k, val in c.request["headers"].items())
+                          + f" -> {v.outcome}{status} ({e(v.reason)})")
+            console.print(f"       [dim]{e(c.command)}[/dim]")
+        if r.failures > len(r.counterexamples) and r.counterexamples:
+            console.print(f"     [dim]... and {r.failures - len(r.counterexamples):,} more[/dim]")
+    bad = sum(1 for r in report.results if not r.ok)
+    style = "bold red" if bad else "bold green"
+    console.print(f"[{style}]{len(report.results) - bad} of {len(report.results)} assertions hold[/{style}] "
+                  f"[dim]({report.callers} caller classes, {report.routes:,} route decisions)[/dim]")
+
+
+def parse_cli_assertion(text: str, index: int) -> dict[str, Any]:
+    """``--assert`` text: a YAML mapping, e.g. ``"no_access: {principal: anonymous, service: admin}"``."""
+    from latsim.scenario import parse_document
+    try:
+        data, _ = parse_document(text, f"--assert #{index}")
+    except ScenarioError as exc:
+        raise UsageError(f"--assert #{index}: {exc.problem.message}",
+                         hint="e.g. --assert 'no_access: {principal: anonymous, service: admin}'") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--assert #{index}: expected a mapping like 'no_access: {{service: admin}}'",
+                         allowed=", ".join(KINDS))
+    data.setdefault("name", f"--assert #{index}")
+    return data
+
+
+__all__ = ["Assertion", "AssertionResult", "CallerInfo", "Counterexample", "OnlySelector", "Selector",
+           "VerifyReport", "build_callers", "parse_assertions", "parse_cli_assertion", "principal_classes",
+           "render", "request_space", "verify"]

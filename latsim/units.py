@@ -102,7 +102,7 @@ def parse_percent(value: object) -> float:
             return _finite(float(value), "a fraction")
         except ValueError:
             raise ValueError(f"'{value}' is not {PERCENT_ALLOWED}") from None
-    return _finite(float(m.group(1)) / 100.0, "a percentage")
+    return _finite(round(float(m.group(1)) / 100.0, 12), "a percentage")
 
 
 def parse_size(value: object) -> int:

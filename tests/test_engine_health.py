@@ -136,3 +136,12 @@ def test_lambda_cold_starts_are_paid_by_new_environments_only():
     rt = s["target_groups"]["fn-tg"]["RequestTime"]
     assert rt["p50"] == pytest.approx(20.0, rel=0.02)
     assert rt["max"] == pytest.approx(520.0, rel=0.02)
+
+
+def test_requests_still_queued_at_the_end_are_not_answered_from_the_future():
+    # rho = 3: the queue grows for the whole run; nothing may be recorded as answered after the end
+    data = one_service(rate=300, duration="20s", concurrency=1, latency={"constant": "10ms"}, timeout="60s")
+    s = run(data)
+    assert s["services"]["svc"]["RequestTime"]["max"] <= 20_000
+    c = s["clients"]["client"]
+    assert c["sent"] > c["completed"] + 3000  # about two thirds are still queued when the run stops

@@ -173,3 +173,10 @@ def test_protocol_translation_http1_to_grpc_group_fails():
     s = run(data)
     st = s["clients"]["client"]["status"]
     assert set(st) == {"200", "502"}
+
+
+def test_fixed_response_rules_count_their_hits():
+    data = rules_scenario()
+    data["clients"][0]["requests"] = [{"method": "GET", "path": "/nothing"}]
+    s = run(data)
+    assert s["rules"]["svc/http/default"]["hits"] == s["clients"]["client"]["status"]["404"] > 0

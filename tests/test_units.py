@@ -52,3 +52,19 @@ def test_bad_rates_refused(bad):
 def test_format_duration_round_trips(seconds):
     again = parse_duration(format_duration(seconds))
     assert math.isclose(again, seconds, rel_tol=1e-6)
+
+
+def test_percentages_have_no_binary_noise():
+    assert parse_percent("99.9%") == 0.999
+
+
+def test_outputs_are_ordinary_files(tmp_path):
+    import os
+    import stat
+
+    from latsim.io import atomic_write_text
+    p = tmp_path / "x.json"
+    atomic_write_text(p, "{}")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask

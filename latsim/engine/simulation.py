@@ -416,6 +416,8 @@ class Simulation:
             self.lattice_response(req, now + overhead, 403, lattice=True, failure="ClientAccessDenied")
             return
         if outcome is FIXED:
+            if now >= self.warmup:
+                self.rec.rule(route.action.key, None, now)  # type: ignore[union-attr]
             self.lattice_response(req, now + overhead, route.status or 404, lattice=True)
             return
         action = route.action
@@ -452,8 +454,6 @@ class Simulation:
         req.hop_t = hop
         ta = now + overhead + hop
         req.t_target = ta
-        if now >= self.warmup:
-            srv.requests += 1  # requests routed to this target (connection failures included)
         if not srv.up or not srv.ct.sg_allows_traffic[0]:
             # connection refused (instance down: one round trip) or SYNs dropped (AZ down, or a target
             # security group without the Lattice prefix list: Lattice's connect timeout)
@@ -526,9 +526,9 @@ class Simulation:
         req.t_start = start
         req.t_end = end
         respond = end if end <= req.lattice_deadline else req.lattice_deadline
-        if respond < self.next_disruption and end < self.duration + 3600.0:
+        if respond < self.next_disruption and respond <= self.duration:
             self._complete(req, srv)
-        else:
+        else:  # may be disturbed, or still in flight when the run ends: deliver it at its time, if ever
             srv.inflight.add(req)
             self.at(respond, self._on_deferred, req)
             if req.client_deadline < respond:
@@ -611,6 +611,8 @@ class Simulation:
                    req.body, resp)
         srv = req.target
         if srv is not None:
+            if req.t_target - req.hop_t >= self.warmup:
+                srv.requests += 1  # the target's share of its group's TotalRequestCount
             rec.record(self.tg_dims[srv.tg.name], srv.az, req.t_target - req.hop_t, t, status, timeout, conn_error,
                        lattice, req.body, resp)
         if self.access_log is not None:

@@ -127,4 +127,6 @@ def import_gateway_api_cmd(
 ) -> None:
     """Import Kubernetes Gateway API resources as the AWS Gateway API controller maps them."""
     from latsim.importers.gateway_api import import_gateway_api
-    _emit(import_gateway_api(list(manifests), pods_per_service=pods_per_service), output, overlay)
+    # the overlay may place the cluster VPC (its CIDR decides the pod addresses)
+    _emit(import_gateway_api(list(manifests), pods_per_service=pods_per_service, cluster_vpc=_overlay(overlay)),
+          output, overlay)

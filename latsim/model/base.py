@@ -60,12 +60,6 @@ Size = Annotated[
 ]
 
 
-def stable_hex(*parts: str, length: int = 17) -> str:
-    """A stable lower-case hex id derived from names, so generated ids never change between runs."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    return digest[:length]
-
-
 def as_list(value: Any) -> Any:
     """Accept a single item where a list is expected (``ports: 443`` and ``azs: use1-az1``)."""
     if value is None:
@@ -73,3 +67,17 @@ def as_list(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return list(value)
     return [value]
+
+
+StrList = Annotated[
+    list[str],
+    BeforeValidator(as_list),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                    "description": "one value or a list"}),
+]
+
+
+def stable_hex(*parts: str, length: int = 17) -> str:
+    """A stable lower-case hex id derived from names, so generated ids never change between runs."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return digest[:length]

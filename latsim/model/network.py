@@ -5,10 +5,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from latsim.distributions import DistributionField
-from latsim.model.base import Model, as_list, stable_hex
+from latsim.model.base import Model, StrList, as_list, stable_hex
 
 LATTICE_PREFIX_LIST = "vpc-lattice"
 """How a scenario names the Lattice managed prefix list (com.amazonaws.<region>.vpc-lattice)."""
@@ -33,8 +33,8 @@ class Vpc(Model):
     name: str
     id: str | None = Field(default=None, pattern=r"^vpc-[0-9a-f]{8,17}$")
     account: str
-    cidr: Annotated[list[str], BeforeValidator(as_list)] = Field(min_length=1)
-    azs: Annotated[list[str], BeforeValidator(as_list)] = Field(min_length=1)
+    cidr: StrList = Field(min_length=1)
+    azs: StrList = Field(min_length=1)
     service_network_endpoints: list[str] = Field(
         default_factory=list,
         description="service networks this VPC reaches through SN-type VPC endpoints (PrivateLink)")
@@ -103,7 +103,12 @@ class SecurityGroupRule(Model):
     """
 
     protocol: Literal["tcp", "udp", "icmp", "all", "-1"] = "tcp"
-    ports: Annotated[list[tuple[int, int]], BeforeValidator(_parse_ports)] = Field(
+    ports: Annotated[list[tuple[int, int]], BeforeValidator(_parse_ports), WithJsonSchema({
+        "anyOf": [{"type": "integer"}, {"type": "string"},
+                  {"type": "array", "items": {"anyOf": [{"type": "integer"}, {"type": "string"},
+                                                        {"type": "array", "items": {"type": "integer"},
+                                                         "minItems": 2, "maxItems": 2}]}}],
+        "description": "443, '8000-8100', 'all', or a list of them"})] = Field(
         default_factory=lambda: [(0, 65535)])
     source: str | None = None
     destination: str | None = None

@@ -387,8 +387,44 @@ def test_the_ruamel_fallback_reads_the_same_templates(result: ImportResult, monk
     monkeypatch.setattr(cloudformation, "_cfnlint_decoders", lambda: None)
     fallback = import_cloudformation(FILES, PARAMS)
     assert fallback.data == result.data
-    assert [(w.location.line, w.message) for w in fallback.warnings] == \
-        [(w.location.line, w.message) for w in result.warnings]
+    note, *rest = fallback.warnings
+    assert note.code == "cfn-lint-missing" and "ruamel.yaml" in note.message
+    assert [(w.location.line, w.message) for w in rest] == [(w.location.line, w.message) for w in result.warnings]
+
+
+def test_intrinsic_functions_evaluate_like_cloudformation(tmp_path: Path) -> None:
+    text = """\
+Mappings:
+  Sizes: {prod: {Count: 3}}
+Parameters:
+  Zones: {Type: CommaDelimitedList, Default: "a, b, c"}
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties:
+      CidrBlock: !Select [1, !Cidr [10.8.0.0/16, 4, 12]]
+      Tags:
+        - {Key: b64, Value: !Base64 hello}
+        - {Key: split, Value: !Select [1, !Split [",", "x,y,z"]]}
+        - {Key: zones, Value: !Join ["+", !Ref Zones]}
+        - {Key: map, Value: !FindInMap [Sizes, prod, Count]}
+        - {Key: default, Value: !FindInMap [Sizes, test, Count, {DefaultValue: 1}]}
+        - {Key: literal, Value: !Sub "${!NotAVar}-${AWS::Region}-${AWS::AccountId}"}
+        - {Key: vars, Value: !Sub ["${A}/${Vpc}", {A: !Length [1, 2]}]}
+        - {Key: json, Value: !ToJsonString {k: [1]}}
+        - {Key: cond, Value: !If [Never, "yes", "no"]}
+        - !If [Never, {Key: gone, Value: x}, !Ref "AWS::NoValue"]
+Conditions:
+  Never: !And [!Equals [1, 1], !Not [!Or [!Equals [a, a], !Condition Other]]]
+  Other: !Equals [!Select [0, !GetAZs ""], us-east-1a]
+"""
+    res = import_cloudformation([write(tmp_path, "t.yaml", text)], {"AWS::AccountId": "123456789012"})
+    (vpc,) = res.data["vpcs"]
+    assert vpc["cidr"] == ["10.8.16.0/20"]
+    vpc_id = vpc["id"]
+    assert vpc["tags"] == {"b64": "aGVsbG8=", "split": "y", "zones": "a+b+c", "map": "3", "default": "1",
+                           "literal": "${NotAVar}-us-east-1-123456789012", "vars": f"2/{vpc_id}",
+                           "json": '{"k":[1]}', "cond": "no"}
 
 
 def test_az_names_map_to_az_ids_by_a_documented_rule() -> None:
@@ -412,3 +448,41 @@ def test_lint_adds_cfn_lint_findings(tmp_path: Path) -> None:
     res = import_cloudformation([write(tmp_path, "t.yaml", text)], lint=True)
     lint = [w for w in res.warnings if (w.code or "").startswith("cfn-lint:")]
     assert lint and lint[0].location.line == 6
+
+
+ODD_VALUES: list[Any] = [None, 0, -1, "", "x", [], {}, [1, "a"], True, {"Ref": "Nope"}, {"Fn::GetAtt": "X"},
+                         {"Fn::If": [1]}, {"Fn::Sub": ["${A}", {"A": []}]}, {"Fn::Select": ["a", "b"]},
+                         {"Fn::Join": 3}, {"Fn::Cidr": ["10.0.0.0/16", 300, 40]}, {"Fn::FindInMap": ["a"]},
+                         {"Fn::Not": [{"Condition": "Nope"}]}, "arn:aws:vpc-lattice:us-east-1:1:service/svc-x"]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for k, v in children:
+        out += _paths(v, prefix + (k,))
+    return out
+
+
+def test_odd_values_anywhere_give_problems_not_tracebacks(tmp_path: Path) -> None:
+    import copy
+    import json
+    import random
+    rng = random.Random(7)
+    docs = [cloudformation.read_template(Path(f).read_text(), f)[0] for f in FILES]
+    for n in range(25):
+        mutated = copy.deepcopy(docs)
+        for _ in range(3):
+            doc = rng.choice(mutated)
+            path = rng.choice(_paths(doc))
+            node = doc
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = copy.deepcopy(rng.choice(ODD_VALUES))
+        files = []
+        for i, doc in enumerate(mutated):
+            files.append(write(tmp_path, f"m{n}-{i}.json", json.dumps(doc)))
+        try:
+            import_cloudformation(files, PARAMS).to_yaml()
+        except ScenarioError as exc:
+            assert exc.all_problems

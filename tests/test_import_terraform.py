@@ -121,7 +121,12 @@ def test_state_target_groups_and_targets(state: ImportResult) -> None:
     tgs = state.data["target_groups"]
     v1 = named(tgs, "checkout-v1")
     assert v1["health_check"]["matcher"] == "200-299" and v1["health_check"]["interval"] == "10s"
-    assert v1["targets"] == [
+    asg, attached = v1["targets"][:2], v1["targets"][2:]
+    # the auto-scaling group (traffic-source attachment): desired_capacity instances over its subnets,
+    # with the security groups of its launch template
+    assert [(t["az"], t["security_groups"]) for t in asg] == [("use1-az1", ["pay-targets"]),
+                                                             ("use1-az2", ["pay-targets"])]
+    assert attached == [
         {"id": "i-0a1a1a1a1a1a1a1a1", "ip": "10.0.1.10", "az": "use1-az1", "port": 8080,
          "security_groups": ["pay-targets"]},
         {"id": "i-0b2b2b2b2b2b2b2b2", "ip": "10.0.2.11", "az": "use1-az2", "port": 8080,
@@ -136,7 +141,10 @@ def test_state_target_groups_and_targets(state: ImportResult) -> None:
 def test_state_unsimulated_resources_are_located_warnings(state: ImportResult) -> None:
     by_path = {w.location.path: w for w in state.warnings}
     rgw = by_path["aws_vpclattice_resource_gateway.db"]
-    assert rgw.severity == "warning" and rgw.location.file == STATE and rgw.location.line == 512
+    lines = Path(STATE).read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if '"address": "aws_vpclattice_resource_gateway.db"' in text)
+    assert rgw.severity == "warning" and rgw.location.file == STATE
+    assert (rgw.location.line, rgw.location.column) == (line, 11)
     assert by_path["aws_iam_role.rates"].code == "unmapped-resource"
 
 
@@ -287,3 +295,39 @@ def test_the_import_data_is_not_shared_with_the_overlay(state: ImportResult) -> 
     before = copy.deepcopy(state.data)
     state.scenario({"clients": [client("x")], "vpcs": [{"name": "web", "tags": {"env": "prod"}}]})
     assert state.data == before
+
+
+ODD_VALUES: list[Any] = [None, 0, -1, "", "x", [], {}, [1, "a"], True, {"a": [1]}, "arn:aws:x", [{"id": {}}]]
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for k, v in children:
+        out += _paths(v, prefix + (k,))
+    return out
+
+
+def test_odd_values_anywhere_give_problems_not_tracebacks(tmp_path: Path) -> None:
+    import random
+    rng = random.Random(11)
+    sources = [json.loads(Path(STATE).read_text()), json.loads(Path(PLAN).read_text())]
+    paths = [_paths(doc) for doc in sources]
+    for n in range(40):
+        which = n % 2
+        doc = copy.deepcopy(sources[which])
+        for _ in range(3):
+            path = rng.choice(paths[which])
+            node = doc
+            try:
+                for key in path[:-1]:
+                    node = node[key]
+                node[path[-1]] = copy.deepcopy(rng.choice(ODD_VALUES))
+            except (KeyError, IndexError, TypeError):
+                continue  # an earlier mutation removed this path
+        target = tmp_path / f"m{n}.json"
+        target.write_text(json.dumps(doc))
+        try:
+            import_terraform(str(target)).to_yaml()
+        except ScenarioError as exc:
+            assert exc.all_problems

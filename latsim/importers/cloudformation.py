@@ -47,6 +47,7 @@ from latsim.importers.common import (
     ScenarioBuilder,
     as_bool,
     as_int,
+    as_list,
     generated_id,
     lambda_function_name,
     seconds,
@@ -139,12 +140,22 @@ def _decode_cfnlint(text: str, filename: str, cfn_yaml: Any, cfn_json: Any) -> A
                 raise from_matches(jexc.matches) from None
             except json.JSONDecodeError as jexc:
                 raise _err(filename, jexc.lineno, jexc.colno, f"cannot read the template: {jexc.msg}") from None
-            except (ValueError, RecursionError) as jexc:
-                raise _err(filename, None, None, f"cannot read the template: {jexc}") from None
+            except (ValueError, TypeError, RecursionError, StopIteration):
+                return _decode_stdlib_json(text, filename)  # cfn-lint's JSON reader tripped over the input
         mark = exc.problem_mark or exc.context_mark
         raise _err(filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
                    f"cannot read the template: {(exc.problem or exc.context or 'invalid YAML').strip()}") from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        raise _err(filename, None, None, f"cannot read the template: {exc}") from None
+
+
+def _decode_stdlib_json(text: str, filename: str) -> Any:
+    """Plain ``json`` (no positions), for JSON that cfn-lint's reader cannot handle."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _err(filename, exc.lineno, exc.colno, f"cannot read the template: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
         raise _err(filename, None, None, f"cannot read the template: {exc}") from None
 
 
@@ -826,7 +837,7 @@ def _a_lb(s: Stack, lg: str) -> dict[str, Any]:
     return {"Ref": arn, "LoadBalancerArn": arn, "LoadBalancerName": name,
             "LoadBalancerFullName": lambda: f"app/{name()}/{_hexid(s, lg, 16)}",
             "DNSName": lambda: f"internal-{name()}-{_hexid(s, lg, 10)}.{s.region}.elb.amazonaws.com",
-            "SecurityGroups": lambda: s.prop(lg, "SecurityGroups") or [],
+            "SecurityGroups": lambda: as_list(s.prop(lg, "SecurityGroups")),
             "CanonicalHostedZoneID": "Z35SXDOTRQ7X7K"}
 
 
@@ -1006,14 +1017,12 @@ class _Resource:
 
 
 def _tags(value: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
+    pairs: list[tuple[Any, Any]] = []
     if isinstance(value, list):
-        for t in value:
-            if isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), (str, int, float)):
-                out[t["Key"]] = str(t["Value"])
+        pairs = [(t.get("Key"), t.get("Value")) for t in value if isinstance(t, dict)]
     elif isinstance(value, dict):
-        out = {str(k): str(v) for k, v in value.items() if isinstance(v, (str, int, float))}
-    return out
+        pairs = list(value.items())
+    return {str(k): _canon(v) for k, v in pairs if isinstance(k, str) and isinstance(v, (str, int, float))}
 
 
 def _action(r: _Resource, value: Any, keys: Keys) -> dict[str, Any] | None:
@@ -1061,7 +1070,7 @@ def _match(r: _Resource, value: Any, keys: Keys) -> dict[str, Any]:
             path["case_sensitive"] = cs
         out["path"] = path
     headers = []
-    for i, h in enumerate(hm.get("HeaderMatches") or []):
+    for i, h in enumerate(as_list(hm.get("HeaderMatches"))):
         if not isinstance(h, dict) or not isinstance(h.get("Name"), str) or not isinstance(h.get("Match"), dict):
             r.s.warn(keys + ("HttpMatch", "HeaderMatches", i), "a header match needs Name and Match", "property-shape")
             continue
@@ -1181,7 +1190,7 @@ def _map_resource(r: _Resource, b: ScenarioBuilder) -> None:
             s.warn(r.keys, "Lattice ALB targets must be internal load balancers (Scheme: internal)", "lb-scheme",
                    severity="info")
         subnets = r.strs("Subnets")
-        for m in r.get("SubnetMappings") or []:
+        for m in as_list(r.get("SubnetMappings")):
             if isinstance(m, dict) and isinstance(m.get("SubnetId"), str):
                 subnets.append(m["SubnetId"])
         name, arn = s.attribute(r.logical, "LoadBalancerName", r.keys), s.attribute(r.logical, "Ref", r.keys)
@@ -1196,10 +1205,10 @@ def _map_resource(r: _Resource, b: ScenarioBuilder) -> None:
             s.warn(r.keys, f"{kind} VPC endpoints are not simulated", "unmapped-resource")
     elif t == "AWS::RAM::ResourceShare":
         b.resource_share(r.key, loc=loc, name=r.text("Name"), idents=[s.attribute(r.logical, "Ref", r.keys)])
-        for i, res in enumerate(r.get("ResourceArns") or []):
+        for i, res in enumerate(as_list(r.get("ResourceArns"))):
             if isinstance(res, str):
                 b.share_resource(r.key, res, loc=r.loc_of("ResourceArns", i))
-        for i, p in enumerate(r.get("Principals") or []):
+        for i, p in enumerate(as_list(r.get("Principals"))):
             if isinstance(p, (str, int)):
                 b.share_principal(r.key, str(p), loc=r.loc_of("Principals", i))
     elif t.startswith("AWS::VpcLattice::"):
@@ -1217,7 +1226,7 @@ def _map_instance(r: _Resource, b: ScenarioBuilder) -> None:
     nics = r.get("NetworkInterfaces")
     if isinstance(nics, list) and nics and isinstance(nics[0], dict):
         subnet = subnet or (nics[0].get("SubnetId") if isinstance(nics[0].get("SubnetId"), str) else None)
-        sgs += [g for g in nics[0].get("GroupSet") or [] if isinstance(g, str)]
+        sgs += [g for g in as_list(nics[0].get("GroupSet")) if isinstance(g, str)]
     ip = s.attribute(r.logical, "PrivateIp", r.keys)
     b.instance(r.key, loc=r.loc, id=s.attribute(r.logical, "Ref", r.keys), subnet=subnet,
                az=r.text("AvailabilityZone"), ip=ip if isinstance(ip, str) else None, security_groups=sgs)
@@ -1232,7 +1241,7 @@ def _map_asg(r: _Resource, b: ScenarioBuilder) -> None:
         s.warn(r.keys, "the group size (DesiredCapacity or MinSize) is unknown; no instances", "asg-size")
         return
     tgs = []
-    for i, src in enumerate(r.get("TrafficSources") or []):
+    for i, src in enumerate(as_list(r.get("TrafficSources"))):
         if isinstance(src, dict) and str(src.get("Type", "")).lower() == "vpc-lattice":
             if isinstance(src.get("Identifier"), str):
                 tgs.append(src["Identifier"])
@@ -1286,7 +1295,7 @@ def _map_lattice(r: _Resource, b: ScenarioBuilder) -> None:
                        health_check=_health_check(cfg.get("HealthCheck")), tags=_tags(r.get("Tags")), idents=idents)
         if typ != "LAMBDA" and "VpcIdentifier" not in cfg:
             s.warn(r.pkeys("Config"), f"target group {r.logical} has no Config.VpcIdentifier", "tg-vpc")
-        for i, tgt in enumerate(r.get("Targets") or []):
+        for i, tgt in enumerate(as_list(r.get("Targets"))):
             if isinstance(tgt, dict) and isinstance(tgt.get("Id"), (str, int)):
                 b.target(r.key, str(tgt["Id"]), loc=r.loc_of("Targets", i), port=as_int(tgt.get("Port")) or None)
             else:
@@ -1378,10 +1387,10 @@ class _Importer:
                 data = st.prop(lg, "LaunchTemplateData")
                 if not isinstance(data, dict):
                     return []
-                sgs = [g for g in data.get("SecurityGroupIds") or [] if isinstance(g, str)]
-                for nic in data.get("NetworkInterfaces") or []:
+                sgs = [g for g in as_list(data.get("SecurityGroupIds")) if isinstance(g, str)]
+                for nic in as_list(data.get("NetworkInterfaces")):
                     if isinstance(nic, dict):
-                        sgs += [g for g in nic.get("Groups") or [] if isinstance(g, str)]
+                        sgs += [g for g in as_list(nic.get("Groups")) if isinstance(g, str)]
                 return sgs
         return []
 
@@ -1447,6 +1456,10 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
                                      allowed="e.g. us-east-1", code="param")])
     imp = _Importer(region)
     problems: list[Problem] = []
+    if _cfnlint_decoders() is None:
+        problems.append(Problem("cfn-lint is not installed, so the templates were read with ruamel.yaml: positions "
+                                "are those of ruamel, and --lint is unavailable (pip install 'latsim[cfn]')",
+                                Location(None, None, None, "reader"), severity="info", code="cfn-lint-missing"))
     loaded: list[tuple[str, str, Any, Positions, str]] = []
     names: set[str] = set()
     for path in paths:
@@ -1508,7 +1521,12 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
                 continue
             if not st.resource_exists(logical):
                 continue
-            _map_resource(_Resource(st, logical, body), imp.b)
+            try:
+                _map_resource(_Resource(st, logical, body), imp.b)
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+                # a property of an unexpected shape deep inside one resource: report it there, go on
+                st.error(("Resources", logical), f"{body['Type']} has properties of an unexpected shape "
+                         f"({type(exc).__name__}: {exc})", "template-shape")
     if lint:
         for _, file, _, _, text in loaded:
             problems.extend(lint_template(text, file, region))

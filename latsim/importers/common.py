@@ -108,10 +108,6 @@ class ImportResult:
         from latsim.scenario import dump_scenario
         return dump_scenario(self.scenario(overlay), header=self.header())
 
-    @property
-    def errors(self) -> list[Problem]:
-        return [w for w in self.warnings if w.severity == "error"]
-
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
@@ -239,17 +235,17 @@ def lambda_function_name(ident: str) -> str:
 
 def share_principal(principal: str) -> str | None:
     """A RAM principal as the model's ``shared_with`` names it: an account id, ``o-…``, ``ou-…``."""
-    text = str(principal).strip()
-    if re.fullmatch(r"\d{12}", text):
-        return text
-    m = re.search(r"(o-[a-z0-9]{4,32})$", text)
-    if text.startswith("arn:") and ":organization/" in text and m:
+    value = str(principal).strip()
+    if re.fullmatch(r"\d{12}", value):
+        return value
+    m = re.search(r"(o-[a-z0-9]{4,32})$", value)
+    if value.startswith("arn:") and ":organization/" in value and m:
         return m.group(1)
-    m = re.search(r"(ou-[a-z0-9-]+)$", text)
-    if text.startswith("arn:") and ":ou/" in text and m:
+    m = re.search(r"(ou-[a-z0-9-]+)$", value)
+    if value.startswith("arn:") and ":ou/" in value and m:
         return m.group(1)
-    if re.fullmatch(r"o-[a-z0-9]{4,32}|ou-[a-z0-9-]+", text):
-        return text
+    if re.fullmatch(r"o-[a-z0-9]{4,32}|ou-[a-z0-9-]+", value):
+        return value
     return None
 
 
@@ -289,6 +285,23 @@ def _int(value: Any) -> int | None:
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         return int(value.strip())
     return None
+
+
+def as_list(value: Any) -> list[Any]:
+    """``value`` if it is a list, else an empty list (sources are not trusted to be well shaped)."""
+    return value if isinstance(value, list) else []
+
+
+def strings(value: Any) -> list[str]:
+    """The non-empty strings of a list (or a single string as a list of one)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    return [x for x in as_list(value) if isinstance(x, str) and x]
+
+
+def text(value: Any) -> str | None:
+    """``value`` if it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None
 
 
 def as_int(value: Any) -> int | None:
@@ -410,23 +423,23 @@ class ScenarioBuilder:
     def vpc(self, key: str, *, loc: Location, account: str, name: str | None = None, id: str | None = None,
             cidrs: Iterable[str] = (), tags: Mapping[str, str] | None = None, idents: Iterable[Any] = ()) -> Fact:
         self.account(account)
-        return self._add("vpc", key, loc, [id, *idents], account=account, label=name, id=id,
-                         cidrs=[c for c in cidrs if c], tags=dict(tags or {}), azs=[])
+        return self._add("vpc", key, loc, [id, *idents], account=account, label=text(name), id=text(id),
+                         cidrs=strings(list(cidrs)), tags=_tags(tags), azs=[])
 
     def vpc_cidr(self, vpc: str, cidr: str, *, loc: Location) -> None:
         """An additional CIDR block of a VPC."""
-        self._deferred.append(("vpc_cidr", loc, {"vpc": vpc, "cidr": cidr}))
+        self._deferred.append(("vpc_cidr", loc, {"vpc": vpc, "cidr": text(cidr)}))
 
     def subnet(self, key: str, *, loc: Location, vpc: str | None, id: str | None = None, cidr: str | None = None,
                az: str | None = None, idents: Iterable[Any] = ()) -> Fact:
-        return self._add("subnet", key, loc, [id, *idents], vpc=vpc, id=id, cidr=cidr, az=az)
+        return self._add("subnet", key, loc, [id, *idents], vpc=vpc, id=text(id), cidr=text(cidr), az=text(az))
 
     def security_group(self, key: str, *, loc: Location, vpc: str | None, name: str | None = None,
                        id: str | None = None, description: str | None = None, default_egress: bool = True,
                        idents: Iterable[Any] = ()) -> Fact:
         """``default_egress``: AWS's allow-all egress stays (CloudFormation) or is removed (Terraform)."""
-        return self._add("sg", key, loc, [id, *idents], vpc=vpc, label=name, id=id, description=description,
-                         default_egress=default_egress, ingress=[], egress=[])
+        return self._add("sg", key, loc, [id, *idents], vpc=vpc, label=text(name), id=text(id),
+                         description=text(description), default_egress=default_egress, ingress=[], egress=[])
 
     def sg_rule(self, sg: str, direction: str, *, loc: Location, protocol: Any, from_port: Any = None,
                 to_port: Any = None, cidr: str | None = None, peer_sg: str | None = None,
@@ -434,39 +447,39 @@ class ScenarioBuilder:
         """One ingress/egress rule with exactly one peer (CIDR, security group or prefix list)."""
         self._deferred.append(("sg_rule", loc, {
             "sg": sg, "direction": direction, "protocol": protocol, "from_port": from_port, "to_port": to_port,
-            "cidr": cidr, "peer_sg": peer_sg, "prefix_list": prefix_list, "self_ref": self_ref,
-            "description": description}))
+            "cidr": text(cidr), "peer_sg": text(peer_sg), "prefix_list": text(prefix_list), "self_ref": self_ref is True,
+            "description": text(description)}))
 
     # -- Lattice -------------------------------------------------------------------------------
     def service_network(self, key: str, *, loc: Location, account: str, name: str | None = None,
                         id: str | None = None, auth_type: str | None = None,
                         tags: Mapping[str, str] | None = None, idents: Iterable[Any] = ()) -> Fact:
         self.account(account)
-        return self._add("sn", key, loc, [id, name, *idents], account=account, label=name, id=id,
-                         auth_type=auth_type, tags=dict(tags or {}), policy=None, shared_with=[],
+        return self._add("sn", key, loc, [id, name, *idents], account=account, label=text(name), id=text(id),
+                         auth_type=text(auth_type), tags=_tags(tags), policy=None, shared_with=[],
                          vpc_associations=[], services=[])
 
     def service(self, key: str, *, loc: Location, account: str, name: str | None = None, id: str | None = None,
                 custom_domain: str | None = None, certificate_arn: str | None = None, auth_type: str | None = None,
                 tags: Mapping[str, str] | None = None, idents: Iterable[Any] = ()) -> Fact:
         self.account(account)
-        return self._add("service", key, loc, [id, name, *idents], account=account, label=name, id=id,
-                         custom_domain=custom_domain, certificate_arn=certificate_arn, auth_type=auth_type,
-                         tags=dict(tags or {}), policy=None)
+        return self._add("service", key, loc, [id, name, *idents], account=account, label=text(name), id=text(id),
+                         custom_domain=text(custom_domain), certificate_arn=text(certificate_arn),
+                         auth_type=text(auth_type), tags=_tags(tags), policy=None)
 
     def listener(self, key: str, *, loc: Location, service: str | None, name: str | None = None,
                  protocol: str | None = None, port: int | None = None,
                  default_action: Mapping[str, Any] | None = None, idents: Iterable[Any] = ()) -> Fact:
         """``default_action``: ``{"forward": [(tg identifier, weight or None), ...]}`` or
         ``{"fixed_response": 404}``."""
-        return self._add("listener", key, loc, idents, service=service, label=name, protocol=protocol,
-                         port=port, default_action=dict(default_action or {}))
+        return self._add("listener", key, loc, idents, service=service, label=text(name), protocol=text(protocol),
+                         port=_int(port), default_action=dict(default_action or {}))
 
     def rule(self, key: str, *, loc: Location, listener: str | None, name: str | None = None,
              priority: int | None = None, match: Mapping[str, Any] | None = None,
              action: Mapping[str, Any] | None = None, idents: Iterable[Any] = ()) -> Fact:
         """``match`` in the scenario's shape (method, path, headers); ``action`` as for listeners."""
-        return self._add("rule", key, loc, idents, listener=listener, label=name, priority=priority,
+        return self._add("rule", key, loc, idents, listener=listener, label=text(name), priority=_int(priority),
                          match=dict(match or {}), action=dict(action or {}))
 
     def target_group(self, key: str, *, loc: Location, account: str, name: str | None = None,
@@ -476,19 +489,20 @@ class ScenarioBuilder:
                      tags: Mapping[str, str] | None = None, idents: Iterable[Any] = ()) -> Fact:
         """``health_check`` in the scenario's shape (enabled, path, interval '30s', ...)."""
         self.account(account)
-        return self._add("tg", key, loc, [id, name, *idents], account=account, label=name, id=id,
-                         type=(type or "INSTANCE").upper(), vpc=vpc, protocol=protocol,
-                         protocol_version=protocol_version, port=port, ip_address_type=ip_address_type,
-                         health_check=dict(health_check or {}), tags=dict(tags or {}), targets=[])
+        return self._add("tg", key, loc, [id, name, *idents], account=account, label=text(name), id=text(id),
+                         type=(text(type) or "INSTANCE").upper(), vpc=text(vpc), protocol=text(protocol),
+                         protocol_version=text(protocol_version), port=_int(port),
+                         ip_address_type=text(ip_address_type), health_check=dict(health_check or {}),
+                         tags=_tags(tags), targets=[])
 
     def target(self, tg: str, target: str, *, loc: Location, port: int | None = None) -> None:
         """Register ``target`` (an IP, an instance/function/load-balancer identifier) in ``tg``."""
-        self._deferred.append(("target", loc, {"tg": tg, "target": target, "port": port}))
+        self._deferred.append(("target", loc, {"tg": tg, "target": text(target), "port": _int(port)}))
 
     def instance(self, key: str, *, loc: Location, id: str, subnet: str | None = None, az: str | None = None,
                  ip: str | None = None, security_groups: Iterable[str] = (), idents: Iterable[Any] = ()) -> Fact:
-        return self._add("instance", key, loc, [id, ip, *idents], id=id, subnet=subnet, az=az, ip=ip,
-                         security_groups=list(security_groups))
+        return self._add("instance", key, loc, [id, ip, *idents], id=id, subnet=text(subnet), az=text(az),
+                         ip=text(ip), security_groups=strings(list(security_groups)))
 
     def auto_scaling_group(self, key: str, *, loc: Location, count: int, subnets: Iterable[str] = (),
                            azs: Iterable[str] = (), security_groups: Iterable[str] = (),
@@ -509,18 +523,18 @@ class ScenarioBuilder:
 
     def function(self, key: str, *, loc: Location, name: str, arn: str | None = None,
                  idents: Iterable[Any] = ()) -> Fact:
-        return self._add("function", key, loc, [name, arn, *idents], function_name=name, arn=arn)
+        return self._add("function", key, loc, [name, arn, *idents], function_name=name, arn=text(arn))
 
     def load_balancer(self, key: str, *, loc: Location, name: str, arn: str | None = None,
                       subnets: Iterable[str] = (), security_groups: Iterable[str] = (),
                       idents: Iterable[Any] = ()) -> Fact:
-        return self._add("lb", key, loc, [name, arn, *idents], lb_name=name, arn=arn, subnets=list(subnets),
-                         security_groups=list(security_groups))
+        return self._add("lb", key, loc, [name, arn, *idents], lb_name=name, arn=text(arn),
+                         subnets=strings(list(subnets)), security_groups=strings(list(security_groups)))
 
     def vpc_association(self, service_network: str | None, vpc: str | None, *, loc: Location,
                         security_groups: Iterable[str] = ()) -> None:
         self._deferred.append(("vpc_association", loc, {"sn": service_network, "vpc": vpc,
-                                                        "security_groups": list(security_groups)}))
+                                                        "security_groups": strings(list(security_groups))}))
 
     def service_association(self, service_network: str | None, service: str | None, *, loc: Location) -> None:
         self._deferred.append(("service_association", loc, {"sn": service_network, "service": service}))
@@ -539,7 +553,7 @@ class ScenarioBuilder:
 
     def resource_share(self, key: str, *, loc: Location, name: str | None = None,
                        idents: Iterable[Any] = ()) -> Fact:
-        return self._add("share", key, loc, idents, label=name, resources=[], principals=[])
+        return self._add("share", key, loc, idents, label=text(name), resources=[], principals=[])
 
     def share_resource(self, share: str | None, resource: str, *, loc: Location) -> None:
         self._deferred.append(("share_resource", loc, {"share": share, "resource": resource}))
@@ -716,6 +730,10 @@ class _Assembler:
                     b.warn(f"{label} name '{fact.attrs['label']}' does not follow Lattice's name rules; "
                            f"imported as '{name}'", fact.loc, code="name")
                 fact.name = unique(name, taken, label)
+                if fact.name != name:
+                    b.warn(f"{label} name '{name}' is used twice (latsim needs unique names, AWS only per "
+                           f"account); this one is imported as '{fact.name}'", fact.loc, code="name",
+                           severity="info")
         for svc in b._facts["service"]:
             taken = set()
             for lst in svc.children:
@@ -930,7 +948,7 @@ class _Assembler:
         if action.get("fixed_response") is not None:
             return {"fixed_response": action["fixed_response"]}
         forward = []
-        for ident, weight in action.get("forward") or []:
+        for ident, weight in as_list(action.get("forward")):
             tg = self._ref("tg", ident, loc, what)
             if tg is None:
                 continue
@@ -1132,6 +1150,12 @@ class _Assembler:
         if sns:
             out["service_networks"] = sns
         return out
+
+
+def _tags(tags: Any) -> dict[str, str]:
+    if not isinstance(tags, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in tags.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
 
 
 def _key_name(key: str) -> str:

@@ -21,6 +21,7 @@ executed or fetched.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections import Counter
@@ -38,14 +39,14 @@ from latsim.importers.common import (
     arn_region,
     as_bool,
     as_int,
+    as_list,
     is_lattice_prefix_list,
     lambda_function_name,
     seconds,
+    strings,
 )
 
 Keys = tuple[str | int, ...]
-POSITIONS_LIMIT = 4 * 1024 * 1024
-"""Files larger than this are parsed without line/column positions (plain ``json``; faster)."""
 
 NOT_SIMULATED = {
     "aws_vpclattice_resource_policy": "resource policies are not simulated",
@@ -59,25 +60,55 @@ NOT_SIMULATED = {
 
 # --- reading ------------------------------------------------------------------------------------
 
-def _load(path: str) -> tuple[Any, Any]:
-    """-> (document, positions or None)."""
-    from latsim.scenario import Positions, parse_document, read_text
+class TextIndex:
+    """Line/column of things in the JSON text, found by scanning it once (``terraform show -json``
+    output can be large; a positional parser would be slow): resource addresses, and keys."""
+
+    _ADDRESS = re.compile(r'"address"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines = [0]
+        for m in re.finditer("\n", text):
+            self._lines.append(m.end())
+        self.addresses: dict[str, tuple[int, int]] = {}
+        for m in self._ADDRESS.finditer(text):
+            try:
+                address = json.loads(f'"{m.group(1)}"')
+            except ValueError:
+                continue
+            self.addresses.setdefault(address, self.line_col(m.start()))
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._lines, offset)
+        return line, offset - self._lines[line - 1] + 1
+
+    def key(self, keys: Keys) -> tuple[int, int] | None:
+        """Where the object at ``keys`` is, following its named keys up to the first list index."""
+        offset, found = 0, None
+        for k in keys:
+            if not isinstance(k, str):
+                break
+            m = re.compile(re.escape(json.dumps(k)) + r"\s*:").search(self.text, offset)
+            if m is None:
+                break
+            offset, found = m.end(), m.start()
+        return self.line_col(found) if found is not None else None
+
+
+def _load(path: str) -> tuple[Any, TextIndex]:
+    """-> (document, text index). Not JSON: a located ScenarioError."""
+    from latsim.scenario import read_text
     text = read_text(path)
-    if len(text) > POSITIONS_LIMIT:
-        try:
-            return json.loads(text), Positions(path)
-        except json.JSONDecodeError as exc:
-            raise ScenarioError([Problem(f"not valid JSON: {exc.msg}", Location(path, exc.lineno, exc.colno),
-                                         code="syntax")]) from None
     try:
-        json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ScenarioError([Problem(f"not valid JSON: {exc.msg}", Location(path, exc.lineno, exc.colno),
                                      hint="give the output of 'terraform show -json' (state or plan)",
                                      code="syntax")]) from None
     except RecursionError:
         raise ScenarioError([Problem("the JSON is nested too deeply", Location(path), code="too-deep")]) from None
-    return parse_document(text, path)
+    return doc, TextIndex(text)
 
 
 # --- addresses and references -------------------------------------------------------------------
@@ -209,24 +240,25 @@ def _dig_expr(node: Any, path: Iterable[str | int]) -> Any:
 class _Reader:
     """Walks the document: instances, configuration, references."""
 
-    def __init__(self, doc: dict[str, Any], pos: Any, path: str, b: ScenarioBuilder) -> None:
+    def __init__(self, doc: dict[str, Any], pos: TextIndex, path: str, b: ScenarioBuilder) -> None:
         self.doc = doc
         self.pos = pos
         self.file = path
         self.b = b
         self.plan = "planned_values" in doc
         self.instances: list[Instance] = []
+        self.addresses: set[str] = set()
         self.by_name: dict[tuple[str, str, str, str], dict[Any, Instance]] = {}
         self.module_keys: dict[tuple[str, str], list[Any]] = {}
         self.root_vars = {k: (v.get("value") if isinstance(v, dict) else None)
                           for k, v in (doc.get("variables") or {}).items()} if isinstance(doc.get("variables"),
                                                                                         dict) else {}
 
-    def loc(self, keys: Keys, path: str) -> Location:
-        if self.pos is None:
-            return Location(self.file, None, None, path)
-        where = self.pos.locate(keys)
-        return Location(self.file, where.line, where.column, path)
+    def loc(self, keys: Keys, path: str, address: str | None = None) -> Location:
+        """The location of a resource (by its address) or of a key path."""
+        where = self.pos.addresses.get(address) if address else None
+        where = where or self.pos.key(keys) or (None, None)
+        return Location(self.file, where[0], where[1], path)
 
     # -- instances ----------------------------------------------------------------------------------
     def collect(self) -> None:
@@ -253,23 +285,31 @@ class _Reader:
             rkeys = keys + ("resources", i)
             if not isinstance(res, dict) or not isinstance(res.get("address"), str) \
                     or not isinstance(res.get("type"), str):
-                self.b.error("a resource needs 'address', 'type' and 'values'", self.loc(rkeys, f"resources[{i}]"),
+                address = res.get("address") if isinstance(res, dict) and isinstance(res.get("address"), str) else None
+                self.b.error("a resource needs 'address', 'type' and 'values'",
+                             self.loc(rkeys + ("resources",), address or f"resources[{i}]", address),
                              code="terraform-shape")
                 continue
-            mode = res.get("mode", "managed")
+            mode = res.get("mode") if res.get("mode") in ("managed", "data") else "managed"
             if only_data and mode != "data":
                 continue
-            if res["address"] in {x.address for x in self.instances}:
+            if res["address"] in self.addresses:
                 continue
+            self.addresses.add(res["address"])
             module, _, _, name, index = split_resource_address(res["address"])
             values = res.get("values")
             if not isinstance(values, dict):
                 if values is not None:
-                    self.b.error("'values' must be an object", self.loc(rkeys + ("values",), res["address"]),
-                                 code="terraform-shape")
+                    self.b.error("'values' must be an object",
+                                 self.loc(rkeys + ("values",), res["address"], res["address"]), code="terraform-shape")
                 values = {}
-            inst = Instance(res["address"], module, mode, res["type"], res.get("name", name),
-                            res.get("index", index), values, self.loc(rkeys, res["address"]))
+            rindex = res.get("index", index)
+            if not isinstance(rindex, (str, int, type(None))) or isinstance(rindex, bool):
+                self.b.error("'index' must be a number or a string",
+                             self.loc(rkeys + ("index",), res["address"], res["address"]), code="terraform-shape")
+                continue
+            inst = Instance(res["address"], module, mode, res["type"], str(res.get("name") or name), rindex,
+                            values, self.loc(rkeys, res["address"], res["address"]))
             self.instances.append(inst)
             key = (module_address(module), mode, inst.type, inst.name)
             self.by_name.setdefault(key, {})[inst.index] = inst
@@ -300,7 +340,7 @@ class _Reader:
             if mod is None:
                 continue
             want = f"{'data.' if inst.mode == 'data' else ''}{inst.type}.{inst.name}"
-            for res in mod.get("resources") or []:
+            for res in as_list(mod.get("resources")):
                 if isinstance(res, dict) and res.get("address") == want:
                     inst.config = res
                     inst.provider_key = str(res.get("provider_config_key") or "aws")
@@ -331,7 +371,7 @@ class _Reader:
         if isinstance(expr.get("constant_value"), (str, list)):
             c = expr["constant_value"]
             return [c] if isinstance(c, str) else [x for x in c if isinstance(x, str)]
-        return self.resolve(expr.get("references") or [], inst.module, inst.index)
+        return self.resolve(as_list(expr.get("references")), inst.module, inst.index)
 
     def resolve(self, refs: Iterable[Any], scope: ModulePath, ctx: Any, depth: int = 0) -> list[str]:
         """References in module ``scope`` -> identifiers (``tf:<address>`` or literal values)."""
@@ -369,7 +409,7 @@ class _Reader:
                 return []
             if isinstance(expr.get("constant_value"), str):
                 return [expr["constant_value"]]
-            return self.resolve(expr.get("references") or [], inner, pick, depth + 1)
+            return self.resolve(as_list(expr.get("references")), inner, pick, depth + 1)
         mode = "managed"
         if head == "data":
             mode, segs = "data", segs[1:]
@@ -411,7 +451,7 @@ class _Reader:
             return [c]
         if isinstance(c, list):
             return [x for x in c if isinstance(x, str)]
-        return self.resolve(expr.get("references") or [], parent, scope[-1][1], depth + 1)
+        return self.resolve(as_list(expr.get("references")), parent, scope[-1][1], depth + 1)
 
     # -- accounts and region ------------------------------------------------------------------------
     def provider_expr(self, key: str, *path: str | int) -> Any:
@@ -529,7 +569,7 @@ def _match(inst: Instance) -> dict[str, Any]:
             path["case_sensitive"] = as_bool(pm["case_sensitive"])
         out["path"] = path
     headers = []
-    for h in hm.get("header_matches") or []:
+    for h in as_list(hm.get("header_matches")):
         if not isinstance(h, dict) or not _str(h.get("name")):
             continue
         hmatch = _first(h.get("match"))
@@ -575,12 +615,11 @@ def _sg_inline(r: _Reader, inst: Instance, direction: str) -> None:
         loc = Location(inst.loc.file, inst.loc.line, inst.loc.column, f"{inst.address}.{direction}[{i}]")
         common = {"protocol": rule.get("protocol", "-1"), "from_port": rule.get("from_port"),
                   "to_port": rule.get("to_port"), "description": _str(rule.get("description"))}
-        for cidr in (rule.get("cidr_blocks") or []) + (rule.get("ipv6_cidr_blocks") or []):
+        for cidr in strings(rule.get("cidr_blocks")) + strings(rule.get("ipv6_cidr_blocks")):
             b.sg_rule(inst.token, direction, loc=loc, cidr=cidr, **common)
-        for pl in rule.get("prefix_list_ids") or []:
+        for pl in strings(rule.get("prefix_list_ids")):
             b.sg_rule(inst.token, direction, loc=loc, prefix_list=pl, **common)
-        groups = rule.get("security_groups")
-        sgs = groups if isinstance(groups, list) and groups else r.refs(inst, (direction, i, "security_groups"))
+        sgs = strings(rule.get("security_groups")) or r.refs(inst, (direction, i, "security_groups"))
         for sg in sgs:
             b.sg_rule(inst.token, direction, loc=loc, peer_sg=sg, **common)
         if rule.get("self"):
@@ -617,9 +656,9 @@ def _map(r: _Reader, inst: Instance) -> None:
         if sg is None:
             b.warn("security-group rule: its group is unknown", loc, code="unresolved-reference")
             return
-        for cidr in (v("cidr_blocks") or []) + (v("ipv6_cidr_blocks") or []):
+        for cidr in strings(v("cidr_blocks")) + strings(v("ipv6_cidr_blocks")):
             b.sg_rule(sg, direction, loc=loc, cidr=cidr, **common)
-        for pl in v("prefix_list_ids") or r.refs(inst, ("prefix_list_ids",)):
+        for pl in strings(v("prefix_list_ids")) or r.refs(inst, ("prefix_list_ids",)):
             b.sg_rule(sg, direction, loc=loc, prefix_list=pl, **common)
         peer = r.ident(inst, "source_security_group_id")
         if peer:
@@ -649,8 +688,14 @@ def _map(r: _Reader, inst: Instance) -> None:
     elif t == "aws_instance":
         b.instance(inst.token, loc=loc, id=_str(v("id")) or f"i-{inst.label}", subnet=r.ident(inst, "subnet_id"),
                    az=_str(v("availability_zone")), ip=_str(v("private_ip")),
-                   security_groups=r.idents(inst, "vpc_security_group_ids") + list(v("security_groups") or []),
+                   security_groups=r.idents(inst, "vpc_security_group_ids") + strings(v("security_groups")),
                    idents=idents)
+    elif t == "aws_launch_template":
+        pass  # read through the auto-scaling groups that use it
+    elif t == "aws_autoscaling_group":
+        _map_asg(r, inst)
+    elif t == "aws_autoscaling_traffic_source_attachment":
+        pass  # read with its auto-scaling group
     elif t in ("aws_lb", "aws_alb"):
         if (v("load_balancer_type") or "application") != "application":
             b.warn(f"a {v('load_balancer_type')} load balancer cannot be a Lattice ALB target", loc, code="lb-type")
@@ -681,6 +726,47 @@ def _map(r: _Reader, inst: Instance) -> None:
         pass  # data sources only feed the resources above
     else:
         b.warn(f"{t} is not simulated; ignored", loc, code="unmapped-resource")
+
+
+def _map_asg(r: _Reader, inst: Instance) -> None:
+    """N instance targets (N = desired_capacity, else min_size) in the group's vpc-lattice traffic sources."""
+    b, v = r.b, inst.v
+    count = as_int(v("desired_capacity"))
+    if count is None:
+        count = as_int(v("min_size"))
+    if count is None:
+        b.warn("the group size (desired_capacity or min_size) is unknown; no instances", inst.loc, code="asg-size")
+        return
+    tgs = []
+    for i, src in enumerate(as_list(v("traffic_source"))):
+        if isinstance(src, dict) and src.get("type") == "vpc-lattice":
+            tg = r.ident(inst, "traffic_source", i, "identifier")
+            if tg:
+                tgs.append(tg)
+    names = {x for x in (_str(v("name")), _str(v("id")), inst.token) if x}
+    for att in r.instances:
+        if att.type != "aws_autoscaling_traffic_source_attachment":
+            continue
+        if (r.ident(att, "autoscaling_group_name") or "") not in names:
+            continue
+        src = _first(att.v("traffic_source"))
+        if src.get("type", "vpc-lattice") == "vpc-lattice":
+            tg = r.ident(att, "traffic_source", 0, "identifier")
+            if tg:
+                tgs.append(tg)
+    if not tgs:
+        b.warn("the group has no vpc-lattice traffic source; its instances serve no Lattice target group",
+               inst.loc, code="asg-traffic-source", severity="info")
+    sgs: list[str] = []
+    lt_ident = r.ident(inst, "launch_template", 0, "id") or r.ident(inst, "launch_template", 0, "name")
+    for lt in r.instances:
+        if lt.type == "aws_launch_template" and lt_ident in (_str(lt.v("id")), _str(lt.v("name")), lt.token):
+            sgs = r.idents(lt, "vpc_security_group_ids")
+            for j, nic in enumerate(as_list(lt.v("network_interfaces"))):
+                if isinstance(nic, dict):
+                    sgs += r.idents(lt, "network_interfaces", j, "security_groups")
+    b.auto_scaling_group(inst.token, loc=inst.loc, count=count, subnets=r.idents(inst, "vpc_zone_identifier"),
+                         azs=strings(v("availability_zones")), security_groups=sgs, target_groups=tgs)
 
 
 def _map_lattice(r: _Reader, inst: Instance, idents: list[str]) -> None:
@@ -771,7 +857,12 @@ def import_terraform(path: str) -> ImportResult:
     r.assign_accounts()
     b.region = r.region()
     for inst in _order(r.instances):
-        _map(r, inst)
+        try:
+            _map(r, inst)
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+            # a value of an unexpected shape deep inside one resource: report it there, go on
+            b.error(f"{inst.type} has values of an unexpected shape ({type(exc).__name__}: {exc})", inst.loc,
+                    code="terraform-shape")
     kind = "plan" if r.plan else "state"
     stem = re.sub(r"[^A-Za-z0-9-]+", "-", path.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("-") or "terraform"
     b.name = stem

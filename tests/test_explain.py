@@ -158,6 +158,7 @@ def test_doc_example_1_org_policy_admits_only_signed_callers_of_the_org():
     assert outcome(scn, "payments") == FORWARDED
     assert outcome(scn, "partner") == ("denied", "Service")
     assert outcome(scn, "anonymous") == ("denied", "Service")
+    assert "aws:PrincipalOrgID" in explain(scn, "partner", URL)["auth_hint"]
 
 
 def test_doc_example_2_one_role_get_only():
@@ -364,6 +365,9 @@ def test_every_simulated_request_agrees_with_explain(data):
         predicted = {e["failure"] for e in outcomes if e["outcome"] == "unreachable" and e["status"] is None}
         observed = set(summary["clients"][c.name]["failures"])
         assert observed <= predicted, (c.name, observed, predicted)
+        answered = {str(r[2]) for r in rec.rows if r[0] == c.name}  # Lattice answered and logged
+        unlogged = {str(e["status"]) for e in outcomes if e["outcome"] == "unreachable" and e["status"]}
+        assert set(summary["clients"][c.name]["status"]) <= answered | unlogged
         if all(e["outcome"] == "unreachable" for e in outcomes):
             assert not any(r[0] == c.name for r in rec.rows)
             assert observed or summary["clients"][c.name]["requests"] == 0

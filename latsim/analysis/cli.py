@@ -104,8 +104,8 @@ def matrix(
     if fmt == "table":
         if output is not None:
             from rich.console import Console
-            with output.open("w", encoding="utf-8") as fh:
-                render_table(m, Console(file=fh, width=200, highlight=False, soft_wrap=True))
+            with output.open("w", encoding="utf-8") as text:
+                render_table(m, Console(file=text, width=200, highlight=False, soft_wrap=True))
         else:
             render_table(m, out)
         return

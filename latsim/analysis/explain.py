@@ -22,7 +22,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import ValidationError
 
-from latsim.compile import FORWARDED, CompiledClient, RequestClass, Route, Topology, protocol_error
+from latsim import auth
+from latsim.compile import DENIED, FORWARDED, CompiledClient, RequestClass, Route, Topology, protocol_error
 from latsim.errors import UsageError, suggest
 from latsim.model.client import Client, split_url
 from latsim.model.client import Principal as PrincipalModel
@@ -76,16 +77,18 @@ class CallerSpec:
         return args
 
     def describe(self) -> str:
-        who = self.principal or (f"{self.principal_of}'s principal" if self.principal_of else None) or \
-            ("its principal" if self.client else ANONYMOUS)
         if self.client is not None and self == CallerSpec(client=self.client):
             return f"client {self.client}"
-        where = f"client {self.client}'s host" if self.client else f"a host in VPC {self.vpc}"
-        extra = f" ({self.source_ip})" if self.source_ip and not self.client else ""
-        sgs = f" with SGs {', '.join(self.security_groups)}" if self.security_groups else ""
+        who = self.principal or (f"{self.principal_of}'s principal" if self.principal_of else None) or \
+            (f"{self.client}'s principal" if self.client else ANONYMOUS)
         org = f" of org {self.org_id}" if self.org_id else ""
         tags = "".join(f" tag {k}={v}" for k, v in self.principal_tags)
-        return f"{who}{org}{tags} from {where}{extra}{sgs}"
+        if self.vpc is not None:
+            where = f"a host in VPC {self.vpc}" + (f" ({self.source_ip})" if self.source_ip else "")
+        else:
+            where = f"client {self.client}'s host"
+        sgs = f" with SGs {', '.join(self.security_groups)}" if self.security_groups else ""
+        return f"{who}{org}{tags} from {where}{sgs}"
 
 
 def caller_client(topo: Topology, spec: CallerSpec) -> CompiledClient:
@@ -111,8 +114,9 @@ def caller_client(topo: Topology, spec: CallerSpec) -> CompiledClient:
     if az not in vpc.azs:
         raise UsageError(f"AZ '{az}' is not an AZ of VPC {vpc.name}", hint=suggest(az, vpc.azs),
                          allowed=", ".join(vpc.azs))
+    moved = base is not None and base.vpc != vpc.name  # the client's SGs and address stay behind
     sgs = list(spec.security_groups) if spec.security_groups is not None else \
-        (list(base.security_groups) if base is not None else [])
+        (list(base.security_groups) if base is not None and not moved else [])
     for sg in sgs:
         if sg not in ix.security_groups:
             raise UsageError(f"unknown security group '{sg}'", hint=suggest(sg, [s.name for s in scn.security_groups]))
@@ -137,7 +141,7 @@ def caller_client(topo: Topology, spec: CallerSpec) -> CompiledClient:
     try:
         model = Client(name=spec.client or "synthetic-caller", vpc=vpc.name, az=az,
                        url=base.url if base is not None else SYNTHETIC_URL,
-                       principal=principal, source_ip=spec.source_ip or (base.source_ip if base else None),
+                       principal=principal, source_ip=spec.source_ip or (base.source_ip if base and not moved else None),
                        security_groups=sgs)
     except ValidationError as exc:
         raise UsageError(f"invalid caller: {exc.errors()[0]['msg']}") from None
@@ -180,8 +184,8 @@ def request_class(url: str, method: str = "GET", headers: Mapping[str, str] | Se
     for k, v in parse_qsl(parts.query, keep_blank_values=True):
         q.setdefault(k, []).append(v)
     items = query.items() if isinstance(query, Mapping) else (query or ())
-    for k, v in items:
-        q.setdefault(k, []).extend([v] if isinstance(v, str) else list(v))
+    for k, val in items:
+        q.setdefault(k, []).extend([val] if isinstance(val, str) else list(val))
     hitems = headers.items() if isinstance(headers, Mapping) else (headers or ())
     hdrs = tuple(sorted((k.lower(), v) for k, v in hitems))
     return RequestClass(url=base, method=method, path=path, headers=hdrs,
@@ -215,8 +219,9 @@ def explain_command(source: str | None, caller: CallerSpec, rc: RequestClass) ->
 
 def explain(scn: Scenario, client: str | None, url: str, method: str = "GET",
             headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-            query: Mapping[str, str | Sequence[str]] | None = None, protocol: str = "HTTP/1.1", *,
-            caller: CallerSpec | None = None, topology: Topology | None = None) -> dict[str, Any]:
+            query: Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str]] | None = None,
+            protocol: str = "HTTP/1.1", *, caller: CallerSpec | None = None,
+            topology: Topology | None = None) -> dict[str, Any]:
     """Explain one request from ``client`` (or from the synthetic ``caller``) to ``url``.
 
     Returns Route's JSON shape (``outcome``, ``status``, ``failure``, ``service``, ``listener``,
@@ -247,10 +252,39 @@ def explain_route(topo: Topology, cc: CompiledClient, rc: RequestClass, *, calle
         "address": r.address,
         "resolved_user": r.resolved_user,
         "auth_body": r.auth_body,
+        "auth_hint": auth_hint(topo, cc, rc, r),
         "target_group_details": target_group_details(topo, r, rc) if r.outcome == FORWARDED else {},
         "command": explain_command(getattr(topo.scn, "__latsim_source__", None), spec, rc),
     })
     return d
+
+
+def auth_hint(topo: Topology, cc: CompiledClient, rc: RequestClass, r: Route) -> str | None:
+    """For a denied request: the statement that denied it, or the Allow statement that came
+    closest and what it lacks. Presentation only -- the decision is the Route's; this re-reads
+    the deciding level's policy with the auth module's own context builder."""
+    if r.outcome != DENIED or r.service is None or r.service_network is None:
+        return None
+    svc, net = topo.services[r.service], topo.networks[r.service_network]
+    level = r.auth_denied_reason
+    policy = {"Network": net.policy, "Service": svc.policy, "Identity": cc.identity_policy}.get(level or "")
+    if policy is None:
+        return f"the {(level or '').lower()} level uses AWS_IAM without a policy: every request is denied"
+    _, _, port, _ = split_url(rc.url)
+    lst = svc.listeners.get(port)
+    tcp = lst is not None and lst.protocol == "TLS_PASSTHROUGH"
+    ctx = auth.build_context(
+        service_arn=svc.arn, action=auth.CONNECT if tcp else auth.INVOKE, principal=None if tcp else cc.principal,
+        service_network_arn=net.arn, service_tags=svc.model.tags, source_vpc=cc.vpc_id,
+        source_vpc_owner=cc.vpc_owner, source_ip=cc.ip, port=port, method=rc.method, path=_path_of(rc),
+        headers=dict(rc.headers), query={k: list(v) for k, v in rc.query}, grpc=rc.protocol == "gRPC")
+    res = policy.evaluate(ctx)
+    if res.verdict == "deny" and res.statement is not None:
+        return f"{policy.source}: {res.statement.describe()}"
+    st, why = policy.nearest_allow(ctx)
+    if st is None:
+        return f"{policy.source} has no Allow statement"
+    return f"{policy.source}: closest Allow is statement {st.label}, which {why}"
 
 
 def _path_of(rc: RequestClass) -> str:
@@ -373,6 +407,8 @@ def render(d: Mapping[str, Any], console: Any) -> None:
     if outcome == FORWARDED:
         line += f": rule {e(d['rule'] or '')} of {e(d['service'] or '')}/{e(d['listener'] or '')}"
     console.print(line)
+    if d.get("auth_hint"):
+        console.print(f"  why: {e(d['auth_hint'])}")
     if d.get("auth_body"):
         console.print(f"  [dim]{e(d['auth_body'])}[/dim]")
     details = d.get("target_group_details") or {}

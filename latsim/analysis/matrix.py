@@ -5,17 +5,23 @@ name on the listener's port and scheme) and holds the verdict of every distinct 
 client's mix (method, path, headers, query, protocol), or of the ``--path``/``--method``
 override. Every verdict is ``Topology.route``'s.
 
-Scale comes from equivalence classes, not from a second decision procedure:
+Scale comes from equivalence classes, not from a second decision procedure. ``route`` decides
+in Lattice's stage order (LATTICE.md §12), and each stage sees only part of the caller, so one
+``route`` call stands for every caller that provably gets the same answer:
 
-* callers are grouped by what ``route`` can see of them: VPC, client security groups, the
-  client's IP as far as any security-group CIDR or ``aws:SourceIp`` constant can tell it apart
-  (its *network class*), and the principal with its identity policy (its *auth class*);
-* one ``route`` call stands for every caller that provably gets the same answer: a DNS or
-  "service not in the network" failure depends only on the VPC; a security-group, listener or
-  protocol failure only on the network class; when neither the service network nor the service
-  uses AWS_IAM, the principal does not matter; otherwise the network and auth classes and the
-  request decide;
-* identical verdicts and cells are interned, so a 1 000 x 2 000 matrix is a grid of references.
+1. DNS and "service not in the caller's network" -- the VPC and the host only;
+2. the security-group stages -- the *network class* (VPC, client security groups, the client's
+   address as far as any security-group CIDR tells it apart), the port and the service network;
+3. no listener on the port, or the wrong protocol -- the endpoint only;
+4. after that, when neither the service network nor the service uses AWS_IAM -- the endpoint
+   and the request only;
+5. otherwise the *auth class* too: anonymous or not, the identity policy, which Principal /
+   NotPrincipal elements of the network and service policies name the caller, and the values
+   of every condition key those policies read (the source address by ``aws:SourceIp`` CIDR).
+
+Identical verdicts and cells are interned, so a 1 000 x 2 000 matrix is a grid of references.
+``compute_matrix(..., group=False)`` routes every caller on its own; the tests hold the two
+equal (tests/test_matrix.py).
 """
 
 from __future__ import annotations
@@ -129,29 +135,27 @@ class CallerKeyer:
                     nets.add(net)
         self.sg_networks = _ordered(nets)
         self.exact_ip = False
-        self._policy_nets: set[Any] = set()
+        policy_nets: set[Any] = set()
         policies = [s.policy for s in topo.services.values()] + [n.policy for n in topo.networks.values()]
         policies += [c.identity_policy for c in topo.clients.values()]
         for pol in policies:
-            self.add_policy(pol)
+            self._source_ip_constants(pol, policy_nets)
+        self.policy_networks = _ordered(policy_nets)
         self.ids: dict[Any, int] = {}
 
-    def add_policy(self, policy: Any) -> None:
-        """Account for a policy's ``aws:SourceIp`` constants (an identity policy of a synthetic caller)."""
+    def _source_ip_constants(self, policy: Any, nets: set[Any]) -> None:
+        """Collect a policy's ``aws:SourceIp`` CIDRs; give up summarising addresses when a value is not one."""
         if policy is None or "aws:sourceip" not in policy.referenced_keys:
             return
         values = policy.constants("aws:SourceIp")
         if not values:
-            self.exact_ip = True  # only policy variables: cannot be summarised
+            self.exact_ip = True  # only policy variables
         for v in values:
             net = _network(v)
             if net is None:
                 self.exact_ip = True
             else:
-                self._policy_nets.add(net)
-        self.policy_networks = _ordered(self._policy_nets)
-
-    policy_networks: list[Any] = []
+                nets.add(net)
 
     @staticmethod
     def _signature(ip: str, networks: Sequence[Any]) -> tuple[int, ...]:

@@ -183,7 +183,7 @@ class Assertion(Model):
 
     @property
     def selector(self) -> Selector:
-        return getattr(self, self.kind)  # type: ignore[no-any-return]
+        return getattr(self, self.kind)
 
     def label(self, index: int) -> str:
         return self.name or f"#{index} {self.kind}"
@@ -220,7 +220,7 @@ def parse_assertions(items: Sequence[Any], scn: Scenario, *, positions: Any = No
                     allowed = None if hint else f"allowed: {', '.join(model.model_fields)}"
                 problems.append(Problem(msg, where((i,) + loc), hint=hint, allowed=allowed, code="assertion"))
             continue
-        problems += _check_names(a, scn, lambda keys, i=i: where((i,) + keys))  # type: ignore[misc]
+        problems += _check_names(a, scn, lambda keys, i=i: where((i,) + keys))
         out.append(a)
     if problems:
         raise ScenarioError(problems)
@@ -336,6 +336,13 @@ def principal_classes(topo: Topology) -> list[_Principal]:
                     add(_Principal(f"arn:aws:iam::{acct}:role/{role}", account_org.get(acct)))
                 for acct in sorted(spec.accounts):
                     add(_Principal(f"arn:aws:iam::{acct}:role/latsim-any-role", account_org.get(acct)))
+    for pol in _policies(topo):
+        for value in sorted(pol.constants("aws:PrincipalAccount")):
+            if value.isdigit() and len(value) == 12:
+                add(_Principal(f"arn:aws:iam::{value}:role/latsim-any-role", account_org.get(value)))
+        for value in sorted(pol.constants("aws:PrincipalArn")):
+            if "*" not in value and "?" not in value and value.startswith("arn:aws") and ":iam::" in value:
+                add(_Principal(value, account_org.get(value.split(":")[4])))
     first_org = sorted(orgs)[0] if orgs else None
     acct = next((a for a, o in account_org.items() if o == first_org), "000000000000") if first_org else \
         (scn.accounts[0].id if scn.accounts else "000000000000")
@@ -350,7 +357,8 @@ def principal_classes(topo: Topology) -> list[_Principal]:
 
 
 def network_positions(topo: Topology, keyer: CallerKeyer) -> list[tuple[str, CallerSpec]]:
-    """(VPC, caller spec without a principal) for each distinct network position."""
+    """(VPC, caller spec without a principal) for each candidate network position: every client's,
+    hosts inside and outside the CIDRs that matter, hosts in each SG an association rule names."""
     scn = topo.scn
     out: list[tuple[str, CallerSpec]] = []
     ix = scn.index
@@ -395,34 +403,37 @@ def _hosts(cidrs: Sequence[Any], nets: Sequence[Any]) -> list[str]:
 
 
 def build_callers(topo: Topology, keyer: CallerKeyer) -> list[tuple[Caller, CallerInfo]]:
-    """Every principal class from every network position, one per equivalence class; every
-    scenario client comes first and as itself, so that reports name it."""
+    """Every principal class from every distinct network position, one per equivalence class;
+    every scenario client comes first and as itself, so that reports name it."""
     out: list[tuple[Caller, CallerInfo]] = []
     seen: set[tuple[int, int]] = set()
-    combos = list(itertools.product(network_positions(topo, keyer), principal_classes(topo)))
-    own = [(vp, p) for vp, p in combos if vp[1].client is not None and p.client == vp[1].client]
-    named = {vp[1].client for vp, _ in own}
-    own += [((c.vpc, CallerSpec(client=c.name)), _Principal(None, client=c.name)) for c in topo.scn.clients
-            if c.name not in named]  # anonymous clients: their own principal is none
-    rest = [(vp, p) for vp, p in combos if (vp, p) not in own]
-    for (vpc, pos), p in own + rest:
-        mine = pos.client is not None and p.client == pos.client
-        if mine:
-            spec = pos
-        elif p.client is not None:
+
+    def add(vpc: str, spec: CallerSpec, client: str | None, lender: str | None, *, keep: bool = False) -> None:
+        cc = topo.clients[client] if client is not None else caller_client(topo, spec)
+        caller = keyer.caller(cc, spec)
+        key = (caller.net, caller.post)
+        if key in seen and not keep:
+            return
+        seen.add(key)
+        pr = cc.principal
+        out.append((caller, CallerInfo(spec, vpc, pr.arn if pr else None, pr.account if pr else None,
+                                       pr.org_id if pr else None, client, lender)))
+
+    for c in topo.scn.clients:
+        add(c.vpc, CallerSpec(client=c.name), c.name, c.name if c.principal else None, keep=True)
+    # positions that differ in nothing route can see are one position
+    positions: dict[tuple[int, int], tuple[str, CallerSpec]] = {}
+    for vpc, pos in network_positions(topo, keyer):
+        probe = keyer.caller(caller_client(topo, replace(pos, principal="anonymous")))
+        positions.setdefault((probe.net, probe.post), (vpc, pos))
+    for (vpc, pos), p in itertools.product(positions.values(), principal_classes(topo)):
+        if p.client is not None:
+            if p.client == pos.client:
+                continue  # the client itself, already in
             spec = replace(pos, principal_of=p.client)
         else:
             spec = replace(pos, principal=p.arn or "anonymous", org_id=p.org_id, principal_tags=p.tags)
-        cc = caller_client(topo, spec)
-        caller = keyer.caller(cc, spec)
-        pr = cc.principal
-        info = CallerInfo(spec, vpc, pr.arn if pr else None, pr.account if pr else None,
-                          pr.org_id if pr else None, pos.client if mine else None, p.client)
-        key = (caller.net, caller.post)
-        if key in seen and not mine:
-            continue
-        seen.add(key)
-        out.append((caller, info))
+        add(vpc, spec, None, p.client)
     return out
 
 
@@ -480,6 +491,11 @@ def _path_variants(value: str, *, prefix: bool) -> set[str]:
     return {p for p in out if p.startswith("/")}
 
 
+def client_mixes(topo: Topology) -> list[RequestClass]:
+    """Every distinct request of every client's mix (without URL)."""
+    return list(dict.fromkeys(rc for c in topo.clients.values() for rc in client_requests(c.model)))
+
+
 def _relevant_policies(topo: Topology, service: str) -> list[Any]:
     svc = topo.services[service]
     pols = [svc.policy] + [n.policy for n in topo.networks.values() if service in n.services]
@@ -493,13 +509,15 @@ class RequestSpace:
     capped: bool = False
 
 
-def request_space(topo: Topology, service: str, sel: Selector) -> RequestSpace:
+def request_space(topo: Topology, service: str, sel: Selector,
+                  mixes: Sequence[RequestClass] | None = None) -> RequestSpace:
     """Representatives of every request class that the rules and policies of ``service`` (and
     the clients' mixes) can tell apart, within the selector's method/path restriction."""
     svc = topo.services[service]
     pols = _relevant_policies(topo, service)
     rules = [r.model for lst in svc.listeners.values() for r in lst.rules]
-    mixes = [rc for c in topo.clients.values() for rc in client_requests(c.model)]
+    if mixes is None:
+        mixes = client_mixes(topo)
     # methods
     methods: list[str] = list(sel.method_names or [])
     if not methods:
@@ -615,8 +633,13 @@ class AssertionResult:
     _seen: dict[Any, Counterexample] = field(default_factory=dict, repr=False)
 
     def pick_counterexamples(self, limit: int) -> None:
-        ranked = sorted(self._seen.values(), key=lambda c: c.verdict.outcome != FORWARDED)
-        self.counterexamples = ranked[:limit]
+        """Forwarded requests first, one per caller before a second one of the same caller."""
+        rank: dict[str, int] = {}
+        keyed: list[tuple[int, bool, int, Counterexample]] = []
+        for c in sorted(self._seen.values(), key=lambda c: c.verdict.outcome != FORWARDED):
+            n = rank[c.caller] = rank.get(c.caller, -1) + 1
+            keyed.append((n, c.verdict.outcome != FORWARDED, len(keyed), c))
+        self.counterexamples = [c for *_, c in sorted(keyed, key=lambda k: k[:3])][:limit]
         self._seen = {}
 
     def to_dict(self) -> dict[str, Any]:
@@ -683,6 +706,7 @@ def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | 
     src = source or getattr(scn, "__latsim_source__", None)
     results = []
     spaces: dict[tuple[str, Any], RequestSpace] = {}
+    mixes = client_mixes(topo)
     for n, a in enumerate(parsed, 1):
         assert a is not None
         sel = a.selector
@@ -700,7 +724,7 @@ def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | 
             space_key = (service, (sel.method_names and tuple(sel.method_names), sel.path, sel.path_prefix))
             space = spaces.get(space_key)
             if space is None:
-                space = spaces[space_key] = request_space(topo, service, sel)
+                space = spaces[space_key] = request_space(topo, service, sel, mixes)
             if space.capped:
                 res.notes.append(f"{service}: more than {MAX_HEADER_COMBINATIONS} header/query combinations; "
                                  "checked the first ones only")

@@ -486,3 +486,29 @@ def test_odd_values_anywhere_give_problems_not_tracebacks(tmp_path: Path) -> Non
             import_cloudformation(files, PARAMS).to_yaml()
         except ScenarioError as exc:
             assert exc.all_problems
+
+
+def test_an_outside_vpc_is_warned_and_can_come_from_an_overlay(tmp_path: Path) -> None:
+    text = """\
+Parameters:
+  VpcId: {Type: "AWS::EC2::VPC::Id", Default: vpc-0123456789abcdef0}
+Resources:
+  Tg:
+    Type: AWS::VpcLattice::TargetGroup
+    Properties:
+      Name: legacy
+      Type: IP
+      Config: {Port: 8080, Protocol: HTTP, VpcIdentifier: !Ref VpcId}
+      Targets: [{Id: 172.16.0.10}]
+"""
+    path = write(tmp_path, "t.yaml", text)
+    res = import_cloudformation([path])
+    (w,) = [w for w in res.warnings if w.code == "unknown-reference"]
+    assert w.format().startswith(f"{path}:4:3: Resources.Tg: warning: target group legacy: VPC "
+                                 "'vpc-0123456789abcdef0' is not in the input")
+    with pytest.raises(ScenarioError) as exc:
+        res.scenario()
+    assert any(m.startswith(f"{path}:4:3: target_groups.legacy.vpc (from Resources.Tg)") for m in problems(exc))
+    scn = res.scenario({"vpcs": [{"name": "legacy", "id": "vpc-0123456789abcdef0", "account": "111111111111",
+                                  "cidr": "172.16.0.0/16", "azs": ["use1-az1"]}]})
+    assert scn.index.target_groups["legacy"].vpc == "vpc-0123456789abcdef0"

@@ -7,6 +7,18 @@ a template can be resolved with offline -- ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``,
 stacks, ``Fn::Length`` and ``Fn::ToJsonString`` -- and maps the resources that shape Lattice traffic
 onto the model through ``common.ScenarioBuilder``. Anything else is a located warning.
 
+Mapped: every ``AWS::VpcLattice::*`` type that shapes traffic (ServiceNetwork, Service, Listener, Rule,
+TargetGroup with its Targets, ServiceNetworkVpcAssociation, ServiceNetworkServiceAssociation,
+AuthPolicy, AccessLogSubscription), ``AWS::EC2::VPC`` (+ ``VPCCidrBlock``), ``Subnet``,
+``SecurityGroup`` (+ ``SecurityGroupIngress``/``Egress``), ``Instance``, ``VPCEndpoint`` of type
+ServiceNetwork, ``AWS::Lambda::Function``/``Alias`` (and ``AWS::Serverless::Function``),
+``AWS::AutoScaling::AutoScalingGroup`` with a ``vpc-lattice`` traffic source (N = DesiredCapacity,
+else MinSize, instance targets with the security groups of its launch template),
+``AWS::ElasticLoadBalancingV2::LoadBalancer`` (ALB targets) and ``AWS::RAM::ResourceShare``
+(-> the service network's ``shared_with``). ResourceGateway, ResourceConfiguration,
+ServiceNetworkResourceAssociation, ResourcePolicy and DomainVerification are warned about as not
+simulated; so is every other type.
+
 Conventions (a template names no account, no region, and AWS invents physical ids at deploy time):
 
 * The stack name is the file name without its extension (``network.yaml`` -> ``network``).
@@ -19,9 +31,15 @@ Conventions (a template names no account, no region, and AWS invents physical id
   "${Service.Arn}/*"`` match the ids latsim uses.
 * AZ names map to AZ ids by ``common.az_id`` (``us-east-1a`` -> ``use1-az1``); ``!GetAZs`` returns
   the region's ``a``, ``b`` and ``c``.
-* A security-group rule's ``SourcePrefixListId`` is the Lattice prefix list when it is the value of
-  a parameter, or of a mapping, whose name contains "Lattice" (``!Ref LatticePrefixListId``).
+* A security-group rule's ``SourcePrefixListId`` is the Lattice prefix list (``vpc-lattice``) when
+  it is ``com.amazonaws.<region>.vpc-lattice`` or the value of a parameter, or of a mapping, whose
+  name contains "Lattice" (``!Ref LatticePrefixListId``); other prefix lists are kept with a note
+  (the model treats every prefix list as Lattice's).
 * ``Fn::ImportValue`` resolves exports of all given stacks, whatever their account.
+* Conditions that cannot be evaluated count as false (with a note).
+* The import is returned unvalidated, so that an overlay can complete it (an outside VPC, clients);
+  ``ImportResult.scenario(overlay)`` and ``to_yaml(overlay)`` validate and point problems back at
+  the template line.
 
 The YAML is read by cfn-lint's decoder when it is installed (``latsim[cfn]``, with positions and
 alias-bomb protection), else by ruamel.yaml. Nothing from a template is executed or fetched: SSM
@@ -283,7 +301,6 @@ class Stack:
         self._conds: dict[str, bool] = {}
         self._busy: set[tuple[str, str]] = set()
         self._attrs: dict[tuple[str, str], Any] = {}
-        self._warned: set[str] = set()
 
     # -- locations and problems ------------------------------------------------------------------
     def loc(self, keys: Keys) -> Location:
@@ -622,10 +639,6 @@ def _logic(name: str) -> Callable[[Stack, Any, Keys], Any]:
     return run
 
 
-def _fn_condition(s: Stack, arg: Any, keys: Keys) -> Any:
-    return s.condition(arg, keys)
-
-
 def _fn_findinmap(s: Stack, arg: Any, keys: Keys) -> Any:
     if not (isinstance(arg, list) and len(arg) in (3, 4)):
         return s.warn(keys, "Fn::FindInMap needs [MapName, TopLevelKey, SecondLevelKey]", "intrinsic-shape")
@@ -707,7 +720,7 @@ _FUNCTIONS: dict[str, Callable[[Stack, Any, Keys], Any]] = {
     "Fn::Split": _fn_split, "Fn::If": _fn_if, "Fn::Equals": _fn_equals, "Fn::And": _logic("Fn::And"),
     "Fn::Or": _logic("Fn::Or"), "Fn::Not": _logic("Fn::Not"), "Fn::FindInMap": _fn_findinmap,
     "Fn::GetAZs": _fn_getazs, "Fn::Base64": _fn_base64, "Fn::Cidr": _fn_cidr, "Fn::ImportValue": _fn_importvalue,
-    "Fn::Length": _fn_length, "Fn::ToJsonString": _fn_tojson, "Condition": _fn_condition,
+    "Fn::Length": _fn_length, "Fn::ToJsonString": _fn_tojson,
 }
 
 
@@ -1278,6 +1291,10 @@ def _map_lattice(r: _Resource, b: ScenarioBuilder) -> None:
                    protocol=r.text("Protocol"), port=as_int(r.get("Port")), default_action=action or {},
                    idents=idents)
     elif t == "Rule":
+        if not known(r.get("Match")):
+            s.warn(r.pkeys("Match"), "the rule's match has unresolved values; rule not imported (a partial match "
+                   "would catch more requests than the template intends)", "unresolved-reference")
+            return
         action = _action(r, r.get("Action"), r.pkeys("Action"))
         b.rule(r.key, loc=loc, listener=r.require("ListenerIdentifier", "rule"), name=r.text("Name"),
                priority=as_int(r.get("Priority")), match=_match(r, r.get("Match"), r.pkeys("Match")),

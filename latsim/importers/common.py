@@ -635,9 +635,6 @@ class _Assembler:
                 owner.children.append(rule)
         for kind, loc, a in b._deferred:
             getattr(self, f"_attach_{kind}")(loc, a)
-        for sn in b._facts["sn"]:
-            if sn.attrs["policy"] is None and sn.attrs["auth_type"] == "AWS_IAM":
-                pass  # the model warns: AWS_IAM without a policy denies everything
 
     def _attach_vpc_cidr(self, loc: Location, a: dict[str, Any]) -> None:
         vpc = self._ref("vpc", a["vpc"], loc, "CIDR block")
@@ -808,11 +805,11 @@ class _Assembler:
                 b.warn(f"VPC {vpc.name} has no known CIDR; latsim assumes {DEFAULT_VPC_CIDR}", vpc.loc,
                        code="vpc-cidr", hint="set it with an overlay")
                 cidrs = [DEFAULT_VPC_CIDR]
-            azs = list(a["azs"])
-            if not azs:
-                azs = default_azs(b.region)
-                b.warn(f"VPC {vpc.name} has no subnets in the input; latsim places it in {azs[0]}", vpc.loc,
+            if not a["azs"]:
+                a["azs"] = default_azs(b.region)
+                b.warn(f"VPC {vpc.name} has no subnets in the input; latsim places it in {a['azs'][0]}", vpc.loc,
                        code="vpc-azs", severity="info")
+            azs = list(a["azs"])
             item: dict[str, Any] = {"name": vpc.name}
             if a["id"] and re.fullmatch(r"vpc-[0-9a-f]{8,17}", a["id"]):
                 item["id"] = a["id"]

@@ -12,11 +12,26 @@ Two shapes are read:
   instance with the same key as the referring one (``aws_x.this[each.key]``), else the only one.
   Data sources read during the plan (``prior_state``) are included.
 
+Mapped: every ``aws_vpclattice_*`` resource that shapes traffic (service network, service, listener,
+listener rule, target group, target-group attachment, VPC and service associations, auth policy,
+access-log subscription), ``aws_vpc`` (+ ``aws_vpc_ipv4_cidr_block_association``), ``aws_subnet``,
+``aws_security_group`` (+ ``aws_security_group_rule``, ``aws_vpc_security_group_ingress_rule`` /
+``egress_rule``; Terraform drops AWS's default egress rule, so egress is what is declared),
+``data.aws_ec2_managed_prefix_list`` (the ``…vpc-lattice`` list becomes ``vpc-lattice``),
+``aws_lambda_function``/``_alias``, ``aws_instance``, ``aws_lb``, ``aws_autoscaling_group`` with a
+``vpc-lattice`` traffic source (N = desired_capacity, else min_size, instance targets),
+``aws_vpc_endpoint`` of type ServiceNetwork, and ``aws_ram_resource_share`` with its
+``aws_ram_principal_association``/``aws_ram_resource_association`` (-> ``shared_with``). Resource
+gateways, resource configurations and their associations, and resource policies are warned about
+as not simulated; so is every other resource type.
+
 Accounts come from ARNs and ``owner_id``; resources whose account is not known yet (plan) take the
 account their provider's other resources have, else the account of the provider's ``assume_role``
 role, else ``111111111111``. The region is the provider's ``region``, else the one in the ARNs, else
 ``us-east-1``. Everything that latsim does not simulate is listed as a located warning; nothing is
-executed or fetched.
+executed or fetched. The import is returned unvalidated so that an overlay can complete it;
+``ImportResult.scenario(overlay)`` and ``to_yaml(overlay)`` validate and point problems back at the
+resource in the JSON file.
 """
 
 from __future__ import annotations
@@ -256,9 +271,9 @@ class _Reader:
 
     def loc(self, keys: Keys, path: str, address: str | None = None) -> Location:
         """The location of a resource (by its address) or of a key path."""
-        where = self.pos.addresses.get(address) if address else None
-        where = where or self.pos.key(keys) or (None, None)
-        return Location(self.file, where[0], where[1], path)
+        where = (self.pos.addresses.get(address) if address else None) or self.pos.key(keys)
+        line, column = where if where is not None else (None, None)
+        return Location(self.file, line, column, path)
 
     # -- instances ----------------------------------------------------------------------------------
     def collect(self) -> None:
@@ -290,7 +305,7 @@ class _Reader:
                              self.loc(rkeys + ("resources",), address or f"resources[{i}]", address),
                              code="terraform-shape")
                 continue
-            mode = res.get("mode") if res.get("mode") in ("managed", "data") else "managed"
+            mode = "data" if res.get("mode") == "data" else "managed"
             if only_data and mode != "data":
                 continue
             if res["address"] in self.addresses:

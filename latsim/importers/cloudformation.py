@@ -1554,7 +1554,7 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
     imp.b.description = f"Imported from CloudFormation: {files}"
     given = ", ".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
     source = f"CloudFormation templates {files}" + (f" with parameters {given}" if given else "")
-    return imp.b.result(source)
+    return imp.b.result(source, [str(p) for p in paths])
 
 
 def _check_shape(st: Stack) -> None:

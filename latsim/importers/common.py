@@ -570,12 +570,20 @@ class ScenarioBuilder:
     _data: dict[str, Any]
     _provenance: dict[Keys, Location]
 
-    def result(self, source: str) -> ImportResult:
-        """``build()`` wrapped in an ImportResult; raises ScenarioError if an error was recorded."""
+    def result(self, source: str, files: Iterable[str] = ()) -> ImportResult:
+        """``build()`` wrapped in an ImportResult; raises ScenarioError if an error was recorded.
+        Problems are ordered by file (in the order of ``files``), then line."""
         data, provenance = self.build()
-        if any(p.severity == "error" for p in self.problems):
-            raise ScenarioError(self.problems)
-        return ImportResult(data=data, warnings=list(self.problems), source=source, provenance=provenance)
+        order = {f: i for i, f in enumerate(files)}
+
+        def where(p: Problem) -> tuple[int, str, int, int]:
+            f = p.location.file
+            return (-1 if f is None else order.get(f, len(order)), f or "", p.location.line or 0,
+                    p.location.column or 0)
+        problems = sorted(self.problems, key=where)
+        if any(p.severity == "error" for p in problems):
+            raise ScenarioError(problems)
+        return ImportResult(data=data, warnings=problems, source=source, provenance=provenance)
 
 
 class _Assembler:

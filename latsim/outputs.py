@@ -38,11 +38,6 @@ def write_run_dir(result: Any, scn: Any, out_dir: Path, *, report: bool = True) 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_metrics(result, out_dir)
     if report:
-        import importlib
-        try:
-            report = importlib.import_module("latsim.report")
-        except ModuleNotFoundError:  # a build without the report layer
-            report = None
-        if report is not None:
-            report.write_report(result, scn, out_dir)
+        from latsim.report import write_report
+        write_report(result, scn, out_dir)
     atomic_write_text(out_dir / "summary.json", result.to_json())

@@ -149,3 +149,41 @@ def test_changing_one_client_does_not_move_another_clients_draws():
     assert a["clients"]["client"] != b["clients"]["client"]
     assert a["clients"]["other"] == b["clients"]["other"]
     assert a["target_groups"]["tg-two"] == b["target_groups"]["tg-two"]
+
+
+def test_access_log_replay_reads_lattice_records(tmp_path):
+    lines = [json.dumps({"startTime": f"2026-01-01T00:00:0{i // 3}Z", "requestMethod": "GET",
+                         "requestPath": f"/p{i}"}) for i in range(9)]
+    (tmp_path / "logs.jsonl").write_text("\n".join(lines) + "\n")
+    data = one_service(duration="10s", concurrency=10)
+    data["clients"][0]["arrival"] = {"replay": {"file": "logs.jsonl", "format": "access_log"}}
+    from latsim.engine.simulation import Simulation
+    s = Simulation(build(data), base_dir=str(tmp_path)).run().summary
+    assert s["clients"]["client"]["requests"] == 9
+
+
+def test_timeline_auth_policy_and_association_changes_apply_at_their_time():
+    deny_all = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]}
+    data = one_service(rate=50, duration="60s", concurrency=10, timeline=[
+        {"at": "20s", "set_auth_policy": {"service": "svc", "auth_type": "AWS_IAM", "policy": deny_all}},
+        {"at": "40s", "disassociate_vpc": {"service_network": "net", "vpc": "client-vpc"}}])
+    s = run(data)
+    c = s["clients"]["client"]
+    assert c["status"]["200"] > 800 and c["status"]["403"] > 800
+    assert c["failures"]["dns_failure"] > 800
+
+
+def test_recorders_keep_no_per_request_list():
+    from latsim.engine.simulation import Simulation
+    sizes = []
+    for duration in ("30s", "300s"):
+        sim = Simulation(build(one_service(rate=200, duration=duration, concurrency=10)))
+        sim.run()
+        dims = sim.rec.dims.values()
+        buffered = sum(len(d.mbuf) + len(d.stats.bh.buf) for d in dims)
+        buffered += sum(len(cs.stats.bh.buf) + len(cs.stats.attempt_bh.buf) for cs in sim.clients.values())
+        rows = sum(len(r) for d in dims for r in d.rows.values())
+        sizes.append((buffered, rows))
+    (b30, rows30), (b300, rows300) = sizes
+    assert b30 <= 4 * 4096 and b300 <= 4 * 4096  # bounded buffers, whatever the number of requests
+    assert rows300 <= 10 * rows30 + 10  # per-minute rows grow with minutes only

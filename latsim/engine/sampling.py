@@ -1,8 +1,14 @@
-"""Block samplers: one Python call per draw, numpy fills the blocks."""
+"""Block samplers: numpy fills blocks of ``BLOCK`` values, Python takes them one at a time.
+
+``sampler(dist, rng)`` returns a zero-argument callable. For a non-constant distribution it is
+the ``__next__`` of a C-level iterator chained over the blocks, so a draw costs no Python frame;
+the draws are exactly those of ``dist.sample(rng, BLOCK)`` block after block.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -10,30 +16,18 @@ import numpy as np
 from latsim.engine.streams import BLOCK
 
 
-class Sampler:
-    """Draw one value of ``dist`` per call from blocks of ``BLOCK`` values."""
-
-    __slots__ = ("dist", "rng", "buf", "i", "const")
-
-    def __init__(self, dist: Any, rng: np.random.Generator) -> None:
-        self.dist = dist
-        self.rng = rng
-        self.buf: list[float] = []
-        self.i = 0
-        mean = getattr(dist, "mean", None)
-        self.const = mean if type(dist).__name__ == "Constant" else None
-
-    def __call__(self) -> float:
-        if self.const is not None:
-            return self.const
-        i = self.i
-        buf = self.buf
-        if i >= len(buf):
-            buf = self.buf = self.dist.sample(self.rng, BLOCK).tolist()
-            i = 0
-        self.i = i + 1
-        return buf[i]
+def sampler(dist: Any, rng: np.random.Generator) -> Callable[[], float]:
+    """One draw of ``dist`` per call."""
+    if type(dist).__name__ == "Constant":
+        return repeat(float(dist.mean)).__next__
+    blocks = iter(lambda: dist.sample(rng, BLOCK).tolist(), None)
+    return chain.from_iterable(blocks).__next__
 
 
-def constant(value: float) -> Callable[[], float]:
-    return lambda: value
+def constant_of(dist: Any) -> float | None:
+    """The value of a constant distribution, else None (lets callers skip a draw)."""
+    return float(dist.mean) if type(dist).__name__ == "Constant" else None
+
+
+# Backwards-compatible name: ``Sampler(dist, rng)`` is ``sampler(dist, rng)``.
+Sampler = sampler

@@ -137,6 +137,7 @@ class ClientState:
         self.overhead = Sampler(net.lattice_overhead, streams.rng(f"client/{name}/lattice_overhead"))
         self.body = [Sampler(s.body, streams.rng(f"client/{name}/body/{i}")) for i, s in enumerate(self.specs)]
         self.resp = [Sampler(s.response, streams.rng(f"client/{name}/response/{i}")) for i, s in enumerate(self.specs)]
+        self.think_mean = m.arrival.closed.think.mean if m.arrival.closed else 0.0
         self.timeout = m.timeout
         rp = m.retries
         self.retry_max = rp.max
@@ -297,7 +298,7 @@ class Simulation:
             m = cs.model
             if cs.closed is not None:
                 u = self.streams.uniform(f"client/{cs.name}/start")
-                spread = max(cs.think.dist.mean if cs.think else 0.0, 0.001)
+                spread = max(cs.think_mean, 0.001)
                 for user in range(cs.closed.users):
                     self.at(u() * spread, self._on_user_start, (cs, user))
             elif m.arrival.replay is not None:
@@ -406,8 +407,7 @@ class Simulation:
         svc = route.service
         req.svc = svc
         overhead = cs.overhead()
-        body = cs.body[req.spec]
-        req.body = int(body.const if body.const is not None else body())
+        req.body = int(cs.body[req.spec]())
         if self.rate_limit and not self._admit(svc, req.entry_az, now):  # type: ignore[arg-type]
             self.lattice_response(req, now + overhead, self.a.rate_limit_status, lattice=True,
                                   failure="ClientRateLimited")
@@ -601,8 +601,7 @@ class Simulation:
         spec = req.spec
         cs = req.client
         if status < 400 or not lattice:
-            rs = cs.resp[spec]
-            resp = int(rs.const if rs.const is not None else rs())
+            resp = int(cs.resp[spec]())
         else:
             resp = 0
         az = req.entry_az or "-"

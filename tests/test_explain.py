@@ -226,6 +226,12 @@ def test_target_group_view_of_a_healthy_group():
     assert [t["expected"] for t in g["targets"]] == ["would be healthy"] * 2
 
 
+def test_target_group_view_flags_a_protocol_mismatch():
+    d = explain(scenario_from_data(base_scenario()), "payments", URL, protocol="gRPC")
+    g = d["target_group_details"]["rates-tg"]
+    assert g["verdict"] == "failing" and "TargetProtocolError" in g["detail"]
+
+
 # --- synthetic callers ---------------------------------------------------------------------------------
 
 def test_synthetic_anonymous_caller_in_a_vpc():

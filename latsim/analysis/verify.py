@@ -15,8 +15,8 @@ Selectors (all optional): ``service``/``services``, ``listener``, ``target_group
 means "forwarded to this target group", and the services default to those that use it),
 ``path_prefix`` or ``path``,
 ``method``/``methods``; callers: ``vpcs``, ``clients``, ``principal``/``principals`` -- each item
-``anonymous``, ``signed``, ``any``, ``org`` (``org:o-...``), ``outside-org``, a principal ARN or a
-12-digit account id. ``no_access`` and ``only`` range over every synthetic caller by default;
+``anonymous``, ``signed``, ``any``, ``org`` (a principal of the organisation that owns the
+services; ``org:o-...`` for a given one), ``outside-org``, a principal ARN or a 12-digit account id. ``no_access`` and ``only`` range over every synthetic caller by default;
 ``always_forwarded`` and ``never_denied`` over the scenario's clients unless callers are selected.
 
 The request space is split into equivalence classes, each evaluated once with
@@ -63,7 +63,6 @@ PRINCIPAL_WORDS = ("anonymous", "signed", "any", "*", "org", "outside-org")
 OTHER_METHODS = ("PATCH", "DELETE", "PUT", "OPTIONS", "HEAD", "TRACE", "CONNECT", "PROPFIND")
 OTHER_PATH = "/latsim-other"
 OTHER_VALUE = "latsim-other"
-OUTSIDER_ACCOUNT = "999999999999"
 MAX_HEADER_COMBINATIONS = 256
 COUNTEREXAMPLES = 5
 
@@ -294,6 +293,20 @@ def _orgs(scn: Scenario) -> set[str]:
     return orgs
 
 
+def home_orgs(scn: Scenario) -> set[str]:
+    """The organisation(s) of the accounts that own the service networks and services (all
+    known organisations when those accounts name none): what ``org``/``outside-org`` refer to."""
+    ix = scn.index
+    owners = {ix.account_id(x.account) for x in [*scn.service_networks, *scn.services]}
+    orgs = {a.org_id for a in scn.accounts if a.org_id and a.id in owners}
+    return orgs or _orgs(scn)
+
+
+def _outsider_account(scn: Scenario) -> str:
+    used = {a.id for a in scn.accounts} | {c.principal.account for c in scn.clients if c.principal}
+    return next(a for a in (f"9999999999{i:02d}" for i in range(99, -1, -1)) if a not in used)
+
+
 def _policies(topo: Topology) -> list[Any]:
     pols = [s.policy for s in topo.services.values()] + [n.policy for n in topo.networks.values()]
     pols += [c.identity_policy for c in topo.clients.values()]
@@ -324,7 +337,7 @@ def principal_classes(topo: Topology) -> list[_Principal]:
     for org in sorted(orgs):
         acct = next((a for a, o in account_org.items() if o == org), "000000000000")
         add(_Principal(f"arn:aws:iam::{acct}:role/latsim-other-principal", org))
-    add(_Principal(f"arn:aws:iam::{OUTSIDER_ACCOUNT}:role/latsim-outsider"))
+    add(_Principal(f"arn:aws:iam::{_outsider_account(scn)}:role/latsim-outsider"))
     for pol in _policies(topo):
         for st in pol.statements:
             for spec in (st.principal, st.not_principal):
@@ -702,7 +715,7 @@ def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | 
     cache = RouteCache(topo)
     eps_all = all_endpoints(topo)
     cache.endpoint_ids(eps_all)
-    orgs = _orgs(scn)
+    orgs = home_orgs(scn)
     src = source or getattr(scn, "__latsim_source__", None)
     results = []
     spaces: dict[tuple[str, Any], RequestSpace] = {}

@@ -297,7 +297,8 @@ def home_orgs(scn: Scenario) -> set[str]:
     """The organisation(s) of the accounts that own the service networks and services (all
     known organisations when those accounts name none): what ``org``/``outside-org`` refer to."""
     ix = scn.index
-    owners = {ix.account_id(x.account) for x in [*scn.service_networks, *scn.services]}
+    owners = {ix.account_id(sn.account) for sn in scn.service_networks}
+    owners |= {ix.account_id(svc.account) for svc in scn.services}
     orgs = {a.org_id for a in scn.accounts if a.org_id and a.id in owners}
     return orgs or _orgs(scn)
 

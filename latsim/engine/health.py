@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from latsim.engine.sampling import Sampler
+from latsim.engine.sampling import sampler
 from latsim.engine.target import HEALTHY, INITIAL, UNHEALTHY, TargetServer
 
 
@@ -33,8 +33,8 @@ class HealthChecker:
         hc = srv.tg.model.health_check
         name = f"health/{srv.tg.name}/{srv.id}/{sim.reg_count.get(f'{srv.tg.name}/{srv.id}', 1)}"
         phase = sim.streams.uniform(f"{name}/phase")() * hc.interval
-        sampler = Sampler(srv.ct.model.latency, sim.streams.rng(f"{name}/latency"))
-        sim.at(sim.now + phase, self._probe, (srv, sampler))
+        draw = sampler(srv.ct.model.latency, sim.streams.rng(f"{name}/latency"))
+        sim.at(sim.now + phase, self._probe, (srv, draw))
 
     def _probe(self, ev: Any) -> None:
         srv, sampler = ev._value

@@ -15,8 +15,10 @@ import numpy as np
 
 from latsim.engine.streams import BLOCK
 
+Draw = Callable[[], float]
 
-def sampler(dist: Any, rng: np.random.Generator) -> Callable[[], float]:
+
+def sampler(dist: Any, rng: np.random.Generator) -> Draw:
     """One draw of ``dist`` per call."""
     if type(dist).__name__ == "Constant":
         return repeat(float(dist.mean)).__next__
@@ -29,5 +31,3 @@ def constant_of(dist: Any) -> float | None:
     return float(dist.mean) if type(dist).__name__ == "Constant" else None
 
 
-# Backwards-compatible name: ``Sampler(dist, rng)`` is ``sampler(dist, rng)``.
-Sampler = sampler

@@ -29,7 +29,7 @@ from typing import Any
 import simpy
 
 from latsim.compile import DENIED, FIXED, FORWARDED, RequestClass, Route, Topology, protocol_error
-from latsim.engine.sampling import Sampler
+from latsim.engine.sampling import Draw, sampler
 from latsim.engine.streams import Streams
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
 from latsim.metrics.recorder import BufferedHistogram, Recorder
@@ -132,11 +132,11 @@ class ClientState:
         self.mix = streams.uniform(f"client/{name}/mix") if len(self.specs) > 1 else None
         self.retry_u = streams.uniform(f"client/{name}/retry")
         net = sim.scn.network
-        self.hop_same = Sampler(net.client_hop or net.same_az, streams.rng(f"client/{name}/hop/same"))
-        self.hop_cross = Sampler(net.client_hop or net.cross_az, streams.rng(f"client/{name}/hop/cross"))
-        self.overhead = Sampler(net.lattice_overhead, streams.rng(f"client/{name}/lattice_overhead"))
-        self.body = [Sampler(s.body, streams.rng(f"client/{name}/body/{i}")) for i, s in enumerate(self.specs)]
-        self.resp = [Sampler(s.response, streams.rng(f"client/{name}/response/{i}")) for i, s in enumerate(self.specs)]
+        self.hop_same = sampler(net.client_hop or net.same_az, streams.rng(f"client/{name}/hop/same"))
+        self.hop_cross = sampler(net.client_hop or net.cross_az, streams.rng(f"client/{name}/hop/cross"))
+        self.overhead = sampler(net.lattice_overhead, streams.rng(f"client/{name}/lattice_overhead"))
+        self.body = [sampler(s.body, streams.rng(f"client/{name}/body/{i}")) for i, s in enumerate(self.specs)]
+        self.resp = [sampler(s.response, streams.rng(f"client/{name}/response/{i}")) for i, s in enumerate(self.specs)]
         self.think_mean = m.arrival.closed.think.mean if m.arrival.closed else 0.0
         self.timeout = m.timeout
         rp = m.retries
@@ -149,7 +149,7 @@ class ClientState:
         self.arrivals = make_arrivals(m.arrival, streams, f"client/{name}")
         self.arrival_gen = 0
         self.closed = m.arrival.closed
-        self.think = Sampler(self.closed.think, streams.rng(f"client/{name}/think")) if self.closed else None
+        self.think = sampler(self.closed.think, streams.rng(f"client/{name}/think")) if self.closed else None
         self.routes: list[Route | None] = [None] * len(self.specs)
         self.route_version = -1
         self.stats = ClientStats()
@@ -210,8 +210,8 @@ class Simulation:
         self.reg_count: dict[str, int] = {}
         net = scn.network
         self._net = net
-        self.hops: dict[TargetServer, tuple[Sampler, Sampler]] = {}
-        self.alb_hop = Sampler(net.alb_hop, self.streams.rng("network/alb_hop"))
+        self.hops: dict[TargetServer, tuple[Draw, Draw]] = {}
+        self.alb_hop = sampler(net.alb_hop, self.streams.rng("network/alb_hop"))
         # times at which a timeline event may disturb requests in flight (eager delivery stops there)
         self.disruptions: list[float] = []
         for ev in scn.timeline:
@@ -266,14 +266,14 @@ class Simulation:
         n = self.reg_count.get(f"{st.name}/{ct.id}", 0)
         self.reg_count[f"{st.name}/{ct.id}"] = n + 1
         base = f"target/{st.name}/{ct.id}{'#' + str(n) if n else ''}"
-        srv.service = Sampler(ct.model.latency, self.streams.rng(f"{base}/service"))
+        srv.service = sampler(ct.model.latency, self.streams.rng(f"{base}/service"))
         srv.error_u = self.streams.uniform(f"{base}/errors")
         net = self._net
-        self.hops[srv] = (Sampler(net.target_hop or net.same_az, self.streams.rng(f"{base}/hop/same")),
-                          Sampler(net.target_hop or net.cross_az, self.streams.rng(f"{base}/hop/cross")))
+        self.hops[srv] = (sampler(net.target_hop or net.same_az, self.streams.rng(f"{base}/hop/same")),
+                          sampler(net.target_hop or net.cross_az, self.streams.rng(f"{base}/hop/cross")))
         srv.health = (INITIAL if initial else HEALTHY) if st.checked else UNAVAILABLE
         if st.kind == "LAMBDA" and ct.model.cold_start is not None:
-            srv.cold_start = Sampler(ct.model.cold_start, self.streams.rng(f"{base}/cold_start"))
+            srv.cold_start = sampler(ct.model.cold_start, self.streams.rng(f"{base}/cold_start"))
         srv.free = [self.env._now] * srv.concurrency
         st.add(srv)
         self.targets_by_id.setdefault(ct.id, []).append(srv)

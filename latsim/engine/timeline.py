@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from latsim.engine.sampling import Sampler
+from latsim.engine.sampling import sampler
 from latsim.engine.simulation import DISRUPTIVE
 from latsim.engine.target import DRAINING, TargetServer
 from latsim.metrics.histogram import LogHistogram
@@ -100,7 +100,7 @@ class Timeline:
         if kind == "inject_latency":
             servers = self._servers(body.target_group, body.targets)
             for srv in servers:
-                add = Sampler(body.add, sim.streams.rng(f"inject/{index}/{srv.tg.name}/{srv.id}")) \
+                add = sampler(body.add, sim.streams.rng(f"inject/{index}/{srv.tg.name}/{srv.id}")) \
                     if body.add is not None else None
                 srv.extra = (body.factor, add)
             def clear_latency() -> None:

@@ -125,6 +125,10 @@ def parse_document(text: str, filename: str | None = None) -> tuple[Any, Positio
                                               mark.column + 1 if mark else None), code="syntax")]) from None
     except (YAMLError, ValueError, RecursionError) as exc:
         raise ScenarioError([Problem(f"cannot read the document: {exc}", Location(filename), code="syntax")]) from None
+    except (AttributeError, IndexError, KeyError):
+        # how ruamel's constructors fail on a value that does not fit its tag (`!!omap x`, `!!bool x`)
+        raise ScenarioError([Problem("cannot read the document: a tagged value does not fit its tag", Location(filename),
+                                     hint="remove the '!!' tags: latsim reads plain YAML", code="syntax")]) from None
     data = _plain(tree, pos, (), [MAX_NODES])
     return data, pos
 

@@ -129,6 +129,10 @@ def parse_document(text: str, filename: str | None = None) -> tuple[Any, Positio
         # how ruamel's constructors fail on a value that does not fit its tag (`!!omap x`, `!!bool x`)
         raise ScenarioError([Problem("cannot read the document: a tagged value does not fit its tag", Location(filename),
                                      hint="remove the '!!' tags: latsim reads plain YAML", code="syntax")]) from None
+    except TypeError:
+        # how ruamel fails on a complex key holding a mapping or list (`? - {a: b}`): unhashable
+        raise ScenarioError([Problem("cannot read the document: a key is a list or mapping", Location(filename),
+                                     hint="keys are plain names", code="syntax")]) from None
     data = _plain(tree, pos, (), [MAX_NODES])
     return data, pos
 

@@ -94,6 +94,12 @@ def _plain(node: Any, pos: Positions, keys: Keys, budget: list[int], depth: int 
         return {str(k): _plain(v, pos, keys + (str(k),), budget, depth + 1) for k, v in node.items()}
     if isinstance(node, (list, tuple)):
         return [_plain(v, pos, keys + (i,), budget, depth + 1) for i, v in enumerate(node)]
+    return plain_scalar(node)
+
+
+def plain_scalar(node: Any, *, dates_as_text: bool = False) -> Any:
+    """A YAML loader's scalar (ruamel's ScalarFloat, ScalarInt, ...) as a plain Python value.
+    Dates stay datetime objects unless ``dates_as_text``; anything else unknown becomes text then."""
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
@@ -102,7 +108,10 @@ def _plain(node: Any, pos: Positions, keys: Keys, budget: list[int], depth: int 
         return float(node)
     if isinstance(node, str):
         return str(node)
-    return node  # dates and timestamps stay as datetime objects
+    if not dates_as_text:
+        return node
+    iso = getattr(node, "isoformat", None)
+    return iso() if callable(iso) else str(node)
 
 
 def parse_document(text: str, filename: str | None = None) -> tuple[Any, Positions]:

@@ -49,7 +49,6 @@ parameters, custom resources and transforms (macros, SAM) are reported, never ru
 from __future__ import annotations
 
 import base64
-import datetime
 import ipaddress
 import json
 import re
@@ -72,6 +71,7 @@ from latsim.importers.common import (
 )
 from latsim.importers.common import az_id as az_rule
 from latsim.model.base import stable_hex
+from latsim.scenario import plain_scalar
 
 Keys = tuple[str | int, ...]
 MAX_DEPTH = 100
@@ -262,17 +262,7 @@ def _plain(node: Any, keys: Keys, pos: Positions, filename: str, depth: int, bud
             pos.setdefault(keys + (i,), im or pos.get(keys, (0, 0)))
             items.append(_plain(v, keys + (i,), pos, filename, depth + 1, budget))
         return items
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, (datetime.date, datetime.datetime)):
-        return node.isoformat()
-    return str(node)
+    return plain_scalar(node, dates_as_text=True)
 
 
 # --- stacks and intrinsic functions -------------------------------------------------------------

@@ -19,10 +19,29 @@ def load(path: str, **overrides: Any) -> Scenario:
     return load_scenario(path, overrides=overrides or None)
 
 
-def simulate(scn: Scenario, **kwargs: Any) -> Any:
-    """Run a scenario; returns a ``latsim.results.Result``."""
+def loads(text: str, name: str = "<string>", **overrides: Any) -> Scenario:
+    """Validate a scenario given as YAML or JSON text (errors are located in ``name``)."""
+    from latsim.scenario import apply_overrides, parse_document, scenario_from_data
+    data, pos = parse_document(text, name)
+    if isinstance(data, dict):
+        data = apply_overrides(data, overrides)
+    return scenario_from_data(data, pos)
+
+
+def simulate(scn: Scenario, *, access_logs: str | None = None, **kwargs: Any) -> Any:
+    """Run a scenario; returns a ``latsim.results.Result``.
+
+    ``access_logs="DIR"`` writes Lattice-format access logs for every service under DIR (read
+    them back with ``latsim.metrics.access_log.read_access_logs(DIR)``)."""
     from latsim.engine import simulate as _simulate
-    return _simulate(scn, **kwargs)
+    if access_logs is None:
+        return _simulate(scn, **kwargs)
+    from latsim.metrics.access_log import AccessLogWriter
+    writer = AccessLogWriter.for_run(scn, access_logs, all_services=True)
+    try:
+        return _simulate(scn, access_log=writer, **kwargs)
+    finally:
+        writer.close()
 
 
-__all__ = ["LatsimError", "Scenario", "ScenarioError", "__version__", "load", "simulate"]
+__all__ = ["LatsimError", "Scenario", "ScenarioError", "__version__", "load", "loads", "simulate"]

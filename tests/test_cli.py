@@ -95,3 +95,12 @@ def test_run_bad_duration_is_a_clean_error():
     res = runner.invoke(app, ["run", QUICK, "--duration", "soon"])
     assert res.exit_code == 2
     assert "--duration" in res.stderr
+
+
+def test_python_api_loads_text_and_writes_access_logs(tmp_path):
+    import latsim
+    from latsim.metrics.access_log import read_access_logs
+    scn = latsim.loads((ROOT / "scenarios" / "quickstart.yaml").read_text(), duration="10s", warmup="0s")
+    result = latsim.simulate(scn, access_logs=str(tmp_path))
+    records = list(read_access_logs(tmp_path))
+    assert len(records) == sum(s["TotalRequestCount"] for s in result.summary["services"].values())

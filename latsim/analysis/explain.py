@@ -177,7 +177,7 @@ def request_class(url: str, method: str = "GET", headers: Mapping[str, str] | Se
     if not parts.hostname:
         raise UsageError(f"'{url}' has no host name", hint="e.g. https://checkout.shop.internal/api/cart")
     if parts.scheme not in ("http", "https", "grpc", "grpcs", "tcp", "tls"):
-        raise UsageError(f"url scheme '{parts.scheme}' is not one of http, https, grpc, tls")
+        raise UsageError(f"url scheme '{parts.scheme}' is not one of http, https, grpc, grpcs, tls, tcp")
     base = f"{parts.scheme}://{parts.netloc}"
     path = parts.path or "/"
     q: dict[str, list[str]] = {}

@@ -160,7 +160,7 @@ class Client(Model):
     def _url(cls, value: str) -> str:
         parts = urlsplit(value if "://" in value else f"https://{value}")
         if parts.scheme not in ("http", "https", "grpc", "grpcs", "tcp", "tls"):
-            raise ValueError(f"url scheme '{parts.scheme}' is not one of http, https, grpc, tls")
+            raise ValueError(f"url scheme '{parts.scheme}' is not one of http, https, grpc, grpcs, tls, tcp")
         if not parts.hostname:
             raise ValueError("url needs a host name, e.g. https://checkout.shop.internal")
         return value

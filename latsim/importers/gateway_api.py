@@ -328,10 +328,14 @@ def _cluster_vpc(name: str, spec: Any, where: str, problems: list[Problem]) -> d
     cidrs = vpc["cidr"] if isinstance(vpc["cidr"], list) else [vpc["cidr"]]
     for c in cidrs:
         try:
-            ipaddress.ip_network(str(c), strict=True)
+            net = ipaddress.ip_network(str(c), strict=True)
         except ValueError as exc:
             problems.append(Problem(f"'{c}' is not a CIDR block: {exc}", Location(path=f"{where}.cidr"),
                                     code="cluster-vpc"))
+        else:
+            if net.num_addresses < 16:  # the pod addresses are drawn from it
+                problems.append(Problem(f"'{c}' is too small for a VPC", Location(path=f"{where}.cidr"),
+                                        allowed="/16 to /28", code="cluster-vpc"))
     vpc["cidr"] = [str(c) for c in cidrs]
     azs = vpc["azs"] if isinstance(vpc["azs"], list) else [vpc["azs"]]
     if not azs or not all(isinstance(a, str) and a for a in azs):

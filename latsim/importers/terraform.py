@@ -278,7 +278,7 @@ class _Reader:
     # -- instances ----------------------------------------------------------------------------------
     def collect(self) -> None:
         if self.plan:
-            self._walk_module(self.doc.get("planned_values", {}).get("root_module"), ("planned_values", "root_module"))
+            self._walk_module(dig(self.doc, ("planned_values", "root_module")), ("planned_values", "root_module"))
             prior = dig(self.doc, ("prior_state", "values", "root_module"))
             self._walk_module(prior, ("prior_state", "values", "root_module"), only_data=True)
         else:

@@ -28,6 +28,7 @@ def child(kind: str, duration: float, rate: float) -> dict[str, Any]:
         from latsim.analysis.matrix import compute_matrix
         from latsim.compile import Topology
         from latsim.scenario import scenario_from_data
+
         from matrix_bench import topology
         data = _wrap_addresses(topology(n_clients=1000, n_services=2000, n_vpcs=500))
         t0 = time.perf_counter()
@@ -43,6 +44,7 @@ def child(kind: str, duration: float, rate: float) -> dict[str, Any]:
     if kind == "latsim":
         from latsim.engine.simulation import Simulation
         from latsim.scenario import scenario_from_data
+
         from make_ref1 import ref1
         scn = scenario_from_data(ref1(rate=rate, duration=f"{duration}s"))
         t0, c0 = time.perf_counter(), time.process_time()

@@ -6,11 +6,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from latsim.errors import LatsimError, Location
+
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Raises LatsimError when the file cannot be written (a directory there, no permission, ...)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    except OSError as exc:
+        raise _cannot_write(p, exc) from None
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         with os.fdopen(fd, "wb") as fh:
@@ -18,12 +24,18 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise _cannot_write(p, exc) from None
         raise
+
+
+def _cannot_write(path: Path, exc: OSError) -> LatsimError:
+    return LatsimError(f"cannot write the file: {exc.strerror or exc}", location=Location(str(path)))
 
 
 def _umask() -> int:

@@ -100,6 +100,8 @@ def _is_json(line: bytes) -> bool:
 
 def check_manifest(out_dir: Path, manifest: dict[str, Any], *, resume: bool) -> None:
     """Refuse to mix two studies in one directory; write the manifest of a new one."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} is a file, not a directory", hint="--out names the study directory")
     path = out_dir / MANIFEST
     results = out_dir / RESULTS
     has_results = results.exists() and results.stat().st_size > 0

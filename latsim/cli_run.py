@@ -71,7 +71,11 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
     from latsim.engine.simulation import Simulation
     writer = None
     if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file of that name, or under a file
+            from latsim.errors import UsageError
+            raise UsageError(f"--out {out_dir}: cannot create the run directory ({exc.strerror or exc})") from None
         if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
             from latsim.metrics.access_log import AccessLogWriter
             writer = AccessLogWriter.for_run(scn, out_dir, all_services=access_logs)

@@ -283,3 +283,20 @@ def test_model_is_immutable(quickstart_data):
     scn = scenario_from_data(quickstart_data)
     with pytest.raises(ValidationError):
         scn.services[0].name = "other"  # type: ignore[misc]
+
+
+def test_tls_passthrough_policy_without_connect_is_a_warning(quickstart_data):
+    from latsim.model.validate import notes
+    data = copy.deepcopy(quickstart_data)
+    inv = svc(data, "inventory")
+    inv["listeners"][0]["protocol"] = "TLS_PASSTHROUGH"
+    inv["auth_type"] = "AWS_IAM"
+    inv["auth_policy"] = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "vpc-lattice-svcs:Invoke",
+                                         "Resource": "*"}]}
+    tg(data, "inventory")["protocol"] = "TCP"
+    tg(data, "inventory")["health_check"] = {"enabled": False}
+    scn = scenario_from_data(data)
+    warnings = [p for p in notes(scn) if p.code == "tls-passthrough-auth"]
+    assert warnings and "vpc-lattice-svcs:Connect" in warnings[0].message
+    inv["auth_policy"]["Statement"][0]["Action"] = "vpc-lattice-svcs:Connect"
+    assert not [p for p in notes(scenario_from_data(data)) if p.code == "tls-passthrough-auth"]

@@ -136,6 +136,7 @@ def check_scenario(scn: Scenario, broken: dict[str, set[str]] | None = None) -> 
     _canaries_slos(c)
     _region_quotas(c)
     _policies(c)
+    _tls_passthrough_policies(c)
     if scn.warmup >= scn.duration:
         c.add(("warmup",), "warmup must be shorter than duration",
               allowed=f"less than {scn.duration:g}s", code="warmup")
@@ -679,6 +680,26 @@ def _policies(c: Checker) -> None:
         if ev.set_auth_policy is not None and ev.set_auth_policy.policy is not None:
             _parse_into(c, ("timeline", i, "set_auth_policy", "policy"), ev.set_auth_policy.policy,
                         "timeline policy", parse_policy, "resource")
+
+
+def _tls_passthrough_policies(c: Checker) -> None:
+    """A TLS passthrough listener sees no HTTP and no identity: only ``Connect`` by anonymous
+    callers can be allowed. Say so when a service's policy can never allow that."""
+    from latsim.auth import CONNECT, parse_policy
+    for i, svc in enumerate(c.scn.services):
+        if svc.auth_type != "AWS_IAM" or svc.auth_policy is None:
+            continue
+        if not any(lst.protocol == "TLS_PASSTHROUGH" for lst in svc.listeners):
+            continue
+        try:
+            policy = parse_policy(svc.auth_policy, source=f"service {svc.name}", kind="resource")
+        except ScenarioError:
+            continue  # reported by _policies
+        if not any(st.effect == "Allow" and st.action_matches(CONNECT) for st in policy.statements):
+            c.add(("services", i, "auth_policy"), f"service {svc.name} has a TLS_PASSTHROUGH listener but no "
+                  "statement of its auth policy allows vpc-lattice-svcs:Connect: every connection will be denied",
+                  hint="allow Action vpc-lattice-svcs:Connect for Principal '*' (passthrough callers are anonymous)",
+                  severity="warning", code="tls-passthrough-auth")
 
 
 def _parse_into(c: Checker, keys: tuple[str | int, ...], doc: Any, label: str, parse_policy: Any,

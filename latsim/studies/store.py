@@ -100,8 +100,6 @@ def _is_json(line: bytes) -> bool:
 
 def check_manifest(out_dir: Path, manifest: dict[str, Any], *, resume: bool) -> None:
     """Refuse to mix two studies in one directory; write the manifest of a new one."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir} is a file, not a directory", hint="--out names the study directory")
     path = out_dir / MANIFEST
     results = out_dir / RESULTS
     has_results = results.exists() and results.stat().st_size > 0
@@ -120,5 +118,8 @@ def check_manifest(out_dir: Path, manifest: dict[str, Any], *, resume: bool) -> 
                              hint="choose another --out, or remove the directory to start over")
     elif has_results:
         raise UsageError(f"{results} exists without {MANIFEST}", hint="choose another --out")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, or under a file
+        raise UsageError(f"--out {out_dir}: cannot create the study directory ({exc.strerror or exc})") from None
     atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n")

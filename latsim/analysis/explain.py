@@ -173,7 +173,10 @@ def request_class(url: str, method: str = "GET", headers: Mapping[str, str] | Se
     if protocol not in PROTOCOLS:
         raise UsageError(f"unknown protocol '{protocol}'", allowed=" | ".join(PROTOCOLS),
                          hint=suggest(protocol, PROTOCOLS))
-    parts = urlsplit(url if "://" in url else f"https://{url}")
+    try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+    except ValueError as exc:  # an unclosed IPv6 bracket: 'http://[::1'
+        raise UsageError(f"'{url}' is not a URL: {exc}") from None
     if not parts.hostname:
         raise UsageError(f"'{url}' has no host name", hint="e.g. https://checkout.shop.internal/api/cart")
     if parts.scheme not in ("http", "https", "grpc", "grpcs", "tcp", "tls"):

@@ -230,6 +230,11 @@ class Recorder:
                         out.append((m * 60.0, kind, name, az, metric, row[i]))
                     if row[0]:
                         out.append((m * 60.0, kind, name, az, "RequestTime", round(1000.0 * row[6] / row[0], 3)))
+                    # average in flight over the minute (Little's law: time in flight / 60 s); one
+                    # connection per request, as latsim does not model connection reuse
+                    active = round(row[6] / 60.0, 6)
+                    out.append((m * 60.0, kind, name, az, "ActiveRequestCount", active))
+                    out.append((m * 60.0, kind, name, az, "ActiveConnectionCount", active))
             for m in sorted(d.mhists):
                 h = d.mhists[m]
                 if h.count:

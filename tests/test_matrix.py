@@ -6,19 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from latsim.analysis.matrix import CSV_COLUMNS, compute_matrix
+from latsim.analysis.matrix import CSV_COLUMNS, CallerKeyer, _csv_line, compute_matrix
 from latsim.cli import app
 from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.compile import Topology
 from latsim.scenario import scenario_from_data
 from tests.conftest import ROOT
-from tests.test_explain import OTHER_ROLE, ROLE, allow, base_scenario, variations, with_auth
+from tests.test_explain import OTHER_ROLE, ROLE, URL, allow, base_scenario, variations, with_auth
 
 runner = CliRunner()
 QUICK = str(ROOT / "scenarios" / "quickstart.yaml")
@@ -223,3 +224,178 @@ def test_grouping_never_changes_a_verdict(data):
     alone = compute_matrix(topo, group=False)
     assert list(grouped.rows()) == list(alone.rows())
     assert grouped.routes_evaluated <= alone.routes_evaluated
+
+
+# --- VPCs as classes: the DNS class, and what the auth policies can tell apart --------------------
+
+WEB2, WEB3, WEB4 = "vpc-2b2b2b2b", "vpc-3c3c3c3c", "vpc-4d4d4d4d"
+VPC_IDS = ("vpc-1a2b3c4d", WEB2, WEB3, WEB4)
+
+
+def more_vpcs() -> dict[str, Any]:
+    """The base topology plus VPCs web2 and web3, copies of web but for their ids (their CIDR
+    overlaps web's, as Lattice allows), web4 the same in the partner account; a twin of client
+    ``payments`` (same AZ, address and principal) in each."""
+    data = base_scenario()
+    web = data["vpcs"][0]
+    twin = next(c for c in data["clients"] if c["name"] == "payments")
+    twin["source_ip"] = "10.0.1.1"
+    for name, vpc_id, account in (("web2", WEB2, "shop"), ("web3", WEB3, "shop"), ("web4", WEB4, "partner")):
+        data["vpcs"].append({**web, "name": name, "id": vpc_id, "account": account})
+        data["service_networks"][0]["vpc_associations"].append({"vpc": name})
+        data["clients"].append({**twin, "name": f"{name}-payments", "vpc": name})
+    data["service_networks"][0]["shared_with"] = ["partner"]
+    return data
+
+
+def _keys(topo: Topology, *clients: str) -> list[Any]:
+    keyer = CallerKeyer(topo)
+    return [keyer.caller(topo.clients[c]) for c in clients]
+
+
+def _routes(topo: Topology, *clients: str) -> int:
+    return int(compute_matrix(topo, clients=list(clients)).routes_evaluated)
+
+
+def test_identical_vpcs_share_one_class_and_a_source_vpc_condition_splits_them():
+    data = more_vpcs()
+    plain = Topology(scenario_from_data(data))
+    web, web2, web3 = _keys(plain, "payments", "web2-payments", "web3-payments")
+    assert web.dns == web2.dns == web3.dns and web.sg == web2.sg == web3.sg
+    assert web.authkey == web2.authkey == web3.authkey
+    assert web.net != web2.net  # still told apart where a reason names the VPC
+    # a copy of a VPC costs no route decision: every verdict is the first VPC's
+    assert _routes(plain, "payments", "web2-payments", "web3-payments") == _routes(plain, "payments")
+
+    topo = Topology(with_auth(data, allow({"StringNotEquals": {"vpc-lattice-svcs:SourceVpc": WEB3}})))
+    web, web2, web3 = _keys(topo, "payments", "web2-payments", "web3-payments")
+    assert web.dns == web3.dns and web.authkey == web2.authkey != web3.authkey
+    assert _routes(topo, "payments", "web2-payments") == _routes(topo, "payments") < \
+        _routes(topo, "payments", "web3-payments")
+    m = compute_matrix(topo)
+    assert [m.cell(c, "rates").verdict for c in ("payments", "web2-payments", "web3-payments")] == \
+        ["forwarded", "forwarded", "denied"]
+    assert list(m.rows()) == list(compute_matrix(topo, group=False).rows())
+
+
+def test_source_vpc_constants_split_vpcs_into_few_classes_unless_a_policy_variable_reads_them():
+    data = more_vpcs()
+    topo = Topology(with_auth(data, allow({"StringEquals": {"vpc-lattice-svcs:SourceVpc": ["vpc-1a2b3c4d"]}})))
+    web, web2, web3 = _keys(topo, "payments", "web2-payments", "web3-payments")
+    assert web2.authkey == web3.authkey != web.authkey  # named or not: two classes
+    for cond in ({"StringEquals": {"aws:PrincipalTag/Team": "${vpc-lattice-svcs:SourceVpc}"}},
+                 {"StringLike": {"vpc-lattice-svcs:SourceVpc": "${aws:PrincipalTag/Team}*"}}):
+        variable = Topology(with_auth(data, allow(cond)))
+        web, web2, web3 = _keys(variable, "payments", "web2-payments", "web3-payments")
+        assert len({web.authkey, web2.authkey, web3.authkey}) == 3
+
+
+VPC_CONDITIONS = [
+    {"StringEquals": {"vpc-lattice-svcs:SourceVpc": WEB2}},
+    {"StringNotEquals": {"vpc-lattice-svcs:SourceVpc": [WEB2, WEB3]}},
+    {"StringEqualsIgnoreCase": {"vpc-lattice-svcs:SourceVpc": WEB3.upper()}},
+    {"StringLike": {"vpc-lattice-svcs:SourceVpc": "vpc-[34]*"}},
+    {"StringLike": {"vpc-lattice-svcs:SourceVpc": "vpc-?c3c*"}},
+    {"ForAnyValue:StringEquals": {"vpc-lattice-svcs:SourceVpc": [WEB4, "vpc-1a2b3c4d"]}},
+    {"Null": {"vpc-lattice-svcs:SourceVpc": "false"}},
+    {"StringEquals": {"vpc-lattice-svcs:SourceVpcOwnerAccount": "222222222222"}},
+    {"StringNotEqualsIfExists": {"vpc-lattice-svcs:SourceVpcOwnerAccount": "111111111111"}},
+    {"ArnLike": {"vpc-lattice-svcs:SourceVpc": "vpc-4*"}},
+    {"StringEquals": {"aws:PrincipalTag/Home": "${vpc-lattice-svcs:SourceVpc}"}},
+    {"StringLike": {"vpc-lattice-svcs:SourceVpc": "${aws:PrincipalTag/Home}*"}},
+]
+
+
+@st.composite
+def vpc_crowd(draw: Any) -> dict[str, Any]:
+    """More VPCs, clients spread over them, and auth policies on the VPC keys."""
+    data = more_vpcs()
+    home = draw(st.sampled_from(VPC_IDS))
+    for c in data["clients"]:
+        if c["name"].endswith("payments"):
+            c["principal"] = {**c["principal"], "tags": {"Team": "Payments", "Home": home}}
+    levels = draw(st.lists(st.sampled_from(["service", "network"]), min_size=1, max_size=2, unique=True))
+    for level in levels:
+        owner = data["services"][0] if level == "service" else data["service_networks"][0]
+        owner["auth_type"] = "AWS_IAM"
+        owner["auth_policy"] = allow(draw(st.sampled_from(VPC_CONDITIONS)))
+        if draw(st.booleans()):
+            owner["auth_policy"]["Statement"].append({
+                "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+                "Condition": draw(st.sampled_from(VPC_CONDITIONS[:10]))})
+    for i in range(draw(st.integers(1, 6))):
+        client: dict[str, Any] = {"name": f"crowd-{i}", "vpc": draw(st.sampled_from(["web", "web2", "web3",
+                                                                                     "web4", "ops"])),
+                                  "az": "use1-az1", "url": URL}
+        if draw(st.booleans()):
+            client["principal"] = {"arn": draw(st.sampled_from([ROLE, OTHER_ROLE])), "org_id": "o-example",
+                                   "tags": {"Home": draw(st.sampled_from(VPC_IDS))}}
+        data["clients"].append(client)
+    return data
+
+
+@settings(max_examples=40, deadline=None)
+@given(vpc_crowd())
+def test_grouping_vpcs_never_changes_a_verdict(data):
+    topo = Topology(scenario_from_data(data))
+    grouped = compute_matrix(topo)
+    alone = compute_matrix(topo, group=False)
+    assert list(grouped.rows()) == list(alone.rows())
+    assert grouped.routes_evaluated <= alone.routes_evaluated
+
+
+# --- the benchmark topology, and the writers -------------------------------------------------------
+
+def _bench() -> Any:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import matrix_bench
+    return matrix_bench
+
+
+def test_bench_topology_is_valid_for_any_number_of_vpcs():
+    scn = scenario_from_data(_bench().topology(n_clients=10, n_services=12, n_vpcs=260))
+    cidrs = [v.cidr[0] for v in scn.vpcs]
+    assert len(scn.vpcs) == 261 and len(set(cidrs)) == 251  # 10.0-249 reused, 10.250 for the targets
+
+
+def test_grouping_holds_on_a_small_bench_topology():
+    topo = Topology(scenario_from_data(_bench().topology(n_clients=60, n_services=30, n_vpcs=17, n_roles=12)))
+    grouped = compute_matrix(topo)
+    alone = compute_matrix(topo, group=False)
+    assert list(grouped.rows()) == list(alone.rows())
+    s = grouped.stats()
+    assert s["dns_classes"] == 5 < s["network_classes"]
+    assert grouped.routes_evaluated < alone.routes_evaluated / 4
+
+
+def _reference_csv(m: Any) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    w.writerows(m.rows())
+    return buf.getvalue()
+
+
+def _written(write: Any) -> str:
+    buf = io.StringIO()
+    write(buf)
+    return buf.getvalue()
+
+
+def test_csv_and_json_are_what_the_csv_and_json_modules_write():
+    data = hard_cases()
+    data["clients"][0]["name"] = 'payments, "the" first'
+    bench = _bench().topology(n_clients=12, n_services=8, n_vpcs=6, n_roles=5)
+    for scn in (scenario_from_data(_quick()), scenario_from_data(data), scenario_from_data(bench)):
+        for m in (matrix_of(scn), matrix_of(scn, clients=[])):
+            assert _written(m.write_csv) == _reference_csv(m)
+            assert _written(m.write_json) == json.dumps(m.to_dict(), indent=1) + "\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.integers(-5, 500), st.text(alphabet=st.sampled_from('ab ,"\r\n\t;\'é')),
+                          st.text()), min_size=2, max_size=5))
+def test_csv_fields_are_quoted_like_the_csv_module(fields):
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(fields)
+    assert _csv_line(fields) + "\n" == buf.getvalue()

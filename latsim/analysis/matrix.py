@@ -9,32 +9,54 @@ Scale comes from equivalence classes, not from a second decision procedure. ``ro
 in Lattice's stage order (LATTICE.md §12), and each stage sees only part of the caller, so one
 ``route`` call stands for every caller that provably gets the same answer:
 
-1. DNS and "service not in the caller's network" -- the VPC and the host only;
-2. the security-group stages -- the *network class* (VPC, client security groups, the client's
-   address as far as any security-group CIDR tells it apart), the port and the service network;
+1. DNS and "service not in the caller's network" -- the host and the service networks the VPC
+   reaches, and how (its *DNS class*: VPCs with the same associations and service-network
+   endpoints are one class). Where this stage fails, its reason names the VPC, so that verdict
+   is routed per VPC; where it passes, the class tells the network used;
+2. the security-group stages -- the client's side (its security groups, and its address as far
+   as any security-group CIDR tells it apart), the association security groups of the caller's
+   VPC in that network (or none: an endpoint), the port and the service network -- not the VPC;
 3. no listener on the port, or the wrong protocol -- the endpoint only;
 4. after that, when neither the service network nor the service uses AWS_IAM -- the endpoint
    and the request only;
 5. otherwise the *auth class* too: anonymous or not, the identity policy, which Principal /
    NotPrincipal elements of the network and service policies name the caller, and the values
-   of every condition key those policies read (the source address by ``aws:SourceIp`` CIDR).
+   of every condition key those policies read -- the source address by ``aws:SourceIp`` CIDR,
+   the source VPC and its owner by which of the policies' conditions on them they satisfy
+   (exactly, unless a policy uses them in a policy variable). VPCs that no policy tells apart
+   share their auth classes.
 
-Identical verdicts and cells are interned, so a 1 000 x 2 000 matrix is a grid of references.
-``compute_matrix(..., group=False)`` routes every caller on its own; the tests hold the two
-equal (tests/test_matrix.py).
+Verdicts are integers indexing a table of distinct verdicts, and a row of the matrix is an
+array of integers: ``~v`` when every request of the cell got verdict ``v`` (the common case),
+else the index of a mixed cell (a tuple of verdict indices). Callers of one DNS class with the
+same security-group outcomes and requests share the part of their rows past the DNS stage but
+for the cells auth decides, which they share with callers of the same auth key too. CSV and
+JSON are written from those tables; ``Cell`` objects exist only on demand.
+
+What stays per VPC is the DNS stage's failures: "not in your service networks" names the VPC
+and the service, so a 500-VPC matrix holds that many distinct verdicts per service and routes
+each once. ``compute_matrix(..., group=False)`` routes every caller on its own; the tests hold
+the two equal (tests/test_matrix.py).
 """
 
 from __future__ import annotations
 
 import csv
+import gc
+import io
 import ipaddress
 import json
+import operator
+from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import IO, Any, NamedTuple
 
 from latsim.auth import build_context
-from latsim.auth.context import K_SERVICE_ARN, K_SOURCE_IP
+from latsim.auth.context import K_SERVICE_ARN, K_SOURCE_IP, K_SOURCE_VPC, K_SOURCE_VPC_OWNER
 from latsim.compile import FIXED, FORWARDED, CompiledClient, RequestClass, Route, Topology
 from latsim.model.client import Client, split_url
 
@@ -44,6 +66,8 @@ CSV_COLUMNS = ("client", "service", "listener", "port", "verdict", "status", "fa
                "rule", "target_groups", "forwarded", "requests", "reason")
 _NETWORK_ONLY = frozenset({"dns_failure", "NonExistentService"})
 _LISTENER = frozenset({"connection_refused", "ClientProtocolError"})
+_VPC_KEYS = (K_SOURCE_VPC, K_SOURCE_VPC_OWNER)
+_UNKNOWN: Any = object()
 
 
 # --- endpoints and requests -----------------------------------------------------------------------
@@ -107,10 +131,17 @@ def at(rc: RequestClass, url: str) -> RequestClass:
 
 @dataclass
 class Caller:
-    """A compiled client (real or synthetic) with the keys of its equivalence classes: ``net``
-    for the security-group stages; ``post`` (VPC, source IP as the auth policies can tell it
-    apart, principal, identity policy) for everything after them; ``values``, the condition-key
-    values the caller puts into every request context, to project on a policy's keys."""
+    """A compiled client (real or synthetic) with the keys of its equivalence classes.
+
+    ``net`` (VPC and client side of the security-group stages) and ``post`` (VPC, source IP as
+    the auth policies can tell it apart, principal, identity policy) name a caller's network
+    position and identity; ``verify`` keeps one caller per pair. The route cache uses coarser
+    keys: ``dns``, the VPC's DNS class; ``sg``, the client side of the security-group stages
+    without the VPC; ``assoc``, the VPC's association security groups per service network it
+    reaches (None: reached through an endpoint); ``authkey``, the principal, identity policy and
+    ``auth_values`` (the values of every condition key any policy reads, VPC keys projected on
+    the policies' conditions). ``values``: the condition-key values the caller puts into every
+    request context."""
 
     client: CompiledClient
     net: int
@@ -120,6 +151,11 @@ class Caller:
     values: Mapping[str, Any] = field(default_factory=dict)
     identity: str | None = None
     spec: Any = None  # explain.CallerSpec that rebuilds it (verify)
+    dns: int = -1
+    sg: int = -1
+    authkey: int = -1
+    assoc: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
+    auth_values: Mapping[str, Any] = field(default_factory=dict)
 
 
 class CallerKeyer:
@@ -141,7 +177,11 @@ class CallerKeyer:
         for pol in policies:
             self._source_ip_constants(pol, policy_nets)
         self.policy_networks = _ordered(policy_nets)
+        present = [pol for pol in policies if pol is not None]
+        self.auth_keys = tuple(sorted({k for pol in present for k in pol.referenced_keys}))
+        self.vpc_conditions = {key: _conditions_on(present, key) for key in _VPC_KEYS}
         self.ids: dict[Any, int] = {}
+        self._vpcs: dict[str, tuple[int, dict[str, tuple[str, ...] | None]]] = {}
 
     def _source_ip_constants(self, policy: Any, nets: set[Any]) -> None:
         """Collect a policy's ``aws:SourceIp`` CIDRs; give up summarising addresses when a value is not one."""
@@ -165,12 +205,32 @@ class CallerKeyer:
     def _id(self, key: Any) -> int:
         return self.ids.setdefault(key, len(self.ids))
 
+    def vpc_classes(self, vpc: str) -> tuple[int, dict[str, tuple[str, ...] | None]]:
+        """A VPC's DNS class (the service networks it reaches, in ``route``'s order, and how) and
+        its association security groups in each of them (None: reached through an endpoint)."""
+        hit = self._vpcs.get(vpc)
+        if hit is None:
+            reach = self.topo.networks_of(vpc)
+            assoc = {n.name: tuple(n.associations[vpc]) if vpc in n.associations else None for n, _ in reach}
+            hit = self._vpcs[vpc] = (self._id(("dns", tuple((n.name, via) for n, via in reach))), assoc)
+        return hit
+
+    def _project(self, key: str, value: Any) -> Any:
+        """A VPC key's value as the policies can tell it apart: which of their conditions on the
+        key it satisfies (each condition tests one value by its own matcher), or itself."""
+        conds = self.vpc_conditions.get(key)
+        if conds is None or not isinstance(value, str) or not value:
+            return value
+        return ("satisfies", tuple(bool(c.match(value)) for c in conds))
+
     def caller(self, cc: CompiledClient, spec: Any = None) -> Caller:
         p = cc.principal
         pkey = None if p is None else (p.arn, p.account, p.org_id, tuple(p.org_paths), tuple(sorted(p.tags.items())))
         ikey = None if cc.identity_policy is None else cc.identity_policy.to_json()
-        net = self._id(("net", cc.vpc, tuple(cc.model.security_groups), cc.sg_ids,
-                        self._signature(cc.ip, self.sg_networks)))
+        sgs = tuple(cc.model.security_groups)
+        sig = self._signature(cc.ip, self.sg_networks)
+        net = self._id(("net", cc.vpc, sgs, cc.sg_ids, sig))
+        sg = self._id(("sg", sgs, cc.sg_ids, sig))
         ip = cc.ip if self.exact_ip else self._signature(cc.ip, self.policy_networks)
         auth = self._id(("auth", pkey, ikey))
         post = self._id(("post", cc.vpc, ip, auth))
@@ -178,7 +238,32 @@ class CallerKeyer:
         values: dict[str, Any] = dict(ctx.values)
         values.pop(K_SERVICE_ARN, None)
         values[K_SOURCE_IP] = ip  # as finely as any policy can tell source addresses apart
-        return Caller(cc, net, post, cc.vpc, auth, values, ikey, spec)
+        seen = {k: self._project(k, values.get(k)) for k in self.auth_keys}
+        authkey = self._id(("authv", auth, tuple(seen.values())))
+        dns, assoc = self.vpc_classes(cc.vpc)
+        return Caller(cc, net, post, cc.vpc, auth, values, ikey, spec, dns, sg, authkey, assoc, seen)
+
+
+def _conditions_on(policies: Sequence[Any], key: str) -> list[Any] | None:
+    """Every condition of ``policies`` on ``key`` (except ``Null``, which sees only presence),
+    or None when a value of the key could matter otherwise: a condition whose values hold
+    policy variables, a policy variable naming the key, a resource with policy variables."""
+    out: list[Any] = []
+    for pol in policies:
+        if key not in pol.referenced_keys:
+            continue
+        for st in pol.statements:
+            if any("${" in r for r in st.resources):
+                return None
+            for cond in st.conditions:
+                if key in cond.variable_keys:
+                    return None
+                if cond.key_lc != key or cond.spec.family == "null":
+                    continue
+                if cond.templates or cond.match is None:
+                    return None
+                out.append(cond)
+    return out
 
 
 def _ordered(nets: Iterable[Any]) -> list[Any]:
@@ -252,22 +337,85 @@ class Cell:
         return next((v for v in self.results if v.outcome != FORWARDED), self.results[0])
 
 
+def summary(results: Sequence[Verdict]) -> tuple[Any, ...]:
+    """A cell's columns after client, service, listener, port (``CSV_COLUMNS[4:]``)."""
+    v0 = results[0]
+    if all(v is v0 for v in results):
+        return uniform_summary(v0, len(results))
+    first = v0.outcome
+    verdict = first if all(v.outcome == first for v in results) else "mixed"
+    main = next((v for v in results if v.outcome != FORWARDED), results[0])
+    forwarded = sum(1 for v in results if v.outcome == FORWARDED)
+    reason = main.reason
+    if verdict == "mixed":
+        reason = f"{forwarded}/{len(results)} requests forwarded; " + _mixed_reason(results)
+    return (verdict, main.status, main.failure, main.auth_denied_reason, main.rule,
+            ";".join(f"{k}:{w}" for k, w in main.target_groups), forwarded, len(results), reason)
+
+
+def uniform_summary(v: Verdict, k: int) -> tuple[Any, ...]:
+    """``summary`` of a cell whose ``k`` requests all got verdict ``v``."""
+    return (v.outcome, v.status, v.failure, v.auth_denied_reason, v.rule,
+            ";".join(f"{n}:{w}" for n, w in v.target_groups), k if v.outcome == FORWARDED else 0, k, v.reason)
+
+
+def _mixed_reason(results: Sequence[Verdict]) -> str:
+    seen: list[str] = []
+    for v in results:
+        if v.outcome != FORWARDED and v.reason not in seen:
+            seen.append(v.reason)
+    return "; ".join(seen[:2]) + (" ..." if len(seen) > 2 else "")
+
+
+class CellTable:
+    """Distinct verdicts and mixed cells; a cell code is ``~v`` (every request got verdict
+    ``v``) or the index of a mixed cell."""
+
+    def __init__(self, verdicts: list[Verdict], mixed: list[tuple[int, ...]]) -> None:
+        self.verdicts = verdicts
+        self.mixed = mixed
+        self._cells: dict[tuple[int, int], Cell] = {}
+
+    def results(self, code: int, k: int) -> tuple[Verdict, ...]:
+        if code < 0:
+            return (self.verdicts[~code],) * k
+        return tuple(self.verdicts[v] for v in self.mixed[code])
+
+    def cell(self, code: int, k: int) -> Cell:
+        c = self._cells.get((code, k))
+        if c is None:
+            c = self._cells[code, k] = Cell(self.results(code, k))
+        return c
+
+    def outcome(self, code: int, k: int) -> str:
+        if code < 0:
+            return self.verdicts[~code].outcome
+        outcomes = {self.verdicts[v].outcome for v in self.mixed[code]}
+        return outcomes.pop() if len(outcomes) == 1 else "mixed"
+
+
 class RouteCache:
-    """``Topology.route`` behind layers of sharing (see the module docstring)."""
+    """``Topology.route`` behind layers of sharing (see the module docstring); verdicts are
+    integers (``vid``) indexing ``verdicts``."""
 
     def __init__(self, topo: Topology) -> None:
         self.topo = topo
-        self.dns: dict[tuple[str, str], Verdict] = {}          # (VPC, host): DNS / not in the network
-        self.net_of: dict[tuple[str, str], str] = {}            # (VPC, host) -> service network used
-        self.gate: dict[tuple[int, int, str], Verdict | None] = {}  # SG stages; None: they pass
-        self.listener_fail: dict[int, Verdict] = {}            # endpoint: no listener / wrong protocol
-        self.auth_off: dict[tuple[str, str], bool] = {}         # (network, host): no AWS_IAM anywhere
-        self.post: dict[tuple[int, ...], Verdict] = {}          # after the SG stages
-        self.auth_classes: dict[tuple[int, str, str], int] = {}  # (caller post class, network, host)
+        self.verdicts: list[Verdict] = []
+        self._vids: dict[Verdict, int] = {}
+        self.mixed: list[tuple[int, ...]] = []
+        self._mixed_ids: dict[tuple[int, ...], int] = {}
+        self.dns: dict[tuple[str, str], int] = {}                  # (VPC, host): DNS / not in the network
+        self.net_of: dict[tuple[int, str], str | None] = {}        # (DNS class, host) -> network; None: fails
+        self.gate: dict[tuple[Any, ...], int] = {}                 # SG stages -> vid; -1: they pass
+        self.listener: dict[int, int] = {}                         # endpoint: no listener / wrong protocol; -1: ok
+        self.auth_off: dict[tuple[str, str], bool] = {}            # (network, host): no AWS_IAM anywhere
+        self.post: dict[tuple[int, ...], int] = {}                 # after the SG and listener stages
+        self.auth_classes: dict[tuple[int, str, str], int] = {}    # (caller authkey, network, host)
         self.auth_ids: dict[Any, int] = {}
-        self.verdicts: dict[Verdict, Verdict] = {}
-        self.cells: dict[tuple[int, ...], Cell] = {}
+        self._sites: dict[tuple[str, str], tuple[tuple[Any, ...], frozenset[str]]] = {}
+        self._matches: dict[tuple[int, int], tuple[bool, ...]] = {}
         self.req_ids: dict[RequestClass, int] = {}
+        self._at: dict[tuple[int, int], RequestClass] = {}
         self.routes = 0
         self.endpoints: list[Endpoint] = []
 
@@ -275,110 +423,195 @@ class RouteCache:
         self.endpoints = list(eps)
         return list(range(len(eps)))
 
+    def request_id(self, req: RequestClass) -> int:
+        return self.req_ids.setdefault(req, len(self.req_ids))
+
+    def table(self) -> CellTable:
+        return CellTable(self.verdicts, self.mixed)
+
+    def intern(self, v: Verdict) -> int:
+        i = self._vids.get(v)
+        if i is None:
+            i = self._vids[v] = len(self.verdicts)
+            self.verdicts.append(v)
+        return i
+
     def verdict(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> Verdict:
+        return self.verdicts[self.vid(caller, ep, req, rid)]
+
+    def vid(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> int:
         e = self.endpoints[ep]
-        hk = (caller.vpc, e.host)
-        v = self.dns.get(hk)
+        host = e.host
+        v = self.dns.get((caller.vpc, host))
         if v is not None:
             return v
-        net = self.net_of.get(hk)
+        net = self.net_of.get((caller.dns, host))
         if net is not None:
-            gk = (caller.net, e.port, net)
-            if gk in self.gate:
-                g = self.gate[gk]
-                if g is not None:
+            g = self.gate.get((caller.sg, e.port, net, caller.assoc.get(net)))
+            if g is not None:
+                if g >= 0:
                     return g
-                v = self.listener_fail.get(ep)
+                v = self.listener.get(ep)
                 if v is not None:
-                    return v
-                off = self.auth_off.get((net, e.host))
-                if off is not None:
-                    v = self.post.get((ep, rid) if off else (self.auth_class(caller, net, e.host), ep, rid))
-                    if v is not None:
+                    if v >= 0:
                         return v
-        r = self.topo.route(caller.client, at(req, e.url))
+                    off = self.auth_off.get((net, host))
+                    if off is not None:
+                        v = self.post.get((ep, rid) if off else (self.auth_class(caller, net, host), ep, rid))
+                        if v is not None:
+                            return v
+        return self._route(caller, ep, req, rid)
+
+    def _route(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> int:
+        """One ``route`` call; its answer fills the layer that decided it."""
+        e = self.endpoints[ep]
+        rc = self._at.get((ep, rid))
+        if rc is None:
+            rc = self._at[ep, rid] = at(req, e.url)
+        r = self.topo.route(caller.client, rc)
         self.routes += 1
-        v = verdict_of(r)
-        v = self.verdicts.setdefault(v, v)
-        if r.failure in _NETWORK_ONLY:
-            self.dns[hk] = v
+        v = self.intern(verdict_of(r))
+        host = e.host
+        if r.failure in _NETWORK_ONLY:  # the reason names the VPC: one per VPC
+            self.dns[caller.vpc, host] = v
+            self.net_of[caller.dns, host] = None
             return v
         net = r.service_network or ""
-        self.net_of[hk] = net
-        gk = (caller.net, e.port, net)
+        self.net_of[caller.dns, host] = net
+        gk = (caller.sg, e.port, net, caller.assoc.get(net))
         if r.failure == "connect_timeout":  # dropped by a security group
             self.gate[gk] = v
             return v
-        self.gate[gk] = None
+        self.gate[gk] = -1
         if r.failure in _LISTENER:
-            self.listener_fail[ep] = v
+            self.listener[ep] = v
             return v
+        self.listener[ep] = -1
         off = all(s.verdict == "skipped" for s in r.steps if s.stage.startswith("auth_"))
-        self.auth_off[(net, e.host)] = off
-        self.post[(ep, rid) if off else (self.auth_class(caller, net, e.host), ep, rid)] = v
+        self.auth_off[net, host] = off
+        self.post[(ep, rid) if off else (self.auth_class(caller, net, host), ep, rid)] = v
         return v
+
+    def dns_stage(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> int:
+        """The verdict if the caller's request to ``ep`` stops at DNS (or is not in its
+        networks), else -1."""
+        host = self.endpoints[ep].host
+        v = self.dns.get((caller.vpc, host))
+        if v is not None:
+            return v
+        if self.net_of.get((caller.dns, host)) is not None:
+            return -1
+        self._route(caller, ep, req, rid)
+        return self.dns.get((caller.vpc, host), -1)
+
+    def dns_failure(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> int:
+        """The verdict of a request its DNS class says stops at the DNS stage: routed (the reason
+        names the VPC), not interned (it is the VPC's own) and not remembered (asked once)."""
+        rc = self._at.get((ep, rid))
+        if rc is None:
+            rc = self._at[ep, rid] = at(req, self.endpoints[ep].url)
+        r = self.topo.route(caller.client, rc)
+        self.routes += 1
+        if r.failure not in _NETWORK_ONLY:
+            raise AssertionError(f"VPC {caller.vpc}'s DNS class stops {rc.url} at DNS, route does not")
+        self.verdicts.append(verdict_of(r))
+        return len(self.verdicts) - 1
+
+    def gate_stage(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> int:
+        """The security-group stages' verdict for a request that passed DNS (-1: they pass)."""
+        e = self.endpoints[ep]
+        net = self.net_of[caller.dns, e.host]
+        assert net is not None, "gate_stage is for requests past DNS"
+        gk = (caller.sg, e.port, net, caller.assoc.get(net))
+        g = self.gate.get(gk)
+        if g is None:
+            self._route(caller, ep, req, rid)
+            g = self.gate[gk]
+        return g
+
+    def auth_decides(self, caller: Caller, ep: int) -> bool:
+        """Did the caller's requests to ``ep`` pass every stage before auth, with auth on?"""
+        e = self.endpoints[ep]
+        net = self.net_of.get((caller.dns, e.host))
+        return net is not None and self.gate.get((caller.sg, e.port, net, caller.assoc.get(net))) == -1 and \
+            self.listener.get(ep) == -1 and self.auth_off.get((net, e.host)) is False
 
     def auth_class(self, caller: Caller, net: str, host: str) -> int:
         """Callers in one class get the same auth decision for every request to ``host`` through
         ``net``: same anonymity and identity policy, same Principal/NotPrincipal matches in the
         network and service policies, same values for every condition key those policies read."""
-        k = (caller.post, net, host)
+        k = (caller.authkey, net, host)
         c = self.auth_classes.get(k)
         if c is None:
-            policies = [caller.client.identity_policy]
-            nw = self.topo.networks.get(net)
-            svc = self.topo.services[self.topo.hosts[host]]
-            matches: list[tuple[bool, ...]] = []
-            for owner in (nw, svc):
-                if owner is not None and owner.auth_type == "AWS_IAM" and owner.policy is not None:
-                    policies.append(owner.policy)
-                    matches.append(tuple(st.principal_matches(caller.client.principal)
-                                         for st in owner.policy.statements))
-            keys = sorted({key for pol in policies if pol is not None for key in pol.referenced_keys})
-            values = caller.values
-            sig = (net, host, caller.client.principal is None, caller.identity, tuple(matches),
-                   tuple(values.get(key) for key in keys))
+            site = self._sites.get((net, host))
+            if site is None:
+                nw = self.topo.networks.get(net)
+                svc = self.topo.services[self.topo.hosts[host]]
+                owners = tuple(o.policy for o in (nw, svc)
+                               if o is not None and o.auth_type == "AWS_IAM" and o.policy is not None)
+                site = self._sites[net, host] = (owners, frozenset(k for p in owners for k in p.referenced_keys))
+            owners, keyset = site
+            principal = caller.client.principal
+            matches = []
+            for pol in owners:
+                mk = (caller.auth, id(pol))
+                m = self._matches.get(mk)
+                if m is None:
+                    m = self._matches[mk] = tuple(st.principal_matches(principal) for st in pol.statements)
+                matches.append(m)
+            identity = caller.client.identity_policy
+            keys = sorted(keyset if identity is None else keyset | identity.referenced_keys)
+            seen, values = caller.auth_values, caller.values
+            sig = (net, host, principal is None, caller.identity, tuple(matches),
+                   tuple(seen[key] if key in seen else values.get(key) for key in keys))
             c = self.auth_classes[k] = self.auth_ids.setdefault(sig, len(self.auth_ids))
         return c
 
-    def request_id(self, req: RequestClass) -> int:
-        return self.req_ids.setdefault(req, len(self.req_ids))
+    def code(self, caller: Caller, ep: int, reqs: Sequence[RequestClass], rids: Sequence[int]) -> int:
+        """The cell code of ``caller`` x ``ep`` for ``reqs``."""
+        first = self.vid(caller, ep, reqs[0], rids[0])
+        if len(reqs) == 1:
+            return ~first
+        vids = (first,) + tuple(self.vid(caller, ep, r, i) for r, i in zip(reqs[1:], rids[1:], strict=True))
+        if all(v == first for v in vids):
+            return ~first
+        c = self._mixed_ids.get(vids)
+        if c is None:
+            c = self._mixed_ids[vids] = len(self.mixed)
+            self.mixed.append(vids)
+        return c
 
     def cell(self, caller: Caller, ep: int, reqs: Sequence[RequestClass], rids: Sequence[int]) -> Cell:
-        v = self.dns.get((caller.vpc, self.endpoints[ep].host))
-        if v is not None:  # the common case in a large matrix: one verdict for every request
-            results: tuple[Verdict, ...] = (v,) * len(reqs)
-        elif len(reqs) == 1:
-            results = (self.verdict(caller, ep, reqs[0], rids[0]),)
-        else:
-            results = tuple(self.verdict(caller, ep, r, i) for r, i in zip(reqs, rids, strict=True))
-        key = tuple(map(id, results))
-        c = self.cells.get(key)
-        if c is None:
-            c = self.cells[key] = Cell(results)
-        return c
+        return self.table().cell(self.code(caller, ep, reqs, rids), len(reqs))
 
 
 class UncachedRoutes(RouteCache):
     """One ``route`` call per caller x endpoint x request: the reference the grouping is tested against."""
 
-    def verdict(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> Verdict:
+    def vid(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> int:
         r = self.topo.route(caller.client, at(req, self.endpoints[ep].url))
         self.routes += 1
-        v = verdict_of(r)
-        return self.verdicts.setdefault(v, v)
+        return self.intern(verdict_of(r))
 
 
 # --- the matrix -----------------------------------------------------------------------------------
 
 @dataclass
 class Group:
-    """Clients that are indistinguishable to Lattice and send the same requests."""
+    """Clients that are indistinguishable to Lattice and send the same requests; ``row`` holds
+    a cell code (see ``CellTable``) per endpoint."""
 
     caller: Caller
     requests: tuple[RequestClass, ...]
     clients: list[str] = field(default_factory=list)
-    cells: list[Cell] = field(default_factory=list)
+    row: Sequence[int] = field(default_factory=list)
+    table: CellTable | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def cells(self) -> list[Cell]:
+        assert self.table is not None
+        k = len(self.requests)
+        return [self.table.cell(code, k) for code in self.row]
 
 
 @dataclass
@@ -389,18 +622,21 @@ class Matrix:
     groups: list[Group]
     clients: list[str]
     routes_evaluated: int = 0
+    table: CellTable = field(default_factory=lambda: CellTable([], []), repr=False)
     _by_client: dict[str, Group] = field(default_factory=dict, repr=False)
+    _tails: dict[tuple[int, int], tuple[Any, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for g in self.groups:
+            g.table = self.table
             for c in g.clients:
                 self._by_client[c] = g
 
     def cell(self, client: str, service: str, listener: str | None = None) -> Cell:
         g = self._by_client[client]
-        for ep, c in zip(self.endpoints, g.cells, strict=True):
+        for ep, code in zip(self.endpoints, g.row, strict=True):
             if ep.service == service and (listener is None or ep.listener == listener):
-                return c
+                return self.table.cell(code, len(g.requests))
         raise KeyError(f"{service}/{listener}")
 
     def requests_of(self, client: str) -> tuple[RequestClass, ...]:
@@ -409,9 +645,9 @@ class Matrix:
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(VERDICTS, 0)
         for g in self.groups:
-            n = len(g.clients)
-            for c in g.cells:
-                out[c.verdict] += n
+            n, k = len(g.clients), len(g.requests)
+            for code, times in Counter(g.row).items():
+                out[self.table.outcome(code, k)] += n * times
         return out
 
     def stats(self) -> dict[str, Any]:
@@ -422,62 +658,155 @@ class Matrix:
                 "services": len({e.service for e in self.endpoints}),
                 "cells": len(self.clients) * len(self.endpoints), "caller_groups": len(self.groups),
                 "network_classes": len(nets), "auth_classes": len(auths), "post_classes": len(posts),
+                "dns_classes": len({g.caller.dns for g in self.groups}),
+                "distinct_verdicts": len(self.table.verdicts),
                 "routes_evaluated": self.routes_evaluated, "by_verdict": self.counts()}
 
     # -- rows ----------------------------------------------------------------------------------
     def row_tail(self, c: Cell) -> tuple[Any, ...]:
         """The per-cell columns after client, service, listener, port (cached on the cell)."""
         if c._summary is None:
-            m = c.main()
-            reason = m.reason
-            if c.verdict == "mixed":
-                reason = f"{c.forwarded}/{len(c.results)} requests forwarded; " + _mixed_reason(c)
-            c._summary = (c.verdict, m.status, m.failure, m.auth_denied_reason, m.rule,
-                          ";".join(f"{k}:{w}" for k, w in m.target_groups), c.forwarded, len(c.results), reason)
+            c._summary = summary(c.results)
         return c._summary
+
+    def tail(self, code: int, k: int) -> tuple[Any, ...]:
+        """``row_tail`` of a cell code for ``k`` requests (cached)."""
+        t = self._tails.get((code, k))
+        if t is None:
+            t = self._tails[code, k] = self._tail(code, k)
+        return t
+
+    def _tail(self, code: int, k: int) -> tuple[Any, ...]:
+        if code < 0:
+            return uniform_summary(self.table.verdicts[~code], k)
+        return summary(self.table.results(code, k))
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
         """One tuple per client x endpoint, columns as ``CSV_COLUMNS``, clients in scenario order."""
+        heads = [(ep.service, ep.listener, ep.port) for ep in self.endpoints]
         for name in self.clients:
             g = self._by_client[name]
-            for ep, c in zip(self.endpoints, g.cells, strict=True):
-                yield (name, ep.service, ep.listener, ep.port) + self.row_tail(c)
+            k = len(g.requests)
+            tail = self.tail
+            for head, code in zip(heads, g.row, strict=True):
+                yield (name, *head) + tail(code, k)
 
     def write_csv(self, fh: IO[str]) -> None:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(CSV_COLUMNS)
-        w.writerows(self.rows())
+        """The rows as CSV (``csv.writer``'s dialect, ``\\n`` line ends), from fragments
+        rendered once per endpoint and per distinct cell."""
+        fh.write(_csv_line(CSV_COLUMNS) + "\n")
+        heads = [_csv_line((ep.service, ep.listener, ep.port)) + "," for ep in self.endpoints]
+        frags: dict[int, dict[int, str]] = {}
+        starts: dict[tuple[Any, ...], str] = {}  # the columns before the reason, of uniform cells
+        verdicts = self.table.verdicts
+        for name in self.clients:
+            g = self._by_client[name]
+            k = len(g.requests)
+            known = frags.setdefault(k, {})
+            for code in set(g.row).difference(known):
+                if code < 0:
+                    v = verdicts[~code]
+                    key = (v.outcome, v.status, v.failure, v.auth_denied_reason, v.rule, v.target_groups, k)
+                    start = starts.get(key)
+                    if start is None:
+                        start = starts[key] = _csv_line(uniform_summary(v, k)[:-1]) + ","
+                    known[code] = start + _csv_field(v.reason) + "\n"
+                else:
+                    known[code] = _csv_line(self._tail(code, k)) + "\n"
+            prefix = _csv_field(name) + ","
+            fh.write(prefix + prefix.join(map(operator.add, heads, map(known.__getitem__, g.row))))
+
+    def _json_cell(self, code: int, requests: tuple[RequestClass, ...]) -> dict[str, Any]:
+        """A cell's JSON members after client, service, listener and port."""
+        results = self.table.results(code, len(requests))
+        d: dict[str, Any] = dict(zip(CSV_COLUMNS[4:], summary(results), strict=True))
+        d["target_groups"] = dict(next((v for v in results if v.outcome != FORWARDED), results[0]).target_groups)
+        d["requests"] = [{"method": r.method, "path": r.path, "headers": dict(r.headers),
+                          "protocol": r.protocol, "outcome": v.outcome, "status": v.status,
+                          "failure": v.failure, "rule": v.rule, "auth_denied_reason": v.auth_denied_reason,
+                          "reason": v.reason}
+                         for r, v in zip(requests, results, strict=True)]
+        return d
+
+    def _head(self) -> dict[str, Any]:
+        return {"clients": list(self.clients),
+                "endpoints": [{"service": e.service, "listener": e.listener, "port": e.port, "scheme": e.scheme,
+                               "url": e.url} for e in self.endpoints]}
 
     def to_dict(self) -> dict[str, Any]:
         cells = []
         for name in self.clients:
             g = self._by_client[name]
-            for ep, c in zip(self.endpoints, g.cells, strict=True):
-                d: dict[str, Any] = dict(zip(CSV_COLUMNS, (name, ep.service, ep.listener, ep.port) + self.row_tail(c),
-                                             strict=True))
-                d["target_groups"] = dict(c.main().target_groups)
-                d["requests"] = [{"method": r.method, "path": r.path, "headers": dict(r.headers),
-                                  "protocol": r.protocol, "outcome": v.outcome, "status": v.status,
-                                  "failure": v.failure, "rule": v.rule, "auth_denied_reason": v.auth_denied_reason,
-                                  "reason": v.reason}
-                                 for r, v in zip(g.requests, c.results, strict=True)]
+            for ep, code in zip(self.endpoints, g.row, strict=True):
+                d: dict[str, Any] = {"client": name, "service": ep.service, "listener": ep.listener, "port": ep.port}
+                d.update(self._json_cell(code, g.requests))
                 cells.append(d)
-        return {"clients": list(self.clients),
-                "endpoints": [{"service": e.service, "listener": e.listener, "port": e.port, "scheme": e.scheme,
-                               "url": e.url} for e in self.endpoints],
-                "cells": cells, "summary": self.stats()}
+        return {**self._head(), "cells": cells, "summary": self.stats()}
 
     def write_json(self, fh: IO[str]) -> None:
-        json.dump(self.to_dict(), fh, indent=1)
+        """``json.dump(self.to_dict(), fh, indent=1)`` and a newline, streamed: each cell is
+        rendered from a fragment per client, per endpoint and per distinct cell."""
+        marker = "\x00latsim matrix cells\x00"
+        text = json.dumps({**self._head(), "cells": marker, "summary": self.stats()}, indent=1)
+        before, after = text.split(json.dumps(marker), 1)
+        fh.write(before)
+        if not self.clients or not self.endpoints:
+            fh.write("[]")
+        else:
+            heads = [_json_members({"service": ep.service, "listener": ep.listener, "port": ep.port})
+                     for ep in self.endpoints]
+            frags: dict[tuple[RequestClass, ...], dict[int, str]] = {}
+            sep = "[\n  "
+            for name in self.clients:
+                g = self._by_client[name]
+                known = frags.setdefault(g.requests, {})
+                for code in set(g.row).difference(known):
+                    known[code] = ",\n   " + _json_members(self._json_cell(code, g.requests)) + "\n  }"
+                prefix = "{\n   " + _json_members({"client": name}) + ",\n   "
+                fh.write(sep + ",\n  ".join(map(operator.add, [prefix + h for h in heads],
+                                                  map(known.__getitem__, g.row))))
+                sep = ",\n  "
+            fh.write("\n ]")
+        fh.write(after)
         fh.write("\n")
 
 
-def _mixed_reason(c: Cell) -> str:
-    seen: list[str] = []
-    for v in c.results:
-        if v.outcome != FORWARDED and v.reason not in seen:
-            seen.append(v.reason)
-    return "; ".join(seen[:2]) + (" ..." if len(seen) > 2 else "")
+def _csv_field(x: Any) -> str:
+    """One field as ``csv.writer(fh, lineterminator="\\n")`` writes it inside a row of several
+    fields: quoted (quotes doubled) when it holds the delimiter, a quote or a line end."""
+    if x is None:
+        return ""
+    s = x if isinstance(x, str) else str(x)
+    if "," in s or '"' in s or "\n" in s:
+        return '"' + s.replace('"', '""') + '"'
+    if "\r" in s:  # quoted or not depending on the Python version: ask the csv module
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow((s, ""))
+        return buf.getvalue()[:-2]
+    return s
+
+
+def _csv_line(fields: Iterable[Any]) -> str:
+    return ",".join(map(_csv_field, fields))
+
+
+def _json_members(d: Mapping[str, Any]) -> str:
+    """``d``'s members as ``json.dumps(..., indent=1)`` writes them for a dict three levels deep
+    (a cell of the ``cells`` list), without the braces."""
+    return json.dumps(d, indent=1)[2:-2].replace("\n", "\n  ")[1:]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building a million small objects (none in a
+    reference cycle) makes it scan the growing heap again and again for nothing."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def compute_matrix(topo: Topology, *, clients: Iterable[str] | None = None,
@@ -502,28 +831,80 @@ def compute_matrix(topo: Topology, *, clients: Iterable[str] | None = None,
         if g is None:
             g = groups[key] = Group(caller, reqs)
         g.clients.append(name)
-    # Cells an earlier group of the same VPC (and number of requests) found unreachable at DNS
-    # are the same for every later one: copy that row and compute only the others.
-    templates: dict[tuple[str, int], tuple[list[Cell | None], list[int]]] = {}
-    cell = cache.cell
-    for g in groups.values():
-        rids = [cache.request_id(r) for r in g.requests]
-        reqs = g.requests
-        caller = g.caller
-        tkey = (caller.vpc, len(reqs))
-        t = templates.get(tkey)
-        if t is None:
-            g.cells = [cell(caller, i, reqs, rids) for i in ep_ids]
-            dns = cache.dns
-            row: list[Cell | None] = [c if (caller.vpc, eps[i].host) in dns else None
-                                      for i, c in zip(ep_ids, g.cells, strict=True)]
-            templates[tkey] = (row, [i for i in ep_ids if row[i] is None])
+    with _gc_paused():
+        if group:
+            _fill_rows(cache, list(groups.values()))
         else:
-            row = t[0].copy()
-            for i in t[1]:
-                row[i] = cell(caller, i, reqs, rids)
-            g.cells = row  # type: ignore[assignment]
-    return Matrix(eps, list(groups.values()), names, cache.routes)
+            for g in groups.values():
+                rids = [cache.request_id(r) for r in g.requests]
+                g.row = array("q", [cache.code(g.caller, i, g.requests, rids) for i in ep_ids])
+    return Matrix(eps, list(groups.values()), names, cache.routes, cache.table())
+
+
+def _fill_rows(cache: RouteCache, groups: Sequence[Group]) -> None:
+    """Each group's row: the DNS stage once per VPC (its failures name the VPC), the rest once
+    per (DNS class, security-group outcomes, auth class, requests)."""
+    n = len(cache.endpoints)
+    eps = cache.endpoints
+    firsts: dict[str, tuple[Caller, RequestClass, int]] = {}  # VPC -> a caller in it, a request
+    for g in groups:
+        if g.caller.vpc not in firsts:
+            firsts[g.caller.vpc] = (g.caller, g.requests[0], cache.request_id(g.requests[0]))
+    # The DNS stage, host by host (consecutive calls parse the same URL). Its outcome is the
+    # DNS class's; where it fails, the reason names the VPC, so each VPC of the class is routed.
+    hosts: dict[str, list[int]] = {}
+    for i, e in enumerate(eps):
+        hosts.setdefault(e.host, []).append(i)
+    classes: dict[int, list[tuple[Caller, RequestClass, int]]] = {}
+    for first in firsts.values():
+        classes.setdefault(first[0].dns, []).append(first)
+    base = {vpc: [0] * n for vpc in firsts}
+    past: dict[int, list[int]] = {d: [] for d in classes}  # DNS class -> endpoints past DNS
+    dns_stage = cache.dns_stage
+    for idx in hosts.values():
+        i = idx[0]
+        for d, members in classes.items():
+            c, r0, i0 = members[0]
+            if dns_stage(c, i, r0, i0) < 0:
+                past[d] += idx
+                continue
+            for k, (c, r0, i0) in enumerate(members):
+                v = dns_stage(c, i, r0, i0) if k == 0 else cache.dns_failure(c, i, r0, i0)
+                row = base[c.vpc]
+                for j in idx:
+                    row[j] = ~v
+    probes: dict[int, list[int]] = {}  # DNS class -> an endpoint past DNS per (network, port)
+    rests: dict[tuple[Any, ...], list[int]] = {}  # (DNS class, SG outcomes, auth key, requests) -> codes past DNS
+    shared: dict[tuple[Any, ...], tuple[list[int], list[int]]] = {}  # the same without the auth key
+    for g in groups:
+        c, reqs = g.caller, g.requests
+        row = base[c.vpc].copy()
+        todo = past[c.dns]
+        if todo:
+            rids = [cache.request_id(r) for r in reqs]
+            pr = probes.get(c.dns)
+            if pr is None:
+                seen: dict[tuple[str | None, int], int] = {}
+                for i in todo:
+                    seen.setdefault((cache.net_of[c.dns, eps[i].host], eps[i].port), i)
+                pr = probes[c.dns] = list(seen.values())
+            gates = tuple(cache.gate_stage(c, i, reqs[0], rids[0]) for i in pr)
+            rk = (c.dns, gates, c.authkey, reqs)
+            rest = rests.get(rk)
+            if rest is None:
+                sk = rk[:2] + rk[3:]
+                sh = shared.get(sk)
+                if sh is None:  # the first auth class: every cell, and which of them auth decides
+                    rest = [cache.code(c, i, reqs, rids) for i in todo]
+                    shared[sk] = (rest, [j for j, i in enumerate(todo) if cache.auth_decides(c, i)])
+                else:  # another one: only the cells auth decides
+                    rest = sh[0].copy()
+                    for j in sh[1]:
+                        rest[j] = cache.code(c, todo[j], reqs, rids)
+                rests[rk] = rest
+            for i, code in zip(todo, rest, strict=True):
+                row[i] = code
+        g.row = array("q", row)
 
 
 # --- rendering -----------------------------------------------------------------------------------

@@ -266,7 +266,7 @@ class Distribution(ABC):
         A negative offset is allowed as long as every value stays non-negative.
         """
         o = _number_arg(offset, "an offset")
-        if o == 0.0:
+        if abs(o) < 1e-15:  # below a femtosecond (or byte): no shift that a unit can even write
             return self
         if self.support_min + o < 0:
             raise DistributionError(

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -67,6 +67,10 @@ def _plain(node: Any, pos: Positions, keys: Keys, budget: list[int], depth: int 
     if depth > MAX_DEPTH:
         raise ScenarioError([Problem(f"the document is nested deeper than {MAX_DEPTH} levels",
                                      pos.locate(keys), code="too-deep")])
+    tag = getattr(getattr(node, "tag", None), "value", None)
+    if isinstance(node, TaggedScalar) or (tag and not str(tag).startswith("tag:yaml.org,2002:")):
+        raise ScenarioError([Problem(f"YAML tag '{tag}' is not used by latsim: write the value without it",
+                                     pos.locate(keys), code="yaml-tag")])
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for k in node:

@@ -71,6 +71,8 @@ def _parse_ports(value: object) -> list[tuple[int, int]]:
         if isinstance(item, int):
             lo = hi = item
         elif isinstance(item, (list, tuple)) and len(item) == 2:
+            if not all(isinstance(x, int) and not isinstance(x, bool) for x in item):
+                raise ValueError(f"a port range [lo, hi] holds two port numbers, got {item!r}")
             lo, hi = int(item[0]), int(item[1])
         elif isinstance(item, str):
             text = item.strip().lower()

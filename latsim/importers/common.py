@@ -41,6 +41,8 @@ DEFAULT_ACCOUNT_ID = "111111111111"
 """The account of a source that names none (a CloudFormation template, a Terraform plan)."""
 DEFAULT_REGION = "us-east-1"
 DEFAULT_VPC_CIDR = "10.0.0.0/16"
+MAX_ASG_INSTANCES = 1000
+"""An Auto Scaling group larger than this is refused (Lattice's targets-per-target-group quota)."""
 
 # --- the result ---------------------------------------------------------------------------
 
@@ -509,6 +511,10 @@ class ScenarioBuilder:
                            target_groups: Iterable[str] = (), port: int | None = None) -> list[Fact]:
         """``count`` instances spread round-robin over the subnets (or AZs), registered in each
         target group (a Lattice traffic source)."""
+        if count > MAX_ASG_INSTANCES:  # each instance becomes a fact and a target: bound the memory
+            self.error(f"the group asks for {count:,} instances; Lattice registers at most {MAX_ASG_INSTANCES:,} "
+                       "targets per target group", loc, code="asg-size")
+            return []
         subnets, azs = list(subnets), list(azs)
         out = []
         for i in range(max(0, count)):

@@ -19,6 +19,12 @@ settings.register_profile("ci", max_examples=100, deadline=None, suppress_health
                           derandomize=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
+#: The slow fuzz tests (``tests/test_fuzz_*.py``): 10 000 examples each, on top of the loaded profile
+#: (so CI stays derandomized). ``LATSIM_FUZZ_EXAMPLES=500`` gives a quick local look.
+FUZZ = settings(max_examples=int(os.environ.get("LATSIM_FUZZ_EXAMPLES", "10000")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.large_base_example, HealthCheck.filter_too_much])
+
 
 def load_yaml(path: Path) -> Any:
     from latsim.scenario import parse_document

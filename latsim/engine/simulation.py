@@ -21,6 +21,7 @@ How a request costs so little:
 
 from __future__ import annotations
 
+import os
 import time
 from bisect import bisect_right
 from heapq import heappop, heappush, heapreplace
@@ -194,7 +195,9 @@ class Simulation:
         self.rec = Recorder(scn.warmup)
         self.access_log = access_log
         self.progress = progress
-        self.base_dir = base_dir
+        source = getattr(scn, "__latsim_source__", None)
+        # trace files are resolved beside the scenario file, whoever runs it
+        self.base_dir = base_dir or (os.path.dirname(os.path.abspath(source)) if source else None)
         self.a = scn.assumptions
         self.duration = scn.duration
         self.warmup = scn.warmup

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from latsim.errors import Location, Problem, ScenarioError, suggest
+from latsim.errors import Location, Problem, RunAborted, ScenarioError, suggest
 from latsim.studies import stats
 from latsim.studies.design import (
     VALUES_ALLOWED,
@@ -170,6 +170,7 @@ class _Problems:
 def build_study(data: dict[str, Any], pos: Any = None, *, source: str | None = None,
                 options: StudyOptions | None = None, base_dir: str | None = None) -> Study:
     """Check a study of ``data`` (plain scenario data, positions optional) and make it runnable."""
+    from latsim.estimate import check_size
     from latsim.scenario import scenario_from_data
 
     opts = options or StudyOptions()
@@ -225,8 +226,8 @@ def build_study(data: dict[str, Any], pos: Any = None, *, source: str | None = N
         pdata = with_values(base, [(p.keys, v) for p, v in zip(params, row, strict=True)])
         points.append(Point(i, dict(zip(columns, row, strict=True)), pdata))
         try:
-            scenario_from_data(copy.deepcopy(pdata), pos)
-        except ScenarioError as exc:
+            check_size(scenario_from_data(copy.deepcopy(pdata), pos))  # what `latsim run` refuses, a study does
+        except (ScenarioError, RunAborted) as exc:
             for prob in exc.problems:
                 first = found.get(prob.format())
                 found[prob.format()] = (prob, i, 1) if first is None else (first[0], first[1], first[2] + 1)

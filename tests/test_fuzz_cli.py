@@ -15,8 +15,11 @@ KB) and the command tree is built once (typer rebuilds it on every ``invoke``, ~
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -224,9 +227,36 @@ def command_line(draw: Any) -> list[str]:
     return args
 
 
+class TooSlow(BaseException):
+    """Raised in an example that runs for more than ``LIMIT_S`` (a BaseException, so that neither the
+    CLI runner nor a study's run loop records it as an ordinary failure)."""
+
+
+LIMIT_S = 20
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """A hung command fails its example instead of the whole test run (main thread only: SIGALRM)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(*_: Any) -> None:
+        raise TooSlow(f"the command ran for more than {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def check_command_line(invoke: Any, workdir: Path, args: list[str]) -> None:
     argv = [a.replace("@", str(workdir) + "/") for a in args]
-    result = invoke(argv)
+    with time_limit(LIMIT_S):
+        result = invoke(argv)
     event(f"exit {result.exit_code}")
     text = result.stdout + result.stderr
     assert "Traceback" not in text, text
@@ -250,6 +280,7 @@ def check_command_line(invoke: Any, workdir: Path, args: list[str]) -> None:
 @example(["sweep", "@tiny.yaml", "--out", "@a-file.txt/x", "--jobs", "1", "--replications", "1", "--no-plots"])
 @example(["run", "@tiny.yaml", "--out", "@a-file.txt/deeper", "--no-report"])  # found: FileExistsError
 @example(["explain", "@tiny.yaml", "--client", "c", "--url", "http://[::1"])  # found: urllib's ValueError
+@example(["sweep", "@tiny.json", "--duration", "1e9s", "--jobs", "1", "--replications", "1", "--no-plots"])  # hung
 @example(["run", "@tiny.yaml", "--overlay", "file:///etc/hostname"])
 @given(command_line())
 def test_random_command_lines_exit_cleanly(invoke, workdir, args):

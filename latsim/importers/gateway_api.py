@@ -326,6 +326,9 @@ def _cluster_vpc(name: str, spec: Any, where: str, problems: list[Problem]) -> d
             continue
         vpc[key] = value
     cidrs = vpc["cidr"] if isinstance(vpc["cidr"], list) else [vpc["cidr"]]
+    if not cidrs:  # the pod addresses are drawn from the first
+        problems.append(Problem("cidr is a non-empty list of CIDR blocks", Location(path=f"{where}.cidr"),
+                                code="cluster-vpc"))
     for c in cidrs:
         try:
             net = ipaddress.ip_network(str(c), strict=True)

@@ -107,16 +107,25 @@ def _family(operator: str) -> str:
     return "String"
 
 
+# Strategies are built once, here: built inside a composite they would be analysed anew for every
+# example, which costs more than the policy evaluation under test.
+ONE_IN = {n: st.integers(0, n - 1) for n in (2, 4, 5, 6, 7, 10, 11, 13, 26)}
+OPERATOR = st.sampled_from(OPERATOR_NAMES)
+QUALIFIER = st.sampled_from(["ForAllValues:", "ForAnyValue:"])
+GOOD_KEY = st.sampled_from(GOOD_KEYS)
+FAMILY_STRATEGIES = {family: st.one_of(st.sampled_from(values), st.lists(st.sampled_from(values), min_size=1,
+                                                                         max_size=3))
+                     for family, values in FAMILY_VALUES.items()}
+
+
 @st.composite
 def good_condition(draw: Any) -> dict[str, Any]:
     block: dict[str, Any] = {}
-    for _ in range(draw(st.integers(1, 2))):
-        operator = draw(st.sampled_from(OPERATOR_NAMES))
-        if draw(st.integers(0, 3)) == 0 and not operator.startswith("Null"):
-            operator = draw(st.sampled_from(["ForAllValues:", "ForAnyValue:"])) + operator
-        values = st.sampled_from(FAMILY_VALUES[_family(operator)])
-        key = draw(st.sampled_from(GOOD_KEYS))
-        block.setdefault(operator, {})[key] = draw(st.one_of(values, st.lists(values, min_size=1, max_size=3)))
+    for _ in range(1 + draw(ONE_IN[2])):
+        operator = draw(OPERATOR)
+        if draw(ONE_IN[4]) == 0 and not operator.startswith("Null"):
+            operator = draw(QUALIFIER) + operator
+        block.setdefault(operator, {})[draw(GOOD_KEY)] = draw(FAMILY_STRATEGIES[_family(operator)])
     return block
 
 
@@ -137,45 +146,55 @@ GOOD["NotPrincipal"], GOOD["NotAction"], GOOD["NotResource"] = GOOD["Principal"]
 @st.composite
 def statement(draw: Any) -> Any:
     """A statement: well-formed five times in six, else with odd elements too."""
-    if draw(st.integers(0, 25)) == 0:
+    if draw(ONE_IN[26]) == 0:
         return draw(ODD)
-    messy = draw(st.integers(0, 5)) == 0
+    messy = draw(ONE_IN[6]) == 0
     elements = ELEMENTS if messy else GOOD
     st_: dict[str, Any] = {"Effect": draw(elements["Effect"])}
     for name in ("Principal", "Action", "Resource"):
-        if draw(st.integers(0, 12 if not messy else 6)):
-            key = name if draw(st.integers(0, 5)) else "Not" + name
+        if draw(ONE_IN[7] if messy else ONE_IN[13]):
+            key = name if draw(ONE_IN[6]) else "Not" + name
             st_[key] = draw(elements[key])
     for name in ("Sid", "Condition"):
-        if draw(st.booleans()):
+        if draw(ONE_IN[2]):
             st_[name] = draw(elements[name])
-    if messy and draw(st.integers(0, 4)) == 0:
-        st_[draw(st.sampled_from(["Principals", "effect", "Conditions", "X"]))] = draw(ODD)
+    if messy and draw(ONE_IN[5]) == 0:
+        st_[draw(STRAY_KEYS)] = draw(ODD)
     return st_
+
+
+STRAY_KEYS = st.sampled_from(["Principals", "effect", "Conditions", "X"])
+VERSIONS = st.sampled_from(["2012-10-17"] * 5 + ["2008-10-17", None, "2012-10-18", 2012])
+TOP_KEYS = st.sampled_from(["Id", "Statements", "version", ""])
+ODD_TEXT = st.one_of(st.text(max_size=30), st.sampled_from(["{", "[]", "null", '{"Statement": [}', "1e999"]))
 
 
 @st.composite
 def policy_document(draw: Any) -> Any:
     """A policy: a mapping (most of the time), its JSON text, or odd text."""
     doc: dict[str, Any] = {}
-    version = draw(st.sampled_from(["2012-10-17"] * 5 + ["2008-10-17", None, "2012-10-18", 2012]))
+    version = draw(VERSIONS)
     if version is not None:
         doc["Version"] = version
-    shape = draw(st.integers(0, 9))
+    shape = draw(ONE_IN[10])
     if shape == 0:
-        doc["Statement"] = draw(statement())
+        doc["Statement"] = draw(STATEMENT)
     elif shape == 1:
         doc["Statement"] = draw(ODD)
     elif shape > 2:
-        doc["Statement"] = draw(st.lists(statement(), max_size=4))
-    if draw(st.integers(0, 10)) == 0:
-        doc[draw(st.sampled_from(["Id", "Statements", "version", ""]))] = draw(ODD)
-    form = draw(st.integers(0, 12))
+        doc["Statement"] = draw(STATEMENTS)
+    if draw(ONE_IN[11]) == 0:
+        doc[draw(TOP_KEYS)] = draw(ODD)
+    form = draw(ONE_IN[13])
     if form == 0:
         return json.dumps(doc)
     if form == 1:
-        return draw(st.one_of(st.text(max_size=30), st.sampled_from(["{", "[]", "null", '{"Statement": [}', "1e999"])))
+        return draw(ODD_TEXT)
     return doc
+
+
+STATEMENT = statement()
+STATEMENTS = st.lists(STATEMENT, max_size=4)
 
 
 def _principal(arn: str, org: str | None = None, paths: tuple[str, ...] = (),
@@ -199,29 +218,32 @@ NOW = st.one_of(st.integers(0, 2**32), st.sampled_from([None, 0.5, datetime(2024
                                                                  datetime(1999, 12, 31, tzinfo=UTC)]))
 
 
+TEXT = st.text(max_size=10)
+REQUEST_FIELDS = {
+    "service_arn": st.sampled_from([SVC, f"{SVC}x", "arn:aws:vpc-lattice:us-east-1:1:service/svc-1"]),
+    "action": st.sampled_from([INVOKE, INVOKE, CONNECT]),
+    "principal": st.sampled_from(CALLERS),
+    "service_network_arn": st.sampled_from([None, SN]),
+    "service_tags": st.sampled_from([{}, {"env": "prod"}, {"ENV": "x", "team": ""}]),
+    "source_vpc": st.sampled_from([None, "vpc-0123", ""]),
+    "source_vpc_owner": st.sampled_from([None, ACCT]),
+    "source_ip": st.one_of(st.sampled_from([None, "10.0.3.4", "192.0.2.1", "::1", "2001:db8::5", "10.0.0.0/8", "",
+                                            "300.1.1.1"]), TEXT),
+    "port": st.sampled_from([None, 443, 80, 8080, 0, -1, 70000]),
+    "method": st.one_of(st.sampled_from([None, "GET", "post", "DELETE", ""]), TEXT),
+    "path": st.one_of(st.sampled_from([None, "/", "/rates", "/admin/x?y=1", "", "?", "//"]), TEXT),
+    "headers": HEADERS,
+    "query": QUERIES,
+    "grpc": st.booleans(),
+    "now": NOW,
+    "secure_transport": st.sampled_from([None, True, False]),
+}
+
+
 @st.composite
 def request(draw: Any) -> Any:
     """A request context; the drawing is kept cheap (sampled values) where the content matters little."""
-    text = st.text(max_size=10)
-    return build_context(
-        service_arn=draw(st.sampled_from([SVC, f"{SVC}x", "arn:aws:vpc-lattice:us-east-1:1:service/svc-1"])),
-        action=draw(st.sampled_from([INVOKE, INVOKE, CONNECT])),
-        principal=draw(st.sampled_from(CALLERS)),
-        service_network_arn=draw(st.sampled_from([None, SN])),
-        service_tags=draw(st.sampled_from([{}, {"env": "prod"}, {"ENV": "x", "team": ""}])),
-        source_vpc=draw(st.sampled_from([None, "vpc-0123", ""])),
-        source_vpc_owner=draw(st.sampled_from([None, ACCT])),
-        source_ip=draw(st.one_of(st.sampled_from([None, "10.0.3.4", "192.0.2.1", "::1", "2001:db8::5", "10.0.0.0/8",
-                                                  "", "300.1.1.1"]), text)),
-        port=draw(st.sampled_from([None, 443, 80, 8080, 0, -1, 70000])),
-        method=draw(st.one_of(st.sampled_from([None, "GET", "post", "DELETE", ""]), text)),
-        path=draw(st.one_of(st.sampled_from([None, "/", "/rates", "/admin/x?y=1", "", "?", "//"]), text)),
-        headers=draw(HEADERS),
-        query=draw(QUERIES),
-        grpc=draw(st.booleans()),
-        now=draw(NOW),
-        secure_transport=draw(st.sampled_from([None, True, False])),
-    )
+    return build_context(**{name: draw(field) for name, field in REQUEST_FIELDS.items()})
 
 
 IDENTITY_POLICIES = [

@@ -15,11 +15,8 @@ KB) and the command tree is built once (typer rebuilds it on every ``invoke``, ~
 
 from __future__ import annotations
 
-import contextlib
 import json
-import signal
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +34,7 @@ from latsim.cli import app
 from latsim.importers.gateway_api import split_documents
 from latsim.scenario import parse_document
 from tests.conftest import DATA, FUZZ
+from tests.test_fuzz_scenario import TooSlow, time_limit
 
 TINY = """\
 name: tiny
@@ -122,10 +120,14 @@ ODD = st.one_of(st.text(alphabet=st.characters(blacklist_categories=["Cs"], blac
                 st.sampled_from(["", "-", "--", "-1", "0", "1e999", "nan", "é", "=", "a=b=c", "--help", " "]))
 
 
+RANDOM = "\x00random"  # stands for random text (ODD), drawn when the command line is put together
+
+
 def mostly(good: list[str], bad: list[str], odd: bool = True) -> st.SearchStrategy[str]:
-    """A good value three times in four, else a bad one (or, with ``odd``, random text)."""
-    wrong = st.one_of(st.sampled_from(bad), ODD) if odd else st.sampled_from(bad)
-    return st.one_of(st.sampled_from(good), st.sampled_from(good), st.sampled_from(good), wrong)
+    """A good value about three times in four, else a bad one (or, with ``odd``, random text); one
+    draw, since drawing costs more than most of the commands it feeds."""
+    wrong = bad + [RANDOM] * odd
+    return st.sampled_from(good * max(1, round(3 * len(wrong) / len(good))) + wrong)
 
 
 def here(names: list[str]) -> list[str]:
@@ -191,72 +193,67 @@ IMPORTS: dict[str, tuple[st.SearchStrategy[str], dict[str, Any]]] = {
 IMPORT_COMMON = {"--output": OUT, "-o": OUT, "--overlay": OVERLAY}
 
 
+# built once: strategies made inside the composite would be analysed again for every example
+COMMANDS = st.sampled_from(["validate", "run", "explain", "sweep", "import"])
+IMPORT_KINDS = st.sampled_from(sorted(IMPORTS) * 4 + ["nope", "aws-jsn"])
+FLAG_LISTS = {name: st.lists(st.sampled_from(sorted(flags)), max_size=5) for name, flags in FLAGS.items()}
+IMPORT_FLAG_LISTS = {kind: st.lists(st.sampled_from(sorted({**IMPORT_COMMON, **flags})), max_size=5)
+                     for kind, (_, flags) in IMPORTS.items()}
+IMPORT_FLAG_LISTS["?"] = st.lists(st.sampled_from(sorted(IMPORT_COMMON)), max_size=5)
+FILE_LISTS = st.lists(FILE, max_size=2)
+SOURCE_LISTS = {kind: st.lists(st.one_of(sources, FILE), max_size=2) for kind, (sources, _) in IMPORTS.items()}
+ODD_LINES = st.lists(ODD, max_size=4)
+JUNK = st.sampled_from(["--bogus", "-x", "--", "--help", "--json=1", "--version", "-"])
+ONE_IN = {n: st.integers(0, n - 1) for n in (2, 5, 6, 7, 21)}
+
+
 @st.composite
 def command_line(draw: Any) -> list[str]:
     """A command line; ``@name`` stands for a file in the scratch folder."""
-    if draw(st.integers(0, 20)) == 0:
-        return draw(st.lists(ODD, max_size=4))
-    command = draw(st.sampled_from(["validate", "run", "explain", "sweep", "import"]))
+    if draw(ONE_IN[21]) == 0:
+        return draw(ODD_LINES)
+    command = draw(COMMANDS)
     if command == "import":
-        kind = draw(st.sampled_from(sorted(IMPORTS) * 4 + ["nope", "aws-jsn"]))
+        kind = draw(IMPORT_KINDS)
         sources, flags = IMPORTS.get(kind, (FILE, {}))
-        args = ["import", kind] + (draw(st.lists(st.one_of(sources, FILE), max_size=2)) if draw(st.integers(0, 4)) == 0
-                                   else [draw(sources)])
+        several = draw(ONE_IN[5]) == 0
+        args = ["import", kind] + (draw(SOURCE_LISTS.get(kind, FILE_LISTS)) if several else [draw(sources)])
         flags = {**IMPORT_COMMON, **flags}
+        chosen = draw(IMPORT_FLAG_LISTS.get(kind, IMPORT_FLAG_LISTS["?"]))
     else:
-        args = [command] + (draw(st.lists(FILE, max_size=2)) if draw(st.integers(0, 4)) == 0 else [draw(FILE)])
+        args = [command] + (draw(FILE_LISTS) if draw(ONE_IN[5]) == 0 else [draw(FILE)])
         flags = FLAGS[command]
-    chosen = draw(st.lists(st.sampled_from(sorted(flags)), max_size=5))
-    if command == "explain" and draw(st.integers(0, 5)):  # mostly with the two options it needs
+        chosen = draw(FLAG_LISTS[command])
+    if command == "explain" and draw(ONE_IN[6]):  # mostly with the two options it needs
         chosen = ["--client", "--url", *chosen]
     for flag in chosen:
         args.append(flag)
         if flags[flag] is not None:
-            args.append(draw(flags[flag]))
+            value = draw(flags[flag])
+            args.append(draw(ODD) if value == RANDOM else value)
     if command == "sweep":  # one process, few runs, no plots
         args += ["--jobs", "1"] if "--jobs" not in args else []
         args += ["--replications", "1"] if "--replications" not in args else []
         args += ["--no-plots"]
     if command == "run" and "--out" in args:
         args.append("--no-report")
-    if command in ("run", "explain", "sweep") and draw(st.booleans()):  # half the time no rich tables (~4 ms)
+    if command in ("run", "explain", "sweep") and draw(ONE_IN[2]):  # half the time no rich tables (~4 ms)
         args.append("--json")
-    if draw(st.integers(0, 6)) == 0:
-        args.insert(draw(st.integers(1, len(args))), draw(st.sampled_from(["--bogus", "-x", "--", "--help", "--json=1",
-                                                                             "--version", "-"])))
+    if draw(ONE_IN[7]) == 0:
+        args.insert(draw(st.integers(1, len(args))), draw(JUNK))
     return args
-
-
-class TooSlow(BaseException):
-    """Raised in an example that runs for more than ``LIMIT_S`` (a BaseException, so that neither the
-    CLI runner nor a study's run loop records it as an ordinary failure)."""
 
 
 LIMIT_S = 20
 
 
-@contextlib.contextmanager
-def time_limit(seconds: int) -> Iterator[None]:
-    """A hung command fails its example instead of the whole test run (main thread only: SIGALRM)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(*_: Any) -> None:
-        raise TooSlow(f"the command ran for more than {seconds} s")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def check_command_line(invoke: Any, workdir: Path, args: list[str]) -> None:
     argv = [a.replace("@", str(workdir) + "/") for a in args]
-    with time_limit(LIMIT_S):
-        result = invoke(argv)
+    try:
+        with time_limit(LIMIT_S):
+            result = invoke(argv)
+    except TooSlow as exc:  # not shrunk (each try would take as long): name the example instead
+        raise TooSlow(f"{exc}: latsim {' '.join(args)}") from None
     event(f"exit {result.exit_code}")
     text = result.stdout + result.stderr
     assert "Traceback" not in text, text

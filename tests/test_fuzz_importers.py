@@ -46,7 +46,7 @@ from latsim.importers.gateway_api import import_gateway_api, split_documents
 from latsim.importers.terraform import import_terraform
 from latsim.scenario import Positions, parse_document
 from tests.conftest import DATA, FUZZ
-from tests.test_fuzz_scenario import REGRESSIONS, WEIRD, damage, mutated_tree
+from tests.test_fuzz_scenario import REGRESSIONS, WEIRD, damage, mutated_tree, time_limit
 
 pytestmark = pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
 
@@ -114,8 +114,9 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def imported(run: Any) -> None:
     """Run an importer and validate what it gives: the only acceptable failure is a LatsimError."""
     try:
-        result = run()
-        result.scenario()
+        with time_limit(20):  # a memory bomb was found as a run that did not end
+            result = run()
+            result.scenario()
     except ScenarioError as exc:
         assert exc.all_problems and all(p.message for p in exc.all_problems)
         _tally("refused")
@@ -307,6 +308,7 @@ def check_gateway_api(root: Path, files: list[tuple[str | None, str]], cluster_v
 
 
 @example(([(None, K8S_TEXTS["east"])], {"cidr": "10.0.0.0/30"}, 1))  # found by the fuzz: IndexError on pod IPs
+@example(([(None, K8S_TEXTS["east"])], {"cidr": []}, 1))  # found by the fuzz: IndexError, no CIDR at all
 @given(gateway_api_input())
 def test_mutated_gateway_api_manifests_import_or_fail_located(scratch, case):
     check_gateway_api(scratch, *case)

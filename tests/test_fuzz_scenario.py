@@ -9,8 +9,11 @@ found are kept in ``tests/data/fuzz_regressions/scenario/`` and replayed on ever
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from collections.abc import Callable, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -145,6 +148,30 @@ def _renamed(parent: dict[str, Any], key: str, new: str) -> dict[str, Any]:
 def mutated() -> st.SearchStrategy[Any]:
     # no copy needed: scenario_from_data never changes its input (checked when this was written)
     return mutated_tree([BASE, DESIGN, *LIBRARY], max_ops=3)
+
+
+class TooSlow(BaseException):
+    """Raised in an example that runs too long. A BaseException, so that neither the CLI runner nor a
+    study's run loop records it as an ordinary failure, and hypothesis stops at once instead of
+    shrinking (every try would take as long)."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """A hung example fails instead of hanging the whole test run (main thread only: SIGALRM)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(*_: Any) -> None:
+        raise TooSlow(f"the example ran for more than {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # --- the laws --------------------------------------------------------------------------------------

@@ -26,13 +26,14 @@ class Result:
     def from_simulation(cls, sim: Any, wall: float) -> Result:
         scn = sim.scn
         rec = sim.rec
+        svc_stats, tg_stats = rec.services, rec.target_groups
         services = {}
         for name in sorted(sim.topo.services):
-            services[name] = rec.services[name].summary() if name in rec.services else _empty()
+            services[name] = svc_stats[name].summary() if name in svc_stats else _empty()
         tgs: dict[str, Any] = {}
         for name in sorted(sim.tgs):
             st = sim.tgs[name]
-            d = rec.target_groups[name].summary() if name in rec.target_groups else _empty()
+            d = tg_stats[name].summary() if name in tg_stats else _empty()
             targets = {}
             for srv in sorted(st.targets + [t for t in sim.targets_by_id_all(name) if t not in st.targets],
                               key=lambda s: s.id):
@@ -65,8 +66,8 @@ class Result:
             "services": services, "target_groups": tgs, "rules": dict(sorted(rules.items())),
             "clients": clients, "canary": sim.canary_log, "timeline": sim.timeline.log,
         }
-        hists = {"services": {n: s.hist for n, s in rec.services.items()},
-                 "target_groups": {n: s.hist for n, s in rec.target_groups.items()},
+        hists = {"services": {n: s.hist for n, s in svc_stats.items()},
+                 "target_groups": {n: s.hist for n, s in tg_stats.items()},
                  "clients": {n: c.stats.hist for n, c in sim.clients.items()}}
         result = cls(summary, rec.metric_rows(), hists, wall)
         from latsim.slo import evaluate_slos

@@ -17,8 +17,7 @@ def evaluate_slos(scn: Any, result: Any, sim: Any) -> list[dict[str, Any]]:
             errors = c.get("failed", 0)
         else:
             section = s["services" if kind == "service" else "target_groups"].get(name, {})
-            rec = sim.rec.services if kind == "service" else sim.rec.target_groups
-            hist = rec[name].hist if name in rec else None
+            hist = result.histograms["services" if kind == "service" else "target_groups"].get(name)
             total = section.get("TotalRequestCount", 0)
             errors = section.get("HTTPCode_5XX_Count", 0)
         checks = []

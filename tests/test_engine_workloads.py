@@ -180,7 +180,7 @@ def test_recorders_keep_no_per_request_list():
         sim = Simulation(build(one_service(rate=200, duration=duration, concurrency=10)))
         sim.run()
         dims = sim.rec.dims.values()
-        buffered = sum(len(d.mbuf) + len(d.stats.bh.buf) for d in dims)
+        buffered = sim.rec.buffered()
         buffered += sum(len(cs.stats.bh.buf) + len(cs.stats.attempt_bh.buf) for cs in sim.clients.values())
         rows = sum(len(r) for d in dims for r in d.rows.values())
         sizes.append((buffered, rows))

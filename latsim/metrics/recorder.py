@@ -48,23 +48,20 @@ class BufferedHistogram:
 
 
 class Stats:
-    """Whole-run statistics of one dimension (service, target group)."""
+    """Whole-run statistics of one dimension (service, target group), summed from its segments
+    after the warm-up (``Dim.stats``)."""
 
-    __slots__ = ("count", "codes", "timeouts", "conn_errors", "bh", "lattice_codes", "bytes_in", "bytes_out")
+    __slots__ = ("count", "codes", "timeouts", "conn_errors", "hist", "lattice_codes", "bytes_in", "bytes_out")
 
     def __init__(self) -> None:
         self.count = 0
         self.codes = [0] * 10  # index status // 100
         self.timeouts = 0
         self.conn_errors = 0
-        self.bh = BufferedHistogram()
-        self.lattice_codes: dict[int, int] = defaultdict(int)
+        self.hist = LogHistogram()
+        self.lattice_codes: dict[int, int] = {}
         self.bytes_in = 0
         self.bytes_out = 0
-
-    @property
-    def hist(self) -> LogHistogram:
-        return self.bh.flushed()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -94,31 +91,127 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000.0, 3)
 
 
+class Cursor:
+    """Where one (dimension, AZ) pair records now: the counters of its current segment and a
+    bounded latency buffer for that segment's histogram. ``lo <= t < hi`` says the segment holds
+    ``t``; any other time moves the cursor (a dict lookup: about once a simulated minute)."""
+
+    __slots__ = ("dim", "az", "lo", "hi", "seg", "row", "buf")
+
+    def __init__(self, dim: Dim, az: str) -> None:
+        self.dim = dim
+        self.az = az
+        self.lo = 1.0
+        self.hi = 0.0  # holds nothing: the first record moves the cursor
+        self.seg = -1
+        self.row: list[float] = []
+        self.buf: list[float] = []
+
+    def move(self, t: float) -> list[float]:
+        """Point at the segment holding ``t``; returns its counters."""
+        self.flush()
+        d = self.dim
+        warmup = d.warmup
+        m = int(t // 60.0)
+        lo = m * 60.0
+        hi = lo + 60.0
+        if t >= warmup:
+            seg = 2 * m + 1
+            if warmup > lo:
+                lo = warmup
+        else:
+            seg = 2 * m
+            if warmup < hi:
+                hi = warmup
+        self.lo, self.hi, self.seg = lo, hi, seg
+        rows = d.rows.get(self.az)
+        if rows is None:
+            rows = d.rows[self.az] = {}
+        row = rows.get(seg)
+        if row is None:
+            row = rows[seg] = [0.0] * N
+        self.row = row
+        return row
+
+    def flush(self) -> None:
+        buf = self.buf
+        if buf:
+            self.dim.seg_hist(self.seg).record_many(buf)
+            buf.clear()
+
+
 class Dim:
-    """One dimension (service or target group): its per-minute rows and its summary stats."""
+    """One dimension (service or target group): counters per AZ and segment, a latency histogram
+    per segment (all AZs). A segment is a simulated minute, split in two at the end of the
+    warm-up: segment ``2m`` holds minute ``m`` before the warm-up ends, ``2m + 1`` after. Minutes
+    are the sum of their two segments; the whole-run summary is the sum of the odd ones."""
 
-    __slots__ = ("kind", "name", "rows", "minute", "mbuf", "mhists", "stats", "cur")
+    __slots__ = ("kind", "name", "warmup", "rows", "hists", "cursors", "lattice_codes")
 
-    def __init__(self, kind: str, name: str) -> None:
+    def __init__(self, kind: str, name: str, warmup: float = 0.0) -> None:
         self.kind = kind
         self.name = name
+        self.warmup = warmup
         self.rows: dict[str, dict[int, list[float]]] = {}
-        self.minute = -1
-        self.cur: dict[str, list[float]] = {}
-        self.mbuf: list[float] = []
-        self.mhists: dict[int, LogHistogram] = {}
-        self.stats = Stats()
+        self.hists: dict[int, LogHistogram] = {}
+        self.cursors: dict[str, Cursor] = {}
+        self.lattice_codes: dict[int, int] = {}  # Lattice-generated statuses after the warm-up
 
-    def minute_hist(self, m: int) -> LogHistogram:
-        h = self.mhists.get(m)
+    def cursor(self, az: str) -> Cursor:
+        c = self.cursors.get(az)
+        if c is None:
+            c = self.cursors[az] = Cursor(self, az)
+        return c
+
+    def seg_hist(self, seg: int) -> LogHistogram:
+        h = self.hists.get(seg)
         if h is None:
-            h = self.mhists[m] = LogHistogram()
+            h = self.hists[seg] = LogHistogram()
         return h
 
-    def flush_minute(self) -> None:
-        if self.mbuf:
-            self.minute_hist(self.minute).record_many(self.mbuf)
-            self.mbuf.clear()
+    def flush(self) -> None:
+        for c in self.cursors.values():
+            c.flush()
+
+    def stats(self) -> Stats:
+        """The whole-run statistics: every segment after the warm-up."""
+        self.flush()
+        st = Stats()
+        total = [0.0] * N
+        for _az, rows in sorted(self.rows.items()):
+            for seg, row in sorted(rows.items()):
+                if seg & 1:
+                    for i, v in enumerate(row):
+                        total[i] += v
+        st.count = int(total[0])
+        st.codes[2:6] = [int(total[1]), int(total[2]), int(total[3]), int(total[4])]
+        st.timeouts = int(total[5])
+        st.conn_errors = int(total[7])
+        st.bytes_in = int(total[8])
+        st.bytes_out = int(total[9])
+        st.lattice_codes = dict(self.lattice_codes)
+        for seg in sorted(self.hists):
+            if seg & 1:
+                st.hist.merge(self.hists[seg])
+        return st
+
+    def minutes(self, az: str) -> list[tuple[int, list[float]]]:
+        """Per-minute counters of one AZ: the sum of each minute's two segments."""
+        out: dict[int, list[float]] = {}
+        for seg, row in sorted(self.rows[az].items()):
+            m = seg >> 1
+            acc = out.get(m)
+            out[m] = list(row) if acc is None else [a + b for a, b in zip(acc, row, strict=True)]
+        return sorted(out.items())
+
+    def minute_hists(self) -> list[tuple[int, LogHistogram]]:
+        self.flush()
+        out: dict[int, LogHistogram] = {}
+        for seg, h in sorted(self.hists.items()):
+            m = seg >> 1
+            acc = out.get(m)
+            out[m] = h.copy() if acc is None else acc.merge(h)
+        return sorted(out.items())
 
 
 class Recorder:
@@ -134,36 +227,35 @@ class Recorder:
     def dim(self, kind: str, name: str) -> Dim:
         d = self.dims.get((kind, name))
         if d is None:
-            d = self.dims[(kind, name)] = Dim(kind, name)
+            d = self.dims[(kind, name)] = Dim(kind, name, self.warmup)
         return d
 
     @property
     def services(self) -> dict[str, Stats]:
-        return {n: d.stats for (k, n), d in self.dims.items() if k == "service"}
+        """Whole-run statistics per service (computed from the segments: read it once, after the run)."""
+        return {n: d.stats() for (k, n), d in self.dims.items() if k == "service"}
 
     @property
     def target_groups(self) -> dict[str, Stats]:
-        return {n: d.stats for (k, n), d in self.dims.items() if k == "target_group"}
+        return {n: d.stats() for (k, n), d in self.dims.items() if k == "target_group"}
+
+    def buffered(self) -> int:
+        """Latencies waiting in buffers (bounded: at most ``FLUSH`` per cursor)."""
+        return sum(len(c.buf) for d in self.dims.values() for c in d.cursors.values())
 
     def record(self, d: Dim, az: str, t_start: float, t_end: float, status: int, timeout: bool = False,
                conn_error: bool = False, lattice_generated: bool = False, bytes_in: int = 0,
                bytes_out: int = 0) -> None:
-        """One request seen by a service or a target group (``d`` from ``dim``). The hot path."""
+        """One request seen by a service or a target group (``d`` from ``dim``).
+
+        The engine's fast path (``Simulation._pump``) inlines the common case of this function
+        (a target's answer, no watcher): keep the two in step; ``tests/test_fast_path.py`` checks
+        that both give byte-identical results."""
         dur = t_end - t_start
-        m = int(t_start // 60.0)
-        if m != d.minute:
-            d.flush_minute()
-            d.minute = m
-            d.cur = {}
-        row = d.cur.get(az)
-        if row is None:
-            rows = d.rows.get(az)
-            if rows is None:
-                rows = d.rows[az] = {}
-            row = rows.get(m)
-            if row is None:
-                row = rows[m] = [0.0] * N
-            d.cur[az] = row
+        c = d.cursors.get(az)
+        if c is None:
+            c = d.cursor(az)
+        row = c.row if c.lo <= t_start < c.hi else c.move(t_start)
         row[0] += 1
         klass = status // 100
         if klass == 2:
@@ -181,29 +273,14 @@ class Recorder:
             idx = _LATTICE_IDX.get(status)
             if idx is not None:
                 row[idx] += 1
-        mbuf = d.mbuf
-        mbuf.append(dur)
-        if len(mbuf) >= FLUSH:
-            d.flush_minute()
-        if self.watchers and d.name in self.watchers and d.kind == "target_group":
-            self.watchers[d.name].add(dur, status)
-        if t_start < self.warmup:
-            return
-        st = d.stats
-        st.count += 1
-        st.codes[klass] += 1
-        st.bytes_in += bytes_in
-        st.bytes_out += bytes_out
-        if timeout:
-            st.timeouts += 1
-        if conn_error:
-            st.conn_errors += 1
-        if lattice_generated:
-            st.lattice_codes[status] += 1
-        buf = st.bh.buf
+            if t_start >= self.warmup:
+                d.lattice_codes[status] = d.lattice_codes.get(status, 0) + 1
+        buf = c.buf
         buf.append(dur)
         if len(buf) >= FLUSH:
-            st.bh.flushed()
+            c.flush()
+        if self.watchers and d.kind == "target_group" and d.name in self.watchers:
+            self.watchers[d.name].add(dur, status)
 
     def rule(self, key: str, tg: str | None, t: float) -> None:
         if t < self.warmup:
@@ -220,10 +297,9 @@ class Recorder:
         """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted."""
         out: list[tuple[float, str, str, str, str, float]] = []
         for (kind, name), d in sorted(self.dims.items()):
-            d.flush_minute()
-            for az, rows in sorted(d.rows.items()):
-                for m in sorted(rows):
-                    row = rows[m]
+            d.flush()
+            for az in sorted(d.rows):
+                for m, row in d.minutes(az):
                     for i, metric in enumerate(COUNTERS):
                         if metric == "RequestTimeSumMs":
                             continue
@@ -235,8 +311,7 @@ class Recorder:
                     active = round(row[6] / 60.0, 6)
                     out.append((m * 60.0, kind, name, az, "ActiveRequestCount", active))
                     out.append((m * 60.0, kind, name, az, "ActiveConnectionCount", active))
-            for m in sorted(d.mhists):
-                h = d.mhists[m]
+            for m, h in d.minute_hists():
                 if h.count:
                     for q in (50, 90, 99):
                         out.append((m * 60.0, kind, name, "all", f"RequestTime_p{q}", _ms(h.percentile(q))))

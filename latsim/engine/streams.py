@@ -10,6 +10,8 @@ Draws are made in numpy blocks; the block size is part of the stream definition.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from itertools import chain
 
 import numpy as np
 
@@ -34,43 +36,16 @@ class Streams:
         ss = np.random.SeedSequence(entropy=self.seed, spawn_key=(stream_key(name),))
         return np.random.Generator(np.random.PCG64(ss))
 
-    def uniform(self, name: str) -> Uniform:
-        return Uniform(self.rng(name))
+    def uniform(self, name: str) -> Callable[[], float]:
+        """Uniform [0, 1) draws, one per call."""
+        return _blocks(self.rng(name).random)
 
-    def exponential(self, name: str) -> StdExponential:
-        return StdExponential(self.rng(name))
-
-
-class Uniform:
-    """Uniform [0, 1) draws from a pre-drawn block: ``u()`` costs one list index."""
-
-    __slots__ = ("rng", "buf", "i")
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.rng = rng
-        self.buf: list[float] = []
-        self.i = 0
-
-    def __call__(self) -> float:
-        i = self.i
-        buf = self.buf
-        if i >= len(buf):
-            buf = self.buf = self.rng.random(BLOCK).tolist()
-            i = 0
-        self.i = i + 1
-        return buf[i]
+    def exponential(self, name: str) -> Callable[[], float]:
+        """Standard exponential draws (mean 1), one per call."""
+        return _blocks(self.rng(name).standard_exponential)
 
 
-class StdExponential(Uniform):
-    """Standard exponential draws (mean 1) from a pre-drawn block."""
-
-    __slots__ = ()
-
-    def __call__(self) -> float:
-        i = self.i
-        buf = self.buf
-        if i >= len(buf):
-            buf = self.buf = self.rng.standard_exponential(BLOCK).tolist()
-            i = 0
-        self.i = i + 1
-        return buf[i]
+def _blocks(fill: Callable[[int], np.ndarray]) -> Callable[[], float]:
+    """``fill(BLOCK)`` block after block, one value per call: the ``__next__`` of a C-level
+    iterator, so a draw costs no Python frame."""
+    return chain.from_iterable(iter(lambda: fill(BLOCK).tolist(), None)).__next__

@@ -30,7 +30,7 @@ from typing import Any
 import simpy
 
 from latsim.compile import DENIED, FIXED, FORWARDED, RequestClass, Route, Topology, protocol_error
-from latsim.engine.sampling import Draw, sampler
+from latsim.engine.sampling import sampler
 from latsim.engine.streams import Streams
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
 from latsim.metrics.recorder import BufferedHistogram, Recorder
@@ -185,8 +185,9 @@ class Simulation:
     """One run of one scenario. Build, then ``run()`` -> ``latsim.results.Result``."""
 
     def __init__(self, scn: Scenario, *, access_log: Any = None, progress: Any = None,
-                 base_dir: str | None = None) -> None:
+                 base_dir: str | None = None, fast_path: bool = True) -> None:
         self.scn = scn
+        self.fast_path = fast_path  # False: every request takes the general path (for tests)
         self.env = simpy.Environment()
         self._queue = self.env._queue
         self._eid = self.env._eid
@@ -205,6 +206,8 @@ class Simulation:
         self.rate_buckets: dict[tuple[str, str], list[float]] = {}
         self.rate_limit = scn.quota("requests_per_second_per_service_per_az") if self.a.rate_limit else 0
         self.pumped = 0
+        self.pumped_fast = 0  # arrivals the fast path took up ...
+        self.handed_over = 0  # ... and handed over to the general path
         self.partial = False
         self.end_time = 0.0
         self.canary_log: list[dict[str, Any]] = []
@@ -213,7 +216,6 @@ class Simulation:
         self.reg_count: dict[str, int] = {}
         net = scn.network
         self._net = net
-        self.hops: dict[TargetServer, tuple[Draw, Draw]] = {}
         self.alb_hop = sampler(net.alb_hop, self.streams.rng("network/alb_hop"))
         # times at which a timeline event may disturb requests in flight (eager delivery stops there)
         self.disruptions: list[float] = []
@@ -272,8 +274,8 @@ class Simulation:
         srv.service = sampler(ct.model.latency, self.streams.rng(f"{base}/service"))
         srv.error_u = self.streams.uniform(f"{base}/errors")
         net = self._net
-        self.hops[srv] = (sampler(net.target_hop or net.same_az, self.streams.rng(f"{base}/hop/same")),
-                          sampler(net.target_hop or net.cross_az, self.streams.rng(f"{base}/hop/cross")))
+        srv.hop_same = sampler(net.target_hop or net.same_az, self.streams.rng(f"{base}/hop/same"))
+        srv.hop_cross = sampler(net.target_hop or net.cross_az, self.streams.rng(f"{base}/hop/cross"))
         srv.health = (INITIAL if initial else HEALTHY) if st.checked else UNAVAILABLE
         if st.kind == "LAMBDA" and ct.model.cold_start is not None:
             srv.cold_start = sampler(ct.model.cold_start, self.streams.rng(f"{base}/cold_start"))
@@ -328,26 +330,200 @@ class Simulation:
             self.at(self.arrival_heap[0][0], self._pump, None)
 
     def _pump(self, _ev: Any) -> None:
-        """Handle open-loop arrivals inline, in time order, until another event is due first."""
+        """Handle open-loop arrivals inline, in time order, until another event is due first.
+
+        The common request — forwarded by a cached route to a plain target that answers in time,
+        nothing to disturb it, no access log or canary watching — is handled here in one piece
+        with local variables: the same draws from the same streams in the same order, the same
+        records, the same client statistics as the general path (``_arrive`` → ``_enter`` →
+        ``_serve`` → ``_complete`` → ``lattice_response`` → ``client_outcome``). At the first sign
+        of anything else it builds the ``Request`` the general path would hold at that point and
+        hands over to the general function for that stage. ``tests/test_fast_path.py`` runs
+        scenarios both ways and requires byte-identical results."""
         heap = self.arrival_heap
         queue = self._queue
         env = self.env
         duration = self.duration
-        while heap:
-            t, _, cs, gen = heap[0]
-            if queue and queue[0][0] <= t:
-                self.at(t, self._pump, None)
-                return
-            heappop(heap)
-            if gen != cs.arrival_gen:
-                continue
-            env._now = t
-            self.pumped += 1
-            nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
-            if nxt < duration:
-                self._seq += 1
-                heappush(heap, (nxt, self._seq, cs, gen))
-            self._arrive(cs, t)
+        warmup = self.warmup
+        if not (self.fast_path and self.access_log is None and not self.rec.watchers and not self.failed_azs):
+            while heap:
+                t, _, cs, gen = heap[0]
+                if queue and queue[0][0] <= t:
+                    self.at(t, self._pump, None)
+                    return
+                heappop(heap)
+                if gen != cs.arrival_gen:
+                    continue
+                env._now = t
+                self.pumped += 1
+                nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
+                if nxt < duration:
+                    self._seq += 1
+                    heappush(heap, (nxt, self._seq, cs, gen))
+                self._arrive(cs, t)
+            return
+        version = self.topo.version
+        tgs = self.tgs
+        svc_dims = self.svc_dims
+        tg_dims = self.tg_dims
+        idle = self.idle
+        split_u = self.split_u
+        rec = self.rec
+        rule = rec.rule
+        record = rec.record
+        rate_limit = self.rate_limit
+        admit = self._admit
+        pumped = 0
+        try:
+            while heap:
+                t, _, cs, gen = heap[0]
+                if queue and queue[0][0] <= t:
+                    self.at(t, self._pump, None)
+                    return
+                if gen != cs.arrival_gen:
+                    heappop(heap)
+                    continue
+                env._now = t
+                pumped += 1
+                nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
+                if nxt < duration:
+                    self._seq += 1
+                    heapreplace(heap, (nxt, self._seq, cs, gen))
+                else:
+                    heappop(heap)
+                # the client (as _arrive; no AZ has failed)
+                spec = 0 if cs.mix is None else cs.pick_spec()
+                hop = cs.hop_same()
+                t_send = t - hop
+                recorded = t_send >= warmup
+                cst = cs.stats
+                if recorded:
+                    cst.requests += 1
+                # Lattice (as _enter)
+                route = cs.routes[spec] if cs.route_version == version else None
+                if route is None:
+                    route = cs.route(self, spec)
+                if route.outcome is not FORWARDED:
+                    self._enter(self._request(cs, spec, t_send, hop))
+                    self.handed_over += 1
+                    continue
+                if recorded:
+                    cst.sent += 1
+                svc = route.service
+                az = cs.az
+                overhead = cs.overhead()
+                body = int(cs.body[spec]())
+                if rate_limit and not admit(svc, az, t):  # type: ignore[arg-type]
+                    req = self._request(cs, spec, t_send, hop, t, route, body)
+                    self.lattice_response(req, t + overhead, self.a.rate_limit_status, lattice=True,
+                                          failure="ClientRateLimited")
+                    self.handed_over += 1
+                    continue
+                action = route.action
+                key = action.key  # type: ignore[union-attr]
+                if len(action.names) > 1:  # type: ignore[union-attr]
+                    u = split_u.get(key)
+                    if u is None:
+                        u = split_u[key] = self.streams.uniform(f"split/{key}")
+                    tg_name = action.pick(u())  # type: ignore[union-attr]
+                else:
+                    tg_name = action.pick(0.0)  # type: ignore[union-attr]
+                if t >= warmup:
+                    rule(key, tg_name, t)
+                if tg_name is None:
+                    req = self._request(cs, spec, t_send, hop, t, route, body)
+                    self.lattice_response(req, t + overhead, 500, lattice=True, failure="InternalError")
+                    self.handed_over += 1
+                    continue
+                st = tgs[tg_name]
+                if cs.specs[spec].protocol != "HTTP/1.1" or st.model.protocol_version != "HTTP1":
+                    self._to_target_group(self._request(cs, spec, t_send, hop, t, route, body), st, t, overhead)
+                    self.handed_over += 1
+                    continue
+                srv = st.pick()
+                if srv is None or not srv.plain or not srv.up or srv.extra is not None:
+                    req = self._request(cs, spec, t_send, hop, t, route, body)
+                    req.tg = st
+                    self._to_target(req, srv, t, overhead)
+                    self.handed_over += 1
+                    continue
+                hop_t = srv.hop_same() if srv.az == az else srv.hop_cross()
+                ta = t + overhead + hop_t
+                deadline = ta + idle[svc]  # type: ignore[index]
+                # the target (as _serve: no queue limit, no Lambda, no injected latency)
+                free = srv.free
+                f = free[0]
+                start = f if f > ta else ta
+                end = start + srv.service() * srv.slowdown
+                heapreplace(free, end)
+                respond = end if end <= deadline else deadline
+                if (respond >= self.next_disruption or respond > duration or end > deadline
+                        or srv.error_rate + srv.inject_rate > 0.0):
+                    req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
+                                       deadline, start, end)
+                    if respond < self.next_disruption and respond <= duration:
+                        self._complete(req, srv)
+                    else:
+                        self._defer(req, srv, respond)
+                    self.handed_over += 1
+                    continue
+                # the answer (as _complete and lattice_response: a 200 from the target)
+                t_l = end + hop_t
+                resp = int(cs.resp[spec]())
+                record(svc_dims[svc], az, t, t_l, 200, False, False, False, body, resp)  # type: ignore[index]
+                t_tg = ta - hop_t
+                if t_tg >= warmup:
+                    srv.requests += 1
+                record(tg_dims[tg_name], srv.az, t_tg, t_l, 200, False, False, False, body, resp)
+                t_client = t_l + hop
+                c_deadline = t_send + cs.timeout
+                if t_client > c_deadline:
+                    req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
+                                       deadline, start, end)
+                    req.lattice_done = True
+                    req.status = 200
+                    self.client_outcome(req, c_deadline if c_deadline > t else t, None, "client_timeout")
+                    self.handed_over += 1
+                    continue
+                # the client learns it (as client_outcome: a success, no retry)
+                if recorded:
+                    cst.completed += 1
+                    codes = cst.status
+                    codes[200] = codes.get(200, 0) + 1
+                    cst.attempt_bh.add(t_client - t_send)
+                    cst.succeeded += 1
+                    cst.bh.add(t_client - t_send)
+        finally:
+            self.pumped += pumped
+            self.pumped_fast += pumped
+
+    def _request(self, cs: ClientState, spec: int, t_send: float, hop: float, now: float | None = None,
+                 route: Route | None = None, body: int = 0) -> Request:
+        """The Request the general path holds for a pumped arrival: after the client's hop, and
+        (given ``now``) after Lattice drew its overhead and the body."""
+        req = Request(cs, spec, t_send, t_send, 1, -1)
+        req.hop_c = hop
+        req.entry_az = cs.az
+        if now is not None:
+            req.client_deadline = t_send + cs.timeout
+            req.t_entry = now
+            req.route = route
+            req.svc = route.service  # type: ignore[union-attr]
+            req.body = body
+        return req
+
+    @staticmethod
+    def _served(req: Request, srv: TargetServer, hop_t: float, ta: float, deadline: float, start: float,
+                end: float) -> Request:
+        """... and after ``_serve`` queued it at target ``srv``."""
+        req.tg = srv.tg
+        req.target = srv
+        req.hop_t = hop_t
+        req.t_target = ta
+        req.lattice_deadline = deadline
+        req.t_start = start
+        req.t_end = end
+        return req
 
     def _arrive(self, cs: ClientState, now: float) -> None:
         """Open-loop arrival: ``now`` is the arrival at Lattice (fused with the client's send)."""
@@ -437,21 +613,26 @@ class Simulation:
         if tg_name is None:  # every weight is 0 (assumption: a fixed 500)
             self.lattice_response(req, now + overhead, 500, lattice=True, failure="InternalError")
             return
-        st = self.tgs[tg_name]
+        self._to_target_group(req, self.tgs[tg_name], now, overhead)
+
+    def _to_target_group(self, req: Request, st: TargetGroupState, now: float, overhead: float) -> None:
+        """Lattice forwards to target group ``st``: protocol check, then round robin."""
         req.tg = st
-        spec = cs.specs[req.spec]
+        spec = req.client.specs[req.spec]
         if spec.protocol != "HTTP/1.1" or st.model.protocol_version != "HTTP1":
             if protocol_error(spec.protocol, st.model, spec.method) is not None:
                 self.lattice_response(req, now + overhead, 502, lattice=True, failure="TargetProtocolError")
                 return
-        srv = st.pick()
+        self._to_target(req, st.pick(), now, overhead)
+
+    def _to_target(self, req: Request, srv: TargetServer | None, now: float, overhead: float) -> None:
+        """Lattice connects to the target the round robin picked (None: no target to pick)."""
         if srv is None:
             self.lattice_response(req, now + overhead, self.a.target_connection_error_status, lattice=True,
                                   failure="TargetConnectionError", conn_error=True)
             return
         req.target = srv
-        same, cross = self.hops[srv]
-        hop = same() if srv.az == req.entry_az else cross()
+        hop = srv.hop_same() if srv.az == req.entry_az else srv.hop_cross()
         if srv.kind == "ALB":
             hop += self.alb_hop()
         req.hop_t = hop
@@ -465,7 +646,7 @@ class Simulation:
             self.lattice_response(req, now + overhead + delay, self.a.target_connection_error_status, lattice=True,
                                   failure="TargetConnectionError", conn_error=True)
             return
-        req.lattice_deadline = ta + self.idle[svc]  # type: ignore[index]
+        req.lattice_deadline = ta + self.idle[req.svc]  # type: ignore[index]
         self._serve(srv, req, ta)
 
     def _admit(self, svc: str, az: str, now: float) -> bool:
@@ -531,11 +712,16 @@ class Simulation:
         respond = end if end <= req.lattice_deadline else req.lattice_deadline
         if respond < self.next_disruption and respond <= self.duration:
             self._complete(req, srv)
-        else:  # may be disturbed, or still in flight when the run ends: deliver it at its time, if ever
-            srv.inflight.add(req)
-            self.at(respond, self._on_deferred, req)
-            if req.client_deadline < respond:
-                self.at(req.client_deadline, self._on_client_deadline, req)
+        else:
+            self._defer(req, srv, respond)
+
+    def _defer(self, req: Request, srv: TargetServer, respond: float) -> None:
+        """The request may be disturbed, or still be in flight when the run ends: deliver it at its
+        time, if ever."""
+        srv.inflight.add(req)
+        self.at(respond, self._on_deferred, req)
+        if req.client_deadline < respond:
+            self.at(req.client_deadline, self._on_client_deadline, req)
 
     def _lambda_env(self, srv: TargetServer, start: float) -> float:
         """Lambda: reuse an idle execution environment if one is warm, else pay a cold start."""

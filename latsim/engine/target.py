@@ -24,7 +24,7 @@ class TargetServer:
                  "registered", "health", "service", "error_rate", "error_status", "error_u", "slowdown",
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
                  "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
-                 "queued")
+                 "queued", "hop_same", "hop_cross", "plain")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -63,6 +63,12 @@ class TargetServer:
         self.cold_start: Any = None
         self.idle_expiry = m.idle_expiry
         self.hc_index = 0
+        self.hop_same: Any = None  # Lattice -> target hop samplers (same AZ as the entry, other AZ)
+        self.hop_cross: Any = None
+        # what never changes during a run and lets the engine's fast path serve this target: no ALB
+        # hop, no queue limit, no Lambda environments, a security group that admits Lattice
+        self.plain = (kind != "ALB" and self.queue_limit is None and kind != "LAMBDA"
+                      and bool(ct.sg_allows_traffic[0]))
 
     def set_down(self, *, self_down: bool | None = None, az_down: bool | None = None) -> bool:
         """Update the failure flags; return True if the target just went down."""

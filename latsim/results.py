@@ -42,11 +42,12 @@ class Result:
             d["targets"] = targets
             tgs[name] = d
         rules: dict[str, Any] = {}
+        rule_hits = rec.rule_hits
         for svc in sim.topo.services.values():
             for lst in svc.listeners.values():
                 for action in lst.actions().values():
                     key = action.key
-                    rules[key] = {"hits": rec.rule_hits.get(key, 0),
+                    rules[key] = {"hits": rule_hits.get(key, 0),
                                   "target_groups": dict(sorted(rec.rules.get(key, {}).items()))}
         clients: dict[str, Any] = {}
         for name in sorted(sim.clients):

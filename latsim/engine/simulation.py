@@ -30,12 +30,12 @@ from typing import Any
 import simpy
 
 from latsim.compile import DENIED, FIXED, FORWARDED, RequestClass, Route, Topology, protocol_error
-from latsim.engine.sampling import sampler
+from latsim.engine.sampling import Draw, int_sampler, sampler
 from latsim.engine.streams import Streams
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
-from latsim.metrics.recorder import BufferedHistogram, Recorder
+from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
 from latsim.model.scenario import Scenario
-from latsim.workload.arrivals import INF, make_arrivals
+from latsim.workload.arrivals import INF, Poisson, make_arrivals
 
 NORMAL = 1
 DISRUPTIVE = ("fail_targets", "fail_az", "deregister_targets", "inject_latency", "inject_errors")
@@ -89,27 +89,47 @@ class Request:
 
 
 class ClientStats:
-    __slots__ = ("requests", "sent", "completed", "status", "failures", "retries", "succeeded", "failed",
-                 "attempt_bh", "bh")
+    """A client's whole-run statistics (requests first sent after the warm-up).
+
+    Latencies go to two histograms: attempts (``attempt_hist``) and logical requests, retries
+    included (``hist``). A request answered at its first attempt and not retried has the same
+    value in both: it is buffered once, in ``both``."""
+
+    __slots__ = ("requests", "sent", "status", "failures", "retries", "succeeded", "failed",
+                 "attempt_bh", "bh", "both")
 
     def __init__(self) -> None:
         self.requests = 0
         self.sent = 0
-        self.completed = 0
-        self.status: dict[int, int] = {}
+        self.status: dict[int, int] = {}  # attempts answered, by status
         self.failures: dict[str, int] = {}
         self.retries = 0
         self.succeeded = 0
         self.failed = 0
         self.attempt_bh = BufferedHistogram()
         self.bh = BufferedHistogram()
+        self.both: list[float] = []
+
+    @property
+    def completed(self) -> int:
+        """Attempts answered (with any status)."""
+        return sum(self.status.values())
+
+    def flush_both(self) -> None:
+        both = self.both
+        if both:
+            self.attempt_bh.hist.record_many(both)
+            self.bh.hist.record_many(both)
+            both.clear()
 
     @property
     def hist(self) -> Any:
+        self.flush_both()
         return self.bh.flushed()
 
     @property
     def attempt_hist(self) -> Any:
+        self.flush_both()
         return self.attempt_bh.flushed()
 
 
@@ -136,8 +156,9 @@ class ClientState:
         self.hop_same = sampler(net.client_hop or net.same_az, streams.rng(f"client/{name}/hop/same"))
         self.hop_cross = sampler(net.client_hop or net.cross_az, streams.rng(f"client/{name}/hop/cross"))
         self.overhead = sampler(net.lattice_overhead, streams.rng(f"client/{name}/lattice_overhead"))
-        self.body = [sampler(s.body, streams.rng(f"client/{name}/body/{i}")) for i, s in enumerate(self.specs)]
-        self.resp = [sampler(s.response, streams.rng(f"client/{name}/response/{i}")) for i, s in enumerate(self.specs)]
+        self.body = [int_sampler(s.body, streams.rng(f"client/{name}/body/{i}")) for i, s in enumerate(self.specs)]
+        self.resp = [int_sampler(s.response, streams.rng(f"client/{name}/response/{i}"))
+                     for i, s in enumerate(self.specs)]
         self.think_mean = m.arrival.closed.think.mean if m.arrival.closed else 0.0
         self.timeout = m.timeout
         rp = m.retries
@@ -148,10 +169,12 @@ class ClientState:
         self.max_backoff = rp.max_backoff
         self.jitter = rp.jitter
         self.arrivals = make_arrivals(m.arrival, streams, f"client/{name}")
+        self.poisson = type(self.arrivals) is Poisson  # the fast path draws its gaps inline
         self.arrival_gen = 0
         self.closed = m.arrival.closed
         self.think = sampler(self.closed.think, streams.rng(f"client/{name}/think")) if self.closed else None
         self.routes: list[Route | None] = [None] * len(self.specs)
+        self.plans: list[Any] = [None] * len(self.specs)  # the fast path's, per route (Simulation._plan)
         self.route_version = -1
         self.stats = ClientStats()
         self.vpc_azs = sim.scn.index.vpcs[m.vpc].azs
@@ -166,6 +189,7 @@ class ClientState:
     def route(self, sim: Simulation, spec: int) -> Route:
         if self.route_version != sim.topo.version:
             self.routes = [None] * len(self.specs)
+            self.plans = [None] * len(self.specs)
             self.route_version = sim.topo.version
         r = self.routes[spec]
         if r is None:
@@ -280,6 +304,7 @@ class Simulation:
         if st.kind == "LAMBDA" and ct.model.cold_start is not None:
             srv.cold_start = sampler(ct.model.cold_start, self.streams.rng(f"{base}/cold_start"))
         srv.free = [self.env._now] * srv.concurrency
+        srv.cursor = self.rec.dim("target_group", st.name).cursor(srv.az)
         st.add(srv)
         self.targets_by_id.setdefault(ct.id, []).append(srv)
         srv.health_log.append([self.env._now, srv.health])
@@ -364,15 +389,9 @@ class Simulation:
             return
         version = self.topo.version
         tgs = self.tgs
-        svc_dims = self.svc_dims
-        tg_dims = self.tg_dims
-        idle = self.idle
-        split_u = self.split_u
-        rec = self.rec
-        rule = rec.rule
-        record = rec.record
-        rate_limit = self.rate_limit
-        admit = self._admit
+        take_token = self._take_token
+        next_disruption = self.next_disruption  # changed by timeline events only, never inside the pump
+        seq = self._seq
         pumped = 0
         try:
             while heap:
@@ -385,14 +404,25 @@ class Simulation:
                     continue
                 env._now = t
                 pumped += 1
-                nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
+                arrivals = cs.arrivals
+                if cs.poisson:  # as Poisson.next
+                    rate = arrivals.rate  # type: ignore[union-attr]
+                    nxt = t + arrivals.exp() / rate if rate > 0 else INF  # type: ignore[union-attr]
+                else:
+                    nxt = arrivals.next(t)  # type: ignore[union-attr]
                 if nxt < duration:
-                    self._seq += 1
-                    heapreplace(heap, (nxt, self._seq, cs, gen))
+                    seq += 1
+                    heapreplace(heap, (nxt, seq, cs, gen))
                 else:
                     heappop(heap)
                 # the client (as _arrive; no AZ has failed)
-                spec = 0 if cs.mix is None else cs.pick_spec()
+                if cs.mix is None:
+                    spec = 0
+                else:  # as pick_spec
+                    cum = cs.cum
+                    spec = bisect_right(cum, cs.mix())
+                    if spec >= len(cum):
+                        spec = len(cum) - 1
                 hop = cs.hop_same()
                 t_send = t - hop
                 recorded = t_send >= warmup
@@ -400,56 +430,48 @@ class Simulation:
                 if recorded:
                     cst.requests += 1
                 # Lattice (as _enter)
-                route = cs.routes[spec] if cs.route_version == version else None
-                if route is None:
-                    route = cs.route(self, spec)
-                if route.outcome is not FORWARDED:
-                    self._enter(self._request(cs, spec, t_send, hop))
+                plan = cs.plans[spec] if cs.route_version == version else None
+                if plan is None:
+                    plan = self._plan(cs, spec)
+                if plan is False:  # not forwarded
                     self.handed_over += 1
+                    self._enter(self._request(cs, spec, t_send, hop))
                     continue
+                svc, route, action, key, split, c, idle, http11, draw_body, draw_resp, hits, bucket = plan
                 if recorded:
                     cst.sent += 1
-                svc = route.service
-                az = cs.az
                 overhead = cs.overhead()
-                body = int(cs.body[spec]())
-                if rate_limit and not admit(svc, az, t):  # type: ignore[arg-type]
+                body = draw_body()
+                if bucket is not None and not take_token(bucket, t):
+                    self.handed_over += 1
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     self.lattice_response(req, t + overhead, self.a.rate_limit_status, lattice=True,
                                           failure="ClientRateLimited")
-                    self.handed_over += 1
                     continue
-                action = route.action
-                key = action.key  # type: ignore[union-attr]
-                if len(action.names) > 1:  # type: ignore[union-attr]
-                    u = split_u.get(key)
-                    if u is None:
-                        u = split_u[key] = self.streams.uniform(f"split/{key}")
-                    tg_name = action.pick(u())  # type: ignore[union-attr]
-                else:
-                    tg_name = action.pick(0.0)  # type: ignore[union-attr]
-                if t >= warmup:
-                    rule(key, tg_name, t)
+                tg_name = action.pick(split()) if len(action.names) > 1 else action.pick(0.0)
                 if tg_name is None:
+                    self.handed_over += 1
+                    self.rec.rule(key, None, t)
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     self.lattice_response(req, t + overhead, 500, lattice=True, failure="InternalError")
-                    self.handed_over += 1
                     continue
+                if t >= warmup:  # as Recorder.rule
+                    hits[tg_name] = hits.get(tg_name, 0) + 1
                 st = tgs[tg_name]
-                if cs.specs[spec].protocol != "HTTP/1.1" or st.model.protocol_version != "HTTP1":
-                    self._to_target_group(self._request(cs, spec, t_send, hop, t, route, body), st, t, overhead)
+                if not (http11 and st.http1):
                     self.handed_over += 1
+                    self._to_target_group(self._request(cs, spec, t_send, hop, t, route, body), st, t, overhead)
                     continue
                 srv = st.pick()
                 if srv is None or not srv.plain or not srv.up or srv.extra is not None:
+                    self.handed_over += 1
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     req.tg = st
                     self._to_target(req, srv, t, overhead)
-                    self.handed_over += 1
                     continue
-                hop_t = srv.hop_same() if srv.az == az else srv.hop_cross()
+                hop_t = srv.hop_same() if srv.az == cs.az else srv.hop_cross()
                 ta = t + overhead + hop_t
-                deadline = ta + idle[svc]  # type: ignore[index]
+                deadline = ta + idle
                 # the target (as _serve: no queue limit, no Lambda, no injected latency)
                 free = srv.free
                 f = free[0]
@@ -457,45 +479,89 @@ class Simulation:
                 end = start + srv.service() * srv.slowdown
                 heapreplace(free, end)
                 respond = end if end <= deadline else deadline
-                if (respond >= self.next_disruption or respond > duration or end > deadline
+                if (respond >= next_disruption or respond > duration or end > deadline
                         or srv.error_rate + srv.inject_rate > 0.0):
+                    self.handed_over += 1
                     req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
                                        deadline, start, end)
-                    if respond < self.next_disruption and respond <= duration:
+                    if respond < next_disruption and respond <= duration:
                         self._complete(req, srv)
                     else:
                         self._defer(req, srv, respond)
-                    self.handed_over += 1
                     continue
                 # the answer (as _complete and lattice_response: a 200 from the target)
                 t_l = end + hop_t
-                resp = int(cs.resp[spec]())
-                record(svc_dims[svc], az, t, t_l, 200, False, False, False, body, resp)  # type: ignore[index]
+                resp = draw_resp()
+                # the service's and the target group's records (as Recorder.record for a 200)
+                row = c.row if c.lo <= t < c.hi else c.move(t)
+                dur = t_l - t
+                row[0] += 1
+                row[1] += 1
+                row[6] += dur
+                row[8] += body
+                row[9] += resp
+                buf = c.buf
+                buf.append(dur)
+                if len(buf) >= FLUSH:
+                    c.flush()
                 t_tg = ta - hop_t
                 if t_tg >= warmup:
                     srv.requests += 1
-                record(tg_dims[tg_name], srv.az, t_tg, t_l, 200, False, False, False, body, resp)
+                tc = srv.cursor
+                row = tc.row if tc.lo <= t_tg < tc.hi else tc.move(t_tg)
+                dur = t_l - t_tg
+                row[0] += 1
+                row[1] += 1
+                row[6] += dur
+                row[8] += body
+                row[9] += resp
+                buf = tc.buf
+                buf.append(dur)
+                if len(buf) >= FLUSH:
+                    tc.flush()
                 t_client = t_l + hop
                 c_deadline = t_send + cs.timeout
                 if t_client > c_deadline:
+                    self.handed_over += 1
                     req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
                                        deadline, start, end)
                     req.lattice_done = True
                     req.status = 200
                     self.client_outcome(req, c_deadline if c_deadline > t else t, None, "client_timeout")
-                    self.handed_over += 1
                     continue
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:
-                    cst.completed += 1
                     codes = cst.status
                     codes[200] = codes.get(200, 0) + 1
-                    cst.attempt_bh.add(t_client - t_send)
                     cst.succeeded += 1
-                    cst.bh.add(t_client - t_send)
+                    buf = cst.both
+                    buf.append(t_client - t_send)
+                    if len(buf) >= FLUSH:
+                        cst.flush_both()
         finally:
             self.pumped += pumped
             self.pumped_fast += pumped
+            self._seq = seq
+
+    def _plan(self, cs: ClientState, spec: int) -> Any:
+        """What the fast path needs to forward a client's request class: the route's service and
+        action and everything looked up from them (False: the route does not forward)."""
+        route = cs.route(self, spec)
+        if route.outcome is not FORWARDED:
+            plan: Any = False
+        else:
+            svc = route.service
+            action = route.action
+            key = action.key  # type: ignore[union-attr]
+            rules = self.rec.rules
+            hits = rules.get(key)
+            if hits is None:
+                hits = rules[key] = {}
+            plan = (svc, route, action, key, self._split_u(key), self.svc_dims[svc].cursor(cs.az),  # type: ignore[index]
+                    self.idle[svc], cs.specs[spec].protocol == "HTTP/1.1", cs.body[spec], cs.resp[spec],  # type: ignore[index]
+                    hits, self._bucket(svc, cs.az, self.env._now) if self.rate_limit else None)  # type: ignore[arg-type]
+        cs.plans[spec] = plan
+        return plan
 
     def _request(self, cs: ClientState, spec: int, t_send: float, hop: float, now: float | None = None,
                  route: Route | None = None, body: int = 0) -> Request:
@@ -586,7 +652,7 @@ class Simulation:
         svc = route.service
         req.svc = svc
         overhead = cs.overhead()
-        req.body = int(cs.body[req.spec]())
+        req.body = cs.body[req.spec]()
         if self.rate_limit and not self._admit(svc, req.entry_az, now):  # type: ignore[arg-type]
             self.lattice_response(req, now + overhead, self.a.rate_limit_status, lattice=True,
                                   failure="ClientRateLimited")
@@ -602,10 +668,7 @@ class Simulation:
         action = route.action
         key = action.key  # type: ignore[union-attr]
         if len(action.names) > 1:  # type: ignore[union-attr]
-            u = self.split_u.get(key)
-            if u is None:
-                u = self.split_u[key] = self.streams.uniform(f"split/{key}")
-            tg_name = action.pick(u())  # type: ignore[union-attr]
+            tg_name = action.pick(self._split_u(key)())  # type: ignore[union-attr]
         else:
             tg_name = action.pick(0.0)  # type: ignore[union-attr]
         if now >= self.warmup:
@@ -649,13 +712,27 @@ class Simulation:
         req.lattice_deadline = ta + self.idle[req.svc]  # type: ignore[index]
         self._serve(srv, req, ta)
 
-    def _admit(self, svc: str, az: str, now: float) -> bool:
-        """Token bucket of ``requests_per_second_per_service_per_az`` (burst: one second)."""
+    def _split_u(self, key: str) -> Draw:
+        """The uniform draws of a rule's weighted split."""
+        u = self.split_u.get(key)
+        if u is None:
+            u = self.split_u[key] = self.streams.uniform(f"split/{key}")
+        return u
+
+    def _bucket(self, svc: str, az: str, now: float) -> list[float]:
+        """The token bucket of a service in an AZ: [tokens, time of the last update], full when new."""
         key = (svc, az)
         b = self.rate_buckets.get(key)
-        rate = self.rate_limit
         if b is None:
-            b = self.rate_buckets[key] = [float(rate), now]
+            b = self.rate_buckets[key] = [float(self.rate_limit), now]
+        return b
+
+    def _admit(self, svc: str, az: str, now: float) -> bool:
+        return self._take_token(self._bucket(svc, az, now), now)
+
+    def _take_token(self, b: list[float], now: float) -> bool:
+        """Token bucket of ``requests_per_second_per_service_per_az`` (burst: one second)."""
+        rate = self.rate_limit
         tokens = b[0] + (now - b[1]) * rate
         if tokens > rate:
             tokens = float(rate)
@@ -790,7 +867,7 @@ class Simulation:
         spec = req.spec
         cs = req.client
         if status < 400 or not lattice:
-            resp = int(cs.resp[spec]())
+            resp = cs.resp[spec]()
         else:
             resp = 0
         az = req.entry_az or "-"
@@ -826,9 +903,7 @@ class Simulation:
         recorded = req.t_first >= self.warmup
         if status is not None:
             if recorded:
-                st.completed += 1
                 st.status[status] = st.status.get(status, 0) + 1
-                st.attempt_bh.add(t - req.t_send)
             if status < 400:
                 retry = False
             else:
@@ -842,6 +917,8 @@ class Simulation:
                 "timeout" if failure == "client_timeout" else "connect_error") in cs.retry_on
         if retry and req.attempt <= cs.retry_max and t < self.duration:
             if recorded:
+                if status is not None:
+                    st.attempt_bh.add(t - req.t_send)
                 st.retries += 1
             self._send(Request(cs, req.spec, t + cs.backoff_delay(req.attempt), req.t_first, req.attempt + 1,
                                req.user))
@@ -851,7 +928,15 @@ class Simulation:
                 st.succeeded += 1
             else:
                 st.failed += 1
-            st.bh.add(t - req.t_first)
+            if status is not None and req.attempt == 1:  # the same latency for the attempt and the request
+                both = st.both
+                both.append(t - req.t_send)
+                if len(both) >= FLUSH:
+                    st.flush_both()
+            else:
+                if status is not None:
+                    st.attempt_bh.add(t - req.t_send)
+                st.bh.add(t - req.t_first)
         if cs.closed is not None and req.user >= 0:
             nxt_t = t + (cs.think() if cs.think is not None else 0.0)
             if nxt_t < self.duration:

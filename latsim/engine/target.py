@@ -24,7 +24,7 @@ class TargetServer:
                  "registered", "health", "service", "error_rate", "error_status", "error_u", "slowdown",
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
                  "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
-                 "queued", "hop_same", "hop_cross", "plain")
+                 "queued", "hop_same", "hop_cross", "plain", "cursor")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -65,6 +65,7 @@ class TargetServer:
         self.hc_index = 0
         self.hop_same: Any = None  # Lattice -> target hop samplers (same AZ as the entry, other AZ)
         self.hop_cross: Any = None
+        self.cursor: Any = None  # recorder cursor of (target group, this target's AZ)
         # what never changes during a run and lets the engine's fast path serve this target: no ALB
         # hop, no queue limit, no Lambda environments, a security group that admits Lattice
         self.plain = (kind != "ALB" and self.queue_limit is None and kind != "LAMBDA"
@@ -85,7 +86,7 @@ class TargetGroupState:
     """Round robin over the healthy targets; fail-open over all when none is healthy."""
 
     __slots__ = ("name", "ctg", "targets", "rr", "routable", "checked", "kind", "model", "arn", "by_id",
-                 "healthy_count")
+                 "healthy_count", "http1")
 
     def __init__(self, ctg: Any) -> None:
         self.name = ctg.name
@@ -93,6 +94,7 @@ class TargetGroupState:
         self.model = ctg.model
         self.arn = ctg.arn
         self.kind = ctg.model.type
+        self.http1 = ctg.model.protocol_version == "HTTP1"
         self.checked = ctg.model.health_check_enabled
         self.targets: list[TargetServer] = []
         self.by_id: dict[str, TargetServer] = {}

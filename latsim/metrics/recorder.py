@@ -220,8 +220,8 @@ class Recorder:
     def __init__(self, warmup: float) -> None:
         self.warmup = warmup
         self.dims: dict[tuple[str, str], Dim] = {}
-        self.rules: dict[str, dict[str, int]] = {}
-        self.rule_hits: dict[str, int] = defaultdict(int)
+        self.rules: dict[str, dict[str, int]] = {}  # rule -> target group -> requests forwarded
+        self.rule_unforwarded: dict[str, int] = defaultdict(int)  # rule -> fixed responses, all-zero 500s
         self.watchers: dict[str, Any] = {}  # target group -> window (canary controllers)
 
     def dim(self, kind: str, name: str) -> Dim:
@@ -283,14 +283,22 @@ class Recorder:
             self.watchers[d.name].add(dur, status)
 
     def rule(self, key: str, tg: str | None, t: float) -> None:
+        """A rule (or default action) matched a request after the warm-up; ``tg`` it was forwarded to."""
         if t < self.warmup:
             return
-        self.rule_hits[key] += 1
-        if tg is not None:
-            d = self.rules.get(key)
-            if d is None:
-                d = self.rules[key] = {}
-            d[tg] = d.get(tg, 0) + 1
+        if tg is None:
+            self.rule_unforwarded[key] += 1
+            return
+        d = self.rules.get(key)
+        if d is None:
+            d = self.rules[key] = {}
+        d[tg] = d.get(tg, 0) + 1
+
+    @property
+    def rule_hits(self) -> dict[str, int]:
+        """Requests each rule matched after the warm-up."""
+        keys = set(self.rules) | set(self.rule_unforwarded)
+        return {k: sum(self.rules.get(k, {}).values()) + self.rule_unforwarded.get(k, 0) for k in sorted(keys)}
 
     # -- output -------------------------------------------------------------------------------
     def metric_rows(self) -> list[tuple[float, str, str, str, str, float]]:

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import os
 import time
-from bisect import bisect_right
+from collections.abc import Callable
 from heapq import heappop, heappush, heapreplace
+from itertools import chain
 from typing import Any
 
+import numpy as np
 import simpy
 
 from latsim.compile import DENIED, FIXED, FORWARDED, RequestClass, Route, Topology, protocol_error
 from latsim.engine.sampling import Draw, int_sampler, sampler
-from latsim.engine.streams import Streams
+from latsim.engine.streams import BLOCK, Streams
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
 from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
 from latsim.model.scenario import Scenario
@@ -118,8 +120,9 @@ class ClientStats:
     def flush_both(self) -> None:
         both = self.both
         if both:
-            self.attempt_bh.hist.record_many(both)
-            self.bh.hist.record_many(both)
+            arr = np.asarray(both, dtype=float)  # converted once for the two histograms
+            self.attempt_bh.hist.record_many(arr)
+            self.bh.hist.record_many(arr)
             both.clear()
 
     @property
@@ -150,7 +153,18 @@ class ClientState:
         for w in weights:
             acc += w / total
             self.cum.append(acc)
-        self.mix = streams.uniform(f"client/{name}/mix") if len(self.specs) > 1 else None
+        # the request mix: one uniform draw per request, mapped to a spec by the cumulative weights
+        # (as bisect_right, a block at a time); None: a single spec
+        self.mix: Callable[[], int] | None = None
+        if len(self.specs) > 1:
+            rng = streams.rng(f"client/{name}/mix")
+            cum = np.asarray(self.cum)
+            last = len(self.cum) - 1
+
+            def block() -> list[int]:
+                idx = np.searchsorted(cum, rng.random(BLOCK), side="right")
+                return np.minimum(idx, last).tolist()  # type: ignore[no-any-return]
+            self.mix = chain.from_iterable(iter(block, None)).__next__
         self.retry_u = streams.uniform(f"client/{name}/retry")
         net = sim.scn.network
         self.hop_same = sampler(net.client_hop or net.same_az, streams.rng(f"client/{name}/hop/same"))
@@ -181,10 +195,7 @@ class ClientState:
         self.az = m.az
 
     def pick_spec(self) -> int:
-        if self.mix is None:
-            return 0
-        i = bisect_right(self.cum, self.mix())
-        return i if i < len(self.cum) else len(self.cum) - 1
+        return 0 if self.mix is None else self.mix()
 
     def route(self, sim: Simulation, spec: int) -> Route:
         if self.route_version != sim.topo.version:
@@ -416,13 +427,8 @@ class Simulation:
                 else:
                     heappop(heap)
                 # the client (as _arrive; no AZ has failed)
-                if cs.mix is None:
-                    spec = 0
-                else:  # as pick_spec
-                    cum = cs.cum
-                    spec = bisect_right(cum, cs.mix())
-                    if spec >= len(cum):
-                        spec = len(cum) - 1
+                mix = cs.mix
+                spec = 0 if mix is None else mix()
                 hop = cs.hop_same()
                 t_send = t - hop
                 recorded = t_send >= warmup

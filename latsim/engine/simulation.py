@@ -163,7 +163,7 @@ class ClientState:
 
             def block() -> list[int]:
                 idx = np.searchsorted(cum, rng.random(BLOCK), side="right")
-                return np.minimum(idx, last).tolist()  # type: ignore[no-any-return]
+                return np.minimum(idx, last).tolist()
             self.mix = chain.from_iterable(iter(block, None)).__next__
         self.retry_u = streams.uniform(f"client/{name}/retry")
         net = sim.scn.network

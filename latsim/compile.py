@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from latsim import auth
 from latsim.model.base import stable_hex
@@ -161,10 +163,11 @@ def compile_match(match: Match) -> Any:
 class ActionState:
     """A rule's (or default action's) current action: weights change through the timeline."""
 
-    __slots__ = ("key", "fixed_response", "names", "weights", "cum", "total", "all_zero_policy")
+    __slots__ = ("key", "fixed_response", "names", "weights", "cum", "total", "all_zero_policy", "listeners")
 
     def __init__(self, key: str, action: Action, all_zero_policy: str) -> None:
         self.key = key
+        self.listeners: list[Callable[[], None]] = []  # called after every weight change
         self.fixed_response = action.fixed_response
         self.all_zero_policy = all_zero_policy
         self.names: list[str] = []
@@ -185,17 +188,35 @@ class ActionState:
             acc += w
             self.cum.append(acc)
         self.total = acc
+        for fn in self.listeners:
+            fn()
 
     def pick(self, u: float) -> str | None:
         """The target group for a uniform draw ``u`` in [0, 1): share = weight / sum of weights.
         All weights 0: None (a fixed 500) or an equal split, per ``assumptions.all_zero_weights``."""
+        n = len(self.names)
         if self.total <= 0:
-            if self.all_zero_policy == "equal_split" and self.names:
-                return self.names[int(u * len(self.names))]
+            if self.all_zero_policy == "equal_split" and n:
+                return self.names[min(int(u * n), n - 1)]
             return None
-        if len(self.names) == 1:
+        if n == 1:
             return self.names[0]
-        return self.names[bisect.bisect_right(self.cum, u * self.total)]
+        return self.names[min(bisect.bisect_right(self.cum, u * self.total), n - 1)]
+
+    def pick_many(self, us: np.ndarray) -> list[str | None]:
+        """``[self.pick(u) for u in us]``, vectorised: the same comparisons on the same doubles."""
+        n = len(self.names)
+        if self.total <= 0:
+            if self.all_zero_policy == "equal_split" and n:
+                idx = np.minimum((us * n).astype(np.int64), n - 1)
+            else:
+                return [None] * len(us)
+        elif n == 1:
+            return [self.names[0]] * len(us)
+        else:
+            idx = np.minimum(np.searchsorted(np.asarray(self.cum, dtype=float), us * float(self.total),
+                                             side="right"), n - 1)
+        return np.asarray(self.names, dtype=object)[idx].tolist()
 
     def describe(self) -> dict[str, int]:
         return dict(zip(self.names, self.weights, strict=True))

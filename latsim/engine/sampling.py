@@ -44,3 +44,53 @@ def constant_of(dist: Any) -> float | None:
     return float(dist.mean) if type(dist).__name__ == "Constant" else None
 
 
+
+
+END: Any = object()  # returned by WeightedSplit.next when its block is used up: call refill()
+
+
+class WeightedSplit:
+    """The target group chosen for each request of one rule: the uniforms of the rule's split
+    stream mapped by ``ActionState.pick_many`` a block at a time (the values and the law of
+    ``ActionState.pick``, without a Python call per request).
+
+    ``next()`` is a C-level list iterator; it returns ``END`` when the block is used up, and then
+    ``refill()`` gives the choice. An action with at most one target group draws nothing (its
+    choice is a constant). A weight change maps the rest of the block again, from where it is."""
+
+    __slots__ = ("action", "rng", "u", "it", "next")
+
+    def __init__(self, action: Any, rng: np.random.Generator) -> None:
+        self.action = action
+        self.rng = rng
+        self.u: np.ndarray = np.empty(0)  # the uniforms not consumed before the last (re)mapping
+        self.it: Any = None  # the iterator over the mapped block (None: a constant choice)
+        self.next: Callable[[], Any] = iter((END,)).__next__
+        action.listeners.append(self.remap)
+        self.remap()
+
+    def _consumed(self) -> int:
+        """Uniforms of ``self.u`` already handed out by the current iterator."""
+        if self.it is None:
+            return 0
+        left = self.it.__length_hint__() - 1  # the END marker is not a draw
+        return max(0, len(self.u) - left)
+
+    def remap(self) -> None:
+        """Weights changed (or a new block): map the uniforms still unconsumed."""
+        rest = self.u[self._consumed():] if len(self.u) else self.u
+        self.u = rest
+        action = self.action
+        if len(action.names) <= 1:  # no draw: a constant choice; the unconsumed uniforms wait
+            self.it = None
+            self.next = repeat(action.pick(0.0)).__next__
+            return
+        self.it = iter(action.pick_many(rest) + [END])
+        self.next = self.it.__next__
+
+    def refill(self) -> Any:
+        """The current block is used up: draw the next one and return its first choice."""
+        self.u = self.rng.random(BLOCK)
+        self.it = None
+        self.remap()
+        return self.next()

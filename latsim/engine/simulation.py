@@ -31,8 +31,17 @@ from typing import Any
 import numpy as np
 import simpy
 
-from latsim.compile import DENIED, FIXED, FORWARDED, RequestClass, Route, Topology, protocol_error
-from latsim.engine.sampling import Draw, int_sampler, sampler
+from latsim.compile import (
+    DENIED,
+    FIXED,
+    FORWARDED,
+    ActionState,
+    RequestClass,
+    Route,
+    Topology,
+    protocol_error,
+)
+from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
 from latsim.engine.streams import BLOCK, Streams
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
 from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
@@ -270,7 +279,7 @@ class Simulation:
             for ct in ctg.targets:
                 self._add_target(st, ct, initial=False)
         self.clients = {name: ClientState(self, name) for name in self.topo.clients}
-        self.split_u: dict[str, Any] = {}
+        self.splits: dict[str, WeightedSplit] = {}
         self.svc_dims = {name: self.rec.dim("service", name) for name in self.topo.services}
         self.tg_dims = {name: self.rec.dim("target_group", name) for name in self.topo.target_groups}
         self.idle = {name: s.model.idle_timeout for name, s in self.topo.services.items()}
@@ -443,7 +452,7 @@ class Simulation:
                     self.handed_over += 1
                     self._enter(self._request(cs, spec, t_send, hop))
                     continue
-                svc, route, action, key, split, c, idle, http11, draw_body, draw_resp, hits, bucket = plan
+                svc, route, key, split, c, idle, http11, draw_body, draw_resp, hits, bucket = plan
                 if recorded:
                     cst.sent += 1
                 overhead = cs.overhead()
@@ -454,7 +463,9 @@ class Simulation:
                     self.lattice_response(req, t + overhead, self.a.rate_limit_status, lattice=True,
                                           failure="ClientRateLimited")
                     continue
-                tg_name = action.pick(split()) if len(action.names) > 1 else action.pick(0.0)
+                tg_name = split.next()
+                if tg_name is END:
+                    tg_name = split.refill()
                 if tg_name is None:
                     self.handed_over += 1
                     self.rec.rule(key, None, t)
@@ -563,7 +574,7 @@ class Simulation:
             hits = rules.get(key)
             if hits is None:
                 hits = rules[key] = {}
-            plan = (svc, route, action, key, self._split_u(key), self.svc_dims[svc].cursor(cs.az),  # type: ignore[index]
+            plan = (svc, route, key, self._split(action), self.svc_dims[svc].cursor(cs.az),  # type: ignore[index,arg-type]
                     self.idle[svc], cs.specs[spec].protocol == "HTTP/1.1", cs.body[spec], cs.resp[spec],  # type: ignore[index]
                     hits, self._bucket(svc, cs.az, self.env._now) if self.rate_limit else None)  # type: ignore[arg-type]
         cs.plans[spec] = plan
@@ -673,10 +684,10 @@ class Simulation:
             return
         action = route.action
         key = action.key  # type: ignore[union-attr]
-        if len(action.names) > 1:  # type: ignore[union-attr]
-            tg_name = action.pick(self._split_u(key)())  # type: ignore[union-attr]
-        else:
-            tg_name = action.pick(0.0)  # type: ignore[union-attr]
+        split = self._split(action)  # type: ignore[arg-type]
+        tg_name = split.next()
+        if tg_name is END:
+            tg_name = split.refill()
         if now >= self.warmup:
             self.rec.rule(key, tg_name, now)
         if tg_name is None:  # every weight is 0 (assumption: a fixed 500)
@@ -718,12 +729,12 @@ class Simulation:
         req.lattice_deadline = ta + self.idle[req.svc]  # type: ignore[index]
         self._serve(srv, req, ta)
 
-    def _split_u(self, key: str) -> Draw:
-        """The uniform draws of a rule's weighted split."""
-        u = self.split_u.get(key)
-        if u is None:
-            u = self.split_u[key] = self.streams.uniform(f"split/{key}")
-        return u
+    def _split(self, action: ActionState) -> WeightedSplit:
+        """The weighted split of a rule (its own random stream)."""
+        split = self.splits.get(action.key)
+        if split is None:
+            split = self.splits[action.key] = WeightedSplit(action, self.streams.rng(f"split/{action.key}"))
+        return split
 
     def _bucket(self, svc: str, az: str, now: float) -> list[float]:
         """The token bucket of a service in an AZ: [tokens, time of the last update], full when new."""

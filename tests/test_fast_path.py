@@ -117,6 +117,15 @@ def _variant(name: str) -> dict[str, Any]:
                                                              "cold_start": {"constant": "200ms"}}]}]
         svc["listeners"][0]["default_action"] = {"forward": [{"target_group": "tg-main", "weight": 1},
                                                              {"target_group": "tg-fn", "weight": 1}]}
+    elif name == "rate_changes_and_mixed_arrivals":
+        d["clients"].append({"name": "ramp", "vpc": "client-vpc", "az": "use1-az2", "url": "http://svc.example.internal",
+                             "arrival": {"ramp": {"from": "10/s", "to": "200/s", "over": "100s"}}})
+        d["clients"].append({"name": "steady", "vpc": "client-vpc", "az": "use1-az1",
+                             "url": "http://svc.example.internal", "arrival": {"constant": "40/s"}})
+        d["timeline"] = [{"at": "30s", "set_rate": {"client": "client", "rate": "0/s"}},
+                         {"at": "40s", "set_rate": {"client": "client", "rate": "900/s"}},
+                         {"at": "41s", "set_rate": {"client": "ramp", "rate": "50/s"}},
+                         {"at": "60s", "set_rate": {"client": "client", "rate": "100/s"}}]
     elif name == "closed_loop":
         cl["arrival"] = {"closed": {"users": 20, "think": {"exponential": {"mean": "50ms"}}}}
     else:  # pragma: no cover
@@ -125,7 +134,8 @@ def _variant(name: str) -> dict[str, Any]:
 
 
 VARIANTS = ("plain", "two_specs_and_split", "rate_limited", "queue_limit_and_client_timeouts",
-            "errors_and_retries", "faults_and_injections", "idle_timeout", "alb_and_lambda", "closed_loop")
+            "errors_and_retries", "faults_and_injections", "idle_timeout", "alb_and_lambda",
+            "rate_changes_and_mixed_arrivals", "closed_loop")
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -143,7 +153,7 @@ def test_variants_reach_their_hand_over_points() -> None:
     assert s["errors_and_retries"]["clients"]["client"]["retries"] > 0
     assert s["idle_timeout"]["services"]["svc"]["RequestTimeoutCount"] > 0
     for name in VARIANTS:
-        if name == "closed_loop":
+        if name in ("closed_loop", "rate_changes_and_mixed_arrivals"):
             continue
         sim = Simulation(build(_variant(name)))
         sim.run()

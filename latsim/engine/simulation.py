@@ -41,6 +41,7 @@ from latsim.compile import (
     Topology,
     protocol_error,
 )
+from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
 from latsim.engine.streams import BLOCK, Streams
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
@@ -283,7 +284,10 @@ class Simulation:
         self.svc_dims = {name: self.rec.dim("service", name) for name in self.topo.services}
         self.tg_dims = {name: self.rec.dim("target_group", name) for name in self.topo.target_groups}
         self.idle = {name: s.model.idle_timeout for name, s in self.topo.services.items()}
-        self.arrival_heap: list[tuple[float, int, ClientState, int]] = []
+        self.arrival_heap: list[tuple[float, int, ClientState, int]] = []  # other open-loop clients
+        self.feed = PoissonFeed([], self.duration)
+        self.pump_at = INF  # time of the pump event scheduled (INF: none, or the pump is running)
+        self.pump_token = 0  # the scheduled pump event's; older ones are stale
         self._seq = 0
         from latsim.engine.health import HealthChecker
         from latsim.engine.timeline import Timeline
@@ -344,6 +348,7 @@ class Simulation:
 
     # -- clients -----------------------------------------------------------------------------------
     def start(self) -> None:
+        poisson: list[ClientState] = []  # open-loop Poisson clients: merged a window at a time
         for cs in self.clients.values():
             m = cs.model
             if cs.closed is not None:
@@ -354,10 +359,12 @@ class Simulation:
             elif m.arrival.replay is not None:
                 from latsim.workload.replay import Replayer
                 Replayer(self, cs, m.arrival.replay).start()
+            elif cs.poisson:
+                poisson.append(cs)
             elif cs.arrivals is not None:
                 self.push_arrival(cs, cs.arrivals.next(0.0))
-        if self.arrival_heap:
-            self.at(self.arrival_heap[0][0], self._pump, None)
+        self.feed = PoissonFeed(poisson, self.duration)
+        self._arm_pump()
         self.health.start()
         self.timeline.start()
 
@@ -368,11 +375,26 @@ class Simulation:
 
     def restart_arrivals(self, cs: ClientState) -> None:
         """A rate change: drop the client's pending arrival and draw the next from now."""
-        cs.arrival_gen += 1
-        was_empty = not self.arrival_heap
-        self.push_arrival(cs, cs.arrivals.next(self.env._now))  # type: ignore[union-attr]
-        if was_empty and self.arrival_heap:
-            self.at(self.arrival_heap[0][0], self._pump, None)
+        if cs.poisson:
+            self.feed.restart(cs, self.env._now)
+        else:
+            cs.arrival_gen += 1
+            self.push_arrival(cs, cs.arrivals.next(self.env._now))  # type: ignore[union-attr]
+        self._arm_pump()
+
+    def _arm_pump(self) -> None:
+        """Make sure the pump runs at the next arrival (a rate change can bring it forward)."""
+        t = self.feed.peek()
+        if self.arrival_heap and self.arrival_heap[0][0] < t:
+            t = self.arrival_heap[0][0]
+        if t < self.duration and t < self.pump_at:
+            self._schedule_pump(t)
+
+    def _schedule_pump(self, t: float) -> None:
+        """The pump runs at ``t``; a pump scheduled before (later) becomes stale and does nothing."""
+        self.pump_token += 1
+        self.pump_at = t
+        self.at(t, self._pump, self.pump_token)
 
     def _pump(self, _ev: Any) -> None:
         """Handle open-loop arrivals inline, in time order, until another event is due first.
@@ -385,56 +407,63 @@ class Simulation:
         of anything else it builds the ``Request`` the general path would hold at that point and
         hands over to the general function for that stage. ``tests/test_fast_path.py`` runs
         scenarios both ways and requires byte-identical results."""
+        if _ev._value != self.pump_token:  # superseded by an earlier pump (a rate change)
+            return
         heap = self.arrival_heap
         queue = self._queue
         env = self.env
         duration = self.duration
         warmup = self.warmup
-        if not (self.fast_path and self.access_log is None and not self.rec.watchers and not self.failed_azs):
-            while heap:
-                t, _, cs, gen = heap[0]
-                if queue and queue[0][0] <= t:
-                    self.at(t, self._pump, None)
-                    return
-                heappop(heap)
-                if gen != cs.arrival_gen:
-                    continue
-                env._now = t
-                self.pumped += 1
-                nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
-                if nxt < duration:
-                    self._seq += 1
-                    heappush(heap, (nxt, self._seq, cs, gen))
-                self._arrive(cs, t)
-            return
+        fast = self.fast_path and self.access_log is None and not self.rec.watchers and not self.failed_azs
         version = self.topo.version
         tgs = self.tgs
         take_token = self._take_token
         next_disruption = self.next_disruption  # changed by timeline events only, never inside the pump
-        seq = self._seq
+        feed = self.feed
+        times, owners, i = feed.times, feed.owners, feed.i
+        n = len(times)
+        feed_live = True
+        self.pump_at = INF
         pumped = 0
         try:
-            while heap:
-                t, _, cs, gen = heap[0]
+            while True:
+                # the next arrival: the Poisson window's or the heap's (other processes), earliest first
+                if i < n:
+                    t = times[i]
+                    from_heap = bool(heap) and heap[0][0] <= t
+                    if from_heap:
+                        t = heap[0][0]
+                else:
+                    if feed_live:
+                        feed.i = i
+                        if feed.next_window():
+                            times, owners, i = feed.times, feed.owners, 0
+                            n = len(times)
+                            continue
+                        feed_live = False
+                    if not heap:
+                        return
+                    t = heap[0][0]
+                    from_heap = True
                 if queue and queue[0][0] <= t:
-                    self.at(t, self._pump, None)
+                    self._schedule_pump(t)
                     return
-                if gen != cs.arrival_gen:
-                    heappop(heap)
-                    continue
+                if from_heap:
+                    _, _, cs, gen = heappop(heap)
+                    if gen != cs.arrival_gen:
+                        continue
+                    nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
+                    if nxt < duration:
+                        self._seq += 1
+                        heappush(heap, (nxt, self._seq, cs, gen))
+                else:
+                    cs = owners[i]
+                    i += 1
                 env._now = t
                 pumped += 1
-                arrivals = cs.arrivals
-                if cs.poisson:  # as Poisson.next
-                    rate = arrivals.rate  # type: ignore[union-attr]
-                    nxt = t + arrivals.exp() / rate if rate > 0 else INF  # type: ignore[union-attr]
-                else:
-                    nxt = arrivals.next(t)  # type: ignore[union-attr]
-                if nxt < duration:
-                    seq += 1
-                    heapreplace(heap, (nxt, seq, cs, gen))
-                else:
-                    heappop(heap)
+                if not fast:
+                    self._arrive(cs, t)
+                    continue
                 # the client (as _arrive; no AZ has failed)
                 mix = cs.mix
                 spec = 0 if mix is None else mix()
@@ -556,9 +585,10 @@ class Simulation:
                     if len(buf) >= FLUSH:
                         cst.flush_both()
         finally:
+            feed.i = i
             self.pumped += pumped
-            self.pumped_fast += pumped
-            self._seq = seq
+            if fast:
+                self.pumped_fast += pumped
 
     def _plan(self, cs: ClientState, spec: int) -> Any:
         """What the fast path needs to forward a client's request class: the route's service and

@@ -97,8 +97,8 @@ def row(label: str, a: dict[str, Any], b: dict[str, Any]) -> None:
     print(f"{label}")
     print(f"  {'':24}{'latsim':>14}{'naive SimPy':>14}")
     print(f"  {'requests':24}{a['requests']:>14,}{b['requests']:>14,}")
-    print(f"  {'requests / CPU second':24}{ra:>14,.0f}{rb:>14,.0f}   ratio {ra / rb:.2f}x")
     print(f"  {'requests / wall second':24}{wa:>14,.0f}{wb:>14,.0f}   ratio {wa / wb:.2f}x")
+    print(f"  {'requests / CPU second':24}{ra:>14,.0f}{rb:>14,.0f}   ratio {ra / rb:.2f}x")
     print(f"  {'wall seconds':24}{a['wall']:>14.2f}{b['wall']:>14.2f}")
     print(f"  {'peak memory (MB)':24}{a['peak_mb']:>14.1f}{b['peak_mb']:>14.1f}")
     print(f"  {'p50 / p99 (ms)':24}{a['p50_ms']:>7.2f}/{a['p99_ms']:<6.2f}{b['p50_ms']:>7.2f}/{b['p99_ms']:<6.2f}"

@@ -6,7 +6,8 @@ identical. The variants drive requests off the fast path at each of its hand-ove
 limiting, all-zero weights, protocol mismatch, ALB and Lambda targets, queue limits, failed and
 deregistered targets, injected latency and errors, target error rates, Lattice idle timeouts,
 client timeouts and retries, deferred delivery around timeline faults, closed loops, a warm-up
-that ends inside a minute, access logs and canary watchers (which switch the fast path off).
+that ends inside a minute, canary controllers watching a target group, and access logs (which
+switch the fast path off).
 """
 
 from __future__ import annotations
@@ -172,3 +173,11 @@ def test_fast_path_is_off_with_access_logs(tmp_path: Any) -> None:
         w.close()
         outs.append((res.to_json(), sorted((p.name, p.read_bytes()) for p in d.rglob("*") if p.is_file())))
     assert outs[0] == outs[1]
+
+
+def test_canary_watchers_are_fed_by_the_fast_path() -> None:
+    """A progressive canary watches its target group all run long: the fast path stays on and
+    feeds the watcher (the canary's decisions are part of the identical summaries above)."""
+    sim = Simulation(load_scenario(os.path.join(ROOT, "scenarios", "canary-progressive.yaml")))
+    result = sim.run()
+    assert result.summary["canary"] and sim.pumped_fast == sim.pumped > 20_000

@@ -400,7 +400,7 @@ class Simulation:
         """Handle open-loop arrivals inline, in time order, until another event is due first.
 
         The common request — forwarded by a cached route to a plain target that answers in time,
-        nothing to disturb it, no access log or canary watching — is handled here in one piece
+        nothing to disturb it, no access log being written — is handled here in one piece
         with local variables: the same draws from the same streams in the same order, the same
         records, the same client statistics as the general path (``_arrive`` → ``_enter`` →
         ``_serve`` → ``_complete`` → ``lattice_response`` → ``client_outcome``). At the first sign
@@ -414,7 +414,8 @@ class Simulation:
         env = self.env
         duration = self.duration
         warmup = self.warmup
-        fast = self.fast_path and self.access_log is None and not self.rec.watchers and not self.failed_azs
+        fast = self.fast_path and self.access_log is None and not self.failed_azs
+        watchers = self.rec.watchers  # canary controllers' windows (changed by their events only)
         version = self.topo.version
         tgs = self.tgs
         take_token = self._take_token
@@ -565,6 +566,8 @@ class Simulation:
                 buf.append(dur)
                 if len(buf) >= FLUSH:
                     tc.flush()
+                if watchers and tg_name in watchers:
+                    watchers[tg_name].add(dur, 200)
                 t_client = t_l + hop
                 c_deadline = t_send + cs.timeout
                 if t_client > c_deadline:

@@ -25,7 +25,6 @@ import os
 import time
 from collections.abc import Callable
 from heapq import heappop, heappush, heapreplace
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,7 @@ from latsim.compile import (
 )
 from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
-from latsim.engine.streams import BLOCK, Streams
+from latsim.engine.streams import BLOCK, Streams, draws
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
 from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
 from latsim.model.scenario import Scenario
@@ -171,10 +170,9 @@ class ClientState:
             cum = np.asarray(self.cum)
             last = len(self.cum) - 1
 
-            def block() -> list[int]:
-                idx = np.searchsorted(cum, rng.random(BLOCK), side="right")
-                return np.minimum(idx, last).tolist()
-            self.mix = chain.from_iterable(iter(block, None)).__next__
+            def block() -> np.ndarray:
+                return np.minimum(np.searchsorted(cum, rng.random(BLOCK), side="right"), last)
+            self.mix = draws(block)
         self.retry_u = streams.uniform(f"client/{name}/retry")
         net = sim.scn.network
         self.hop_same = sampler(net.client_hop or net.same_az, streams.rng(f"client/{name}/hop/same"))

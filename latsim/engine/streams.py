@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from itertools import chain
+from itertools import chain, repeat
+from operator import call
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +48,21 @@ class Streams:
 
 
 def _blocks(fill: Callable[[int], np.ndarray]) -> Callable[[], float]:
-    """``fill(BLOCK)`` block after block, one value per call: the ``__next__`` of a C-level
-    iterator, so a draw costs no Python frame."""
-    return chain.from_iterable(iter(lambda: fill(BLOCK).tolist(), None)).__next__
+    """``fill(BLOCK)`` block after block, one value per call."""
+    return draws(lambda: fill(BLOCK))
+
+
+PIECE = 256  # values turned into Python objects at a time
+
+
+def draws(block: Callable[[], np.ndarray]) -> Callable[[], Any]:
+    """The values of ``block()``, block after block, one per call: the ``__next__`` of a C-level
+    iterator, so a draw costs no Python frame. A block becomes Python numbers ``PIECE`` values at
+    a time: a stream that is barely used holds one numpy block (32 KB) and one small list, not
+    4 096 Python floats (130 KB) — it matters with thousands of targets and clients."""
+    pieces = chain.from_iterable(map(_split, map(call, repeat(block))))
+    return chain.from_iterable(map(np.ndarray.tolist, pieces)).__next__
+
+
+def _split(arr: np.ndarray) -> list[np.ndarray]:
+    return [arr[i:i + PIECE] for i in range(0, len(arr), PIECE)]

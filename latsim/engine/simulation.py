@@ -2,10 +2,11 @@
 
 How a request costs so little:
 
-* **Arrivals are pumped.** Open-loop clients share one arrival heap; one SimPy callback takes
-  arrivals in time order and handles each inline for as long as no other SimPy event is due
-  first (``env.peek()``), then hands control back to the loop. Order is exactly what one event
-  per arrival would give.
+* **Arrivals are pumped.** One SimPy callback takes open-loop arrivals in time order and handles
+  each inline for as long as no other SimPy event is due first, then hands control back to the
+  loop. Order is exactly what one event per arrival would give. Poisson clients' arrivals come
+  from ``latsim.engine.feed.PoissonFeed`` (generated and merged a block at a time); other
+  open-loop processes share a heap.
 * **Targets are FIFO multi-server queues solved by the Kiefer-Wolfowitz recursion.** A target
   keeps a heap of the times its ``concurrency`` workers become free; an arriving request starts
   at ``max(arrival, earliest free)`` and ends one service time later. This is exact for FIFO
@@ -17,6 +18,9 @@ How a request costs so little:
   are delivered by an event at their end instead, so failures cut them as Lattice would.
 * **Decisions are compiled per request class** (``latsim.compile.Topology.route``), random numbers
   come in numpy blocks from named streams, and latencies go to streaming histograms.
+* **The common request takes a fast path** in the pump: one piece of code with local variables
+  and a per-route plan, the same draws and records as the general stages, which it hands over
+  to at the first sign of anything uncommon (``_pump``; ``tests/test_fast_path.py``).
 """
 
 from __future__ import annotations

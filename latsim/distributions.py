@@ -62,7 +62,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -214,6 +214,9 @@ class Distribution(ABC):
 
     __slots__ = ()
     __array_ufunc__ = None  # so that ``np.float64(2) * d`` defers to ``d.__rmul__``
+    # True when ``sample(rng, a)`` then ``sample(rng, b)`` gives exactly ``sample(rng, a + b)``:
+    # the engine may then draw small blocks first (``tests/test_streams.py`` checks each claim)
+    block_invariant: ClassVar[bool] = False
 
     kind: str
 
@@ -357,6 +360,8 @@ class Constant(Distribution):
 class Exponential(Distribution):
     """Exponential with mean ``scale``."""
 
+    block_invariant = True
+
     scale: float
     kind: str = "duration"
 
@@ -387,6 +392,8 @@ class Exponential(Distribution):
 @dataclass(frozen=True, slots=True)
 class LogNormal(Distribution):
     """ln X ~ Normal(ln median, sigma²)."""
+
+    block_invariant = True
 
     median: float
     sigma: float
@@ -424,6 +431,8 @@ class LogNormal(Distribution):
 @dataclass(frozen=True, slots=True)
 class Gamma(Distribution):
     """Gamma with the given mean and coefficient of variation (shape 1/cv², scale mean·cv²)."""
+
+    block_invariant = True
 
     mean_value: float
     cv: float
@@ -473,6 +482,8 @@ class Gamma(Distribution):
 class Weibull(Distribution):
     """Weibull: P(X > x) = exp(-(x/scale)^shape)."""
 
+    block_invariant = True
+
     scale: float
     shape: float
     kind: str = "duration"
@@ -504,6 +515,8 @@ class Weibull(Distribution):
 @dataclass(frozen=True, slots=True)
 class Uniform(Distribution):
     """Uniform on [low, high]."""
+
+    block_invariant = True
 
     low: float
     high: float
@@ -650,6 +663,8 @@ class EmpiricalPercentiles(Distribution):
     ``percents`` starts at 0 (the implicit ``p0: 0`` unless given) and is strictly increasing;
     ``values`` is non-decreasing. See the module docstring for the tail.
     """
+
+    block_invariant = True
 
     percents: tuple[float, ...]
     values: tuple[float, ...]
@@ -817,6 +832,10 @@ class Shifted(Distribution):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", self.base.kind)
+
+    @property
+    def block_invariant(self) -> bool:  # type: ignore[override]
+        return self.base.block_invariant
 
     @property
     def mean(self) -> float:

@@ -23,7 +23,7 @@ def sampler(dist: Any, rng: np.random.Generator) -> Draw:
     """One draw of ``dist`` per call."""
     if type(dist).__name__ == "Constant":
         return repeat(float(dist.mean)).__next__
-    return draws(lambda: np.asarray(dist.sample(rng, BLOCK), dtype=float))
+    return draws(lambda n: np.asarray(dist.sample(rng, n), dtype=float), grow=dist.block_invariant)
 
 
 def int_sampler(dist: Any, rng: np.random.Generator) -> Callable[[], int]:
@@ -31,12 +31,12 @@ def int_sampler(dist: Any, rng: np.random.Generator) -> Callable[[], int]:
     if type(dist).__name__ == "Constant":
         return repeat(int(float(dist.mean))).__next__
 
-    def block() -> np.ndarray:
-        arr = np.asarray(dist.sample(rng, BLOCK), dtype=float)
+    def block(n: int) -> np.ndarray:
+        arr = np.asarray(dist.sample(rng, n), dtype=float)
         if arr.size and float(np.abs(arr).max()) < 2.0**62:
             return arr.astype(np.int64)
         return np.array([int(x) for x in arr.tolist()], dtype=object)
-    return draws(block)
+    return draws(block, grow=dist.block_invariant)
 
 
 def constant_of(dist: Any) -> float | None:

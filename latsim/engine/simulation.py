@@ -46,7 +46,7 @@ from latsim.compile import (
 )
 from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
-from latsim.engine.streams import BLOCK, Streams, draws
+from latsim.engine.streams import Streams, draws
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
 from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
 from latsim.model.scenario import Scenario
@@ -174,9 +174,9 @@ class ClientState:
             cum = np.asarray(self.cum)
             last = len(self.cum) - 1
 
-            def block() -> np.ndarray:
-                return np.minimum(np.searchsorted(cum, rng.random(BLOCK), side="right"), last)
-            self.mix = draws(block)
+            def block(n: int) -> np.ndarray:
+                return np.minimum(np.searchsorted(cum, rng.random(n), side="right"), last)
+            self.mix = draws(block, grow=True)
         self.retry_u = streams.uniform(f"client/{name}/retry")
         net = sim.scn.network
         self.hop_same = sampler(net.client_hop or net.same_az, streams.rng(f"client/{name}/hop/same"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from itertools import chain, repeat
-from operator import call
 from typing import Any
 
 import numpy as np
@@ -48,20 +47,30 @@ class Streams:
 
 
 def _blocks(fill: Callable[[int], np.ndarray]) -> Callable[[], float]:
-    """``fill(BLOCK)`` block after block, one value per call."""
-    return draws(lambda: fill(BLOCK))
+    """``fill(n)`` block after block, one value per call (``rng.random`` and
+    ``rng.standard_exponential`` give the same values whatever the block sizes)."""
+    return draws(fill, grow=True)
 
 
 PIECE = 256  # values turned into Python objects at a time
+FIRST = 64  # the first block of a stream whose values do not depend on the block sizes
 
 
-def draws(block: Callable[[], np.ndarray]) -> Callable[[], Any]:
-    """The values of ``block()``, block after block, one per call: the ``__next__`` of a C-level
-    iterator, so a draw costs no Python frame. A block becomes Python numbers ``PIECE`` values at
-    a time: a stream that is barely used holds one numpy block (32 KB) and one small list, not
-    4 096 Python floats (130 KB) — it matters with thousands of targets and clients."""
-    pieces = chain.from_iterable(map(_split, map(call, repeat(block))))
+def draws(fill: Callable[[int], np.ndarray], *, grow: bool = False) -> Callable[[], Any]:
+    """The values of ``fill(BLOCK)``, block after block, one per call: the ``__next__`` of a
+    C-level iterator, so a draw costs no Python frame.
+
+    A block becomes Python numbers ``PIECE`` values at a time, and with ``grow`` (allowed only
+    when ``fill(a)`` then ``fill(b)`` equals ``fill(a + b)``: the same values) the blocks start at
+    ``FIRST`` values and double up to ``BLOCK``. A stream that is barely used — thousands of
+    targets and clients each hold several — then costs a few hundred bytes, not 4 096 numpy
+    values and their Python floats (130 KB)."""
+    sizes = chain(_GROWTH, repeat(BLOCK)) if grow else repeat(BLOCK)
+    pieces = chain.from_iterable(map(_split, map(fill, sizes)))
     return chain.from_iterable(map(np.ndarray.tolist, pieces)).__next__
+
+
+_GROWTH = tuple(FIRST << k for k in range(BLOCK.bit_length()) if FIRST << k < BLOCK)
 
 
 def _split(arr: np.ndarray) -> list[np.ndarray]:

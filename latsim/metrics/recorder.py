@@ -190,9 +190,7 @@ class Dim:
         st.bytes_in = int(total[8])
         st.bytes_out = int(total[9])
         st.lattice_codes = dict(self.lattice_codes)
-        for seg in sorted(self.hists):
-            if seg & 1:
-                st.hist.merge(self.hists[seg])
+        st.hist = _merged([h for seg, h in sorted(self.hists.items()) if seg & 1])
         return st
 
     def minutes(self, az: str) -> list[tuple[int, list[float]]]:
@@ -206,12 +204,23 @@ class Dim:
 
     def minute_hists(self) -> list[tuple[int, LogHistogram]]:
         self.flush()
-        out: dict[int, LogHistogram] = {}
+        out: dict[int, list[LogHistogram]] = {}
         for seg, h in sorted(self.hists.items()):
-            m = seg >> 1
-            acc = out.get(m)
-            out[m] = h.copy() if acc is None else acc.merge(h)
-        return sorted(out.items())
+            out.setdefault(seg >> 1, []).append(h)
+        return [(m, _merged(hs)) for m, hs in sorted(out.items())]
+
+
+def _merged(hists: list[LogHistogram]) -> LogHistogram:
+    """The merge of ``hists`` in order; a single one is returned as it is (read-only use: with
+    thousands of dimensions a copy each is hundreds of megabytes)."""
+    if not hists:
+        return LogHistogram()
+    if len(hists) == 1:
+        return hists[0]
+    out = hists[0].copy()
+    for h in hists[1:]:
+        out.merge(h)
+    return out
 
 
 class Recorder:

@@ -283,6 +283,7 @@ class Simulation:
                 self._add_target(st, ct, initial=False)
         self.clients = {name: ClientState(self, name) for name in self.topo.clients}
         self.splits: dict[str, WeightedSplit] = {}
+        self.protocol_ok: dict[tuple[str, str, str], bool] = {}
         self.svc_dims = {name: self.rec.dim("service", name) for name in self.topo.services}
         self.tg_dims = {name: self.rec.dim("target_group", name) for name in self.topo.target_groups}
         self.idle = {name: s.model.idle_timeout for name, s in self.topo.services.items()}
@@ -402,8 +403,8 @@ class Simulation:
         """Handle open-loop arrivals inline, in time order, until another event is due first.
 
         The common request — forwarded by a cached route to a plain target that answers in time,
-        nothing to disturb it, no access log being written — is handled here in one piece
-        with local variables: the same draws from the same streams in the same order, the same
+        nothing to disturb it, the client's AZ up, no access log being written — is handled here
+        in one piece with local variables: the same draws from the same streams in the same order, the same
         records, the same client statistics as the general path (``_arrive`` → ``_enter`` →
         ``_serve`` → ``_complete`` → ``lattice_response`` → ``client_outcome``). At the first sign
         of anything else it builds the ``Request`` the general path would hold at that point and
@@ -416,7 +417,8 @@ class Simulation:
         env = self.env
         duration = self.duration
         warmup = self.warmup
-        fast = self.fast_path and self.access_log is None and not self.failed_azs
+        fast = self.fast_path and self.access_log is None
+        failed_azs = self.failed_azs  # changed by timeline events only
         watchers = self.rec.watchers  # canary controllers' windows (changed by their events only)
         version = self.topo.version
         tgs = self.tgs
@@ -467,7 +469,11 @@ class Simulation:
                 if not fast:
                     self._arrive(cs, t)
                     continue
-                # the client (as _arrive; no AZ has failed)
+                if failed_azs and cs.az in failed_azs:  # the client enters through another AZ
+                    self.handed_over += 1
+                    self._arrive(cs, t)
+                    continue
+                # the client (as _arrive; its AZ is up)
                 mix = cs.mix
                 spec = 0 if mix is None else mix()
                 hop = cs.hop_same()
@@ -507,7 +513,7 @@ class Simulation:
                 if t >= warmup:  # as Recorder.rule
                     hits[tg_name] = hits.get(tg_name, 0) + 1
                 st = tgs[tg_name]
-                if not (http11 and st.http1):
+                if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
                     self.handed_over += 1
                     self._to_target_group(self._request(cs, spec, t_send, hop, t, route, body), st, t, overhead)
                     continue
@@ -594,6 +600,16 @@ class Simulation:
             self.pumped += pumped
             if fast:
                 self.pumped_fast += pumped
+
+    def _protocol_ok(self, cs: ClientState, spec: int, st: TargetGroupState) -> bool:
+        """Whether a request class can go to a target group as it is (``protocol_error``, cached:
+        it depends on the request's protocol and method and the group's protocol version only)."""
+        m = cs.specs[spec]
+        key = (m.protocol, m.method, st.name)
+        ok = self.protocol_ok.get(key)
+        if ok is None:
+            ok = self.protocol_ok[key] = protocol_error(m.protocol, st.model, m.method) is None
+        return ok
 
     def _plan(self, cs: ClientState, spec: int) -> Any:
         """What the fast path needs to forward a client's request class: the route's service and

@@ -527,10 +527,19 @@ class Simulation:
                 hop_t = srv.hop_same() if srv.az == cs.az else srv.hop_cross()
                 ta = t + overhead + hop_t
                 deadline = ta + idle
-                # the target (as _serve: no queue limit, no Lambda, no injected latency)
+                # the target (as _serve: no Lambda, no injected latency)
                 free = srv.free
                 f = free[0]
-                start = f if f > ta else ta
+                if f > ta:
+                    if srv.queue_limit is not None and not srv.enqueue(f, ta):  # the queue is full
+                        self.handed_over += 1
+                        req = self._request(cs, spec, t_send, hop, t, route, body)
+                        self._at_target(req, srv, hop_t, ta, deadline)
+                        self._serve(srv, req, ta)
+                        continue
+                    start = f
+                else:
+                    start = ta
                 end = start + srv.service() * srv.slowdown
                 heapreplace(free, end)
                 respond = end if end <= deadline else deadline
@@ -647,14 +656,19 @@ class Simulation:
         return req
 
     @staticmethod
-    def _served(req: Request, srv: TargetServer, hop_t: float, ta: float, deadline: float, start: float,
-                end: float) -> Request:
-        """... and after ``_serve`` queued it at target ``srv``."""
+    def _at_target(req: Request, srv: TargetServer, hop_t: float, ta: float, deadline: float) -> Request:
+        """... and after ``_to_target`` sent it to target ``srv`` ..."""
         req.tg = srv.tg
         req.target = srv
         req.hop_t = hop_t
         req.t_target = ta
         req.lattice_deadline = deadline
+        return req
+
+    def _served(self, req: Request, srv: TargetServer, hop_t: float, ta: float, deadline: float, start: float,
+                end: float) -> Request:
+        """... and after ``_serve`` queued it there."""
+        self._at_target(req, srv, hop_t, ta, deadline)
         req.t_start = start
         req.t_end = end
         return req
@@ -829,19 +843,13 @@ class Simulation:
         free = srv.free
         f = free[0]
         if f > ta:  # every worker is busy at ta: the request waits in the FIFO queue
-            limit = srv.queue_limit
-            if limit is not None:
-                starts = srv.queued
-                while starts and starts[0] <= ta:
-                    starts.popleft()
-                if len(starts) >= limit:
-                    if srv.kind == "LAMBDA":
-                        self.lattice_response(req, ta + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
-                    else:
-                        self.lattice_response(req, ta + req.hop_t, self.a.queue_overflow_status, lattice=True,
-                                              failure="TargetConnectionError", conn_error=True)
-                    return
-                starts.append(f)
+            if srv.queue_limit is not None and not srv.enqueue(f, ta):
+                if srv.kind == "LAMBDA":
+                    self.lattice_response(req, ta + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
+                else:
+                    self.lattice_response(req, ta + req.hop_t, self.a.queue_overflow_status, lattice=True,
+                                          failure="TargetConnectionError", conn_error=True)
+                return
             start = f
         else:
             start = ta

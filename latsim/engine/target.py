@@ -67,9 +67,19 @@ class TargetServer:
         self.hop_cross: Any = None
         self.cursor: Any = None  # recorder cursor of (target group, this target's AZ)
         # what never changes during a run and lets the engine's fast path serve this target: no ALB
-        # hop, no queue limit, no Lambda environments, a security group that admits Lattice
-        self.plain = (kind != "ALB" and self.queue_limit is None and kind != "LAMBDA"
-                      and bool(ct.sg_allows_traffic[0]))
+        # hop, no Lambda environments, a security group that admits Lattice
+        self.plain = kind != "ALB" and kind != "LAMBDA" and bool(ct.sg_allows_traffic[0])
+
+    def enqueue(self, start: float, now: float) -> bool:
+        """A request arriving at ``now`` waits until ``start`` in a queue bounded by ``queue``:
+        False when the queue is full (the requests still waiting at ``now`` fill it)."""
+        starts = self.queued
+        while starts and starts[0] <= now:
+            starts.popleft()
+        if len(starts) >= self.queue_limit:
+            return False
+        starts.append(start)
+        return True
 
     def set_down(self, *, self_down: bool | None = None, az_down: bool | None = None) -> bool:
         """Update the failure flags; return True if the target just went down."""

@@ -196,3 +196,19 @@ def test_active_request_count_follows_littles_law():
     assert rows
     for r in rows:  # L = lambda * W = 100/s * 0.05 s = 5
         assert abs(r["value"] - 5.0) < 1.0
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it():
+    """Building pauses the cyclic collector and a run freezes what exists before it; both are
+    undone, whatever the caller's setting."""
+    import gc
+
+    from latsim.engine.simulation import Simulation
+    data = one_service(rate=50, duration="5s")
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            Simulation(build(data)).run()
+            assert gc.isenabled() is enabled and gc.get_freeze_count() == 0
+        finally:
+            gc.enable()

@@ -25,9 +25,11 @@ How a request costs so little:
 
 from __future__ import annotations
 
+import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from heapq import heappop, heappush, heapreplace
 from typing import Any
 
@@ -233,6 +235,10 @@ class Simulation:
 
     def __init__(self, scn: Scenario, *, access_log: Any = None, progress: Any = None,
                  base_dir: str | None = None, fast_path: bool = True) -> None:
+        with _gc_paused():  # thousands of long-lived objects, no garbage: see _gc_paused
+            self._build(scn, access_log, progress, base_dir, fast_path)
+
+    def _build(self, scn: Scenario, access_log: Any, progress: Any, base_dir: str | None, fast_path: bool) -> None:
         self.scn = scn
         self.fast_path = fast_path  # False: every request takes the general path (for tests)
         self.env = simpy.Environment()
@@ -1029,10 +1035,16 @@ class Simulation:
     def run(self) -> Any:
         from latsim.results import Result
         wall0 = time.perf_counter()
-        self.start()
+        # the scenario, the compiled tables and the simulation's state live through the whole
+        # run: frozen, the cyclic collector does not walk them again and again (a 2 000-service
+        # run: 3.9 -> 3.6 s); what the run allocates is collected as usual
+        frozen = gc.isenabled()
+        if frozen:
+            gc.freeze()
         env = self.env
         until = self.duration
         try:
+            self.start()
             if self.progress is None:
                 env.run(until=until)
             else:
@@ -1044,6 +1056,24 @@ class Simulation:
                     self.progress(t, until, self)
         except KeyboardInterrupt:
             self.partial = True
+        finally:
+            if frozen:
+                gc.unfreeze()
         self.end_time = env.now
         wall = time.perf_counter() - wall0
-        return Result.from_simulation(self, wall)
+        with _gc_paused():
+            return Result.from_simulation(self, wall)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: building the tables of a large topology (or its
+    results) allocates a great many long-lived objects and no cycles to reclaim, and every
+    collection would walk all of them (2 000 services: 1.3-2.4 s -> 0.33 s to build)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from latsim import auth
+from latsim.gcpause import gc_paused
 from latsim.model.base import stable_hex
 from latsim.model.client import Client, RequestSpec, split_url
 from latsim.model.naming import (
@@ -371,6 +372,7 @@ class RequestClass:
 class Topology:
     """The compiled scenario: lookup tables plus Lattice's mutable state."""
 
+    @gc_paused
     def __init__(self, scn: Scenario) -> None:
         self.scn = scn
         ix = scn.index

@@ -25,6 +25,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from latsim.errors import Location, Problem, ScenarioError, suggest
+from latsim.gcpause import gc_paused
 from latsim.model.scenario import Scenario
 from latsim.model.validate import readable_path
 
@@ -118,6 +119,7 @@ def plain_scalar(node: Any, *, dates_as_text: bool = False) -> Any:
     return iso() if callable(iso) else str(node)
 
 
+@gc_paused
 def parse_document(text: str, filename: str | None = None) -> tuple[Any, Positions]:
     """YAML/JSON text -> (plain data, positions). Syntax errors are located ScenarioErrors."""
     pos = Positions(filename)
@@ -335,6 +337,7 @@ def merge_overlay(base: Any, overlay: Any) -> Any:
     return copy.deepcopy(overlay)
 
 
+@gc_paused
 def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
     """Validate plain data (with optional positions) into a Scenario; raise a ScenarioError
     holding every problem at once."""

@@ -198,17 +198,32 @@ def test_active_request_count_follows_littles_law():
         assert abs(r["value"] - 5.0) < 1.0
 
 
-def test_a_run_leaves_the_garbage_collector_as_it_found_it():
-    """Building pauses the cyclic collector and a run freezes what exists before it; both are
-    undone, whatever the caller's setting."""
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    """Loading, compiling and building pause the cyclic collector and a run freezes what exists
+    before it (latsim.gcpause); all of it is undone, whatever the caller's setting — also when
+    the scenario is wrong."""
     import gc
+    import json
 
+    from latsim.compile import Topology
     from latsim.engine.simulation import Simulation
+    from latsim.errors import ScenarioError
+    from latsim.scenario import load_scenario
     data = one_service(rate=50, duration="5s")
+    good = tmp_path / "good.yaml"
+    good.write_text(json.dumps(data))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(json.dumps({**data, "duration": "five seconds"}))
     for enabled in (True, False):
         (gc.enable if enabled else gc.disable)()
         try:
-            Simulation(build(data)).run()
+            scn = load_scenario(good)
+            Topology(scn)
+            Simulation(scn).run()
+            try:
+                load_scenario(bad)
+            except ScenarioError:
+                pass
             assert gc.isenabled() is enabled and gc.get_freeze_count() == 0
         finally:
             gc.enable()

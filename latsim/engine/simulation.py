@@ -28,8 +28,7 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from heapq import heappop, heappush, heapreplace
 from typing import Any
 
@@ -50,6 +49,7 @@ from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
 from latsim.engine.streams import Streams, draws
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
+from latsim.gcpause import paused
 from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
 from latsim.model.scenario import Scenario
 from latsim.workload.arrivals import INF, Poisson, make_arrivals
@@ -235,7 +235,7 @@ class Simulation:
 
     def __init__(self, scn: Scenario, *, access_log: Any = None, progress: Any = None,
                  base_dir: str | None = None, fast_path: bool = True) -> None:
-        with _gc_paused():  # thousands of long-lived objects, no garbage: see _gc_paused
+        with paused():  # thousands of long-lived objects, no garbage: see latsim.gcpause
             self._build(scn, access_log, progress, base_dir, fast_path)
 
     def _build(self, scn: Scenario, access_log: Any, progress: Any, base_dir: str | None, fast_path: bool) -> None:
@@ -1061,19 +1061,6 @@ class Simulation:
                 gc.unfreeze()
         self.end_time = env.now
         wall = time.perf_counter() - wall0
-        with _gc_paused():
+        with paused():
             return Result.from_simulation(self, wall)
 
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: building the tables of a large topology (or its
-    results) allocates a great many long-lived objects and no cycles to reclaim, and every
-    collection would walk all of them (2 000 services: 1.3-2.4 s -> 0.33 s to build)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

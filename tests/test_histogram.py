@@ -139,3 +139,32 @@ def test_law_every_percentile_is_within_alpha_of_numpys(values: list[float], q: 
         h.record(v)
     exact = float(np.percentile(values, q))
     assert abs(h.percentile(q) - exact) <= ALPHA * exact * (1 + 1e-9)
+
+
+values_st = st.lists(st.one_of(st.just(0.0), st.floats(min_value=1e-12, max_value=1e5)), max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values_st, values_st, st.booleans())
+def test_compact_changes_nothing_observable(first: list[float], more: list[float], scalar: bool) -> None:
+    """A compacted histogram reads, merges, serialises and compares as before; writing to it
+    again works as if it had never been compacted."""
+    ref = from_values(np.asarray(first, dtype=float), scalar=scalar)
+    h = from_values(np.asarray(first, dtype=float), scalar=scalar)
+    h.compact()
+    assert h == ref and h.to_dict() == ref.to_dict()
+    if ref.count:
+        assert h.percentiles(QS) == ref.percentiles(QS)
+        assert [a.tolist() for a in h.cdf()] == [a.tolist() for a in ref.cdf()]
+    assert (LogHistogram().merge(h)).to_dict() == (LogHistogram().merge(ref)).to_dict()
+    assert h._counts is None  # reading did not expand it
+    h.record_many(more)
+    ref.record_many(more)
+    assert h.to_dict() == ref.to_dict()
+
+
+def test_compact_keeps_only_the_occupied_buckets() -> None:
+    h = from_values(lognormal_values())
+    h.compact()
+    lo, part = h._packed  # type: ignore[misc]
+    assert 0 < part.size < 1_000 and part[0] > 0 and part[-1] > 0  # of 2 536 slots

@@ -62,10 +62,11 @@ _UPPER_EDGE = np.concatenate(([GAMMA**_I_MIN], GAMMA ** (_exponents + 1), [_INF]
 class LogHistogram:
     """A streaming histogram of non-negative values; see the module docstring for the law."""
 
-    __slots__ = ("_counts", "_pending", "_n", "_zero", "_sum", "_min", "_max", "_tiny")
+    __slots__ = ("_counts", "_packed", "_pending", "_n", "_zero", "_sum", "_min", "_max", "_tiny")
 
     def __init__(self) -> None:
         self._counts: np.ndarray | None = None  # allocated on first fold (saves memory when empty)
+        self._packed: tuple[int, np.ndarray] | None = None  # (first slot, counts) while compacted
         self._pending: defaultdict[int, int] = defaultdict(int)  # slot -> count, not yet folded
         self._n = 0  # values folded into _counts or _zero (excluding pending)
         self._zero = 0
@@ -122,10 +123,14 @@ class LogHistogram:
         self._max = max(self._max, float(arr.max()))
 
     def _fold(self) -> np.ndarray:
-        """Move pending scalar records into the numpy counts; return the counts."""
+        """Move pending scalar records into the numpy counts; return the counts (to write to)."""
         counts = self._counts
         if counts is None:
             counts = self._counts = np.zeros(N_SLOTS, dtype=np.int64)
+            if self._packed is not None:
+                lo, part = self._packed
+                counts[lo:lo + part.size] = part
+                self._packed = None
         pending = self._pending
         if pending:
             idx = np.fromiter(pending.keys(), dtype=np.int64, count=len(pending))
@@ -134,6 +139,24 @@ class LogHistogram:
             self._n += int(add.sum())
             pending.clear()
         return counts
+
+    def _read(self) -> np.ndarray:
+        """The counts, to read: a compacted histogram stays compact (a temporary full array)."""
+        if self._counts is not None or self._pending:
+            return self._fold()
+        counts = np.zeros(N_SLOTS, dtype=np.int64)
+        if self._packed is not None:
+            lo, part = self._packed
+            counts[lo:lo + part.size] = part
+        return counts
+
+    def compact(self) -> None:
+        """Keep only the occupied range of the buckets (a histogram that is done being written:
+        a minute of a long run). Writing to it again expands it; reading does not."""
+        counts = self._fold()
+        nz = np.flatnonzero(counts)
+        self._packed = (int(nz[0]), counts[nz[0]:nz[-1] + 1].copy()) if nz.size else None
+        self._counts = None
 
     # -- exact statistics --------------------------------------------------------------------
 
@@ -167,7 +190,7 @@ class LogHistogram:
 
     def _cumulative(self) -> tuple[np.ndarray, np.ndarray]:
         """(cumulative counts, representative value) over [zero, slot 0 .. slot TOP+1]."""
-        counts = self._fold()
+        counts = self._read()
         cum = np.cumsum(np.concatenate(([self._zero], counts)))
         rep = np.concatenate(([0.0], _REPRESENTATIVE))
         rep[1] = self._tiny  # underflow values are best represented by their exact minimum
@@ -209,7 +232,7 @@ class LogHistogram:
         n = self.count
         if n == 0:
             return np.empty(0), np.empty(0)
-        counts = self._fold()
+        counts = self._read()
         slot_counts = np.concatenate(([self._zero], counts))
         tops = np.concatenate(([0.0], _UPPER_EDGE))
         nz = np.flatnonzero(slot_counts)
@@ -226,7 +249,7 @@ class LogHistogram:
         if other.count == 0:
             return self
         counts = self._fold()
-        counts += other._fold()
+        counts += other._read()
         self._n += other._n
         self._zero += other._zero
         self._sum += other._sum
@@ -258,7 +281,7 @@ class LogHistogram:
 
     def to_dict(self) -> dict[str, Any]:
         """A compact, deterministic, JSON-serialisable sparse form."""
-        counts = self._fold()
+        counts = self._read()
         nz = np.flatnonzero(counts)
         return {
             "layout": dict(_LAYOUT),
@@ -306,7 +329,7 @@ class LogHistogram:
         return (self._zero == other._zero and self._min == other._min and self._max == other._max
                 and self._tiny == other._tiny
                 and math.isclose(self._sum, other._sum, rel_tol=1e-9, abs_tol=1e-12)
-                and bool(np.array_equal(self._fold(), other._fold())))
+                and bool(np.array_equal(self._read(), other._read())))
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 

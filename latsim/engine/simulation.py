@@ -563,34 +563,13 @@ class Simulation:
                 t_l = end + hop_t
                 resp = draw_resp()
                 # the service's and the target group's records (as Recorder.record for a 200)
-                row = c.row if c.lo <= t < c.hi else c.move(t)
-                dur = t_l - t
-                row[0] += 1
-                row[1] += 1
-                row[6] += dur
-                row[8] += body
-                row[9] += resp
-                buf = c.buf
-                buf.append(dur)
-                if len(buf) >= FLUSH:
-                    c.flush()
+                c.count(t, t_l - t, 1, body, resp)
                 t_tg = ta - hop_t
                 if t_tg >= warmup:
                     srv.requests += 1
-                tc = srv.cursor
-                row = tc.row if tc.lo <= t_tg < tc.hi else tc.move(t_tg)
-                dur = t_l - t_tg
-                row[0] += 1
-                row[1] += 1
-                row[6] += dur
-                row[8] += body
-                row[9] += resp
-                buf = tc.buf
-                buf.append(dur)
-                if len(buf) >= FLUSH:
-                    tc.flush()
+                srv.cursor.count(t_tg, t_l - t_tg, 1, body, resp)
                 if watchers and tg_name in watchers:
-                    watchers[tg_name].add(dur, 200)
+                    watchers[tg_name].add(t_l - t_tg, 200)
                 t_client = t_l + hop
                 c_deadline = t_send + cs.timeout
                 if t_client > c_deadline:

@@ -44,8 +44,6 @@ def constant_of(dist: Any) -> float | None:
     return float(dist.mean) if type(dist).__name__ == "Constant" else None
 
 
-
-
 END: Any = object()  # returned by WeightedSplit.next when its block is used up: call refill()
 
 

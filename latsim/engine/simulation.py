@@ -197,7 +197,7 @@ class ClientState:
         self.max_backoff = rp.max_backoff
         self.jitter = rp.jitter
         self.arrivals = make_arrivals(m.arrival, streams, f"client/{name}")
-        self.poisson = type(self.arrivals) is Poisson  # the fast path draws its gaps inline
+        self.poisson = type(self.arrivals) is Poisson  # its arrivals come from the PoissonFeed
         self.arrival_gen = 0
         self.closed = m.arrival.closed
         self.think = sampler(self.closed.think, streams.rng(f"client/{name}/think")) if self.closed else None
@@ -748,11 +748,9 @@ class Simulation:
     def _to_target_group(self, req: Request, st: TargetGroupState, now: float, overhead: float) -> None:
         """Lattice forwards to target group ``st``: protocol check, then round robin."""
         req.tg = st
-        spec = req.client.specs[req.spec]
-        if spec.protocol != "HTTP/1.1" or st.model.protocol_version != "HTTP1":
-            if protocol_error(spec.protocol, st.model, spec.method) is not None:
-                self.lattice_response(req, now + overhead, 502, lattice=True, failure="TargetProtocolError")
-                return
+        if not self._protocol_ok(req.client, req.spec, st):
+            self.lattice_response(req, now + overhead, 502, lattice=True, failure="TargetProtocolError")
+            return
         self._to_target(req, st.pick(), now, overhead)
 
     def _to_target(self, req: Request, srv: TargetServer | None, now: float, overhead: float) -> None:

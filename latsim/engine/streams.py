@@ -4,7 +4,8 @@ Every component draws from its own stream, named after what it is (``client/stor
 ``target/checkout-v1/i-0a/service``, ``split/checkout/https/api``). A stream's numbers depend only
 on the run seed and its name, so the same seed gives byte-identical results and changing one
 client does not reshuffle the draws of another (common random numbers for A/B comparisons).
-Draws are made in numpy blocks; the block size is part of the stream definition.
+Draws are made in numpy blocks; where a distribution's values depend on the block size, that
+size (``BLOCK``) is part of the stream definition.
 """
 
 from __future__ import annotations

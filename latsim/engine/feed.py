@@ -37,7 +37,7 @@ class _Client:
         self.ts = np.empty(0)  # generated arrival times; those before index p are merged
         self.es = np.empty(0)  # the draw behind each time
         self.p = 0
-        self.base = 0.0  # the time the next generated gap starts from
+        self.base = 0.0  # the last generated time (or of the rate change): the next gap starts there
         self.spare = np.empty(0)  # draws made but not used yet (kept over a rate change)
 
     def generate(self, horizon: float) -> None:
@@ -46,7 +46,7 @@ class _Client:
         if rate <= 0:
             return
         while len(self.ts) == self.p or self.ts[-1] < horizon:
-            last = self.ts[-1] if len(self.ts) > self.p else self.base
+            last = self.base
             need = (horizon - last) * rate * 1.25 if horizon > last else 0.0
             k = max(CHUNK, int(math.ceil(min(need, 1e7))) + 1)
             fresh = max(0, k - len(self.spare))
@@ -58,6 +58,7 @@ class _Client:
             self.ts = np.concatenate((self.ts[self.p:], ts))
             self.es = np.concatenate((self.es[self.p:], es))
             self.p = 0
+            self.base = float(ts[-1])
 
     def restart(self, now: float) -> None:
         """The rate changed at ``now``: drop the pending arrival, keep the later draws."""

@@ -145,6 +145,8 @@ def print_summary(result: Any) -> None:
                   f"{d['failed']:,}", " ".join(f"{k}:{v:,}" for k, v in d["status"].items()),
                   " ".join(f"{k}:{v:,}" for k, v in d["failures"].items()), _f(rt["p50"]), _f(rt["p99"]))
     out.print(t)
+    if "edges" in s:
+        print_call_graph(s)
     for c in s.get("canary", []):
         steps = " -> ".join(f"{st['weight']}% {st['decision']}" for st in c["steps"])
         out.print(f"canary {c['name']}: {c['outcome']}  ({steps})", markup=False)
@@ -160,6 +162,32 @@ def print_summary(result: Any) -> None:
         c = s["cost"]
         out.print(f"estimated Lattice cost: ${c['monthly_usd']:,.2f}/month (us-east-1 prices of {c['prices_as_of']})",
                   markup=False)
+
+
+def print_call_graph(s: dict[str, Any]) -> None:
+    """The call edges (caller target group -> service) and the critical path of entry requests."""
+    t = Table(title="call edges", title_justify="left")
+    for col in ("caller -> service", "requests", "sent", "retries", "ok", "failed", "status", "failures",
+                "p50 ms", "p99 ms"):
+        t.add_column(col)
+    for d in s["edges"].values():
+        rt = d["RequestTime"]
+        t.add_row(f"{d['caller']} -> {d['service']}", f"{d['requests']:,}", f"{d['sent']:,}", f"{d['retries']:,}",
+                  f"{d['succeeded']:,}", f"{d['failed']:,}", " ".join(f"{k}:{v:,}" for k, v in d["status"].items()),
+                  " ".join(f"{k}:{v:,}" for k, v in d["failures"].items()), _f(rt["p50"]), _f(rt["p99"]))
+    out.print(t)
+    if not s.get("critical_path"):
+        return
+    t = Table(title="critical path (mean per request after the warm-up)", title_justify="left")
+    for col in ("client / request", "requests", "mean ms", "working ms", "waiting ms", "where the time goes"):
+        t.add_column(col)
+    for client, classes in s["critical_path"].items():
+        for label, d in classes.items():
+            top = ", ".join(f"{h['hop']} {h['kind']} {h['mean_ms']:.1f} ({100 * h['share']:.0f}%)"
+                            for h in d["hops"][:4])
+            t.add_row(f"{client} / {label}", f"{d['requests']:,}", _f(d["mean_ms"]), _f(d["working_ms"]),
+                      _f(d["waiting_ms"]), top)
+    out.print(t)
 
 
 def _f(v: float | None) -> str:

@@ -76,7 +76,8 @@ class Request:
 
     __slots__ = ("client", "spec", "t_send", "t_first", "attempt", "user", "t_entry", "route", "svc", "tg",
                  "target", "t_target", "t_start", "t_end", "client_deadline", "lattice_deadline", "client_done",
-                 "lattice_done", "dead", "hop_c", "hop_t", "entry_az", "body", "status")
+                 "lattice_done", "dead", "hop_c", "hop_t", "entry_az", "body", "status", "t_resp", "parent", "run",
+                 "crit")
     t_entry: float
     t_start: float
     t_end: float
@@ -103,6 +104,12 @@ class Request:
         self.t_target = 0.0
         self.lattice_deadline = INF
         self.body = 0
+        self.t_start = 0.0
+        self.t_end = 0.0
+        self.t_resp = 0.0  # when Lattice answered
+        self.parent: Any = None  # a call's: the frame of the program waiting for it (latsim.engine.calls)
+        self.run: Any = None  # at a program target: its execution
+        self.crit: dict[str, float] | None = None  # ... and the program's critical path
 
 
 class ClientStats:
@@ -282,6 +289,8 @@ class Simulation:
                     if tg is not None:
                         heappush(self.disruptions, ev.at + tg.draining)
         self.next_disruption = self.disruptions[0] if self.disruptions else INF
+        from latsim.engine.calls import CallGraph
+        self.calls = CallGraph(self)  # targets whose code calls other services
         for name, ctg in self.topo.target_groups.items():
             st = TargetGroupState(ctg)
             self.tgs[name] = st
@@ -327,7 +336,11 @@ class Simulation:
         srv = TargetServer(ct, st, st.kind)
         n = self.reg_count.get(f"{st.name}/{ct.id}", 0)
         self.reg_count[f"{st.name}/{ct.id}"] = n + 1
-        base = f"target/{st.name}/{ct.id}{'#' + str(n) if n else ''}"
+        srv.stream_suffix = f"#{n}" if n else ""
+        base = f"target/{st.name}/{ct.id}{srv.stream_suffix}"
+        srv.program = self.calls.programs.get(st.name)
+        if srv.program is not None:
+            srv.plain = False
         srv.service = sampler(ct.model.latency, self.streams.rng(f"{base}/service"))
         srv.error_u = self.streams.uniform(f"{base}/errors")
         net = self._net
@@ -822,7 +835,11 @@ class Simulation:
 
     # -- targets ----------------------------------------------------------------------------------------
     def _serve(self, srv: TargetServer, req: Request, ta: float) -> None:
-        """FIFO c-server queue by the Kiefer-Wolfowitz recursion over the workers' free times."""
+        """FIFO c-server queue by the Kiefer-Wolfowitz recursion over the workers' free times
+        (a target whose code calls other services runs its program instead: ``latsim.engine.calls``)."""
+        if srv.program is not None:
+            self.calls.arrive(srv, req, ta)
+            return
         free = srv.free
         f = free[0]
         if f > ta:  # every worker is busy at ta: the request waits in the FIFO queue
@@ -872,8 +889,9 @@ class Simulation:
             return 0.0
         return float(srv.cold_start())
 
-    def _complete(self, req: Request, srv: TargetServer) -> None:
-        """The target answers at ``req.t_end`` (or Lattice times out first)."""
+    def _complete(self, req: Request, srv: TargetServer, failed: bool = False) -> None:
+        """The target answers at ``req.t_end`` (or Lattice times out first); ``failed``: a call of its
+        program failed (``on_error: fail``), so it answers 500."""
         if srv.cold_start is not None:
             srv.warm.append(req.t_end)
             if len(srv.warm) > srv.concurrency:
@@ -883,9 +901,9 @@ class Simulation:
             self.lattice_response(req, req.lattice_deadline, self.a.target_timeout_status, lattice=True,
                                   failure="TargetDataTimeout", timeout=True)
             return
-        status = 200
+        status = 500 if failed else 200
         rate = srv.error_rate + srv.inject_rate
-        if rate > 0.0 and srv.error_u() < rate:
+        if not failed and rate > 0.0 and srv.error_u() < rate:
             status = srv.inject_status if srv.inject_rate and srv.error_u() < srv.inject_rate / rate \
                 else srv.error_status
         self.lattice_response(req, req.t_end + req.hop_t, status, lattice=False)
@@ -907,6 +925,8 @@ class Simulation:
         """A target died (or finished draining): its requests in flight fail now, its workers are free."""
         now = self.env._now
         victims = sorted(srv.inflight, key=lambda r: (r.t_target, r.t_entry))
+        if srv.program is not None:
+            self.calls.kill(srv)
         srv.inflight.clear()
         srv.queued.clear()
         srv.free = [now] * srv.concurrency
@@ -923,6 +943,7 @@ class Simulation:
         one hop later, unless it gave up first."""
         req.lattice_done = True
         req.status = status
+        req.t_resp = t
         spec = req.spec
         cs = req.client
         if status < 400 or not lattice:
@@ -979,8 +1000,9 @@ class Simulation:
                 if status is not None:
                     st.attempt_bh.add(t - req.t_send)
                 st.retries += 1
-            self._send(Request(cs, req.spec, t + cs.backoff_delay(req.attempt), req.t_first, req.attempt + 1,
-                               req.user))
+            nxt = Request(cs, req.spec, t + cs.backoff_delay(req.attempt), req.t_first, req.attempt + 1, req.user)
+            nxt.parent = req.parent
+            self._send(nxt)
             return
         if recorded:
             if status is not None and status < 400:
@@ -996,6 +1018,11 @@ class Simulation:
                 if status is not None:
                     st.attempt_bh.add(t - req.t_send)
                 st.bh.add(t - req.t_first)
+            if req.run is not None and req.parent is None:
+                self.calls.entry_done(req, t)
+        if req.parent is not None:  # a call: its program goes on
+            self.calls.call_done(req, t, status)
+            return
         if cs.closed is not None and req.user >= 0:
             nxt_t = t + (cs.think() if cs.think is not None else 0.0)
             if nxt_t < self.duration:

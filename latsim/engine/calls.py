@@ -27,12 +27,14 @@ that the end-to-end time of an entry request can be broken down by hop.
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from latsim.compile import RequestClass, compile_match
 from latsim.engine.sampling import int_sampler, sampler
 from latsim.model.calls import CallStep
 from latsim.model.client import RequestSpec, split_url
+from latsim.workload.arrivals import INF
 
 if TYPE_CHECKING:
     from latsim.engine.simulation import Request, Simulation
@@ -195,6 +197,53 @@ def add_path(into: dict[str, float], more: dict[str, float]) -> None:
         into[k] = into.get(k, 0.0) + v
 
 
+LATTICE = 0  # kinds of deadline (Watch)
+CLIENT = 1
+
+
+class Watch:
+    """The deadlines of requests at program targets (Lattice's idle timeout, the caller's timeout),
+    watched by one armed event at the earliest that may still matter: a request answered in time
+    costs no event of its own; its deadline is dropped when the watch next looks."""
+
+    __slots__ = ("graph", "heap", "armed", "token", "seq")
+
+    def __init__(self, graph: CallGraph) -> None:
+        self.graph = graph
+        self.heap: list[tuple[float, int, Any, int]] = []
+        self.armed = INF
+        self.token = 0
+        self.seq = 0
+
+    def add(self, t: float, req: Request, kind: int) -> None:
+        self.seq += 1
+        heappush(self.heap, (t, self.seq, req, kind))
+        if t < self.armed:
+            self._arm(t)
+
+    def _arm(self, t: float) -> None:
+        self.armed = t
+        self.token += 1
+        self.graph.sim.at(t, self._fire, self.token)
+
+    def _fire(self, ev: Any) -> None:
+        if ev._value != self.token:  # superseded by an earlier deadline
+            return
+        now = self.graph.sim.env._now
+        self.armed = INF
+        heap = self.heap
+        while heap:
+            t, _, req, kind = heap[0]
+            if req.dead or (req.lattice_done if kind == LATTICE else req.client_done):
+                heappop(heap)
+                continue
+            if t > now:
+                self._arm(t)
+                return
+            heappop(heap)
+            self.graph.expire(req, kind)
+
+
 class CallGraph:
     """The engine's side of call graphs (one per simulation)."""
 
@@ -208,6 +257,8 @@ class CallGraph:
         self.edges: dict[str, Any] = {}  # "caller-tg->service" -> ClientStats
         self.critical: dict[tuple[str, int], list[Any]] = {}  # (client, spec) -> [n, total s, {hop/kind: s}]
         self.step_state: dict[int, list[StepState]] = {}  # id(server) -> per flat step
+        self.watch = Watch(self)
+        self.when_args: dict[RequestClass, tuple[str, str, dict[str, str]]] = {}
 
     # -- a request arrives at a program target -------------------------------------------------
     def arrive(self, srv: TargetServer, req: Request, ta: float) -> None:
@@ -228,9 +279,9 @@ class CallGraph:
                                  failure="TargetConnectionError", conn_error=True)
             return
         if req.lattice_deadline < sim.duration:
-            sim.at(req.lattice_deadline, self._on_lattice_deadline, req)
+            self.watch.add(req.lattice_deadline, req, LATTICE)
         if req.client_deadline < sim.duration and not req.client_done:
-            sim.at(max(now, req.client_deadline), sim._on_client_deadline, req)
+            self.watch.add(max(now, req.client_deadline), req, CLIENT)
         srv.inflight.add(req)
         if srv.busy < srv.concurrency:
             self._start(srv, req, now)
@@ -245,11 +296,14 @@ class CallGraph:
             return
         srv.queue.append(req)
 
-    def _on_lattice_deadline(self, ev: Any) -> None:
-        req: Request = ev._value
-        if not req.lattice_done and not req.dead:
-            self.sim.lattice_response(req, self.sim.env._now, self.sim.a.target_timeout_status, lattice=True,
-                                      failure="TargetDataTimeout", timeout=True)
+    def expire(self, req: Request, kind: int) -> None:
+        """A deadline of a request at a program target passed before it was answered."""
+        sim = self.sim
+        if kind == LATTICE:  # Lattice's idle timeout: it answers 504, the worker goes on
+            sim.lattice_response(req, sim.env._now, sim.a.target_timeout_status, lattice=True,
+                                 failure="TargetDataTimeout", timeout=True)
+        else:  # the caller gives up
+            sim.client_outcome(req, sim.env._now, None, "client_timeout")
 
     def _start(self, srv: TargetServer, req: Request, now: float) -> None:
         srv.busy += 1
@@ -293,7 +347,10 @@ class CallGraph:
             frame.i += 1
             if step.when is not None:
                 rc = run.req.client.classes[run.req.spec]
-                if not step.when(rc.method, _path_of(rc), dict(rc.headers)):
+                args = self.when_args.get(rc)
+                if args is None:
+                    args = self.when_args[rc] = (rc.method, _path_of(rc), dict(rc.headers))
+                if not step.when(*args):
                     continue
             st = self._state(srv, step)
             if step.probability < 1.0:

@@ -206,3 +206,25 @@ def test_auth_is_decided_per_hop_with_the_calling_groups_principal():
     assert s["clients"]["reporting"]["status"] == {"403": s["clients"]["reporting"]["requests"]}
     # checkout's role may POST to payments: every charge got through
     assert set(e["checkout-tg->payments"]["status"]) == {"200"}
+
+
+# --- studies ----------------------------------------------------------------------------------------
+
+def test_a_sweep_over_a_callers_workers_against_a_slow_callee():
+    # the callee takes 100 ms: at 30 req/s the caller needs ~3 workers busy on average (Little);
+    # with 2 it is overloaded (its queue grows without bound, entries time out at 1 s), with 8 it
+    # is not (rho = 3/8) -- the sweep must show it, and an edge metric must be addressable
+    from latsim.studies import StudyOptions, build_study, run_study
+    data = call_graph({"front": {"concurrency": 2, "calls": [call("back")]},
+                       "back": {"latency": {"constant": "100ms"}}},
+                      entry="front", rate=30, duration="40s", timeout="1s")
+    study = build_study(data, options=StudyOptions(
+        params=["target_groups.front-tg.targets.0.concurrency=2,8"], replications=2,
+        metrics=["clients.client.error_rate", "edges.front-tg->back.RequestTime.p50",
+                 "edges.front-tg->back.error_rate"]))
+    rows = {(r["point"], r["metric"]): r for r in run_study(study).aggregate()}
+    assert rows[(0, "clients.client.error_rate")]["mean"] > 0.5
+    assert rows[(1, "clients.client.error_rate")]["mean"] == 0.0
+    for point in (0, 1):  # the callee itself is never the problem
+        assert rows[(point, "edges.front-tg->back.RequestTime.p50")]["mean"] == pytest.approx(100.0, rel=0.01)
+        assert rows[(point, "edges.front-tg->back.error_rate")]["mean"] == 0.0

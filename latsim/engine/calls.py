@@ -482,8 +482,10 @@ def _path_of(rc: RequestClass) -> str:
 
 
 def attempt_path(req: Request, t: float) -> dict[str, float]:
-    """One attempt's time, ``t - t_send``, by hop and kind: Lattice and the network to the service,
-    waiting for a worker, the target's own time (its program's critical path where it has one)."""
+    """One attempt's time, ``t - t_send``, by hop and kind: ``lattice`` (Lattice and the network to
+    the service and back), ``queue`` (waiting for a worker), ``work`` (the target's own time; its
+    program's critical path where it has one), ``unfinished`` (a program still running when the
+    caller gave up), ``retries`` (earlier attempts and backoff, added by the caller)."""
     total = t - req.t_send
     svc = req.svc or "dns"
     srv = req.target
@@ -498,6 +500,8 @@ def attempt_path(req: Request, t: float) -> dict[str, float]:
     served = max(0.0, end - start)
     if req.crit is not None and req.t_end <= cut:  # a program that ran to its end
         out = dict(req.crit)  # its queue time included
+    elif req.run is not None and req.t_end == 0.0:  # a program still running when the caller stopped counting
+        out = {f"{tg}/queue": queue, f"{tg}/unfinished": served}
     else:
         out = {f"{tg}/queue": queue, f"{tg}/work": served}
     out[f"{svc}/lattice"] = out.get(f"{svc}/lattice", 0.0) + max(0.0, total - queue - served)

@@ -256,18 +256,65 @@ class CallGraph:
             for name, ctg in topo.target_groups.items() if ctg.model.calls}
         self.edges: dict[str, Any] = {}  # "caller-tg->service" -> ClientStats
         self.critical: dict[tuple[str, int], list[Any]] = {}  # (client, spec) -> [n, total s, {hop/kind: s}]
-        self.step_state: dict[int, list[StepState]] = {}  # id(server) -> per flat step
+        from latsim.engine.simulation import Request
+        self.Request: Any = Request
         self.watch = Watch(self)
+        self.agenda: list[tuple[float, int, Any, Any]] = []  # the call graph's own events (see ``later``)
+        self.armed = INF
+        self.token = 0
+        self.seq = 0
+        self.running = False
         self.when_args: dict[RequestClass, tuple[str, str, dict[str, str]]] = {}
+
+    @staticmethod
+    def step_states(program: Program) -> list[StepState]:
+        return [StepState() for _ in program.flat]
+
+    # -- the agenda -------------------------------------------------------------------------------
+    def later(self, t: float, fn: Any, arg: Any) -> None:
+        """Call ``fn(arg)`` at time ``t`` (>= now). The call graph's many small events (a request
+        reaching a program target, a work step ending, a call entering Lattice, a caller resuming)
+        wait in this agenda rather than in SimPy's queue; one SimPy event, armed at the earliest,
+        runs them in time order for as long as no SimPy event is due first, as the pump does for
+        arrivals. Events of equal time run in the order they were scheduled."""
+        self.seq += 1
+        heappush(self.agenda, (t, self.seq, fn, arg))
+        if t < self.armed and not self.running:
+            self._arm(t)
+
+    def _arm(self, t: float) -> None:
+        self.armed = t
+        self.token += 1
+        self.sim.at(t, self._run, self.token)
+
+    def _run(self, ev: Any) -> None:
+        if ev._value != self.token:  # superseded by an earlier arming
+            return
+        self.armed = INF
+        agenda = self.agenda
+        queue = self.sim._queue
+        env = self.sim.env
+        self.running = True
+        try:
+            while agenda:
+                t = agenda[0][0]
+                if queue and queue[0][0] <= t:  # a SimPy event (the pump, a timeline event...) comes first
+                    break
+                _, _, fn, arg = heappop(agenda)
+                env._now = t
+                fn(arg)
+        finally:
+            self.running = False
+        if agenda:
+            self._arm(agenda[0][0])
 
     # -- a request arrives at a program target -------------------------------------------------
     def arrive(self, srv: TargetServer, req: Request, ta: float) -> None:
         """Called where the closed-form queue would serve ``req`` (at its entry time): the request
         reaches the target at ``ta``, an event."""
-        self.sim.at(ta, self._on_arrival, req)
+        self.later(ta, self._on_arrival, req)
 
-    def _on_arrival(self, ev: Any) -> None:
-        req: Request = ev._value
+    def _on_arrival(self, req: Request) -> None:
         sim = self.sim
         now = sim.env._now
         srv = req.target
@@ -319,19 +366,12 @@ class CallGraph:
             lead += srv.extra[1]()
         if lead > 0.0:
             root.crit[srv.program.work_key] = lead
-            self.sim.at(now + lead, self._on_resume, root)
+            self.later(now + lead, self._resume, root)
         else:
             self._advance(root)
 
     # -- running the steps ------------------------------------------------------------------------
-    def _state(self, srv: TargetServer, step: CompiledStep) -> StepState:
-        states = self.step_state.get(id(srv))
-        if states is None:
-            states = self.step_state[id(srv)] = [StepState() for _ in srv.program.flat]
-        return states[step.index]
-
-    def _on_resume(self, ev: Any) -> None:
-        frame: Frame = ev._value
+    def _resume(self, frame: Frame) -> None:
         if not frame.run.dead:
             self._advance(frame)
 
@@ -352,7 +392,7 @@ class CallGraph:
                     args = self.when_args[rc] = (rc.method, _path_of(rc), dict(rc.headers))
                 if not step.when(*args):
                     continue
-            st = self._state(srv, step)
+            st = srv.steps[step.index]
             if step.probability < 1.0:
                 if st.chance is None:
                     st.chance = sim.streams.uniform(f"call/{srv.tg.name}/{srv.id}{srv.stream_suffix}/{step.path}/probability")
@@ -369,7 +409,7 @@ class CallGraph:
                 if d > 0.0:
                     key = srv.program.work_key
                     frame.crit[key] = frame.crit.get(key, 0.0) + d
-                    sim.at(now + d, self._on_resume, frame)
+                    self.later(now + d, self._resume, frame)
                     return
                 continue
             if step.kind == "call":
@@ -412,10 +452,12 @@ class CallGraph:
             caller = st.caller = CallerState(sim, srv, step, stats)
         if now >= sim.warmup:
             caller.stats.requests += 1
-        from latsim.engine.simulation import Request
-        req = Request(caller, 0, now, now, 1, -1)  # type: ignore[arg-type]  # a CallerState acts as a client
+        req = self.Request(caller, 0, now, now, 1, -1)  # a CallerState acts as a client
         req.parent = frame
-        sim._send(req)
+        entry_az, hop = sim._client_hop(caller)  # as Simulation._send, on the agenda
+        req.hop_c = hop
+        req.entry_az = entry_az
+        self.later(now + hop, sim._enter, req)
 
     def call_done(self, req: Request, t: float, status: int | None) -> None:
         """The final outcome of a call (after its retries) reaches its caller at ``t``."""
@@ -424,14 +466,15 @@ class CallGraph:
             return
         ok = status is not None and status < 400
         step: CompiledStep = req.client.step  # type: ignore[attr-defined]
-        path = attempt_path(req, t)
+        crit = frame.crit
+        attempt_path(req, t, crit)
         retried = req.t_send - req.t_first
         if retried > 0.0:
-            path[f"{step.service}/retries"] = path.get(f"{step.service}/retries", 0.0) + retried
-        add_path(frame.crit, path)
+            key = f"{step.service}/retries"
+            crit[key] = crit.get(key, 0.0) + retried
         if not ok and step.on_error_fail:
             frame.failed = True
-        self.sim.at(t, self._on_resume, frame)
+        self.later(t, self._resume, frame)
 
     # -- the end of a program ---------------------------------------------------------------------
     def finish(self, run: Execution, now: float) -> None:
@@ -466,13 +509,14 @@ class CallGraph:
         acc = self.critical.get(key)
         if acc is None:
             acc = self.critical[key] = [0, 0.0, {}]
-        path = attempt_path(req, t)
+        parts = acc[2]
+        attempt_path(req, t, parts)
         retried = req.t_send - req.t_first
         if retried > 0.0:
-            path[f"{req.svc}/retries"] = path.get(f"{req.svc}/retries", 0.0) + retried
+            key = f"{req.svc}/retries"
+            parts[key] = parts.get(key, 0.0) + retried
         acc[0] += 1
         acc[1] += t - req.t_first
-        add_path(acc[2], path)
 
 
 def _path_of(rc: RequestClass) -> str:
@@ -481,17 +525,20 @@ def _path_of(rc: RequestClass) -> str:
     return rc.path if rc.path != "/" or url_path == "/" else url_path
 
 
-def attempt_path(req: Request, t: float) -> dict[str, float]:
+def attempt_path(req: Request, t: float, into: dict[str, float]) -> None:
     """One attempt's time, ``t - t_send``, by hop and kind: ``lattice`` (Lattice and the network to
     the service and back), ``queue`` (waiting for a worker), ``work`` (the target's own time; its
     program's critical path where it has one), ``unfinished`` (a program still running when the
-    caller gave up), ``retries`` (earlier attempts and backoff, added by the caller)."""
+    caller gave up), ``retries`` (earlier attempts and backoff, added by the caller); added into
+    ``into``."""
     total = t - req.t_send
-    svc = req.svc or "dns"
     srv = req.target
     if srv is None or not req.t_start:
-        return {f"{svc}/lattice": total}
+        key = f"{req.svc or 'dns'}/lattice"
+        into[key] = into.get(key, 0.0) + total
+        return
     tg = srv.tg.name
+    svc = req.svc
     t_resp = req.t_resp if req.t_resp else t
     cut = min(t_resp, t - req.hop_c)  # when the target's part stopped counting for the caller
     end = min(req.t_end, cut) if req.t_end else cut
@@ -499,13 +546,13 @@ def attempt_path(req: Request, t: float) -> dict[str, float]:
     queue = max(0.0, start - req.t_target)
     served = max(0.0, end - start)
     if req.crit is not None and req.t_end <= cut:  # a program that ran to its end
-        out = dict(req.crit)  # its queue time included
-    elif req.run is not None and req.t_end == 0.0:  # a program still running when the caller stopped counting
-        out = {f"{tg}/queue": queue, f"{tg}/unfinished": served}
+        add_path(into, req.crit)  # its queue time included
     else:
-        out = {f"{tg}/queue": queue, f"{tg}/work": served}
-    out[f"{svc}/lattice"] = out.get(f"{svc}/lattice", 0.0) + max(0.0, total - queue - served)
-    return out
+        kind = "unfinished" if req.run is not None and req.t_end == 0.0 else "work"  # still running?
+        for key, v in ((f"{tg}/queue", queue), (f"{tg}/{kind}", served)):
+            into[key] = into.get(key, 0.0) + v
+    key = f"{svc}/lattice"
+    into[key] = into.get(key, 0.0) + max(0.0, total - queue - served)
 
 
 __all__ = ["CallGraph", "CallerState", "Execution", "Frame", "Program", "attempt_path"]

@@ -341,6 +341,7 @@ class Simulation:
         srv.program = self.calls.programs.get(st.name)
         if srv.program is not None:
             srv.plain = False
+            srv.steps = self.calls.step_states(srv.program)
         srv.service = sampler(ct.model.latency, self.streams.rng(f"{base}/service"))
         srv.error_u = self.streams.uniform(f"{base}/errors")
         net = self._net

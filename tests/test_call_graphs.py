@@ -228,3 +228,29 @@ def test_a_sweep_over_a_callers_workers_against_a_slow_callee():
     for point in (0, 1):  # the callee itself is never the problem
         assert rows[(point, "edges.front-tg->back.RequestTime.p50")]["mean"] == pytest.approx(100.0, rel=0.01)
         assert rows[(point, "edges.front-tg->back.error_rate")]["mean"] == 0.0
+
+
+def test_failures_at_targets_with_calls_cut_their_requests_and_nothing_hangs():
+    # a target of the middle layer dies with requests in its program (waiting on calls) and in its
+    # queue; then a whole AZ goes; then a target is deregistered and drains: every request still
+    # gets an outcome, the dead target's requests fail with 502, and the run is deterministic
+    from latsim.scenario import scenario_from_data
+    data = call_graph({"front": {"targets": 2, "concurrency": 8, "calls": [call("mid", retries={"max": 1})]},
+                       "mid": {"targets": 2, "concurrency": 2,
+                               "calls": [{"work": {"exponential": {"mean": "5ms"}}}, call("back")]},
+                       "back": {"targets": 2, "latency": {"exponential": {"mean": "40ms"}}}},
+                      entry="front", rate=60, duration="60s", timeout="3s",
+                      timeline=[{"at": "10s", "fail_targets": ["i-mid-0"], "for": "10s"},
+                                {"at": "30s", "fail_az": "use1-az2", "for": "5s"},
+                                {"at": "45s", "deregister_targets": {"target_group": "mid-tg", "targets": ["i-mid-1"]}}])
+    a = simulate(scenario_from_data(data)).summary
+    b = simulate(scenario_from_data(data)).summary
+    assert a == b
+    c = a["clients"]["client"]
+    # after the deregistration mid is overloaded (2 workers for ~2.8 busy): only the requests of the
+    # last 3 s (one client timeout: ~180 at 60/s) may still be in flight when the run ends
+    assert c["succeeded"] + c["failed"] >= c["requests"] - 60 * 3 - 4 * math.sqrt(60 * 3)
+    assert c["failures"].get("client_timeout", 0) > 0
+    assert sum(a["edges"]["front-tg->mid"]["status"].values()) > 0
+    assert a["target_groups"]["mid-tg"]["HTTPCode_5XX_Count"] > 0  # refused while i-mid-0 was down
+    assert c["succeeded"] > 0.5 * c["requests"]

@@ -454,7 +454,7 @@ class CallGraph:
             caller.stats.requests += 1
         req = self.Request(caller, 0, now, now, 1, -1)  # a CallerState acts as a client
         req.parent = frame
-        entry_az, hop = sim._client_hop(caller)  # as Simulation._send, on the agenda
+        entry_az, hop = sim._client_hop(caller)  # type: ignore[arg-type]  # as Simulation._send, on the agenda
         req.hop_c = hop
         req.entry_az = entry_az
         self.later(now + hop, sim._enter, req)
@@ -513,8 +513,8 @@ class CallGraph:
         attempt_path(req, t, parts)
         retried = req.t_send - req.t_first
         if retried > 0.0:
-            key = f"{req.svc}/retries"
-            parts[key] = parts.get(key, 0.0) + retried
+            retries = f"{req.svc}/retries"
+            parts[retries] = parts.get(retries, 0.0) + retried
         acc[0] += 1
         acc[1] += t - req.t_first
 

@@ -254,3 +254,14 @@ def test_failures_at_targets_with_calls_cut_their_requests_and_nothing_hangs():
     assert sum(a["edges"]["front-tg->mid"]["status"].values()) > 0
     assert a["target_groups"]["mid-tg"]["HTTPCode_5XX_Count"] > 0  # refused while i-mid-0 was down
     assert c["succeeded"] > 0.5 * c["requests"]
+
+
+def test_the_size_estimate_counts_the_calls_each_request_makes():
+    from latsim.estimate import call_fanout, estimate
+    # front makes one call to mid and one to mid with probability 0.5; mid calls back once:
+    # a request to mid makes 1 downstream request, one to front 1 * (1 + 1) + 0.5 * (1 + 1) = 3
+    data = call_graph({"front": {"calls": [call("mid"), call("mid", "/maybe", probability=0.5)]},
+                       "mid": {"calls": [call("back")]}, "back": {}}, entry="front", rate=10, duration="60s")
+    scn = build(data)
+    assert call_fanout(scn) == {"front": 3.0, "mid": 1.0, "back": 0.0}
+    assert estimate(scn)["requests"] == pytest.approx(600 * 4)

@@ -287,3 +287,40 @@ def test_cli_writes_the_trace_file_and_refuses_without_out(tmp_path: Path) -> No
     assert "--traces needs --out" in res.output
     res = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "x"), "--traces", "2"])
     assert res.exit_code != 0 and "between 0 and 1" in res.output
+
+
+@pytest.mark.parametrize(("name", "duration"), [("retry-storm", "80s"), ("lambda-cold-start", None),
+                                              ("az-failure", "200s")])
+def test_bundled_scenarios_trace_without_changing_results(name: str, duration: str | None, tmp_path: Path) -> None:
+    """Retries, Lambda cold starts, an AZ failure (requests cut in flight): the same summary with
+    tracing, every span's parent in its trace, no span ending before it starts."""
+    from latsim.scenario import load_scenario
+    path = str(ROOT / "scenarios" / f"{name}.yaml")
+    over = {"duration": duration} if duration else {}  # past the incident (the latency, the AZ failure)
+    scn = load_scenario(path, overrides=over)
+    tracer = Tracer(scn, 0.2)
+    sim = Simulation(scn, tracer=tracer)
+    assert sim.run().to_json() == Simulation(load_scenario(path, overrides=over)).run().to_json()
+    spans = spans_of(json.loads(tracer.write(tmp_path, sim.end_time).read_text()))
+    assert len(tracer.traces) > 100
+    ids = {(s["traceId"], s["spanId"]) for s in spans}
+    assert all((s["traceId"], s["parentSpanId"]) in ids for s in spans if "parentSpanId" in s)
+    assert all(int(s["endTimeUnixNano"]) >= int(s["startTimeUnixNano"]) for s in spans)
+    roots = [s for s in spans if "parentSpanId" not in s]
+    assert len(roots) == len(tracer.traces)
+
+
+def test_a_program_target_that_fails_mid_request_ends_its_server_span_there(tmp_path: Path) -> None:
+    data = graph(rate=40.0, duration="20s")
+    data["timeline"] = [{"at": "10s", "fail_targets": ["i-a"], "for": "2s"}]
+    _, doc, tracer = traced(data, 1.0, tmp_path)
+    assert Simulation(build(data)).run().to_json() == Simulation(build(data), tracer=Tracer(build(data), 1.0)).run().to_json()
+    spans = spans_of(doc)
+    cut = [s for s in spans if s["service"] == "a-tg" and s["kind"] == KIND_SERVER
+           and s["status"].get("message") == "the target failed"]
+    assert cut  # a's requests in flight at 10 s
+    for s in cut:
+        assert int(s["endTimeUnixNano"]) == int(build(data).start_time.timestamp()) * 10**9 + 10 * 10**9
+    ids = {(s["traceId"], s["spanId"]) for s in spans}
+    assert all((s["traceId"], s["parentSpanId"]) in ids for s in spans if "parentSpanId" in s)
+    assert len(tracer.traces) == sum(1 for s in spans if "parentSpanId" not in s)

@@ -97,7 +97,7 @@ def plot_call_graph(result: Any, scn: Any, path: Path) -> list[Path]:
     for n in nodes:
         layers.setdefault(depth[n], []).append(n)
     tall = max(len(v) for v in layers.values())
-    fig = _figure(max(7.0, 2.6 * len(layers) + 1.0), max(3.2, 1.25 * tall + 1.2))
+    fig = _figure(max(7.0, 2.6 * len(layers) + 1.0), max(2.6, 1.0 * tall + 0.9))
     ax = fig.add_subplot()
     ax.set_axis_off()
     pos: dict[str, tuple[float, float]] = {}
@@ -105,7 +105,7 @@ def plot_call_graph(result: Any, scn: Any, path: Path) -> list[Path]:
         for i, n in enumerate(sorted(names)):
             pos[n] = (float(d), (len(names) - 1) / 2.0 - i)
     ax.set_xlim(-0.6, max(layers) + 0.6)
-    ax.set_ylim(-tall / 2.0 - 0.2, tall / 2.0 + 0.2)
+    ax.set_ylim(-tall / 2.0, tall / 2.0)
     window = _window(s)
     services = s.get("services", {})
     for e in edges:

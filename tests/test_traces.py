@@ -324,3 +324,29 @@ def test_a_program_target_that_fails_mid_request_ends_its_server_span_there(tmp_
     ids = {(s["traceId"], s["spanId"]) for s in spans}
     assert all((s["traceId"], s["parentSpanId"]) in ids for s in spans if "parentSpanId" in s)
     assert len(tracer.traces) == sum(1 for s in spans if "parentSpanId" not in s)
+
+
+def test_the_file_is_an_otlp_export_request_by_opentelemetrys_own_schema(tmp_path: Path) -> None:
+    """OpenTelemetry's protobuf classes parse the file (unknown or misspelt fields are refused).
+    OTLP/JSON writes ids in hex where protobuf's JSON mapping expects base64: converted first."""
+    import base64
+
+    from google.protobuf.json_format import ParseDict
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+    _, doc, tracer = traced(graph(d_errors=True, duration="5s"), 1.0, tmp_path)
+    for rs in doc["resourceSpans"]:
+        for sp in rs["scopeSpans"][0]["spans"]:
+            for key in ("traceId", "spanId", "parentSpanId"):
+                if key in sp:
+                    sp[key] = base64.b64encode(bytes.fromhex(sp[key])).decode()
+    msg = ParseDict(doc, ExportTraceServiceRequest())
+    spans = [sp for rs in msg.resource_spans for ss in rs.scope_spans for sp in ss.spans]
+    assert len(spans) == tracer.span_count
+    assert all(len(sp.trace_id) == 16 and len(sp.span_id) == 8 for sp in spans)
+    assert {sp.kind for sp in spans} == {Span.SPAN_KIND_INTERNAL, Span.SPAN_KIND_SERVER, Span.SPAN_KIND_CLIENT}
+    assert any(sp.status.code == Status.STATUS_CODE_ERROR for sp in spans)
+    assert all(sp.end_time_unix_nano >= sp.start_time_unix_nano > 1.7e18 for sp in spans)
+    names = {rs.resource.attributes[0].value.string_value for rs in msg.resource_spans}
+    assert names == {"shop", "vpc-lattice", "a-tg", "b-tg", "c-tg", "d-tg"}

@@ -38,7 +38,9 @@ from latsim import __version__
 from latsim.engine.calls import _path_of as _path
 from latsim.errors import UsageError
 from latsim.io import atomic_write_text
+from latsim.metrics.access_log import caller_fields
 from latsim.model.client import split_url
+from latsim.results import request_labels
 
 __all__ = ["FILE", "KIND_CLIENT", "KIND_INTERNAL", "KIND_SERVER", "LATTICE", "STATUS_ERROR", "Tracer",
            "parse_rate"]
@@ -145,7 +147,6 @@ class Tracer:
                 trace = Trace(hashlib.blake2b(self._salt + str(len(self.traces)).encode(), digest_size=16).digest())
                 self.traces.append(trace)
                 cs = req.client
-                from latsim.results import request_labels
                 logical = trace.span(None, request_labels(cs.model)[req.spec], KIND_INTERNAL, cs.name, req.t_first)
                 self._resource(cs.name, "client", cs.cc)
             else:  # a downstream call of a program whose request is traced
@@ -194,7 +195,6 @@ class Tracer:
             a["aws.vpc_lattice.listener.name"] = route.listener
         if route.rule:
             a["aws.vpc_lattice.rule.name"] = route.rule
-        from latsim.metrics.access_log import caller_fields
         who = caller_fields(sim, req.client, route)
         a["aws.vpc_lattice.caller_principal"] = who["callerPrincipal"]
         a["aws.vpc_lattice.resolved_user"] = route.resolved_user or "-"

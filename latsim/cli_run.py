@@ -38,6 +38,10 @@ def run(
                                               "service (needs --out).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Run even if the estimated size is over the limit.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="With --out: skip plots and report.html.")] = False,
+    traces: Annotated[str | None, typer.Option("--traces", metavar="RATE", help="With --out: write sampled "
+                                               "request traces (OpenTelemetry OTLP/JSON) to DIR/traces/"
+                                               "traces.otlp.json; RATE a fraction (0.05) or a percentage "
+                                               "(5%) of entry requests.")] = None,
 ) -> None:
     """Simulate a scenario; exit 1 if an SLO is breached."""
     from latsim.estimate import check_size
@@ -47,10 +51,17 @@ def run(
     d = _duration(duration)
     if d is not None:
         overrides["duration"] = duration
+    trace_rate = None
+    if traces is not None:
+        from latsim.errors import UsageError
+        from latsim.metrics.traces import parse_rate
+        trace_rate = parse_rate(traces)
+        if out_dir is None:
+            raise UsageError("--traces needs --out DIR (the traces go to DIR/traces/traces.otlp.json)")
     scn = load(file, overlay, **overrides)
     check_size(scn, force=force)
     result = simulate_with_outputs(scn, out_dir=out_dir, access_logs=access_logs, quiet=quiet or as_json,
-                                   report=not no_report, source=file)
+                                   report=not no_report, source=file, traces=trace_rate)
     if as_json:
         sys.stdout.write(result.to_json())
     elif not quiet:
@@ -66,8 +77,9 @@ def run(
 
 
 def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs: bool = False, quiet: bool = True,
-                          report: bool = True, source: Path | None = None) -> Any:
-    """Run one scenario with the optional outputs of a run directory."""
+                          report: bool = True, source: Path | None = None, traces: float | None = None) -> Any:
+    """Run one scenario with the optional outputs of a run directory (``traces``: the sampling
+    rate of request traces, written to ``out_dir``)."""
     from latsim.engine.simulation import Simulation
     writer = None
     if out_dir is not None:
@@ -79,6 +91,10 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
         if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
             from latsim.metrics.access_log import AccessLogWriter
             writer = AccessLogWriter.for_run(scn, out_dir, all_services=access_logs)
+    tracer = None
+    if traces is not None and out_dir is not None:
+        from latsim.metrics.traces import Tracer
+        tracer = Tracer(scn, traces)
     progress = None
     bar = None
     if not quiet and sys.stdout.isatty():
@@ -93,7 +109,7 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
             bar.update(task, completed=t, t=f"{t:.0f}/{until:.0f}s simulated, {n:,} requests")
     try:
         sim = Simulation(scn, access_log=writer, progress=progress,
-                         base_dir=str(source.parent) if source is not None else None)
+                         base_dir=str(source.parent) if source is not None else None, tracer=tracer)
         result = sim.run()
     finally:
         if bar is not None:
@@ -103,6 +119,10 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
     if out_dir is not None:
         from latsim.outputs import write_run_dir
         write_run_dir(result, scn, out_dir, report=report)
+        if tracer is not None:
+            path = tracer.write(out_dir, sim.end_time)
+            if not quiet:
+                err.print(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> {path}", markup=False)
     return result
 
 

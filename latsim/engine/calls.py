@@ -364,6 +364,10 @@ class CallGraph:
             lead += self.sim._lambda_env(srv, now)
         if srv.extra is not None and srv.extra[1] is not None:
             lead += srv.extra[1]()
+        if req.trace is not None:
+            self.sim.tracer.start(req, srv, now)
+            if lead > 0.0:
+                self.sim.tracer.work(req, now, lead, "startup")  # a cold start, injected latency
         if lead > 0.0:
             root.crit[srv.program.work_key] = lead
             self.later(now + lead, self._resume, root)
@@ -406,6 +410,8 @@ class CallGraph:
                 d = st.work() * srv.slowdown
                 if srv.extra is not None:
                     d *= srv.extra[0]
+                if run.req.trace is not None:
+                    sim.tracer.work(run.req, now, d, step.model.name or "work")
                 if d > 0.0:
                     key = srv.program.work_key
                     frame.crit[key] = frame.crit.get(key, 0.0) + d
@@ -483,6 +489,8 @@ class CallGraph:
         sim = self.sim
         req.t_end = now
         req.crit = run.root.crit if run.root is not None else None
+        if req.trace is not None:
+            sim.tracer.finish(req, now, run.root is not None and run.root.failed)
         srv.busy -= 1
         srv.inflight.discard(req)
         queue = srv.queue
@@ -499,6 +507,8 @@ class CallGraph:
         for req in srv.inflight:
             if req.run is not None:
                 req.run.dead = True
+                if req.trace is not None:
+                    self.sim.tracer.killed(req, self.sim.env._now)
         srv.busy = 0
         srv.queue.clear()
 

@@ -77,7 +77,7 @@ class Request:
     __slots__ = ("client", "spec", "t_send", "t_first", "attempt", "user", "t_entry", "route", "svc", "tg",
                  "target", "t_target", "t_start", "t_end", "client_deadline", "lattice_deadline", "client_done",
                  "lattice_done", "dead", "hop_c", "hop_t", "entry_az", "body", "status", "t_resp", "parent", "run",
-                 "crit")
+                 "crit", "trace")
     t_entry: float
     t_start: float
     t_end: float
@@ -110,6 +110,7 @@ class Request:
         self.parent: Any = None  # a call's: the frame of the program waiting for it (latsim.engine.calls)
         self.run: Any = None  # at a program target: its execution
         self.crit: dict[str, float] | None = None  # ... and the program's critical path
+        self.trace: Any = None  # a sampled request's spans (latsim.metrics.traces.Attempt)
 
 
 class ClientStats:
@@ -241,11 +242,12 @@ class Simulation:
     """One run of one scenario. Build, then ``run()`` -> ``latsim.results.Result``."""
 
     def __init__(self, scn: Scenario, *, access_log: Any = None, progress: Any = None,
-                 base_dir: str | None = None, fast_path: bool = True) -> None:
+                 base_dir: str | None = None, fast_path: bool = True, tracer: Any = None) -> None:
         with paused():  # thousands of long-lived objects, no garbage: see latsim.gcpause
-            self._build(scn, access_log, progress, base_dir, fast_path)
+            self._build(scn, access_log, progress, base_dir, fast_path, tracer)
 
-    def _build(self, scn: Scenario, access_log: Any, progress: Any, base_dir: str | None, fast_path: bool) -> None:
+    def _build(self, scn: Scenario, access_log: Any, progress: Any, base_dir: str | None, fast_path: bool,
+               tracer: Any = None) -> None:
         self.scn = scn
         self.fast_path = fast_path  # False: every request takes the general path (for tests)
         self.env = simpy.Environment()
@@ -255,6 +257,9 @@ class Simulation:
         self.topo = Topology(scn)
         self.rec = Recorder(scn.warmup)
         self.access_log = access_log
+        self.tracer = tracer  # sampled traces (latsim.metrics.traces.Tracer); None: no tracing, no cost
+        if tracer is not None:
+            tracer.bind(self)
         self.progress = progress
         source = getattr(scn, "__latsim_source__", None)
         # trace files are resolved beside the scenario file, whoever runs it
@@ -437,7 +442,7 @@ class Simulation:
         env = self.env
         duration = self.duration
         warmup = self.warmup
-        fast = self.fast_path and self.access_log is None
+        fast = self.fast_path and self.access_log is None and self.tracer is None
         failed_azs = self.failed_azs  # changed by timeline events only
         watchers = self.rec.watchers  # canary controllers' windows (changed by their events only)
         version = self.topo.version
@@ -715,6 +720,8 @@ class Simulation:
     def _enter(self, req: Request) -> None:
         now = self.env._now
         cs = req.client
+        if self.tracer is not None:
+            self.tracer.enter(req, now)
         if req.t_first >= self.warmup:
             cs.stats.sent += 1
         req.client_deadline = req.t_send + cs.timeout
@@ -963,6 +970,8 @@ class Simulation:
                        lattice, req.body, resp)
         if self.access_log is not None:
             self.access_log.write(self, req, t, status, failure, resp)
+        if req.trace is not None:
+            self.tracer.lattice(req, t, status, failure, lattice)
         if req.client_done:
             return
         t_client = t + req.hop_c
@@ -996,13 +1005,17 @@ class Simulation:
                 st.failures[failure] = st.failures.get(failure, 0) + 1
             retry = failure != "dns_failure" and (
                 "timeout" if failure == "client_timeout" else "connect_error") in cs.retry_on
-        if retry and req.attempt <= cs.retry_max and t < self.duration:
+        again = retry and req.attempt <= cs.retry_max and t < self.duration
+        if req.trace is not None:
+            self.tracer.outcome(req, t, status, failure, not again)
+        if again:
             if recorded:
                 if status is not None:
                     st.attempt_bh.add(t - req.t_send)
                 st.retries += 1
             nxt = Request(cs, req.spec, t + cs.backoff_delay(req.attempt), req.t_first, req.attempt + 1, req.user)
             nxt.parent = req.parent
+            nxt.trace = req.trace
             self._send(nxt)
             return
         if recorded:

@@ -41,7 +41,8 @@ def explain(
     file: FileArg,
     url: Annotated[str, typer.Option("--url", help="The URL the client calls (path and query string included).",
                                      show_default=False)],
-    client: Annotated[str | None, typer.Option("--client", help="The scenario client that sends the request.")] = None,
+    client: Annotated[str | None, typer.Option("--client", help="The scenario client that sends the request, or a "
+                                               "target group whose code calls services (calls: or principal:).")] = None,
     method: Annotated[str, typer.Option("--method", help="HTTP method (case-sensitive, as rules compare it).")] = "GET",
     header: Annotated[list[str] | None, typer.Option("--header", help="A request header K=V (repeatable).")] = None,
     query: Annotated[list[str] | None, typer.Option("--query", help="A query-string parameter K=V (repeatable).")] = None,
@@ -63,7 +64,7 @@ def explain(
 ) -> None:
     """Explain one request stage by stage: DNS, AZ address, security groups, listener, auth,
     rule, target groups (with each target's security-group and health-check verdict)."""
-    from latsim.analysis.explain import CallerSpec, render
+    from latsim.analysis.explain import CallerSpec, render_explanation
     from latsim.analysis.explain import explain as run_explain
     scn = load(file, overlay)
     if client is None and vpc is None:
@@ -77,7 +78,7 @@ def explain(
     if as_json:
         sys.stdout.write(json.dumps(d, indent=2) + "\n")
     else:
-        render(d, out)
+        render_explanation(d, out)
 
 
 @app.command()

@@ -127,8 +127,8 @@ def diff(
     old: Annotated[Path, typer.Argument(help="The topology before the change.", show_default=False)],
     new: Annotated[Path, typer.Argument(help="The topology after the change.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
-    fail_on_change: Annotated[bool, typer.Option("--fail-on-change", help="Exit 1 when any verdict flips "
-                                                 "(a CI gate).")] = False,
+    fail_on_change: Annotated[bool, typer.Option("--fail-on-change", help="Exit 1 when any verdict flips, "
+                                                 "a call of a target group's included (a CI gate).")] = False,
     path: Annotated[str | None, typer.Option("--path", help="Compare this path instead of the clients' "
                                              "mixes.")] = None,
     method: Annotated[str | None, typer.Option("--method", help="Compare this method instead of the clients' "
@@ -142,7 +142,7 @@ def diff(
         sys.stdout.write(json.dumps(d, indent=2, default=str) + "\n")
     else:
         render(d, out)
-    if fail_on_change and d["flipped"]:
+    if fail_on_change and (d["flipped"] or d["flipped_calls"]):
         raise typer.Exit(1)
 
 

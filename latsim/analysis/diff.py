@@ -302,16 +302,15 @@ def diff_scenarios(old: Scenario, new: Scenario, *, path: str | None = None, met
     clients = {"added": [c for c in t_new.clients if c not in t_old.clients],
                "removed": [c for c in t_old.clients if c not in t_new.clients]}
     calls = call_changes(t_old, t_new)
-    return {"flipped": flipped, "rerouted": rerouted, "changes": changes, "problems": problems,
-            "clients": clients, **calls,
-            "summary": {"flipped": len(flipped), "lost": sum(1 for f in flipped if f["direction"] == "lost"),
-                        "gained": sum(1 for f in flipped if f["direction"] == "gained"),
-                        "rerouted": len(rerouted), "changes": len(changes),
-                        "new_problems": len(problems["new"]),
-                        "call_edges_added": len(calls["call_edges"]["added"]),
+    summary = {"flipped": len(flipped), "lost": sum(1 for f in flipped if f["direction"] == "lost"),
+               "gained": sum(1 for f in flipped if f["direction"] == "gained"),
+               "rerouted": len(rerouted), "changes": len(changes), "new_problems": len(problems["new"])}
+    if any(tg.calls for s in (old, new) for tg in s.target_groups):  # call graphs: their counts too
+        summary.update({"call_edges_added": len(calls["call_edges"]["added"]),
                         "call_edges_removed": len(calls["call_edges"]["removed"]),
-                        "flipped_calls": len(calls["flipped_calls"]),
-                        "rerouted_calls": len(calls["rerouted_calls"])}}
+                        "flipped_calls": len(calls["flipped_calls"]), "rerouted_calls": len(calls["rerouted_calls"])})
+    return {"flipped": flipped, "rerouted": rerouted, "changes": changes, "problems": problems,
+            "clients": clients, **calls, "summary": summary}
 
 
 def render(d: Mapping[str, Any], console: Any) -> None:

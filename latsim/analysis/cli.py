@@ -151,8 +151,9 @@ def diff(
 def verify(
     file: FileArg,
     assertion: Annotated[list[str] | None, typer.Option(
-        "--assert", help="An assertion as YAML, e.g. 'no_access: {principal: anonymous, service: admin}' "
-                         "(repeatable; checked with the scenario's own).")] = None,
+        "--assert", help="An assertion as YAML, e.g. 'no_access: {principal: anonymous, service: admin}' or "
+                         "'never_reaches: {from: [reporting], service: ledger}' (repeatable; checked with the "
+                         "scenario's own).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     counterexamples: Annotated[int, typer.Option("--counterexamples", help="Counterexamples shown per "
                                                  "assertion.")] = 5,

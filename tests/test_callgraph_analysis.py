@@ -29,6 +29,7 @@ from latsim.cli import app
 from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.compile import RequestClass, Topology
 from latsim.engine import simulate
+from latsim.errors import ScenarioError
 from latsim.scenario import dump_scenario, scenario_from_data
 
 runner = CliRunner()
@@ -388,6 +389,19 @@ def test_never_reaches_from_the_command_line(tmp_path):
     assert res.exit_code == 0 and json.loads(res.output)["ok"] is True
 
 
+def test_only_through_cuts_the_chains_at_the_groups_named():
+    assert verify(scn(), [{"only_through": {"service": "back", "through": ["front-tg"]}}]).ok
+    report = verify(scn(), [{"only_through": {"service": "back", "through": ["back-tg"]}}])
+    [res] = report.results
+    assert not res.ok and res.kind == "only_through"
+    chains = [[h["caller"] for h in c.chain] for c in res.counterexamples]
+    assert ["client", "front-tg"] in chains and ["front-tg"] in chains
+    # the callers can be narrowed with from; a missing service is an error
+    assert verify(scn(), [{"only_through": {"from": ["back-tg"], "service": "back", "through": ["secret-tg"]}}]).ok
+    with pytest.raises(ScenarioError, match="needs 'service'"):
+        verify(scn(), [{"only_through": {"through": ["front-tg"]}}])
+
+
 # --- diff ---------------------------------------------------------------------------------------------
 
 def test_diff_reports_flipped_calls_and_call_edges(tmp_path):
@@ -441,3 +455,4 @@ def test_microservices_ledger_is_reached_only_through_payments(micro):
     for c in report.results[0].counterexamples:
         assert c.chain[-1]["caller"] == "payments-tg"
     assert verify(micro, [nr(["reporting"], "ledger"), nr(["reporting"], "payments")]).ok
+    assert verify(micro, [{"only_through": {"service": "ledger", "through": ["payments-tg"]}}]).ok

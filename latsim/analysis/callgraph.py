@@ -112,7 +112,8 @@ class CallGraph:
         self._whens: dict[str, dict[tuple[int | str, ...], Callable[..., bool] | None]] = {}
         self._routes: dict[tuple[int, str, tuple[int | str, ...]], Route] = {}
         self._running: dict[tuple[str, str, str], list[CompiledClient]] = {}
-        self._reach: dict[tuple[str, RequestClass, str], list[tuple[CallSite, CompiledClient, Route]] | None] = {}
+        self._reach: dict[tuple[str, RequestClass, str, frozenset[str]],
+                          list[tuple[CallSite, CompiledClient, Route]] | None] = {}
 
     # -- the graph's parts ---------------------------------------------------------------------
     def callers(self) -> list[str]:
@@ -266,22 +267,22 @@ class CallGraph:
             return None
         return f"other targets of {site.tg} differ: " + "; ".join(odd[:3]) + (" ..." if len(odd) > 3 else "")
 
-    def reach(self, tg: str, served: RequestClass, service: str,
-              stack: tuple[str, ...] = ()) -> list[tuple[CallSite, CompiledClient, Route]] | None:
+    def reach(self, tg: str, served: RequestClass, service: str, stack: tuple[str, ...] = (),
+              avoid: frozenset[str] = frozenset()) -> list[tuple[CallSite, CompiledClient, Route]] | None:
         """A chain of forwarded calls by which ``tg``'s code, serving ``served``, gets a request
         forwarded by ``service`` (directly or through other groups' code), from any of its
-        targets; None if there is none."""
-        key = (tg, served, service)
+        targets; None if there is none. The code of the groups in ``avoid`` is not followed."""
+        key = (tg, served, service, avoid)
         if key in self._reach:
             return self._reach[key]
         found = None
-        if tg not in stack:
-            found = self._search(tg, served, service, stack + (tg,))
+        if tg not in stack and tg not in avoid:
+            found = self._search(tg, served, service, stack + (tg,), avoid)
         self._reach[key] = found
         return found
 
-    def _search(self, tg: str, served: RequestClass, service: str,
-                stack: tuple[str, ...]) -> list[tuple[CallSite, CompiledClient, Route]] | None:
+    def _search(self, tg: str, served: RequestClass, service: str, stack: tuple[str, ...],
+                avoid: frozenset[str]) -> list[tuple[CallSite, CompiledClient, Route]] | None:
         for view in self.running_views(tg, served):
             made, _ = self.made(tg, served, view)
             for site, r in made:
@@ -290,17 +291,17 @@ class CallGraph:
                 if r.service == service:
                     return [(site, view, r)]
                 for nxt in self.next_groups(r):
-                    sub = self.reach(nxt, site.rc, service, stack)
+                    sub = self.reach(nxt, site.rc, service, stack, avoid)
                     if sub is not None:
                         return [(site, view, r), *sub]
         return None
 
-    def reach_from(self, route: Route, served: RequestClass, service: str
+    def reach_from(self, route: Route, served: RequestClass, service: str, avoid: frozenset[str] = frozenset()
                    ) -> list[tuple[CallSite, CompiledClient, Route]] | None:
         """A chain from a forwarded ``route`` of ``served`` to ``service``, through the code of the
-        groups it is forwarded to; None if there is none."""
+        groups it is forwarded to (but those of ``avoid``); None if there is none."""
         for tg in self.next_groups(route):
-            found = self.reach(tg, served, service)
+            found = self.reach(tg, served, service, avoid=avoid)
             if found is not None:
                 return found
         return None

@@ -16,6 +16,10 @@ an optional ``name`` and exactly one property:
                      may send any request class to any service; a target group makes the calls of its
                      ``calls:``; a forwarded request sets off the calls of every group it may go to
                      (``when`` evaluated on it), and so on (latsim.analysis.callgraph).
+``only_through``     every such chain that reaches the service goes through the code of one of the
+                     target groups named: ``{only_through: {service: ledger, through: [payments-tg]}}``
+                     (``from``: the callers checked, by default every client and every calling target
+                     group but those of ``through``).
 
 Selectors (all optional): ``service``/``services``, ``listener``, ``target_group`` (then access
 means "forwarded to this target group", and the services default to those that use it),
@@ -68,7 +72,7 @@ from latsim.model.calls import walk_steps
 from latsim.model.scenario import Scenario
 from latsim.model.service import Match
 
-KINDS = ("no_access", "only", "always_forwarded", "never_denied", "never_reaches")
+KINDS = ("no_access", "only", "always_forwarded", "never_denied", "never_reaches", "only_through")
 PRINCIPAL_WORDS = ("anonymous", "signed", "any", "*", "org", "outside-org")
 OTHER_METHODS = ("PATCH", "DELETE", "PUT", "OPTIONS", "HEAD", "TRACE", "CONNECT", "PROPFIND")
 OTHER_PATH = "/latsim-other"
@@ -192,7 +196,7 @@ class NeverReaches(Model):
     @model_validator(mode="after")
     def _some_service(self) -> NeverReaches:
         if not self.service_names:
-            raise ValueError("'never_reaches' needs 'service': the service the callers must not reach")
+            raise ValueError("needs 'service': the service the chains are about")
         return self
 
     @property
@@ -200,8 +204,22 @@ class NeverReaches(Model):
         return list(self.service or []) + list(self.services or [])
 
 
+class OnlyThrough(NeverReaches):
+    """``only_through``: chains that reach the service pass through the code of ``through``."""
+
+    from_: list[str] = Field(default_factory=list, alias="from",
+                             description="clients or target groups; default: every client and calling target group")
+    through: list[str] = Field(min_length=1, description="the target groups whose code alone may reach the service")
+
+    @field_validator("through", mode="before")
+    @classmethod
+    def _through_list(cls, value: Any) -> Any:
+        return _as_list(value)
+
+
 class Assertion(Model):
-    """One property; exactly one of no_access, only, always_forwarded, never_denied, never_reaches."""
+    """One property; exactly one of no_access, only, always_forwarded, never_denied, never_reaches,
+    only_through."""
 
     name: str | None = None
     no_access: Selector | None = None
@@ -209,6 +227,7 @@ class Assertion(Model):
     always_forwarded: Selector | None = None
     never_denied: Selector | None = None
     never_reaches: NeverReaches | None = None
+    only_through: OnlyThrough | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Assertion:
@@ -271,7 +290,8 @@ def parse_assertions(items: Sequence[Any], scn: Scenario, *, positions: Any = No
 def _model_for(loc: tuple[Any, ...]) -> type[Model]:
     if not loc:
         return Assertion
-    models: dict[str, type[Model]] = {"only": OnlySelector, "never_reaches": NeverReaches}
+    models: dict[str, type[Model]] = {"only": OnlySelector, "never_reaches": NeverReaches,
+                                      "only_through": OnlyThrough}
     return models.get(loc[0], Selector)
 
 
@@ -296,6 +316,8 @@ def _check_names(a: Assertion, scn: Scenario, where: Any) -> list[Problem]:
         for key in ("service", "services"):
             for j, name in enumerate(getattr(sel, key) or []):
                 check((kind, key, j), name, services, "service")
+        for j, name in enumerate(getattr(sel, "through", [])):
+            check((kind, "through", j), name, [t.name for t in scn.target_groups], "target group")
         return out
     if isinstance(sel, OnlySelector):
         for j, name in enumerate(sel.reach):
@@ -782,9 +804,10 @@ def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | 
     graph: CallGraph | None = None
     for n, a in enumerate(parsed, 1):
         assert a is not None
-        if a.never_reaches is not None:
+        chains = a.never_reaches if a.never_reaches is not None else a.only_through
+        if chains is not None:
             graph = graph or CallGraph(topo)
-            results.append(check_never_reaches(graph, a.never_reaches, a.label(n), mixes, src, max_counterexamples))
+            results.append(check_never_reaches(graph, chains, a.label(n), mixes, src, max_counterexamples))
             continue
         sel = a.selector
         kind = a.kind
@@ -871,10 +894,16 @@ def check_never_reaches(graph: CallGraph, sel: NeverReaches, label: str, mixes: 
     """No chain of forwarded requests from a caller of ``sel.from_`` reaches a service of ``sel``:
     a client's every request class to every service (``request_space``, split by the ``when`` of
     the groups each service forwards to as well), a target group's every call, each followed
-    through the calls of the groups it is forwarded to (``CallGraph.reach``)."""
+    through the calls of the groups it is forwarded to (``CallGraph.reach``). For
+    ``only_through``, the code of the ``through`` groups is not followed (a chain through them is
+    allowed) and the callers default to every client and calling target group but those."""
     topo = graph.topo
     targets = set(sel.service_names)
-    res = AssertionResult(label, "never_reaches", True, 0, 0)
+    through = frozenset(getattr(sel, "through", ()))
+    kind = "only_through" if isinstance(sel, OnlyThrough) else "never_reaches"
+    callers = list(sel.from_) or [*topo.clients, *(g for g in graph.callers() if g not in topo.clients)]
+    callers = [c for c in callers if c not in through or c in topo.clients]
+    res = AssertionResult(label, kind, True, 0, 0)
     eps = all_endpoints(topo)
     spaces = {svc: request_space(topo, svc, Selector(), mixes, _group_matches(topo, svc)) for svc in topo.services}
 
@@ -896,7 +925,7 @@ def check_never_reaches(graph: CallGraph, sel: NeverReaches, label: str, mixes: 
         res._seen[key] = Counterexample(who.describe(), request_dict(entry_rc), v,
                                         explain_command(source, who, entry_rc), full_chain + _chain_hops(chain))
 
-    for name in sel.from_:
+    for name in callers:
         if name in topo.clients:
             who = CallerSpec(client=name)
             cc = topo.clients[name]
@@ -908,7 +937,7 @@ def check_never_reaches(graph: CallGraph, sel: NeverReaches, label: str, mixes: 
                     if r.outcome != FORWARDED:
                         continue
                     for target in sorted(targets):
-                        chain = [] if r.service == target else graph.reach_from(r, full, target)
+                        chain = [] if r.service == target else graph.reach_from(r, full, target, through)
                         if chain is not None:
                             violation(who, name, full, (full, r), chain, target)
                             break
@@ -922,7 +951,7 @@ def check_never_reaches(graph: CallGraph, sel: NeverReaches, label: str, mixes: 
             if r.outcome != FORWARDED:
                 continue
             for target in sorted(targets):
-                rest = [] if r.service == target else graph.reach_from(r, site.rc, target)
+                rest = [] if r.service == target else graph.reach_from(r, site.rc, target, through)
                 if rest is not None:
                     violation(who, name, site.rc, None, [(site, view, r), *rest], target)
                     break
@@ -976,7 +1005,8 @@ def parse_cli_assertion(text: str, index: int) -> dict[str, Any]:
     return data
 
 
-__all__ = ["Assertion", "AssertionResult", "CallerInfo", "Counterexample", "NeverReaches", "OnlySelector", "Selector",
+__all__ = ["Assertion", "AssertionResult", "CallerInfo", "Counterexample", "NeverReaches", "OnlySelector",
+           "OnlyThrough", "Selector",
            "check_never_reaches",
            "VerifyReport", "build_callers", "parse_assertions", "parse_cli_assertion", "principal_classes",
            "render", "request_space", "verify"]

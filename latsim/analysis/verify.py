@@ -873,7 +873,7 @@ Chain = list[tuple[CallSite, CompiledClient, Route]]
 def _chain_hops(chain: Chain) -> list[dict[str, Any]]:
     return [{"caller": site.tg, "step": site.label, "step_path": site.path, "request": request_dict(site.rc),
              "service": r.service, "outcome": r.outcome, "rule": r.rule, "target_groups": r.target_groups,
-             "from": f"{view.ip} ({view.model.az})"} for site, view, r in chain]
+             "source": f"{view.ip} ({view.model.az})"} for site, view, r in chain]
 
 
 def _group_matches(topo: Topology, service: str) -> list[Match]:
@@ -921,7 +921,7 @@ def check_never_reaches(graph: CallGraph, sel: NeverReaches, label: str, mixes: 
                                                                      "target groups" if n else " directly"))
         full_chain = ([{"caller": name, "step": None, "step_path": None, "request": request_dict(entry[0]),
                         "service": entry[1].service, "outcome": entry[1].outcome, "rule": entry[1].rule,
-                        "target_groups": entry[1].target_groups, "from": None}] if entry is not None else [])
+                        "target_groups": entry[1].target_groups, "source": None}] if entry is not None else [])
         res._seen[key] = Counterexample(who.describe(), request_dict(entry_rc), v,
                                         explain_command(source, who, entry_rc), full_chain + _chain_hops(chain))
 

@@ -258,6 +258,22 @@ def test_on_error_fail_stops_the_same_calls_in_the_engine():
     assert set(summary["clients"]["client"]["status"]) == {"500"}  # answers_500
 
 
+def test_targets_that_call_differently_are_noted_and_each_counts_for_verify():
+    data = graph()
+    data["security_groups"] = [{"name": "no-egress", "vpc": "app", "egress": [],
+                                "ingress": [{"protocol": "tcp", "ports": 8080, "source": "vpc-lattice"}]}]
+    data["target_groups"][0]["targets"][0]["security_groups"] = ["no-egress"]  # the first target cannot call out
+    d = explain(scn(data), "client", "http://front.test.internal/")
+    back = d["calls"][0]
+    assert (back["outcome"], back["route"]["failure"]) == ("unreachable", "connect_timeout")
+    assert back["note"] is not None and "other targets of front-tg differ" in back["note"]
+    assert "forwarded" in back["note"]
+    # the second target's calls reach back: never_reaches follows every target
+    report = verify(scn(data), [nr(["front-tg"], "back")])
+    assert not report.ok
+    assert report.results[0].counterexamples[0].chain[0]["source"].startswith("10.1.")
+
+
 # --- the walk's building blocks ---------------------------------------------------------------------
 
 def test_a_parallel_step_guards_its_branches():

@@ -453,7 +453,7 @@ def micro() -> Any:
 def test_microservices_assertions_hold(micro):
     report = verify(micro)
     assert report.ok, report.to_dict()
-    assert [r.kind for r in report.results] == ["never_reaches", "always_forwarded"]
+    assert [r.kind for r in report.results] == ["never_reaches", "only_through", "always_forwarded"]
 
 
 def test_microservices_checkout_chain(micro):

@@ -63,7 +63,8 @@ def explain(
     overlay: OverlayOpt = None,
 ) -> None:
     """Explain one request stage by stage: DNS, AZ address, security groups, listener, auth,
-    rule, target groups (with each target's security-group and health-check verdict)."""
+    rule, target groups (with each target's security-group and health-check verdict), then the
+    chain of calls the code of those target groups makes, hop by hop."""
     from latsim.analysis.explain import CallerSpec, render_explanation
     from latsim.analysis.explain import explain as run_explain
     scn = load(file, overlay)
@@ -92,7 +93,8 @@ def matrix(
                                                "mixes.")] = None,
     overlay: OverlayOpt = None,
 ) -> None:
-    """Every client x service (x listener) verdict and its reason, for the requests of each client's mix."""
+    """Every client x service (x listener) verdict and its reason, for the requests of each client's mix;
+    then each target group whose code calls services, with the verdicts of the calls it makes."""
     from latsim.analysis.matrix import compute_matrix, render_table
     from latsim.compile import Topology
     if fmt not in FORMATS:

@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import IO, Any, NamedTuple
 
+from latsim.analysis.callgraph import CallGraph, CallSite
+from latsim.analysis.explain import request_url
 from latsim.auth import build_context
 from latsim.auth.context import K_SERVICE_ARN, K_SOURCE_IP, K_SOURCE_VPC, K_SOURCE_VPC_OWNER
 from latsim.compile import FIXED, FORWARDED, CompiledClient, RequestClass, Route, Topology
@@ -615,6 +617,41 @@ class Group:
 
 
 @dataclass
+class CallRow:
+    """A calling target group as a row (call graphs): for each endpoint it calls, the verdict of
+    each call step sent there, from the group's caller view, with the step's own URL and request."""
+
+    name: str
+    cells: dict[int, list[tuple[CallSite, RequestClass, Verdict]]]
+
+
+def call_rows(topo: Topology, endpoints: Sequence[Endpoint]) -> list[CallRow]:
+    """A row per target group that can call services (latsim.analysis.callgraph), in scenario
+    order; a call goes to the column of the listener that decided it (else of its service and port,
+    else the service's first listener)."""
+    graph = CallGraph(topo)
+    by_listener = {(e.service, e.listener): i for i, e in enumerate(endpoints)}
+    by_port = {(e.service, e.port): i for i, e in enumerate(endpoints)}
+    first: dict[str, int] = {}
+    for i, e in enumerate(endpoints):
+        first.setdefault(e.service, i)
+    rows = []
+    for tg in graph.callers():
+        view = graph.view(tg)
+        cells: dict[int, list[tuple[CallSite, RequestClass, Verdict]]] = {}
+        for site in graph.sites(tg):
+            r = graph.route(site, view)
+            svc = r.service or site.service
+            col = by_listener.get((svc or "", r.listener or ""))
+            if col is None:
+                col = by_port.get((svc or "", split_url(site.rc.url)[2]), first.get(svc or ""))
+            if col is not None:
+                cells.setdefault(col, []).append((site, site.rc, verdict_of(r)))
+        rows.append(CallRow(tg, dict(sorted(cells.items()))))
+    return rows
+
+
+@dataclass
 class Matrix:
     """Verdicts of every client x endpoint; ``rows()`` expands the groups client by client."""
 
@@ -625,6 +662,7 @@ class Matrix:
     table: CellTable = field(default_factory=lambda: CellTable([], []), repr=False)
     _by_client: dict[str, Group] = field(default_factory=dict, repr=False)
     _tails: dict[tuple[int, int], tuple[Any, ...]] = field(default_factory=dict, repr=False)
+    call_rows: list[CallRow] = field(default_factory=list)  # calling target groups, after the clients
 
     def __post_init__(self) -> None:
         for g in self.groups:
@@ -638,6 +676,40 @@ class Matrix:
             if ep.service == service and (listener is None or ep.listener == listener):
                 return self.table.cell(code, len(g.requests))
         raise KeyError(f"{service}/{listener}")
+
+    def calls_of(self, target_group: str, service: str, listener: str | None = None) -> list[Verdict]:
+        """The verdicts of a calling target group's calls to ``service`` (and ``listener``), in step order."""
+        row = next(r for r in self.call_rows if r.name == target_group)
+        return [v for i, items in row.cells.items() for _, _, v in items
+                if self.endpoints[i].service == service and (listener is None or self.endpoints[i].listener == listener)]
+
+    def call_cells(self) -> list[dict[str, Any]]:
+        """The calling target groups' cells as JSON: one per group x endpoint it calls."""
+        out = []
+        for row in self.call_rows:
+            for i, items in row.cells.items():
+                ep = self.endpoints[i]
+                results = [v for _, _, v in items]
+                d: dict[str, Any] = {"client": row.name, "service": ep.service, "listener": ep.listener,
+                                     "port": ep.port}
+                d.update(dict(zip(CSV_COLUMNS[4:], summary(results), strict=True)))
+                d["target_groups"] = dict(next((v for v in results if v.outcome != FORWARDED), results[0]).target_groups)
+                d["requests"] = [{"step": site.label, "step_path": site.path, "url": request_url(rc),
+                                  "method": rc.method, "path": rc.route_path, "headers": dict(rc.headers),
+                                  "protocol": rc.protocol, "outcome": v.outcome, "status": v.status,
+                                  "failure": v.failure, "rule": v.rule, "auth_denied_reason": v.auth_denied_reason,
+                                  "reason": v.reason} for site, rc, v in items]
+                d["caller_type"] = "target_group"
+                out.append(d)
+        return out
+
+    def _call_cells_json(self, sep: str) -> str:
+        """``call_cells`` as ``write_json`` writes cells, each preceded by ``sep`` (then ``,``)."""
+        parts = []
+        for d in self.call_cells():
+            parts.append(sep + "{\n   " + _json_members(d) + "\n  }")
+            sep = ",\n  "
+        return "".join(parts)
 
     def requests_of(self, client: str) -> tuple[RequestClass, ...]:
         return self._by_client[client].requests
@@ -690,6 +762,9 @@ class Matrix:
             tail = self.tail
             for head, code in zip(heads, g.row, strict=True):
                 yield (name, *head) + tail(code, k)
+        for row in self.call_rows:
+            for i, items in row.cells.items():
+                yield (row.name, *heads[i]) + summary([v for _, _, v in items])
 
     def write_csv(self, fh: IO[str]) -> None:
         """The rows as CSV (``csv.writer``'s dialect, ``\\n`` line ends), from fragments
@@ -715,6 +790,9 @@ class Matrix:
                     known[code] = _csv_line(self._tail(code, k)) + "\n"
             prefix = _csv_field(name) + ","
             fh.write(prefix + prefix.join(map(operator.add, heads, map(known.__getitem__, g.row))))
+        for row in self.call_rows:
+            for i, items in row.cells.items():
+                fh.write(_csv_field(row.name) + "," + heads[i] + _csv_line(summary([v for _, _, v in items])) + "\n")
 
     def _json_cell(self, code: int, requests: tuple[RequestClass, ...]) -> dict[str, Any]:
         """A cell's JSON members after client, service, listener and port."""
@@ -741,6 +819,7 @@ class Matrix:
                 d: dict[str, Any] = {"client": name, "service": ep.service, "listener": ep.listener, "port": ep.port}
                 d.update(self._json_cell(code, g.requests))
                 cells.append(d)
+        cells += self.call_cells()
         return {**self._head(), "cells": cells, "summary": self.stats()}
 
     def write_json(self, fh: IO[str]) -> None:
@@ -751,7 +830,8 @@ class Matrix:
         before, after = text.split(json.dumps(marker), 1)
         fh.write(before)
         if not self.clients or not self.endpoints:
-            fh.write("[]")
+            calls = self._call_cells_json("[\n  ")
+            fh.write(calls + "\n ]" if calls else "[]")
         else:
             heads = [_json_members({"service": ep.service, "listener": ep.listener, "port": ep.port})
                      for ep in self.endpoints]
@@ -766,6 +846,7 @@ class Matrix:
                 fh.write(sep + ",\n  ".join(map(operator.add, [prefix + h for h in heads],
                                                   map(known.__getitem__, g.row))))
                 sep = ",\n  "
+            fh.write(self._call_cells_json(",\n  "))
             fh.write("\n ]")
         fh.write(after)
         fh.write("\n")
@@ -813,9 +894,11 @@ def compute_matrix(topo: Topology, *, clients: Iterable[str] | None = None,
                    endpoints: Sequence[Endpoint] | None = None, path: str | None = None,
                    method: str | None = None,
                    requests_for: Callable[[str], tuple[RequestClass, ...]] | None = None,
-                   group: bool = True) -> Matrix:
+                   group: bool = True, target_groups: bool = True) -> Matrix:
     """The verdict of every client x endpoint. ``requests_for(client)`` overrides the requests
-    taken from the mix; ``group=False`` routes every client on its own (for testing the grouping)."""
+    taken from the mix; ``group=False`` routes every client on its own (for testing the grouping).
+    With every client (``clients`` None) and ``target_groups``, the calling target groups follow
+    as rows of their own calls (``call_rows``; ``path``/``method`` do not apply to them)."""
     eps = list(endpoints) if endpoints is not None else all_endpoints(topo)
     names = list(clients) if clients is not None else list(topo.clients)
     cache = RouteCache(topo) if group else UncachedRoutes(topo)
@@ -838,7 +921,10 @@ def compute_matrix(topo: Topology, *, clients: Iterable[str] | None = None,
             for g in groups.values():
                 rids = [cache.request_id(r) for r in g.requests]
                 g.row = array("q", [cache.code(g.caller, i, g.requests, rids) for i in ep_ids])
-    return Matrix(eps, list(groups.values()), names, cache.routes, cache.table())
+    m = Matrix(eps, list(groups.values()), names, cache.routes, cache.table())
+    if clients is None and target_groups:
+        m.call_rows = call_rows(topo, eps)
+    return m
 
 
 def _fill_rows(cache: RouteCache, groups: Sequence[Group]) -> None:
@@ -920,7 +1006,8 @@ def render_table(m: Matrix, console: Any) -> None:
     from rich.table import Table
     if len(m.endpoints) <= GRID_MAX_ENDPOINTS:
         multi = {e_.service for e_ in m.endpoints if sum(1 for x in m.endpoints if x.service == e_.service) > 1}
-        t = Table(title="reachability (rows: clients, columns: services)", title_justify="left")
+        t = Table(title="reachability (rows: clients" + (", then calling target groups" if m.call_rows else "")
+                  + ", columns: services)", title_justify="left")
         t.add_column("client")
         for ep in m.endpoints:
             t.add_column(ep.label if ep.service in multi else ep.service, justify="center")
@@ -938,9 +1025,25 @@ def render_table(m: Matrix, console: Any) -> None:
                     reason = m.row_tail(c)[-1]
                     reasons.setdefault(f"{verdict}: {reason}", []).append(f"{name} -> {ep.label}")
             t.add_row(e(name), *cells)
+        for crow in m.call_rows:
+            cells = []
+            for i, ep in enumerate(m.endpoints):
+                items = crow.cells.get(i)
+                if not items:
+                    cells.append("[dim]·[/dim]")
+                    continue
+                c = Cell(tuple(v for _, _, v in items))
+                mark, style = _CELL_STYLE[c.verdict]
+                cells.append(f"[{style}]{mark or str(c.main().status)}[/{style}]")
+                if c.verdict != FORWARDED:
+                    reasons.setdefault(f"{c.verdict}: {summary(c.results)[-1]}", []).append(
+                        f"{crow.name} -> {ep.label}")
+            t.add_row(f"[italic]{e(crow.name)}[/italic]", *cells)
         console.print(t)
         console.print("[green]✓[/green] forwarded  [yellow]404/500[/yellow] fixed response  [red]403[/red] denied  "
-                      "[red]✗[/red] unreachable  [yellow]~[/yellow] some requests of the mix only")
+                      "[red]✗[/red] unreachable  [yellow]~[/yellow] some requests of the mix only"
+                      + ("  [dim]·[/dim] not called; [italic]italic[/italic] rows: calling target groups, their "
+                         "calls" if m.call_rows else ""))
         for reason, where in reasons.items():
             shown = ", ".join(where[:4]) + (f" and {len(where) - 4} more" if len(where) > 4 else "")
             console.print(f"  {e(reason)}  [dim]({e(shown)})[/dim]")
@@ -958,8 +1061,13 @@ def render_table(m: Matrix, console: Any) -> None:
     counts = ", ".join(f"{k} {v:,}" for k, v in s["by_verdict"].items() if v)
     console.print(f"{s['cells']:,} cells ({counts}); {s['caller_groups']:,} caller classes, "
                   f"{s['routes_evaluated']:,} route decisions", markup=False)
+    if m.call_rows:
+        calls = [v for crow in m.call_rows for items in crow.cells.values() for _, _, v in items]
+        bad = sum(1 for v in calls if v.outcome != FORWARDED)
+        console.print(f"{len(m.call_rows)} calling target groups, {len(calls)} calls ({bad} not forwarded)",
+                      markup=False)
 
 
-__all__ = ["CSV_COLUMNS", "Caller", "CallerKeyer", "Cell", "Endpoint", "Group", "Matrix", "RouteCache",
+__all__ = ["CSV_COLUMNS", "CallRow", "Caller", "CallerKeyer", "Cell", "call_rows", "Endpoint", "Group", "Matrix", "RouteCache",
            "Verdict", "all_endpoints", "at", "client_requests", "compute_matrix", "render_table",
            "service_host", "verdict_of"]

@@ -30,7 +30,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
-from latsim.compile import RequestClass, compile_match
+from latsim.compile import RequestClass, call_applies, compile_match
 from latsim.engine.sampling import int_sampler, sampler
 from latsim.model.calls import CallStep
 from latsim.model.client import RequestSpec, split_url
@@ -63,10 +63,7 @@ class CompiledStep:
         if model.call is not None:
             _, host, _, url_path = split_url(model.call)
             self.service = services_by_host.get(host)
-            query = tuple(sorted((k, (v,) if isinstance(v, str) else tuple(v)) for k, v in model.query.items()))
-            self.rc = RequestClass(url=model.call, method=model.method, path=model.path or "/",
-                                   headers=tuple(sorted((k.lower(), v) for k, v in model.headers.items())),
-                                   query=query, protocol=model.protocol)
+            self.rc = RequestClass.of_call(model)
             self.spec = RequestSpec.model_construct(
                 weight=1.0, method=model.method, path=model.path or url_path, url=model.call, headers=model.headers,
                 query=model.query, body=model.body, response=model.response, protocol=model.protocol,
@@ -264,7 +261,6 @@ class CallGraph:
         self.token = 0
         self.seq = 0
         self.running = False
-        self.when_args: dict[RequestClass, tuple[str, str, dict[str, str]]] = {}
 
     @staticmethod
     def step_states(program: Program) -> list[StepState]:
@@ -389,13 +385,8 @@ class CallGraph:
         while frame.i < len(steps) and not frame.failed:
             step = steps[frame.i]
             frame.i += 1
-            if step.when is not None:
-                rc = run.req.client.classes[run.req.spec]
-                args = self.when_args.get(rc)
-                if args is None:
-                    args = self.when_args[rc] = (rc.method, _path_of(rc), dict(rc.headers))
-                if not step.when(*args):
-                    continue
+            if step.when is not None and not call_applies(step.when, run.req.client.classes[run.req.spec]):
+                continue
             st = srv.steps[step.index]
             if step.probability < 1.0:
                 if st.chance is None:
@@ -527,12 +518,6 @@ class CallGraph:
             parts[retries] = parts.get(retries, 0.0) + retried
         acc[0] += 1
         acc[1] += t - req.t_first
-
-
-def _path_of(rc: RequestClass) -> str:
-    """The path a request class sends (its own, else its URL's), as Topology.route reads it."""
-    url_path = split_url(rc.url)[3]
-    return rc.path if rc.path != "/" or url_path == "/" else url_path
 
 
 def attempt_path(req: Request, t: float, into: dict[str, float]) -> None:

@@ -201,22 +201,32 @@ CLIENT = 1
 class Watch:
     """The deadlines of requests at program targets (Lattice's idle timeout, the caller's timeout),
     watched by one armed event at the earliest that may still matter: a request answered in time
-    costs no event of its own; its deadline is dropped when the watch next looks."""
+    costs no event of its own. The heap holds plain numbers, the requests live in ``live`` only
+    until they are answered (``forget``), so a deadline a minute away keeps no request alive."""
 
-    __slots__ = ("graph", "heap", "armed", "token", "seq")
+    __slots__ = ("graph", "heap", "live", "armed", "token", "seq")
 
     def __init__(self, graph: CallGraph) -> None:
         self.graph = graph
-        self.heap: list[tuple[float, int, Any, int]] = []
+        self.heap: list[tuple[float, int, int]] = []  # (deadline, key in live, kind)
+        self.live: dict[int, Request] = {}
         self.armed = INF
         self.token = 0
         self.seq = 0
 
-    def add(self, t: float, req: Request, kind: int) -> None:
+    def add(self, req: Request, deadlines: tuple[tuple[float, int], ...]) -> None:
         self.seq += 1
-        heappush(self.heap, (t, self.seq, req, kind))
-        if t < self.armed:
-            self._arm(t)
+        seq = req.watch = self.seq
+        self.live[seq] = req
+        for t, kind in deadlines:
+            heappush(self.heap, (t, seq, kind))
+            if t < self.armed:
+                self._arm(t)
+
+    def forget(self, req: Request) -> None:
+        if req.watch:
+            self.live.pop(req.watch, None)
+            req.watch = 0
 
     def _arm(self, t: float) -> None:
         self.armed = t
@@ -229,9 +239,11 @@ class Watch:
         now = self.graph.sim.env._now
         self.armed = INF
         heap = self.heap
+        live = self.live
         while heap:
-            t, _, req, kind = heap[0]
-            if req.dead or (req.lattice_done if kind == LATTICE else req.client_done):
+            t, seq, kind = heap[0]
+            req = live.get(seq)
+            if req is None or req.dead or (req.lattice_done if kind == LATTICE else req.client_done):
                 heappop(heap)
                 continue
             if t > now:
@@ -321,16 +333,23 @@ class CallGraph:
             sim.lattice_response(req, now + req.hop_t, sim.a.target_connection_error_status, lattice=True,
                                  failure="TargetConnectionError", conn_error=True)
             return
-        if req.lattice_deadline < sim.duration:
-            self.watch.add(req.lattice_deadline, req, LATTICE)
-        if req.client_deadline < sim.duration and not req.client_done:
-            self.watch.add(max(now, req.client_deadline), req, CLIENT)
+        # the caller's deadline is watched; Lattice's idle timeout only where it comes first (after
+        # the caller has given up, Lattice's 504 is recorded when the program ends, at its time)
+        client_deadline = req.client_deadline if not req.client_done else INF
+        if client_deadline < sim.duration:
+            if req.lattice_deadline < client_deadline:
+                self.watch.add(req, ((req.lattice_deadline, LATTICE), (max(now, client_deadline), CLIENT)))
+            else:
+                self.watch.add(req, ((max(now, client_deadline), CLIENT),))
+        elif req.lattice_deadline < sim.duration:
+            self.watch.add(req, ((req.lattice_deadline, LATTICE),))
         srv.inflight.add(req)
         if srv.busy < srv.concurrency:
             self._start(srv, req, now)
             return
         if srv.queue_limit is not None and len(srv.queue) >= srv.queue_limit:
             srv.inflight.discard(req)
+            self.watch.forget(req)
             if srv.kind == "LAMBDA":
                 sim.lattice_response(req, now + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
             else:
@@ -489,9 +508,9 @@ class CallGraph:
             nxt = queue.popleft()
             if not nxt.dead and not nxt.lattice_done:
                 self._start(srv, nxt, now)
-        if req.lattice_done:  # Lattice gave up on it (idle timeout) while the worker went on
-            return
-        sim._complete(req, srv, failed=run.root is not None and run.root.failed)
+        if not req.lattice_done:  # else Lattice gave up on it (idle timeout) while the worker went on
+            sim._complete(req, srv, failed=run.root is not None and run.root.failed)
+        self.watch.forget(req)  # answered now, and its caller told (or gone)
 
     def kill(self, srv: TargetServer) -> None:
         """The target failed: its programs stop (their calls in flight are abandoned)."""
@@ -500,6 +519,7 @@ class CallGraph:
                 req.run.dead = True
                 if req.trace is not None:
                     self.sim.tracer.killed(req, self.sim.env._now)
+            self.watch.forget(req)  # Simulation.fail_inflight answers them all now
         srv.busy = 0
         srv.queue.clear()
 

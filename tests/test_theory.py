@@ -15,13 +15,13 @@ from latsim.theory import (
     mm1_mean_response,
     mm1_mean_wait,
     mm1_response_quantile,
-    mmck_blocking,
     mmc_mean_response,
     mmc_mean_wait,
     mmc_response_quantile,
     mmc_response_tail,
     mmc_wait_quantile,
     mmc_wait_tail,
+    mmck_blocking,
 )
 
 

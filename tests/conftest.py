@@ -30,6 +30,9 @@ FUZZ_EXAMPLES = int(os.environ.get("LATSIM_FUZZ_EXAMPLES", "20000" if PROFILE ==
 FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.large_base_example, HealthCheck.filter_too_much])
+#: Fuzzers whose examples go through ruamel.yaml's pure-Python reader (Gateway API manifests and
+#: saved AWS CLI outputs, 25-50 ms an example): a quarter of the examples.
+FUZZ_SLOW_READER = settings(FUZZ, max_examples=max(1, FUZZ_EXAMPLES // 4))
 
 
 def load_yaml(path: Path) -> Any:

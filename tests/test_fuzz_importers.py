@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import event, example, given
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -39,7 +39,7 @@ from latsim.importers.cloudformation import import_cloudformation, read_template
 from latsim.importers.gateway_api import import_gateway_api, split_documents
 from latsim.importers.terraform import import_terraform
 from latsim.scenario import parse_document
-from tests.conftest import DATA, FUZZ
+from tests.conftest import DATA, FUZZ, FUZZ_SLOW_READER
 from tests.test_fuzz_scenario import REGRESSIONS, WEIRD, damage, mutated_tree, time_limit
 
 pytestmark = pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
@@ -294,7 +294,7 @@ def test_mutated_gateway_api_manifests_import_or_fail_located(scratch, case):
 
 
 @pytest.mark.slow
-@FUZZ
+@FUZZ_SLOW_READER
 @given(gateway_api_input())
 def test_fuzz_gateway_api_10k(scratch, case):
     check_gateway_api(scratch, *case)
@@ -349,13 +349,14 @@ def check_aws_json(root: Path, folders: dict[str, dict[str, str]]) -> None:
     imported(lambda: import_aws_json(top))
 
 
+@settings(max_examples=30)  # each example reads its files with the real (pure-Python) YAML reader
 @given(aws_json_input())
 def test_mutated_aws_cli_outputs_import_or_fail_located(scratch, folders):
     check_aws_json(scratch, folders)
 
 
 @pytest.mark.slow
-@FUZZ
+@FUZZ_SLOW_READER
 @given(aws_json_input())
 def test_fuzz_aws_json_10k(scratch, folders):
     check_aws_json(scratch, folders)

@@ -45,8 +45,8 @@ def test_a_lightly_loaded_server_has_no_queueing_delay():
     data = one_service(concurrency=4, rate=20, duration="30s", latency={"constant": "10ms"})
     s = simulate(build(data)).summary
     rt = s["target_groups"]["tg-main"]["RequestTime"]
-    assert rt["p50"] == pytest.approx(10.0, rel=0.01)
-    assert rt["max"] == pytest.approx(10.0, rel=0.01)
+    assert rt["p50"] == pytest.approx(10.0, rel=0.005)  # the histograms keep 0.5 %
+    assert rt["max"] == pytest.approx(10.0, rel=0.005)
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv lint bench clean
+.PHONY: demo test venv lint bench mutate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,17 +20,22 @@ demo: $(STAMP)
 	$(BIN)/latsim run scenarios/quickstart.yaml
 
 test: $(STAMP)
-	$(BIN)/ruff check latsim tests benchmarks
+	$(BIN)/ruff check latsim tests benchmarks scripts
 	$(BIN)/mypy latsim
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check latsim tests benchmarks
+	$(BIN)/ruff check latsim tests benchmarks scripts
 	$(BIN)/mypy latsim
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/callgraph_bench.py
+
+# targeted mutation testing of the decision and engine modules (not part of `make test`; ~1 h on
+# two cores with the default sample of 20 mutants per module; see README, Development)
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -110,7 +111,12 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
     try:
         sim = Simulation(scn, access_log=writer, progress=progress,
                          base_dir=str(source.parent) if source is not None else None, tracer=tracer)
-        result = sim.run()
+        done = _announce_start(sim) if not quiet and bar is None else None
+        try:
+            result = sim.run()
+        finally:
+            if done is not None:
+                done.set()
     finally:
         if bar is not None:
             bar.stop()
@@ -124,6 +130,26 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
             if not quiet:
                 err.print(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> {path}", markup=False)
     return result
+
+
+def _announce_start(sim: Any) -> threading.Event:
+    """Without a terminal there is no progress bar: one line on stderr says the simulation is
+    running (from then on Ctrl-C stops it and keeps a partial summary; scripts wait for the line).
+    A daemon thread writes it once simulated time has moved, i.e. from inside the event loop and
+    its KeyboardInterrupt handler; written before ``run()``, a Ctrl-C sent on seeing it could land
+    before the handler. The thread only reads the clock and ends with the run."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.01):
+            if sim.env.now > 0:
+                sys.stderr.write(f"simulating {sim.duration:g}s of {sim.scn.name} "
+                                 "(Ctrl-C stops it and keeps a partial summary)\n")
+                sys.stderr.flush()
+                return
+
+    threading.Thread(target=watch, name="latsim-started", daemon=True).start()
+    return done
 
 
 def print_summary(result: Any) -> None:

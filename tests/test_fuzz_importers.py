@@ -6,16 +6,12 @@ functions and ARNs spliced in) and write it back as JSON; the others damage the 
 itself. An import that succeeds is validated too (``ImportResult.scenario()``, what ``latsim
 import`` does before it writes the YAML; the YAML dump itself is left out for speed).
 
-Cheaper targets, to keep 10 000 examples within a minute each:
-
-* Gateway API manifests and saved AWS CLI outputs are read by latsim with ruamel.yaml in pure
-  Python (~5 ms per KB). The documents written as JSON are handed to the importer through a
-  stdlib-JSON stand-in for ``parse_document`` (same plain data, no line numbers); damaged text
-  that is not JSON still goes through the real reader. The reader itself is fuzzed at the text
-  level in ``test_fuzz_scenario.py``.
-* Damaged Gateway API text is one manifest document at a time; a mutated CloudFormation template
-  keeps a few resources and what they refer to; saved AWS CLI outputs are mostly one account,
-  often a subset of its files.
+Every document goes through the importer's real reader (``parse_document``, ruamel.yaml in pure
+Python, ~5 ms per KB): a stand-in parser would hide the reader's own failures and positions. To
+keep an example cheap instead, damaged Gateway API text is one manifest document at a time, a
+mutated CloudFormation template keeps a few resources and what they refer to, and saved AWS CLI
+outputs are mostly one account, often a subset of its files. The number of examples follows the
+hypothesis profile (``tests/conftest.py``: ``ci`` for CI, ``long`` for a night run).
 
 Failing examples that were found are kept in ``tests/data/fuzz_regressions/<importer>/`` (replayed
 below) or as explicit ``@example``s.
@@ -31,21 +27,19 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
-from hypothesis import event, example, given
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from latsim.errors import LatsimError, ScenarioError
-from latsim.importers import aws, gateway_api
 from latsim.importers.aws import import_aws_json
 from latsim.importers.cloudformation import import_cloudformation, read_template
 from latsim.importers.gateway_api import import_gateway_api, split_documents
 from latsim.importers.terraform import import_terraform
-from latsim.scenario import Positions, parse_document
-from tests.conftest import DATA, FUZZ
+from latsim.scenario import parse_document
+from tests.conftest import DATA, FUZZ, FUZZ_SLOW_READER
 from tests.test_fuzz_scenario import REGRESSIONS, WEIRD, damage, mutated_tree, time_limit
 
 pytestmark = pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
@@ -131,20 +125,6 @@ def _tally(outcome: str) -> None:
     """Count outcomes in hypothesis' statistics (--hypothesis-show-statistics); a no-op outside a test."""
     with contextlib.suppress(InvalidArgument):
         event(outcome)
-
-
-def _json_or_yaml(text: str, filename: str | None = None) -> tuple[Any, Positions]:
-    """``parse_document`` for JSON text through the stdlib (NaN and Infinity stay text, as in YAML)."""
-    try:
-        return json.loads(text, parse_constant=str), Positions(filename)
-    except ValueError:
-        return parse_document(text, filename)
-
-
-@contextlib.contextmanager
-def fast_json(module: Any) -> Iterator[None]:
-    with mock.patch.object(module, "parse_document", _json_or_yaml):
-        yield
 
 
 # --- CloudFormation -------------------------------------------------------------------------------
@@ -302,9 +282,8 @@ def check_gateway_api(root: Path, files: list[tuple[str | None, str]], cluster_v
         path = folder / f"m{i}.yaml"
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
         entries.append(f"{cluster}={path}" if cluster else str(path))
-    with fast_json(gateway_api):
-        imported(lambda: import_gateway_api(entries or [str(folder / "none.yaml")], pods_per_service=pods,
-                                            cluster_vpc=cluster_vpc))
+    imported(lambda: import_gateway_api(entries or [str(folder / "none.yaml")], pods_per_service=pods,
+                                        cluster_vpc=cluster_vpc))
 
 
 @example(([(None, K8S_TEXTS["east"])], {"cidr": "10.0.0.0/30"}, 1))  # found by the fuzz: IndexError on pod IPs
@@ -315,7 +294,7 @@ def test_mutated_gateway_api_manifests_import_or_fail_located(scratch, case):
 
 
 @pytest.mark.slow
-@FUZZ
+@FUZZ_SLOW_READER
 @given(gateway_api_input())
 def test_fuzz_gateway_api_10k(scratch, case):
     check_gateway_api(scratch, *case)
@@ -367,17 +346,17 @@ def check_aws_json(root: Path, folders: dict[str, dict[str, str]]) -> None:
             if safe in ("", ".", ".."):
                 continue
             (folder / safe).write_text(text, encoding="utf-8", errors="surrogatepass")
-    with fast_json(aws):
-        imported(lambda: import_aws_json(top))
+    imported(lambda: import_aws_json(top))
 
 
+@settings(max_examples=30)  # each example reads its files with the real (pure-Python) YAML reader
 @given(aws_json_input())
 def test_mutated_aws_cli_outputs_import_or_fail_located(scratch, folders):
     check_aws_json(scratch, folders)
 
 
 @pytest.mark.slow
-@FUZZ
+@FUZZ_SLOW_READER
 @given(aws_json_input())
 def test_fuzz_aws_json_10k(scratch, folders):
     check_aws_json(scratch, folders)

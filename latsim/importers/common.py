@@ -71,11 +71,16 @@ class ImportResult:
         merged: dict[str, Any] = merge_overlay(self.data, dict(overlay))
         return merged
 
-    def scenario(self, overlay: Mapping[str, Any] | None = None) -> Scenario:
-        """Merge ``overlay`` and validate; problems are located in the source where possible."""
+    def scenario(self, overlay: Mapping[str, Any] | None = None, *, workload: str | None = None,
+                 rate: str | None = None) -> Scenario:
+        """Merge ``overlay`` and validate; problems are located in the source where possible.
+        ``workload="auto"`` adds ``latsim.workload.auto``'s clients (at ``rate`` each)."""
         from latsim.scenario import scenario_from_data
         data = self.merged(overlay)
         try:
+            if workload == "auto":
+                from latsim.workload.auto import DEFAULT_RATE, with_auto_workload
+                data = with_auto_workload(data, rate or DEFAULT_RATE)
             return scenario_from_data(data)
         except ScenarioError as exc:
             raise ScenarioError([self.relocate(p) for p in exc.all_problems]) from None
@@ -105,10 +110,11 @@ class ImportResult:
             lines.extend("  " + _one_line(w.format()) for w in self.warnings)
         return "\n".join(lines)
 
-    def to_yaml(self, overlay: Mapping[str, Any] | None = None) -> str:
+    def to_yaml(self, overlay: Mapping[str, Any] | None = None, *, workload: str | None = None,
+                rate: str | None = None) -> str:
         """The validated scenario as YAML, with the header as comments (stable output)."""
         from latsim.scenario import dump_scenario
-        return dump_scenario(self.scenario(overlay), header=self.header())
+        return dump_scenario(self.scenario(overlay, workload=workload, rate=rate), header=self.header())
 
 
 def _one_line(text: str) -> str:

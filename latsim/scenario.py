@@ -322,8 +322,8 @@ def merge_overlay(base: Any, overlay: Any) -> Any:
         return out
     if isinstance(base, list) and isinstance(overlay, list):
         def key(item: Any) -> Any:
-            if isinstance(item, dict):
-                return item.get("name", item.get("id"))
+            if isinstance(item, dict):  # a VPC association is named by its VPC
+                return item.get("name", item.get("id", item.get("vpc")))
             return None
         if overlay and all(key(o) is not None for o in overlay) and all(key(b) is not None for b in base):
             out_list = list(base)

@@ -655,6 +655,10 @@ class _Assembler:
                 owner.children.append(rule)
         for kind, loc, a in b._deferred:
             getattr(self, f"_attach_{kind}")(loc, a)
+        for tg in list(b._facts["tg"]):
+            if tg.attrs["type"] != "LAMBDA" and tg.attrs["vpc"] and b.find("vpc", tg.attrs["vpc"]) is None:
+                self._placeholder_vpc(tg.attrs["vpc"], tg.loc, tg.attrs["account"],
+                                      f"target group {tg.attrs['label'] or tg.key}")
 
     def _attach_vpc_cidr(self, loc: Location, a: dict[str, Any]) -> None:
         vpc = self._ref("vpc", a["vpc"], loc, "CIDR block")
@@ -673,9 +677,32 @@ class _Assembler:
 
     def _attach_vpc_association(self, loc: Location, a: dict[str, Any]) -> None:
         sn = self._ref("sn", a["sn"], loc, "VPC association")
-        vpc = self._ref("vpc", a["vpc"], loc, "VPC association")
-        if sn is not None and vpc is not None:
+        if sn is None:
+            self._ref("vpc", a["vpc"], loc, "VPC association")
+            return
+        vpc = self._ref("vpc", a["vpc"], loc, "VPC association", quiet=bool(a["vpc"])) or \
+            self._placeholder_vpc(a["vpc"], loc, sn.attrs["account"], "VPC association")
+        if vpc is not None:
             sn.attrs["vpc_associations"].append((loc, vpc, a["security_groups"]))
+
+    def _placeholder_vpc(self, ident: Any, loc: Location, account: str, what: str) -> Fact | None:
+        """A VPC the input only refers to (a parameter, a data source, another stack): a named
+        stand-in that an overlay completes (``vpcs: [{name: …, cidr: …, azs: […]}]``), so that what
+        refers to it is kept rather than dropped."""
+        if not isinstance(ident, str) or not ident:
+            return None
+        fact = self.b.find("vpc", ident)
+        if fact is not None:
+            return fact
+        raw = _key_name(ident) if ident.startswith("tf:") else ident
+        vid = ident if re.fullmatch(r"vpc-[0-9a-f]{8,17}", ident) else None
+        fact = self.b.vpc(f"placeholder:{ident}", loc=loc, account=account, name=raw, id=vid, idents=[ident])
+        fact.attrs["placeholder"] = True
+        name = lattice_name(raw, "vpc")
+        self.b.warn(f"{what}: VPC '{ident}' is not in the input; latsim puts a placeholder VPC '{name}' in its place "
+                    f"({DEFAULT_VPC_CIDR}, one AZ, account {account})", loc, code="placeholder",
+                    hint=f"complete it with an overlay: vpcs: [{{name: {name}, cidr: …, azs: […]}}]")
+        return fact
 
     def _attach_service_association(self, loc: Location, a: dict[str, Any]) -> None:
         sn = self._ref("sn", a["sn"], loc, "service association")
@@ -822,13 +849,15 @@ class _Assembler:
             a = vpc.attrs
             cidrs = a["cidrs"]
             if not cidrs:
-                b.warn(f"VPC {vpc.name} has no known CIDR; latsim assumes {DEFAULT_VPC_CIDR}", vpc.loc,
-                       code="vpc-cidr", hint="set it with an overlay")
+                if not a.get("placeholder"):
+                    b.warn(f"VPC {vpc.name} has no known CIDR; latsim assumes {DEFAULT_VPC_CIDR}", vpc.loc,
+                           code="vpc-cidr", hint="set it with an overlay")
                 cidrs = [DEFAULT_VPC_CIDR]
             if not a["azs"]:
                 a["azs"] = default_azs(b.region)
-                b.warn(f"VPC {vpc.name} has no subnets in the input; latsim places it in {a['azs'][0]}", vpc.loc,
-                       code="vpc-azs", severity="info")
+                if not a.get("placeholder"):
+                    b.warn(f"VPC {vpc.name} has no subnets in the input; latsim places it in {a['azs'][0]}",
+                           vpc.loc, code="vpc-azs", severity="info")
             azs = list(a["azs"])
             item: dict[str, Any] = {"name": vpc.name}
             if a["id"] and re.fullmatch(r"vpc-[0-9a-f]{8,17}", a["id"]):

@@ -114,11 +114,26 @@ def _copy(dirs: list[Path], scratch: Path) -> tuple[Path, Path]:
             if f.is_file() and f.name.endswith(TF_SUFFIXES + VAR_SUFFIXES) and f.stat().st_size <= MAX_FILE_BYTES \
                     and f.name not in (ANSWERS_FILE, CLI_VARS_FILE):
                 shutil.copyfile(f, dest / f.name)
+                if f.name.endswith(".tf"):
+                    _rename_ids(dest / f.name)
         manifest = d / ".terraform" / "modules" / "modules.json"
         if manifest.is_file():
             (dest / ".terraform" / "modules").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(manifest, dest / ".terraform" / "modules" / "modules.json")
     return base, scratch / dirs[0].relative_to(base)
+
+
+_ID_ATTR = re.compile(r"(?m)^(\s+)id(\s*=)(?!=)")
+ID_ALIAS = "latsim_id"
+
+
+def _rename_ids(f: Path) -> None:
+    """The evaluator writes its own ``id`` over a block's ``id = …`` (a target's, a data source's):
+    in the scratch copy the attribute is renamed, and renamed back when the values are read."""
+    text = f.read_text(encoding="utf-8", errors="replace")
+    new = _ID_ATTR.sub(rf"\1{ID_ALIAS}\2", text)
+    if new != text:
+        f.write_text(new, encoding="utf-8")
 
 
 # --- running the evaluator --------------------------------------------------------------------------
@@ -296,7 +311,7 @@ def _answers(raw: dict[str, Any], params: Mapping[str, str], region: str, accoun
             fname = str(meta.get("filename", ""))
             folder = os.path.dirname(fname)
             if (folder, name) in seen or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name) \
-                    or "[" in str(meta.get("path", "")) or not fname.endswith(".tf") \
+                    or "[" in str(meta.get("path", "")).rsplit("data.", 1)[-1] or not fname.endswith(".tf") \
                     or not isinstance(meta.get("line_start"), int) or not isinstance(meta.get("line_end"), int):
                 continue  # count/for_each data sources and JSON files keep the evaluator's view
             seen.add((folder, name))
@@ -399,11 +414,8 @@ class _Converter:
             from latsim.importers.terraform import split_resource_address
             _, _, _, name, index = split_resource_address(address)
             self._refs = [r for r in meta.get("references", []) or [] if isinstance(r, dict)]
-            self._index = index
-            self._item_meta = meta
-            values = {k: self._clean(v, k) for k, v in item.items() if k not in ("__tfmeta", "id", "count",
-                                                                               "for_each", "provider", "depends_on",
-                                                                               "lifecycle")}
+            values = {("id" if k == ID_ALIAS else k): self._clean(v, k) for k, v in item.items()
+                      if k not in ("__tfmeta", "id", "count", "for_each", "provider", "depends_on", "lifecycle")}
             resources.append({"address": address, "mode": mode, "type": typ, "name": name,
                               **({"index": index} if index is not None and not isinstance(index, tuple) else {}),
                               "values": values})
@@ -426,13 +438,8 @@ class _Converter:
         if isinstance(value, dict) and isinstance(value.get("__attribute__"), str):
             return self._attribute_ref(value["__attribute__"])
         if isinstance(value, dict):
-            inner = {k: self._clean(v, k) for k, v in value.items() if k not in ("__tfmeta",)
-                     and not (k == "id" and isinstance(v, str) and _UUID.match(v))}
-            if "__tfmeta" in value and isinstance(value.get("id"), str) and _UUID.match(value["id"]):
-                # the evaluator writes its own 'id' over a block's: read what the user wrote
-                written = self._written_id(_meta(value))
-                if written is not None:
-                    inner["id"] = written
+            inner = {("id" if k == ID_ALIAS else k): self._clean(v, k) for k, v in value.items()
+                     if k not in ("__tfmeta",) and not (k == "id" and isinstance(v, str) and _UUID.match(v))}
             return [inner] if "__tfmeta" in value else inner
         if isinstance(value, list):
             out: list[Any] = []
@@ -449,9 +456,6 @@ class _Converter:
 
 
     _refs: list[dict[str, Any]] = []
-    _index: Any = None
-    _item_meta: dict[str, Any] = {}
-    work: Path | None = None
 
     def _attribute_ref(self, text: str) -> str:
         """An attribute the evaluator could not compute (``aws_x.y.listener_id``): the resource it
@@ -467,31 +471,6 @@ class _Converter:
                 return self.tokens[str(r["id"])]
         address = ".".join(parts[:3] if parts[:1] == ["data"] else parts[:2])
         return f"tf:{address}"
-
-    def _written_id(self, meta: dict[str, Any]) -> Any:
-        """The ``id = ...`` a nested block declares (tfparse replaces it with its own id)."""
-        if self.work is None:
-            return None
-        fname, start, end = meta.get("filename"), meta.get("line_start"), meta.get("line_end")
-        if not (isinstance(fname, str) and isinstance(start, int) and isinstance(end, int)):
-            return None
-        try:
-            lines = (self.work / fname).read_text(encoding="utf-8", errors="replace").splitlines()[start - 1:end]
-        except OSError:
-            return None
-        m = re.search(r"(?m)^\s*id\s*=\s*(.+?)\s*$", "\n".join(lines))
-        if m is None:
-            return None
-        expr = m.group(1)
-        lit = re.fullmatch(r'"([^"$]*)"', expr)
-        if lit:
-            return lit.group(1)
-        if expr in ("each.value", "each.key") and isinstance(self._index, (str, int)):
-            return self._index
-        ref = re.fullmatch(r"((?:data\.)?[A-Za-z0-9_]+\.[A-Za-z0-9_]+(?:\[[^\]]*\])?)\.[A-Za-z0-9_]+", expr)
-        if ref:
-            return self._attribute_ref(ref.group(0))
-        return None
 
 
 def _module_providers(raw: dict[str, Any], root: Path) -> dict[str, str]:
@@ -594,7 +573,6 @@ def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var
             _write_answers(work, answers, blank)
             raw = _evaluate(work, files, strict=False)
         conv = _Converter(raw, root.resolve(), accounts, _module_providers(raw, work))
-        conv.work = work
         conv.locs.update({a: loc for a, loc in data_locs.items() if a in conv.locs})
         doc = conv.run()
     locs = {a: _user_loc(loc, root) for a, loc in conv.locs.items()}

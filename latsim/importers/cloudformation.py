@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from latsim.errors import Location, Problem, ScenarioError, suggest
+from latsim.importers.cfn_foreach import expand_template
 from latsim.importers.common import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
@@ -66,6 +67,7 @@ from latsim.importers.common import (
     as_int,
     as_list,
     generated_id,
+    is_lattice_prefix_list,
     lambda_function_name,
     seconds,
 )
@@ -312,6 +314,8 @@ class Stack:
     # -- evaluation ----------------------------------------------------------------------------------
     def ev(self, value: Any, keys: Keys) -> Any:
         """Evaluate every intrinsic function in ``value``; AWS::NoValue entries disappear."""
+        if isinstance(value, str) and "{{resolve:" in value:
+            return _dynamic_reference(self, value, keys)
         if isinstance(value, dict):
             if len(value) == 1:
                 (fn, arg), = value.items()
@@ -337,7 +341,9 @@ class Stack:
         if handler is not None:
             return handler(self, arg, keys)
         if fn == "Fn::Transform" or fn.startswith("Fn::ForEach"):
-            return self.warn(keys, f"{fn} (a template transform) is not expanded by latsim", "unsupported-intrinsic",
+            return self.warn(keys, f"{fn} (a template transform) is not expanded here by latsim "
+                             "(Fn::ForEach is expanded in Resources, Outputs, Conditions and mappings)",
+                             "unsupported-intrinsic",
                              hint="deploy-time macros are never run; expand the template first (aws cloudformation "
                                   "package / sam build)")
         known_fns = list(_FUNCTIONS) + ["Fn::Transform"]
@@ -395,12 +401,28 @@ class Stack:
         if name in self.overrides:
             raw: Any = self.overrides[name]
         elif typ.startswith("AWS::SSM::Parameter::Value"):
+            path = str(decl.get("Default", ""))
+            if _names_lattice_prefix_list(path) or _names_lattice_prefix_list(name):
+                self._params[name] = f"com.amazonaws.{self.region}.vpc-lattice"
+                self.warn(pkeys, f"parameter {name} (SSM {path or 'parameter'}) is taken as the VPC Lattice managed "
+                          "prefix list", "lattice-prefix-list", severity="info",
+                          hint=f"--param {self.name}/{name}=pl-… gives its id")
+                return self._params[name]
             self._params[name] = self.warn(
-                pkeys, f"parameter {name} names an SSM parameter, which latsim does not read", "ssm-parameter",
+                pkeys, f"parameter {name} names an SSM parameter ({path or 'no default path'}), which latsim does not "
+                "read: what uses it is unknown", "ssm-parameter",
                 hint=f"pass its value: --param {self.name}/{name}=VALUE")
             return self._params[name]
         elif "Default" in decl:
             raw = decl["Default"]
+        elif re.fullmatch(r"AWS::EC2::[A-Za-z]+::Id", typ):
+            # an id of something outside the templates (a VPC, a subnet): a named placeholder that an
+            # overlay (or --param) completes, so what refers to it is kept
+            self.warn(pkeys, f"parameter {name} ({typ}) has no Default and no value was given; latsim uses "
+                      f"'{name}' as a placeholder id", "parameter-value",
+                      hint=f"pass --param {self.name}/{name}=VALUE, or complete the placeholder with an overlay")
+            self._params[name] = name
+            return name
         else:
             self._params[name] = self.warn(pkeys, f"parameter {name} has no Default and no value was given",
                                            "parameter-value", hint=f"pass --param {self.name}/{name}=VALUE")
@@ -740,6 +762,8 @@ def _service_arn_of(s: Stack, ident: Any) -> str:
 def _attribute(s: Stack, logical: str, attr: str, keys: Keys) -> Any:
     res = s.resources[logical]
     typ = str(res.get("Type", "")) if isinstance(res, dict) else ""
+    if _is_custom(typ):
+        return _custom_attribute(s, logical, attr, res, keys)
     table = _ATTRIBUTES.get(typ)
     values: dict[str, Any] = table(s, logical) if table else _generic_attributes(s, logical, typ)
     if attr not in values:
@@ -749,6 +773,60 @@ def _attribute(s: Stack, logical: str, attr: str, keys: Keys) -> Any:
                       hint=suggest(attr, [k for k in values if k != "Ref"]))
     value = values[attr]
     return value() if callable(value) else value
+
+
+_DYNAMIC = re.compile(r"\{\{resolve:(ssm|ssm-secure|secretsmanager):([^}]*)\}\}")
+
+
+def _dynamic_reference(s: Stack, value: str, keys: Keys) -> Any:
+    """``{{resolve:ssm:/path}}``: the Lattice prefix list when the path names it, a --param value
+    (``--param STACK//path=VALUE``), else unknown with a located warning."""
+    m = _DYNAMIC.search(value)
+    if m is None:
+        return value
+    path = m.group(2).split(":")[0]
+    given = s.overrides.get(path)
+    if given is not None:
+        return value.replace(m.group(0), given)
+    if m.group(1) == "ssm" and _names_lattice_prefix_list(path):
+        s.warn(keys, f"{{{{resolve:ssm:{path}}}}} is taken as the VPC Lattice managed prefix list",
+               "lattice-prefix-list", severity="info")
+        return value.replace(m.group(0), f"com.amazonaws.{s.region}.vpc-lattice")
+    return s.warn(keys, f"dynamic reference {m.group(0)} is resolved by CloudFormation at deploy time; latsim does "
+                  "not read SSM or Secrets Manager: the value is unknown", "ssm-parameter",
+                  hint=f"give it with --param {s.name}/{path}=VALUE")
+
+
+def _is_custom(typ: str) -> bool:
+    return typ.startswith("Custom::") or typ == "AWS::CloudFormation::CustomResource"
+
+
+def _names_lattice_prefix_list(text: Any) -> bool:
+    """A name, SSM path or logical id that denotes VPC Lattice's managed prefix list."""
+    t = str(text).lower()
+    return is_lattice_prefix_list(str(text)) or ("vpc-lattice" in t and "prefix" in t) or \
+        ("lattice" in t and "prefixlist" in t.replace("-", "").replace("_", ""))
+
+
+def _custom_attribute(s: Stack, logical: str, attr: str, res: dict[str, Any], keys: Keys) -> Any:
+    """What a custom resource returns is known only when its Lambda runs: ``--param
+    [STACK/]Logical.Attr=VALUE`` gives it; a lookup of the Lattice prefix list is recognised; else a
+    named placeholder (``Logical.Attr``) with a located warning."""
+    given = s.overrides.get(f"{logical}.{attr}")
+    if given is not None:
+        return given
+    props = res.get("Properties")
+    strings_in = [str(v) for v in (props.values() if isinstance(props, dict) else []) if isinstance(v, (str, int))]
+    if attr in ("Ref", "Arn") and not any(_names_lattice_prefix_list(x) for x in strings_in + [logical]):
+        return _generic_attributes(s, logical, str(res.get("Type")))[attr]
+    if any(_names_lattice_prefix_list(x) for x in strings_in + [logical, f"{logical}{attr}"]):
+        s.warn(("Resources", logical), f"custom resource {logical} looks up the VPC Lattice managed prefix list; "
+               f"latsim takes {logical}.{attr} as that list", "lattice-prefix-list", severity="info")
+        return f"com.amazonaws.{s.region}.vpc-lattice"
+    s.warn(keys, f"{logical}.{attr} comes from custom resource {logical}, which runs at deploy time and latsim does "
+           f"not run: the value is unknown", "custom-resource",
+           hint=f"give it with --param {s.name}/{logical}.{attr}=VALUE")
+    return UNRESOLVED
 
 
 def _generic_attributes(s: Stack, logical: str, typ: str) -> dict[str, Any]:
@@ -1218,6 +1296,13 @@ def _map_resource(r: _Resource, b: ScenarioBuilder) -> None:
         _map_lattice(r, b)
     elif t == "AWS::EC2::LaunchTemplate":
         pass  # read through the auto-scaling groups that use it
+    elif _is_custom(t):
+        props = sorted(k for k in r.props if k != "ServiceToken")
+        s.warn(r.keys, f"custom resource {r.logical} ({t}) runs a Lambda function at deploy time, which latsim "
+               "does not run: whatever it creates or registers is missing" +
+               (f" (it is given {', '.join(props)})" if props else ""), "custom-resource",
+               hint="add what it makes with an overlay (e.g. target_groups: [{name: …, targets: […]}]); "
+                    f"--param {s.name}/{r.logical}.ATTR=VALUE gives a value it returns")
     else:
         s.warn(r.keys, f"{t} is not simulated; ignored", "unmapped-resource")
 
@@ -1507,6 +1592,7 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
         st = Stack(imp, name, file, data, pos, account, overrides)
         imp.stacks.append(st)
         imp.b.account(account, name)
+        expand_template(st)
         _check_shape(st)
     declared = {p for st in imp.stacks for p in st.parameters} | set(PSEUDO_PARAMETERS)
     for key in shared:
@@ -1520,9 +1606,14 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
                                         _param_location(f"{st.name}/{key}"), hint=suggest(key, list(st.parameters)),
                                         severity="warning", code="param"))
     for st in imp.stacks:
-        if "Transform" in st.t:
-            st.warn(("Transform",), "transforms (SAM, macros) are not expanded: resources they would create are "
-                    "missing; AWS::Serverless::Function is read as a Lambda function", "transform")
+        transforms = st.t.get("Transform")
+        others = [x for x in (transforms if isinstance(transforms, list) else [transforms])
+                  if x is not None and x != "AWS::LanguageExtensions"]
+        if others:
+            st.warn(("Transform",), f"transform{'s' if len(others) > 1 else ''} {', '.join(map(str, others))} "
+                    "not expanded (latsim expands only AWS::LanguageExtensions: Fn::ForEach, Fn::Length, "
+                    "Fn::ToJsonString): resources they would create are missing; AWS::Serverless::Function is "
+                    "read as a Lambda function", "transform")
         for logical, body in st.resources.items():
             if not isinstance(body, dict) or not isinstance(body.get("Type"), str):
                 continue

@@ -700,7 +700,7 @@ class _Assembler:
         fact.attrs["placeholder"] = True
         name = lattice_name(raw, "vpc")
         self.b.warn(f"{what}: VPC '{ident}' is not in the input; latsim puts a placeholder VPC '{name}' in its place "
-                    f"({DEFAULT_VPC_CIDR}, one AZ, account {account})", loc, code="placeholder",
+                    f"(account {account}; its CIDR and AZs are guessed)", loc, code="placeholder",
                     hint=f"complete it with an overlay: vpcs: [{{name: {name}, cidr: …, azs: […]}}]")
         return fact
 
@@ -848,6 +848,8 @@ class _Assembler:
         for i, vpc in enumerate(b._facts["vpc"]):
             a = vpc.attrs
             cidrs = a["cidrs"]
+            if not cidrs and a.get("placeholder"):
+                cidrs = self._placeholder_cidr(vpc)
             if not cidrs:
                 if not a.get("placeholder"):
                     b.warn(f"VPC {vpc.name} has no known CIDR; latsim assumes {DEFAULT_VPC_CIDR}", vpc.loc,
@@ -872,6 +874,19 @@ class _Assembler:
             self.prov[("vpcs", i)] = vpc.loc
             out.append(item)
         return out
+
+    def _placeholder_cidr(self, vpc: Fact) -> list[str]:
+        """A placeholder VPC's CIDR: the /16 around the first IP target placed in it, else none."""
+        for tg in self.b._facts["tg"]:
+            if tg.attrs["type"] != "IP" or self.b.find("vpc", tg.attrs["vpc"]) is not vpc:
+                continue
+            for _, t in tg.attrs["targets"]:
+                try:
+                    ip = ipaddress.ip_address(str(t["target"]))
+                except ValueError:
+                    continue
+                return [str(ipaddress.ip_network(f"{ip}/{16 if ip.version == 4 else 56}", strict=False))]
+        return []
 
     def _security_groups(self) -> list[dict[str, Any]]:
         b = self.b

@@ -1298,6 +1298,9 @@ def _map_resource(r: _Resource, b: ScenarioBuilder) -> None:
         pass  # read through the auto-scaling groups that use it
     elif _is_custom(t):
         props = sorted(k for k in r.props if k != "ServiceToken")
+        if any(_names_lattice_prefix_list(x) for x in [r.logical] + [str(s.ev(v, r.pkeys(k)))
+                                                                      for k, v in r.props.items()]):
+            return  # a lookup of the Lattice prefix list: its value is recognised where it is used
         s.warn(r.keys, f"custom resource {r.logical} ({t}) runs a Lambda function at deploy time, which latsim "
                "does not run: whatever it creates or registers is missing" +
                (f" (it is given {', '.join(props)})" if props else ""), "custom-resource",

@@ -163,7 +163,8 @@ def import_gateway_api_cmd(
     manifests: Annotated[list[str], typer.Argument(help="Manifests (multi-document YAML); CLUSTER=PATH puts a "
                                                    "file in a named cluster.")],
     pods_per_service: Annotated[int, typer.Option("--pods-per-service", min=1, max=1000,
-                                                  help="Pod targets behind each Kubernetes Service.")] = 2,
+                                                  help="Pod targets behind each Kubernetes Service whose "
+                                                  "pods no Deployment/StatefulSet in the manifests gives.")] = 2,
     output: OutOpt = None,
     overlay: OverlayOpt = None,
     workload: WorkloadOpt = None,

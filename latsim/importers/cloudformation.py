@@ -126,13 +126,63 @@ def _cfnlint_decoders() -> Any:
     return cfn_yaml, cfn_json
 
 
-def read_template(text: str, filename: str) -> tuple[Any, Positions]:
-    """Template text -> (plain data with ``Fn::``/``Ref`` keys, positions of every key)."""
+_DUP = "__latsim_duplicate_"
+
+
+def read_template(text: str, filename: str, notes: list[Problem] | None = None) -> tuple[Any, Positions]:
+    """Template text -> (plain data with ``Fn::``/``Ref`` keys, positions of every key).
+
+    A key written twice in one mapping: CloudFormation keeps the last one (its parsers do not reject
+    duplicates), so latsim does too and adds a located warning to ``notes``; without ``notes`` it
+    stays an error."""
     decoders = _cfnlint_decoders()
-    tree = _decode_cfnlint(text, filename, *decoders) if decoders else _decode_ruamel(text, filename)
+    try:
+        tree = _decode_cfnlint(text, filename, *decoders) if decoders else _decode_ruamel(text, filename)
+    except ScenarioError as exc:
+        dups = [p for p in exc.all_problems if "Duplicate found" in p.message and p.location.line]
+        if notes is None or not dups or len(dups) != len(exc.all_problems):
+            raise
+        text = _rename_duplicates(text, dups, filename, notes)
+        tree = _decode_cfnlint(text, filename, *decoders) if decoders else _decode_ruamel(text, filename)
     pos: Positions = {}
     data = _plain(tree, (), pos, filename, 0, [MAX_NODES])
-    return data, pos
+    return _drop_duplicates(data, pos), pos
+
+
+def _rename_duplicates(text: str, dups: list[Problem], filename: str, notes: list[Problem]) -> str:
+    """Rename every occurrence of a duplicated key but the last, so that the last one wins."""
+    lines = text.split("\n")
+    by_key: dict[str, list[tuple[int, int]]] = {}
+    for p in dups:
+        m = re.search(r"Duplicate found '(.*)' \(line", p.message)
+        if m and p.location.line and p.location.column:
+            spot = (p.location.line, p.location.column)
+            if spot not in by_key.setdefault(m.group(1), []):
+                by_key[m.group(1)].append(spot)
+    n = 0
+    for key, spots in by_key.items():
+        spots.sort()
+        for line, col in spots[:-1]:
+            row = lines[line - 1]
+            i = col - 1
+            quoted = row[i:i + 1] in ('"', "'")
+            start = i + 1 if quoted else i
+            if row[start:start + len(key)] != key:
+                continue
+            n += 1
+            lines[line - 1] = row[:start] + f"{key}{_DUP}{n}" + row[start + len(key):]
+            notes.append(Problem(f"key '{key}' is written again at line {spots[-1][0]}; CloudFormation keeps the "
+                                 "last one, and so does latsim", Location(filename, line, col), severity="warning",
+                                 code="duplicate-key"))
+    return "\n".join(lines)
+
+
+def _drop_duplicates(data: Any, pos: Positions) -> Any:
+    if isinstance(data, dict):
+        return {k: _drop_duplicates(v, pos) for k, v in data.items() if not (isinstance(k, str) and _DUP in k)}
+    if isinstance(data, list):
+        return [_drop_duplicates(v, pos) for v in data]
+    return data
 
 
 def _err(filename: str, line: int | None, col: int | None, message: str, code: str = "syntax") -> ScenarioError:
@@ -1560,7 +1610,7 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
     for path in paths:
         try:
             text = read_text(path)
-            data, pos = read_template(text, str(path))
+            data, pos = read_template(text, str(path), notes=problems)
         except ScenarioError as exc:
             problems.extend(exc.all_problems)
             continue

@@ -162,10 +162,14 @@ def _syntax_problems(root: Path, orig: Path, var_files: list[str], base: Path, o
     files = sorted(f for f in root.rglob("*") if f.is_file() and f.name.endswith(TF_SUFFIXES + VAR_SUFFIXES))
     for f in files:
         with tempfile.TemporaryDirectory(prefix="latsim-hcl-") as one:
-            target = Path(one) / (f.name if f.name.endswith(TF_SUFFIXES) else "x.tf")
+            is_vars = f.name.endswith(VAR_SUFFIXES)
+            target = Path(one) / (("vars" + (".tfvars.json" if f.name.endswith(".json") else ".tfvars"))
+                                  if is_vars else f.name)
             shutil.copyfile(f, target)
+            if is_vars:
+                (Path(one) / "main.tf").write_text("", encoding="utf-8")
             try:
-                _evaluate(Path(one), [], strict=True)
+                _evaluate(Path(one), [target.name] if is_vars else [], strict=True)
             except tfparse.ParseError as exc:
                 orig_file = orig_base / f.relative_to(base)
                 problems.append(_diag(str(exc), str(orig_file)))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -34,7 +35,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from hypothesis import event, example, given
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -50,7 +51,7 @@ from tests.test_fuzz_scenario import REGRESSIONS, WEIRD, damage, mutated_tree, t
 
 pytestmark = pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
 
-CFN_FILES = sorted((DATA / "cfn").iterdir())
+CFN_FILES = sorted(p for p in (DATA / "cfn").rglob("*") if p.is_file())
 CFN_TEXTS = {p.stem: p.read_text() for p in CFN_FILES}
 CFN_DOCS = {p.stem: read_template(p.read_text(), str(p))[0] for p in CFN_FILES}
 TF_DOCS = {p.stem: json.loads(p.read_text()) for p in sorted((DATA / "terraform").glob("*.json"))}
@@ -261,6 +262,43 @@ def test_mutated_terraform_imports_or_fails_located(scratch, text):
 @given(terraform_input())
 def test_fuzz_terraform_10k(scratch, text):
     check_terraform(scratch, text)
+
+
+# --- Terraform HCL ---------------------------------------------------------------------------------
+# Each example evaluates a whole configuration (tfparse, a few passes), ~0.3 s: a few dozen examples.
+
+HCL_ROOT = DATA / "terraform" / "hcl-shop"
+HCL_FILES = {str(p.relative_to(HCL_ROOT)): p.read_text() for p in sorted(HCL_ROOT.rglob("*")) if p.is_file()}
+HCL_SPLICES = ["{", "}", "[", "]", '"', "${", "%{", "=", "\n", "count = 2", "for_each = var.services",
+               "each.value", "module.service", "data.aws_vpc.x.id", "var.nope", "local.nope", "cidrsubnet(",
+               "jsonencode({", "dynamic \"x\" {", "<<EOF\n", "#", "//", "/*", "\x00", "é", "\\"]
+HCL_VARS = st.sampled_from([[], ["env=x"], ["az_count=0"], ["az_count=99"], ["services={}"], ["vpc_cidrs=[1]"],
+                            ["region=mars-1"], ["nope=1"]])
+
+
+@st.composite
+def hcl_input(draw: Any) -> tuple[dict[str, str], list[str]]:
+    files = dict(HCL_FILES)
+    for _ in range(draw(st.integers(1, 2))):
+        name = draw(st.sampled_from(sorted(files)))
+        files[name] = damage(draw, files[name], HCL_SPLICES)
+    return files, draw(HCL_VARS)
+
+
+def check_hcl(root: Path, files: dict[str, str], variables: list[str]) -> None:
+    from latsim.importers.terraform_hcl import import_terraform_hcl
+    folder = fresh_dir(root, "hcl")
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8", errors="surrogatepass")
+    imported(lambda: import_terraform_hcl(folder, variables=variables))
+
+
+@settings(max_examples=int(os.environ.get("LATSIM_HCL_FUZZ_EXAMPLES", "12")), deadline=None)
+@given(hcl_input())
+def test_damaged_hcl_imports_or_fails_located(scratch, case):
+    pytest.importorskip("tfparse")
+    check_hcl(scratch, *case)
 
 
 # --- Gateway API ----------------------------------------------------------------------------------

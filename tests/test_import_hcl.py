@@ -12,7 +12,11 @@ computed by hand from the HCL (cidrsubnet/cidrhost arithmetic, the tfvars preced
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -249,3 +253,28 @@ def test_the_import_is_deterministic_and_leaves_the_input_alone(tmp_path: Path) 
     assert a == b
     after = sorted((p.relative_to(root), p.read_bytes()) for p in root.rglob("*") if p.is_file())
     assert before == after
+
+
+def readme_import_commands() -> list[str]:
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Importing what you already have"):]
+    section = section[:section.index("\n## ", 10)]
+    block = re.search(r"^```sh\n(.*?)^```", section, flags=re.M | re.S)
+    assert block
+    return [line.strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+@pytest.mark.slow
+def test_the_readme_import_commands_work_verbatim(tmp_path: Path) -> None:
+    shutil.copytree(SHOP, tmp_path / "tests" / "data" / "terraform" / "hcl-shop")
+    latsim = Path(sys.executable).parent / "latsim"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    outputs = []
+    for line in readme_import_commands():
+        cmd = re.sub(r"^latsim ", f"{latsim} ", line)
+        done = subprocess.run(cmd, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, (line, done.stderr)
+        outputs.append(done.stdout)
+    # the first run shows the 403s of the organization policy, the one with the overlay 200s
+    assert "403:" in outputs[1] and "200:" not in outputs[1]
+    assert "auto-shop-demo-consumer-euw1-az1" in outputs[-1]

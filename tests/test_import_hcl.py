@@ -278,3 +278,25 @@ def test_the_readme_import_commands_work_verbatim(tmp_path: Path) -> None:
     # the first run shows the 403s of the organization policy, the one with the overlay 200s
     assert "403:" in outputs[1] and "200:" not in outputs[1]
     assert "auto-shop-demo-consumer-euw1-az1" in outputs[-1]
+
+
+def test_modules_from_terraform_init_are_read_and_a_missing_module_is_warned(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / ".terraform" / "modules" / "svc").mkdir(parents=True)
+    (root / "main.tf").write_text(
+        'module "svc" {\n  source  = "example-org/lattice-service/aws"\n  version = "1.0.0"\n  name = "orders"\n}\n'
+        'module "ghost" {\n  source = "git::https://example.com/x.git"\n  name   = "ghost"\n}\n'
+        'module "local" {\n  source = "./nowhere"\n}\n')
+    (root / ".terraform" / "modules" / "svc" / "main.tf").write_text(
+        'variable "name" {}\nresource "aws_vpclattice_service" "this" {\n  name = var.name\n}\n')
+    (root / ".terraform" / "modules" / "modules.json").write_text(json.dumps({"Modules": [
+        {"Key": "", "Source": "", "Dir": "."},
+        {"Key": "svc", "Source": "registry.terraform.io/example-org/lattice-service/aws", "Version": "1.0.0",
+         "Dir": ".terraform/modules/svc"}]}))
+    res = import_terraform_hcl(root)
+    assert [s["name"] for s in res.data["services"]] == ["orders"]  # the registry module, from modules.json
+    missing = sorted((w.location.line, w.message.split(" (")[0]) for w in res.warnings
+                     if w.code == "terraform-module")
+    assert missing == [(6, "module ghost"), (10, "module local")]
+    assert all(w.location.file and w.location.file.endswith("main.tf") for w in res.warnings
+               if w.code == "terraform-module")

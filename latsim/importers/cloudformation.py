@@ -42,8 +42,20 @@ Conventions (a template names no account, no region, and AWS invents physical id
   the template line.
 
 The YAML is read by cfn-lint's decoder when it is installed (``latsim[cfn]``, with positions and
-alias-bomb protection), else by ruamel.yaml. Nothing from a template is executed or fetched: SSM
-parameters, custom resources and transforms (macros, SAM) are reported, never run.
+alias-bomb protection), else by ruamel.yaml. A key written twice in a mapping keeps the last value,
+as CloudFormation does, with a located warning. Nothing from a template is executed or fetched:
+
+* Transforms: ``AWS::LanguageExtensions`` is expanded (``Fn::ForEach`` by ``cfn_foreach``,
+  ``Fn::Length``, ``Fn::ToJsonString``); any other transform (SAM, macros) is reported, not run.
+* Custom resources are not run: each is a located warning naming what it is given, and each
+  ``!GetAtt`` of one is unknown unless ``--param [STACK/]Logical.Attr=VALUE`` gives it. One that
+  looks up the Lattice prefix list (a property, its logical id or the attribute says so) yields
+  ``com.amazonaws.<region>.vpc-lattice``.
+* SSM: a parameter of type ``AWS::SSM::Parameter::Value<…>`` and a ``{{resolve:ssm:/path}}``
+  dynamic reference are unknown (``--param STACK/Name=VALUE`` or ``--param STACK//path=VALUE``),
+  except a path that names the Lattice prefix list.
+* A parameter of type ``AWS::EC2::<Thing>::Id`` without a value stands for itself (its name), so an
+  outside VPC becomes a placeholder that an overlay completes.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Terraform ``terraform show -json`` output -> a latsim scenario (``latsim import terraform``).
 
+(A directory of ``.tf`` files is read by ``terraform_hcl``, which evaluates the HCL offline and hands
+the resources to ``import_terraform_doc`` below in the shape of a state.)
+
 Two shapes are read:
 
 * a **state** (``terraform show -json`` after apply): ``values.root_module`` and its

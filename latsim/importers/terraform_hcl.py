@@ -477,6 +477,45 @@ class _Converter:
         return f"tf:{address}"
 
 
+def _missing_modules(raw: dict[str, Any], work: Path, orig_root: Path) -> list[Problem]:
+    """Module calls whose code is not here (a registry or git source without ``terraform init``, a
+    local path that does not exist): a located warning each, never a silent gap."""
+    manifest = work / ".terraform" / "modules" / "modules.json"
+    keys: set[str] = set()
+    try:
+        mods = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", []) if manifest.is_file() else []
+        keys = {str(m.get("Key")) for m in mods if isinstance(m, dict)}
+    except (OSError, ValueError, AttributeError):
+        pass
+    out: list[Problem] = []
+    seen: set[str] = set()
+    for item in raw.get("module", []) or []:
+        if not isinstance(item, dict):
+            continue
+        meta = _meta(item)
+        source, address, fname = item.get("source"), meta.get("path"), str(meta.get("filename", ""))
+        if not isinstance(source, str) or not isinstance(address, str):
+            continue
+        key = ".".join(re.findall(r"module\.([A-Za-z0-9_-]+)", address))
+        if key in seen:
+            continue
+        seen.add(key)
+        local = source.startswith(("./", "../")) or source in (".", "..")
+        if local and (work / os.path.dirname(fname) / source).is_dir():
+            continue
+        if not local and key in keys:
+            continue
+        why = "its directory does not exist" if local else \
+            "it is not downloaded (latsim reads modules that 'terraform init' recorded in .terraform/modules)"
+        line = meta.get("line_start")
+        out.append(Problem(f"module {key} (source {source!r}) is not read: {why}; the resources it declares are "
+                           "missing", Location(str(orig_root / fname), line if isinstance(line, int) else None, None,
+                                               f"module.{key}"),
+                           hint="run 'terraform init' (no credentials needed for public modules), or add what it "
+                                "makes with an overlay", severity="warning", code="terraform-module"))
+    return out
+
+
 def _module_providers(raw: dict[str, Any], root: Path) -> dict[str, str]:
     """'module path' ('a.b') -> the provider alias its call passes as ``aws`` (read from the text:
     the evaluator leaves provider references out)."""
@@ -576,6 +615,8 @@ def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var
                 continue
             _write_answers(work, answers, blank)
             raw = _evaluate(work, files, strict=False)
+        problems += [Problem(p.message, _user_loc(p.location, root), hint=p.hint, severity=p.severity, code=p.code)
+                     for p in _missing_modules(raw, work, root.resolve())]
         conv = _Converter(raw, root.resolve(), accounts, _module_providers(raw, work))
         conv.locs.update({a: loc for a, loc in data_locs.items() if a in conv.locs})
         doc = conv.run()
@@ -589,7 +630,8 @@ def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var
                                     hint=f"'{_placeholder_name(data)}' stands for it where it names an object; "
                                          "add that object with an overlay, or pass the value with --var",
                                     severity="warning", code="data-source"))
-    return import_terraform_doc(doc, None, str(root), locations=locs, accounts=conv.account_of, region=region,
+    label = str(root) if root.name else str(root.resolve())  # '.' names no scenario
+    return import_terraform_doc(doc, None, label, locations=locs, accounts=conv.account_of, region=region,
                                 extra=problems, kind="configuration")
 
 

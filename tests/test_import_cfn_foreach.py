@@ -180,3 +180,57 @@ Resources:
         (w,) = [w for w in res.warnings if w.code == "duplicate-key"]
         expected = f"{path}:2:3: warning: key 'Vpc'" if name.endswith("yaml") else f"{path}:1:16: warning: key 'Vpc'"
         assert w.format().startswith(expected), w.format()
+
+
+def test_overlays_complete_what_the_import_could_only_reference(tmp_path: Path) -> None:
+    text = """\
+Parameters:
+  ConsumerVpcId: {Type: "AWS::EC2::VPC::Id"}
+Resources:
+  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.50.0.0/16}}
+  Sn: {Type: AWS::VpcLattice::ServiceNetwork, Properties: {Name: net}}
+  Assoc:
+    Type: AWS::VpcLattice::ServiceNetworkVpcAssociation
+    Properties: {ServiceNetworkIdentifier: !Ref Sn, VpcIdentifier: !Ref ConsumerVpcId}
+  Svc: {Type: AWS::VpcLattice::Service, Properties: {Name: api}}
+  SvcAssoc:
+    Type: AWS::VpcLattice::ServiceNetworkServiceAssociation
+    Properties: {ServiceNetworkIdentifier: !Ref Sn, ServiceIdentifier: !Ref Svc}
+  Tg:
+    Type: AWS::VpcLattice::TargetGroup
+    Properties: {Name: api-tg, Type: IP, Config: {Port: 8080, Protocol: HTTP, VpcIdentifier: !Ref Vpc}}
+  Register:
+    Type: Custom::RegisterTargets
+    Properties: {ServiceToken: arn:aws:lambda:us-east-1:111111111111:function:reg, TargetGroup: !Ref Tg}
+  Listener:
+    Type: AWS::VpcLattice::Listener
+    Properties:
+      ServiceIdentifier: !Ref Svc
+      Protocol: HTTP
+      DefaultAction: {Forward: {TargetGroups: [{TargetGroupIdentifier: !Ref Tg}]}}
+"""
+    path = write(tmp_path, "t.yaml", text)
+    res = import_cloudformation([path])
+    msgs = [w.format() for w in res.warnings]
+    # the VPC from a parameter without a value: a named placeholder keeps the association
+    assert any("parameter ConsumerVpcId (AWS::EC2::VPC::Id) has no Default" in m for m in msgs), msgs
+    assert any("VPC association: VPC 'ConsumerVpcId' is not in the input; latsim puts a placeholder VPC "
+               "'consumer-vpc-id'" in m for m in msgs), msgs
+    # the custom resource that registers targets: what is lost is said, and where
+    assert any(m.startswith(f"{path}:16:3: Resources.Register: warning: custom resource Register "
+                            "(Custom::RegisterTargets) runs a Lambda function") and "TargetGroup" in m for m in msgs)
+    overlay = {
+        "vpcs": [{"name": "consumer-vpc-id", "cidr": "10.60.0.0/16", "azs": ["use1-az1", "use1-az2"]},
+                 {"name": "batch", "account": "111111111111", "cidr": "10.70.0.0/16", "azs": ["use1-az1"]}],
+        # an association added by overlay merges with the imported one (by vpc), it does not replace it
+        "service_networks": [{"name": "net", "vpc_associations": [{"vpc": "batch"}]}],
+        "target_groups": [{"name": "api-tg", "targets": [{"id": "10.50.1.10", "az": "use1-az1"}]}],
+    }
+    scn = res.scenario(overlay, workload="auto", rate="10/s")
+    assert [a.vpc for a in scn.service_networks[0].vpc_associations] == ["consumer-vpc-id", "batch"]
+    assert scn.index.vpcs["consumer-vpc-id"].cidr == ["10.60.0.0/16"]
+    assert [t.id for t in scn.index.target_groups["api-tg"].targets] == ["10.50.1.10"]
+    assert len(scn.clients) == 3  # consumer-vpc-id x 2 AZs, batch x 1
+    out = Simulation(scn.model_copy(update={"duration": 5.0})).run().summary
+    for name, c in out["clients"].items():
+        assert c["requests"] > 0 and set(c["status"]) == {"200"}, name

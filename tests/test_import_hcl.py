@@ -300,3 +300,46 @@ def test_modules_from_terraform_init_are_read_and_a_missing_module_is_warned(tmp
     assert missing == [(6, "module ghost"), (10, "module local")]
     assert all(w.location.file and w.location.file.endswith("main.tf") for w in res.warnings
                if w.code == "terraform-module")
+
+
+def test_a_dynamic_block_inside_a_nested_block_is_warned_not_lost_silently(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text("""\
+resource "aws_vpclattice_service" "s" {
+  name = "api"
+}
+resource "aws_vpclattice_listener" "l" {
+  name               = "web"
+  protocol           = "HTTP"
+  service_identifier = aws_vpclattice_service.s.id
+  default_action {
+    dynamic "fixed_response" {
+      for_each = [404]
+      content {
+        status_code = fixed_response.value
+      }
+    }
+  }
+}
+""")
+    res = import_terraform_hcl(tmp_path)
+    (w,) = [w for w in res.warnings if w.code == "terraform-dynamic"]
+    assert w.location.line == 9 and "dynamic block 'fixed_response' inside a nested block" in w.message
+    # and the listener, left without its action, is reported where it is
+    assert any(x.location.line == 4 and "not imported" in x.message for x in res.warnings)
+
+
+def test_var_values_are_hcl_expressions_and_their_mistakes_are_named(tmp_path: Path) -> None:
+    res = import_terraform_hcl(SHOP, variables=[
+        "services={ orders = { port = 8443, targets = 1, rules = {} } }", "env=a b"])
+    (svc,) = res.data["services"]
+    assert svc["name"] == "orders-a-b" and svc["listeners"][0]["port"] == 8443
+    with pytest.raises(ScenarioError) as exc:
+        import_terraform_hcl(SHOP, variables=["env=ok", "services={ orders = "])
+    (p,) = exc.value.all_problems
+    assert p.format().startswith("--var #2: ")
+    bad = tmp_path / "bad.tfvars"
+    bad.write_text("env = \n")
+    with pytest.raises(ScenarioError) as exc:
+        import_terraform_hcl(SHOP, var_files=[str(bad)])
+    (p,) = exc.value.all_problems
+    assert (p.location.file, p.location.line, p.location.column) == (str(bad), 1, 7)

@@ -44,7 +44,7 @@ VAR_SUFFIXES = (".tfvars", ".tfvars.json")
 MAX_DIRS = 200
 MAX_FILE_BYTES = 5_000_000
 ANSWERS_FILE = "zz_latsim_answers.tf"
-CLI_VARS_FILE = "zz_latsim_cli.tfvars.json"
+CLI_VARS_FILE = "zz_latsim_cli.tfvars"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SKIP = {"locals", "module", "output", "provider", "variable", "terraform"}
 ANSWERED = ("aws_caller_identity", "aws_region", "aws_partition", "aws_availability_zones",
@@ -150,8 +150,10 @@ def _evaluate(root: Path, var_files: list[str], strict: bool) -> dict[str, Any]:
     return result
 
 
-def _syntax_problems(root: Path, orig: Path, var_files: list[str], base: Path, orig_base: Path) -> list[Problem]:
-    """Every file's first HCL error, located in the user's file (tfparse stops at the first)."""
+def _syntax_problems(root: Path, orig: Path, var_files: list[str], base: Path, orig_base: Path,
+                     renamed: Mapping[str, str]) -> list[Problem]:
+    """Every file's first HCL error, located in the user's file (tfparse stops at the first);
+    ``renamed``: scratch file name in ``root`` -> what the user calls it (``--var-file F``, ``--var``)."""
     import tfparse
     problems: list[Problem] = []
     try:
@@ -159,7 +161,8 @@ def _syntax_problems(root: Path, orig: Path, var_files: list[str], base: Path, o
         return problems
     except tfparse.ParseError as exc:
         first = str(exc)
-    files = sorted(f for f in root.rglob("*") if f.is_file() and f.name.endswith(TF_SUFFIXES + VAR_SUFFIXES))
+    files = sorted(f for f in root.rglob("*") if f.is_file() and (f.name.endswith(TF_SUFFIXES) or
+                                                                   (f.parent == root and f.name in var_files)))
     for f in files:
         with tempfile.TemporaryDirectory(prefix="latsim-hcl-") as one:
             is_vars = f.name.endswith(VAR_SUFFIXES)
@@ -171,8 +174,9 @@ def _syntax_problems(root: Path, orig: Path, var_files: list[str], base: Path, o
             try:
                 _evaluate(Path(one), [target.name] if is_vars else [], strict=True)
             except tfparse.ParseError as exc:
-                orig_file = orig_base / f.relative_to(base)
-                problems.append(_diag(str(exc), str(orig_file)))
+                shown = renamed.get(f.name) if f.parent == root else None
+                orig_file = shown or str(orig_base / f.relative_to(base))
+                problems.append(_diag(str(exc), orig_file))
     if not problems:
         problems.append(_diag(first, None, orig))
     return problems
@@ -186,6 +190,9 @@ def _diag(message: str, file: str | None, root: Path | None = None) -> Problem:
         return Problem(f"Terraform: {text}", Location(file or (str(root) if root else None)), code="syntax")
     where = file or str((root or Path(".")) / m.group("file"))
     msg = m.group("msg").strip().rstrip(".")
+    if where == "--var":  # the generated file holds one --var per line
+        return Problem(msg, Location(None, None, None, f"--var #{m.group('line')}"),
+                       allowed="NAME=VALUE; a list or map as an HCL expression, e.g. 'x={a = 1}'", code="syntax")
     return Problem(msg, Location(where, int(m.group("line")), int(m.group("col"))), code="syntax")
 
 
@@ -477,6 +484,41 @@ class _Converter:
         return f"tf:{address}"
 
 
+_DYNAMIC = re.compile(r'^\s*dynamic\s+"([A-Za-z0-9_-]+)"\s*\{')
+
+
+def _nested_dynamic_blocks(items: Mapping[str, tuple[str, dict[str, Any]]], work: Path,
+                           orig_root: Path) -> list[Problem]:
+    """``dynamic`` blocks inside a nested block (``action { dynamic "forward" {…} }``): the evaluator
+    expands dynamic blocks only at the top of a resource, so what these generate is missing; say so."""
+    out: list[Problem] = []
+    seen: set[tuple[str, int]] = set()
+    texts: dict[str, list[str]] = {}
+    for address, (_typ, item) in items.items():
+        meta = _meta(item)
+        fname, start, end = meta.get("filename"), meta.get("line_start"), meta.get("line_end")
+        if not (isinstance(fname, str) and isinstance(start, int) and isinstance(end, int)):
+            continue
+        if fname not in texts:
+            try:
+                texts[fname] = (work / fname).read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                texts[fname] = []
+        depth = 0
+        for n in range(start, min(end, len(texts[fname])) + 1):
+            m = _DYNAMIC.match(texts[fname][n - 1])
+            line = re.sub(r'"(?:[^"\\]|\\.)*"', '""', texts[fname][n - 1]).split("#", 1)[0]
+            if m and depth >= 2 and (fname, n) not in seen:
+                seen.add((fname, n))
+                out.append(Problem(f"dynamic block '{m.group(1)}' inside a nested block is not expanded by latsim's "
+                                   f"HCL evaluator: what it generates is missing from {address.split('[')[0]} "
+                                   "and its instances", Location(str(orig_root / fname), n, None, address),
+                                   hint="write the block out, or add what it makes with an overlay",
+                                   severity="warning", code="terraform-dynamic"))
+            depth += line.count("{") - line.count("}")
+    return out
+
+
 def _missing_modules(raw: dict[str, Any], work: Path, orig_root: Path) -> list[Problem]:
     """Module calls whose code is not here (a registry or git source without ``terraform init``, a
     local path that does not exist): a located warning each, never a silent gap."""
@@ -543,21 +585,20 @@ def _module_providers(raw: dict[str, Any], root: Path) -> dict[str, str]:
 
 # --- the import ----------------------------------------------------------------------------------
 
-def _cli_vars(values: Iterable[str]) -> dict[str, Any]:
-    """``-var NAME=VALUE`` as Terraform reads it: a string, or an HCL/JSON list, map or number."""
-    out: dict[str, Any] = {}
+def _cli_vars(values: Iterable[str]) -> str:
+    """``-var NAME=VALUE`` as Terraform reads it, written as a .tfvars file: a list or map is an HCL
+    expression (``[..]``, ``{..}``), a number or bool stays one, anything else is a string."""
+    lines: list[str] = []
     for v in values:
         key, sep, val = v.partition("=")
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key):
             raise UsageError(f"--var {v!r}: expected NAME=VALUE")
-        parsed: Any = val
-        if val[:1] in "[{" or re.fullmatch(r"-?\d+(\.\d+)?|true|false", val):
-            try:
-                parsed = json.loads(val)
-            except ValueError:
-                parsed = val
-        out[key] = parsed
-    return out
+        if "\n" in val:
+            raise UsageError(f"--var {key}: the value must be on one line")
+        raw = val.strip()
+        expr = raw if raw[:1] in "[{" or re.fullmatch(r"-?\d+(\.\d+)?|true|false|null", raw) else json.dumps(val)
+        lines.append(f"{key} = {expr}\n")
+    return "".join(lines)
 
 
 def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var_files: Iterable[str] = (),
@@ -591,14 +632,17 @@ def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var
         auto = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if (work / n).is_file()]
         auto += sorted(f.name for f in work.iterdir() if f.name.endswith((".auto.tfvars", ".auto.tfvars.json")))
         files = list(auto)
+        renamed: dict[str, str] = {}
         for i, f in enumerate(user_var_files):
             name = f"zz_latsim_var_file_{i}" + (".tfvars.json" if f.name.endswith(".json") else ".tfvars")
             shutil.copyfile(f, work / name)
             files.append(name)
+            renamed[name] = str(f)
         if cli:
-            (work / CLI_VARS_FILE).write_text(json.dumps(cli), encoding="utf-8")
+            (work / CLI_VARS_FILE).write_text(cli, encoding="utf-8")
             files.append(CLI_VARS_FILE)
-        syntax = _syntax_problems(work, root, files, Path(scratch), base)
+            renamed[CLI_VARS_FILE] = "--var"
+        syntax = _syntax_problems(work, root, files, Path(scratch), base, renamed)
         if syntax:
             raise ScenarioError(problems + syntax)
         raw = _evaluate(work, files, strict=False)
@@ -620,6 +664,8 @@ def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var
         conv = _Converter(raw, root.resolve(), accounts, _module_providers(raw, work))
         conv.locs.update({a: loc for a, loc in data_locs.items() if a in conv.locs})
         doc = conv.run()
+        problems += [Problem(p.message, _user_loc(p.location, root), hint=p.hint, severity=p.severity, code=p.code)
+                     for p in _nested_dynamic_blocks(conv.items, work, root.resolve())]
     locs = {a: _user_loc(loc, root) for a, loc in conv.locs.items()}
     for address, (_typ, item) in conv.items.items():
         used = sorted({conv.unknown[r["id"]] for r in _meta(item).get("references", []) or []
@@ -648,7 +694,7 @@ def _user_loc(loc: Location, root: Path) -> Location:
         rel = os.path.relpath(loc.file, os.getcwd())
     except ValueError:
         rel = loc.file
-    return Location(rel if not rel.startswith("../../..") else loc.file, loc.line, loc.column, loc.path, loc.keys)
+    return Location(rel if not rel.startswith("..") else loc.file, loc.line, loc.column, loc.path, loc.keys)
 
 
 __all__ = ["import_terraform_hcl", "is_terraform_dir", "policy_document"]

@@ -87,6 +87,10 @@ CFN_INTRINSICS = st.sampled_from([
     {"Fn::ImportValue": {"Fn::Sub": "${NetworkStack}-Nope"}}, {"Fn::Length": [1, 2]}, {"Fn::Length": 3},
     {"Fn::ToJsonString": {"a": [1]}}, {"Fn::Transform": {}}, {"Fn::Unknown": 1}, {"Fn::GetAtt": [1, 2]},
     {"Ref": "AWS::AccountId", "Extra": 1},
+    {"Fn::ForEach::L": ["a", ["x", "y"], {"K${a}": {"Type": "AWS::EC2::VPC"}}]}, {"Fn::ForEach::L": ["a"]},
+    {"Fn::ForEach::L": ["a", {"Ref": "SubnetAzs"}, {"&{a}": {"Ref": "a"}}]}, {"Fn::ForEach::": [1, 2, 3]},
+    "{{resolve:ssm:/vpc-lattice/prefix-list}}", "{{resolve:ssm:/x}}", "{{resolve:secretsmanager:s}}", "{{resolve:",
+    {"Fn::GetAtt": ["LatticePrefixList", "PrefixListId"]}, {"Fn::GetAtt": ["LatticePrefixList", "Nope"]},
 ])
 TF_VALUES = st.sampled_from([
     "aws_vpclattice_service.x[0]", 'module.a["k"].aws_vpc.v', "module.", "aws_vpc.", "[", '["', "data.x.y",
@@ -164,7 +168,8 @@ PARAMS = st.one_of(st.none(), st.dictionaries(
 def cloudformation_input(draw: Any) -> tuple[dict[str, str], dict[str, str] | None]:
     """{file name: text} (one template, or network + payments with their exports) and parameters;
     a mutated template keeps a few of its resources and what they refer to."""
-    names = draw(st.sampled_from([["network"], ["payments"], ["inventory"], ["network", "payments"]]))
+    names = draw(st.sampled_from([["network"], ["payments"], ["inventory"], ["network", "payments"],
+                                  ["provider", "consumer"], ["consumer"]]))
     if draw(st.integers(0, 3)) == 0:
         name = draw(st.sampled_from(names))
         files = {f"{n}.yaml": CFN_TEXTS[n] for n in names}

@@ -343,3 +343,26 @@ def test_var_values_are_hcl_expressions_and_their_mistakes_are_named(tmp_path: P
         import_terraform_hcl(SHOP, var_files=[str(bad)])
     (p,) = exc.value.all_problems
     assert (p.location.file, p.location.line, p.location.column) == (str(bad), 1, 7)
+
+
+def test_a_variable_without_value_is_named_and_becomes_a_placeholder(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text("""\
+variable "vpc_id" {
+  type = string
+}
+resource "aws_vpclattice_service_network" "sn" {
+  name = "net"
+}
+resource "aws_vpclattice_service_network_vpc_association" "a" {
+  vpc_identifier             = var.vpc_id
+  service_network_identifier = aws_vpclattice_service_network.sn.id
+}
+""")
+    res = import_terraform_hcl(tmp_path)
+    (w,) = [w for w in res.warnings if w.code == "terraform-variable"]
+    assert w.location.line == 1 and "pass --var vpc_id=VALUE" in w.format()
+    assert res.data["service_networks"][0]["vpc_associations"] == [{"vpc": "vpc-id"}]
+    # given, the value is an outside VPC id: the placeholder carries it
+    res = import_terraform_hcl(tmp_path, variables=["vpc_id=vpc-0123456789abcdef0"])
+    assert not [w for w in res.warnings if w.code == "terraform-variable"]
+    assert res.data["vpcs"][0]["id"] == "vpc-0123456789abcdef0"

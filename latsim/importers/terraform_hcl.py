@@ -391,6 +391,7 @@ class _Converter:
         self.locs: dict[str, Location] = {}
         self.account_of: dict[str, str] = {}
         self.items: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.unset_vars: dict[str, list[str]] = {}
 
     def run(self) -> dict[str, Any]:
         for typ, items in sorted(self.raw.items()):
@@ -425,6 +426,7 @@ class _Converter:
             from latsim.importers.terraform import split_resource_address
             _, _, _, name, index = split_resource_address(address)
             self._refs = [r for r in meta.get("references", []) or [] if isinstance(r, dict)]
+            self._current = address
             values = {("id" if k == ID_ALIAS else k): self._clean(v, k) for k, v in item.items()
                       if k not in ("__tfmeta", "id", "count", "for_each", "provider", "depends_on", "lifecycle")}
             resources.append({"address": address, "mode": mode, "type": typ, "name": name,
@@ -467,6 +469,24 @@ class _Converter:
 
 
     _refs: list[dict[str, Any]] = []
+    _current = ""
+
+    def unset_variable_problems(self) -> list[Problem]:
+        """A variable without a value (no default, tfvars or --var) is what ``terraform plan`` would ask
+        for: a warning at its declaration naming where it is used and the ``--var`` that gives it."""
+        out = []
+        decls = {str(_meta(v).get("label")): _meta(v) for v in self.raw.get("variable", []) or []
+                 if isinstance(v, dict) and not str(_meta(v).get("path", "")).startswith("module.")}
+        for name, users in sorted(self.unset_vars.items()):
+            meta = decls.get(name, {})
+            fname, line = meta.get("filename"), meta.get("line_start")
+            loc = Location(str(self.orig_root / fname) if isinstance(fname, str) else str(self.orig_root),
+                           line if isinstance(line, int) else None, None, f"variable.{name}")
+            used = ", ".join(sorted(set(users))[:3]) + (" …" if len(set(users)) > 3 else "")
+            out.append(Problem(f"variable {name} has no value (no default, tfvars or --var), as terraform plan would "
+                               f"ask: where it is used ({used}) latsim puts the placeholder 'tf:var.{name}'",
+                               loc, hint=f"pass --var {name}=VALUE", severity="warning", code="terraform-variable"))
+        return out
 
     def _attribute_ref(self, text: str) -> str:
         """An attribute the evaluator could not compute (``aws_x.y.listener_id``): the resource it
@@ -481,6 +501,8 @@ class _Converter:
                     and r.get("id") in self.tokens:
                 return self.tokens[str(r["id"])]
         address = ".".join(parts[:3] if parts[:1] == ["data"] else parts[:2])
+        if parts[0] == "var" and len(parts) > 1 and not self._current.startswith("module."):
+            self.unset_vars.setdefault(parts[1], []).append(self._current)
         return f"tf:{address}"
 
 
@@ -665,7 +687,8 @@ def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var
         conv.locs.update({a: loc for a, loc in data_locs.items() if a in conv.locs})
         doc = conv.run()
         problems += [Problem(p.message, _user_loc(p.location, root), hint=p.hint, severity=p.severity, code=p.code)
-                     for p in _nested_dynamic_blocks(conv.items, work, root.resolve())]
+                     for p in _nested_dynamic_blocks(conv.items, work, root.resolve()) +
+                     conv.unset_variable_problems()]
     locs = {a: _user_loc(loc, root) for a, loc in conv.locs.items()}
     for address, (_typ, item) in conv.items.items():
         used = sorted({conv.unknown[r["id"]] for r in _meta(item).get("references", []) or []

@@ -366,3 +366,15 @@ resource "aws_vpclattice_service_network_vpc_association" "a" {
     res = import_terraform_hcl(tmp_path, variables=["vpc_id=vpc-0123456789abcdef0"])
     assert not [w for w in res.warnings if w.code == "terraform-variable"]
     assert res.data["vpcs"][0]["id"] == "vpc-0123456789abcdef0"
+
+
+def test_a_data_sources_answer_can_be_given_with_param() -> None:
+    params = {"data.aws_vpc.legacy.cidr_block": "10.9.0.0/16", "data.aws_vpc.legacy.id": "vpc-0aaa1111bbbb2222c"}
+    res = import_terraform_hcl(MULTI, params=params)
+    legacy = by_name(res.data["vpcs"], "legacy")
+    assert (legacy["id"], legacy["cidr"], legacy["account"]) == ("vpc-0aaa1111bbbb2222c", ["10.9.0.0/16"],
+                                                                 "444444444444")  # still the consumer's provider
+    assert not [w for w in res.warnings if w.code in ("data-source", "vpc-cidr")]
+    # the data source keeps its own location, not the scratch file's
+    (note,) = [w for w in res.warnings if w.code == "vpc-azs" and "legacy" in w.message]
+    assert note.location.file.endswith("consumer.tf") and note.location.line == 13

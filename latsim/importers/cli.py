@@ -103,9 +103,9 @@ def import_terraform_cmd(
                                                   "repeatable).")] = None,
     var_file: Annotated[list[Path] | None, typer.Option("--var-file", help="A .tfvars file, as terraform "
                                                         "-var-file (HCL only; repeatable).")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", help="AWS::AccountId=…, AWS::Region=… (HCL: the "
-                                                    "answers of data sources; ALIAS/AWS::AccountId for a "
-                                                    "provider alias).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="HCL: AWS::AccountId=…, AWS::Region=… (the "
+                                                    "answers of data sources; ALIAS/AWS::AccountId for a provider "
+                                                    "alias), data.TYPE.NAME.ATTR=VALUE for any data source.")] = None,
     output: OutOpt = None,
     overlay: OverlayOpt = None,
     workload: WorkloadOpt = None,

@@ -16,10 +16,11 @@ What Terraform would ask AWS for is answered offline where latsim can know it, a
 ``data.aws_caller_identity`` (the account: ``--param AWS::AccountId``, else the provider's
 ``assume_role`` account, else 111111111111), ``aws_region``, ``aws_partition``,
 ``aws_availability_zones`` (the region's a, b, c), ``aws_ec2_managed_prefix_list`` of Lattice, and
-``aws_iam_policy_document`` (rendered to the policy JSON). Any other data source's answer is
-unknown: each resource that uses one gets a located warning naming it, and an identifier that
-comes from it becomes a named placeholder (a VPC named after the data source, for example) that
-an overlay fills in.
+``aws_iam_policy_document`` (rendered to the policy JSON). ``--param data.TYPE.NAME.ATTR=VALUE``
+gives (or overrides) any data source's answer. Any other data source's answer is unknown: each
+resource that uses one gets a located warning naming it, and an identifier that comes from it
+becomes a named placeholder (a VPC named after the data source, for example) that an overlay
+fills in. So does a root variable without a value (what ``terraform plan`` would ask for).
 
 The input is copied (only Terraform's own files) into a scratch directory that is removed
 afterwards, so the answers can be added without touching the user's files.
@@ -310,13 +311,20 @@ def _answers(raw: dict[str, Any], params: Mapping[str, str], region: str, accoun
     out: dict[str, list[str]] = {}
     zones = ["a", "b", "c"]
     from latsim.importers.common import az_id
-    for typ in ANSWERED:
+    given = _data_params(params)
+    for typ in sorted(raw):
+        if (typ == "aws_iam_policy_document") != with_policies or not isinstance(raw[typ], list):
+            continue
         seen: set[tuple[str, str]] = set()
         for item in raw.get(typ, []) or []:
             if not isinstance(item, dict):
                 continue
             meta = _meta(item)
             if meta.get("type") != "data" or str(meta.get("filename", "")).endswith(ANSWERS_FILE):
+                continue
+            path = str(meta.get("path", ""))
+            extra = given.get(path) or given.get("data." + path.rsplit("data.", 1)[-1]) or {}
+            if typ not in ANSWERED and not extra:
                 continue
             name = str(meta.get("path", "")).rsplit(".", 1)[-1].split("[", 1)[0]
             fname = str(meta.get("filename", ""))
@@ -338,23 +346,45 @@ def _answers(raw: dict[str, Any], params: Mapping[str, str], region: str, accoun
             elif typ == "aws_availability_zones":
                 names = [f"{region}{z}" for z in zones]
                 attrs = {"names": names, "zone_ids": [az_id(n) for n in names]}
-            elif typ == "aws_ec2_managed_prefix_list":
-                if not _is_lattice_pl(item):
-                    continue
+            elif typ == "aws_ec2_managed_prefix_list" and _is_lattice_pl(item):
                 pl = f"com.amazonaws.{region}.vpc-lattice"
                 attrs = {"name": pl, "arn": f"arn:aws:ec2:{region}:aws:prefix-list/{pl}"}
+            elif typ != "aws_iam_policy_document":
+                attrs = {}
             else:
-                if not with_policies:
-                    continue
                 docs = {json.dumps(policy_document(i), sort_keys=True)
                         for i in raw.get(typ, []) if isinstance(i, dict) and _meta(i).get("path") == meta.get("path")}
                 if len(docs) != 1:
                     continue  # differs between the instances of a module: resolved per instance instead
                 rendered = json.dumps(policy_document(item))
                 attrs = {"json": rendered, "minified_json": rendered}
-            body = "\n".join(f"  {k} = {_hcl(v)}" for k, v in attrs.items())
+            attrs.update(extra)
+            if not attrs:
+                continue
+            body = "\n".join(f"  {ID_ALIAS if k == 'id' else k} = {_hcl(v)}" for k, v in attrs.items())
+            alias = _provider_alias(item.get("provider"))
+            if alias:  # the answer stays with its provider (its account)
+                body += f"\n  provider = aws.{alias}"
             out.setdefault(folder, []).append(f'data "{typ}" "{name}" {{\n{body}\n}}\n')
             blank.append((fname, meta["line_start"], meta["line_end"]))
+    return out
+
+
+def _data_params(params: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """``--param data.TYPE.NAME.ATTR=VALUE`` -> {"data.TYPE.NAME": {ATTR: VALUE}} (a JSON list or map
+    is read as one)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in params.items():
+        m = re.fullmatch(r"((?:module\.[^.]+\.)*data\.[A-Za-z0-9_]+\.[A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)", key)
+        if not m:
+            continue
+        parsed: Any = value
+        if value[:1] in "[{":
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = value
+        out.setdefault(m.group(1), {})[m.group(2)] = parsed
     return out
 
 
@@ -409,7 +439,8 @@ class _Converter:
                     self.tokens[uid] = f"tf:{address}"
                     if typ == "aws_iam_policy_document":
                         self.policies[uid] = json.dumps(policy_document(item))
-                    elif meta.get("type") == "data" and typ not in ANSWERED:
+                    elif meta.get("type") == "data" and typ not in ANSWERED \
+                            and not str(meta.get("filename", "")).endswith(ANSWERS_FILE):
                         self.unknown[uid] = address
                 fname = str(meta.get("filename", ""))
                 if address in self.items:
@@ -673,7 +704,8 @@ def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var
         # two rounds of answers: the plain data sources first, then the policy documents that use them
         data_locs = {str(_meta(i).get("path")): Location(str(root.resolve() / str(_meta(i).get("filename", ""))),
                                                             _meta(i).get("line_start"), None, str(_meta(i).get("path")))
-                     for t in ANSWERED for i in raw.get(t, []) or [] if isinstance(i, dict)}
+                     for items in raw.values() if isinstance(items, list) for i in items
+                     if isinstance(i, dict) and _meta(i).get("type") == "data"}
         for with_policies in (False, True):
             blank: list[tuple[str, int, int]] = []
             answers = _answers(raw, params, region, accounts, with_policies, blank)
@@ -684,8 +716,8 @@ def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var
         problems += [Problem(p.message, _user_loc(p.location, root), hint=p.hint, severity=p.severity, code=p.code)
                      for p in _missing_modules(raw, work, root.resolve())]
         conv = _Converter(raw, root.resolve(), accounts, _module_providers(raw, work))
-        conv.locs.update({a: loc for a, loc in data_locs.items() if a in conv.locs})
         doc = conv.run()
+        conv.locs.update({a: loc for a, loc in data_locs.items() if a in conv.locs})  # not the answers file
         problems += [Problem(p.message, _user_loc(p.location, root), hint=p.hint, severity=p.severity, code=p.code)
                      for p in _nested_dynamic_blocks(conv.items, work, root.resolve()) +
                      conv.unset_variable_problems()]
@@ -697,7 +729,8 @@ def import_terraform_hcl(path: str | Path, *, variables: Iterable[str] = (), var
             problems.append(Problem(f"{address} uses {data}, which Terraform reads from AWS and latsim cannot: "
                                     "the values that come from it are unknown", locs.get(address, Location()),
                                     hint=f"'{_placeholder_name(data)}' stands for it where it names an object; "
-                                         "add that object with an overlay, or pass the value with --var",
+                                         f"give its answer with --param {data.split('[')[0]}.ATTRIBUTE=VALUE, "
+                                         "or add that object with an overlay",
                                     severity="warning", code="data-source"))
     label = str(root) if root.name else str(root.resolve())  # '.' names no scenario
     return import_terraform_doc(doc, None, label, locations=locs, accounts=conv.account_of, region=region,

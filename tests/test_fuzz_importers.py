@@ -306,6 +306,37 @@ def test_damaged_hcl_imports_or_fails_located(scratch, case):
     check_hcl(scratch, *case)
 
 
+DYNAMIC_TEXT = """resource "aws_vpclattice_listener" "l" {
+  for_each = var.x
+  dynamic "default_action" {
+    for_each = try(each.value.fwd[*], [])
+    content {
+      forward {
+        dynamic "target_groups" {
+          for_each = try(default_action.value.target_groups, []) # note
+          iterator = tg
+          content {
+            target_group_identifier = var.tgs[tg.key]
+            weight                  = tg.value.weight
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+@given(st.sampled_from([DYNAMIC_TEXT, *sorted(HCL_FILES.values())]), st.data())
+def test_the_nested_dynamic_rewrite_never_raises_and_keeps_lines(text, data):
+    from latsim.importers.hcl_dynamic import rewrite_nested_dynamics
+    damaged = damage(data.draw, text, HCL_SPLICES)
+    out, n = rewrite_nested_dynamics(damaged)
+    assert out.count("\n") == damaged.count("\n")
+    if n == 0:
+        assert out == damaged
+
+
 # --- Gateway API ----------------------------------------------------------------------------------
 
 K8S_WEIRD = st.one_of(WEIRD, AWS_VALUES, st.sampled_from([

@@ -302,7 +302,94 @@ def test_modules_from_terraform_init_are_read_and_a_missing_module_is_warned(tmp
                if w.code == "terraform-module")
 
 
-def test_a_dynamic_block_inside_a_nested_block_is_warned_not_lost_silently(tmp_path: Path) -> None:
+def test_dynamic_blocks_inside_nested_blocks_are_expanded(tmp_path: Path) -> None:
+    # the shape of the public Lattice module's listeners: dynamic default_action (top level, expanded
+    # by the evaluator) holding forward { dynamic "target_groups" } (nested: rewritten by latsim)
+    (tmp_path / "main.tf").write_text("""\
+variable "listeners" {
+  default = {
+    https = { protocol = "HTTPS", port = 443, forward = { target_groups = { blue = { weight = 80 }, green = { weight = 20 } } } }
+    http  = { protocol = "HTTP", port = 80, fixed = { status_code = 404 } }
+  }
+}
+resource "aws_vpclattice_service" "s" {
+  name = "orders"
+}
+resource "aws_vpclattice_target_group" "tg" {
+  for_each = toset(["blue", "green"])
+  name     = each.key
+  type     = "IP"
+  config {
+    vpc_identifier = "vpc-0123456789abcdef0"
+    port           = 80
+    protocol       = "HTTP"
+  }
+}
+resource "aws_vpclattice_listener" "l" {
+  for_each           = var.listeners
+  name               = each.key
+  port               = each.value.port
+  protocol           = each.value.protocol
+  service_identifier = aws_vpclattice_service.s.id
+  dynamic "default_action" {
+    for_each = try(each.value.fixed[*], [])
+    content {
+      fixed_response {
+        status_code = default_action.value.status_code
+      }
+    }
+  }
+  dynamic "default_action" {
+    for_each = try(each.value.forward[*], [])
+    content {
+      forward {
+        dynamic "target_groups" {
+          for_each = try(default_action.value.target_groups, []) # one entry per group
+          iterator = tg
+          content {
+            target_group_identifier = aws_vpclattice_target_group.tg[tg.key].id
+            weight                  = tg.value.weight
+          }
+        }
+      }
+    }
+  }
+}
+resource "aws_vpclattice_listener_rule" "r" {
+  name                = "api"
+  listener_identifier = aws_vpclattice_listener.l["https"].listener_id
+  service_identifier  = aws_vpclattice_service.s.id
+  priority            = 10
+  match {
+    http_match {
+      path_match {
+        match {
+          prefix = "/api"
+        }
+      }
+    }
+  }
+  action {
+    dynamic "fixed_response" {
+      for_each = [503]
+      content {
+        status_code = fixed_response.value
+      }
+    }
+  }
+}
+""")
+    res = import_terraform_hcl(tmp_path)
+    assert [w.code for w in res.warnings if w.severity == "warning"] == ["placeholder"]  # the outside VPC, once
+    (svc,) = res.data["services"]
+    listeners = {lst["name"]: lst for lst in svc["listeners"]}
+    assert listeners["http"]["default_action"] == {"fixed_response": 404}
+    assert listeners["https"]["default_action"] == {"forward": [{"target_group": "blue", "weight": 80},
+                                                                {"target_group": "green", "weight": 20}]}
+    assert listeners["https"]["rules"][0]["action"] == {"fixed_response": 503}
+
+
+def test_a_nested_dynamic_block_latsim_cannot_rewrite_is_warned(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text("""\
 resource "aws_vpclattice_service" "s" {
   name = "api"
@@ -315,7 +402,9 @@ resource "aws_vpclattice_listener" "l" {
     dynamic "fixed_response" {
       for_each = [404]
       content {
-        status_code = fixed_response.value
+        status_code = <<EOT
+404
+EOT
       }
     }
   }

@@ -5,7 +5,8 @@ provider, AWS credentials or the network. The HCL is evaluated by ``tfparse`` (C
 offline evaluator, built on Aqua Security's Terraform scanner; ``pip install 'latsim[terraform]'``):
 variables with defaults, ``terraform.tfvars``, ``*.auto.tfvars`` (and ``.json``), ``-var-file`` and
 ``-var`` in Terraform's order, locals, ``count``/``for_each`` (``count.index``, ``each.key``,
-``each.value``), ``dynamic`` blocks, the built-in functions (``jsonencode``, ``merge``, ``lookup``,
+``each.value``), ``dynamic`` blocks (those inside nested blocks are rewritten as ``for``
+expressions by ``hcl_dynamic``, which the evaluator does not expand), the built-in functions (``jsonencode``, ``merge``, ``lookup``,
 ``format``, ``cidrsubnet``, ``toset``, ``concat``, ...), references between resources, and modules
 from local ``source`` paths and from ``.terraform/modules/modules.json`` after ``terraform init``.
 
@@ -130,9 +131,11 @@ ID_ALIAS = "latsim_id"
 
 def _rename_ids(f: Path) -> None:
     """The evaluator writes its own ``id`` over a block's ``id = …`` (a target's, a data source's):
-    in the scratch copy the attribute is renamed, and renamed back when the values are read."""
+    in the scratch copy the attribute is renamed, and renamed back when the values are read. Nested
+    ``dynamic`` blocks, which it does not expand, become ``for`` expressions (``hcl_dynamic``)."""
+    from latsim.importers.hcl_dynamic import rewrite_nested_dynamics
     text = f.read_text(encoding="utf-8", errors="replace")
-    new = _ID_ATTR.sub(rf"\1{ID_ALIAS}\2", text)
+    new = _ID_ATTR.sub(rf"\1{ID_ALIAS}\2", rewrite_nested_dynamics(text)[0])
     if new != text:
         f.write_text(new, encoding="utf-8")
 

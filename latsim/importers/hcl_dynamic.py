@@ -121,9 +121,9 @@ def _expr_end(text: str, i: int) -> int:
     return i
 
 
-def _body(text: str, renames: dict[str, str]) -> list[tuple[str, str]]:
-    """A block body -> [(name, HCL expression)], blocks as lists of objects, dynamics as ``for``."""
-    items: list[tuple[str, str]] = []
+def _scan(text: str) -> list[tuple[str, str, str]]:
+    """A block body -> [(kind, name, text)]: ``attr`` (its expression), ``block`` and ``dynamic`` (their bodies)."""
+    items: list[tuple[str, str, str]] = []
     i = 0
     while i < len(text):
         if text[i] in " \t\r\n,":
@@ -132,7 +132,7 @@ def _body(text: str, renames: dict[str, str]) -> list[tuple[str, str]]:
         m = _DYNAMIC.match(text, i)
         if m:
             end = _close(text, m.end() - 1)
-            items.append((m.group(1), _dynamic(m.group(1), text[m.end():end], renames)))
+            items.append(("dynamic", m.group(1), text[m.end():end]))
             i = end + 1
             continue
         m = _IDENT.match(text, i)
@@ -143,15 +143,28 @@ def _body(text: str, renames: dict[str, str]) -> list[tuple[str, str]]:
             j += 1
         if j < len(text) and text[j] == "=" and not text.startswith("==", j):
             end = _expr_end(text, j + 1)
-            items.append((name, _rename(text[j + 1:end].strip(), renames)))
+            items.append(("attr", name, text[j + 1:end].strip()))
             i = end
         elif j < len(text) and text[j] == "{":
             end = _close(text, j)
-            items.append((name, "[" + _object(_body(text[j + 1:end], renames)) + "]"))
+            items.append(("block", name, text[j + 1:end]))
             i = end + 1
         else:
             raise _Unsafe(f"cannot read '{name}'")
     return items
+
+
+def _body(text: str, renames: dict[str, str]) -> list[tuple[str, str]]:
+    """A block body -> [(name, HCL expression)], blocks as lists of objects, dynamics as ``for``."""
+    out = []
+    for kind, name, part in _scan(text):
+        if kind == "dynamic":
+            out.append((name, _dynamic(name, part, renames)))
+        elif kind == "attr":
+            out.append((name, _rename(part, renames)))
+        else:
+            out.append((name, "[" + _object(_body(part, renames)) + "]"))
+    return out
 
 
 def _object(items: list[tuple[str, str]]) -> str:
@@ -176,7 +189,7 @@ def _rename(expr: str, renames: dict[str, str]) -> str:
 
 
 def _dynamic(name: str, body: str, renames: dict[str, str]) -> str:
-    parts = dict(_raw_items(body))
+    parts = {name: part for kind, name, part in _scan(body) if kind != "dynamic"}
     iterator = parts.get("iterator", name).strip() or name
     if "for_each" not in parts or "content" not in parts:
         raise _Unsafe("a dynamic block needs for_each and content")
@@ -185,33 +198,6 @@ def _dynamic(name: str, body: str, renames: dict[str, str]) -> str:
     collection = _rename(parts["for_each"], renames)
     content = _object(_body(parts["content"], inner))
     return f"[for {var}_key, {var}_value in ({collection}) : {content}]"
-
-
-def _raw_items(text: str) -> list[tuple[str, str]]:
-    """The for_each/iterator attributes and the content block of a dynamic block, as raw text."""
-    out: list[tuple[str, str]] = []
-    i = 0
-    while i < len(text):
-        if text[i] in " \t\r\n":
-            i += 1
-            continue
-        m = _IDENT.match(text, i)
-        if not m:
-            raise _Unsafe(f"unexpected {text[i]!r}")
-        name, j = m.group(0), m.end()
-        while j < len(text) and text[j] in " \t":
-            j += 1
-        if j < len(text) and text[j] == "=":
-            end = _expr_end(text, j + 1)
-            out.append((name, text[j + 1:end].strip()))
-            i = end
-        elif j < len(text) and text[j] == "{":
-            end = _close(text, j)
-            out.append((name, text[j + 1:end]))
-            i = end + 1
-        else:
-            raise _Unsafe(f"cannot read '{name}'")
-    return out
 
 
 def rewrite_nested_dynamics(source: str) -> tuple[str, int]:

@@ -13,6 +13,9 @@ from rich.table import Table
 from latsim.cli import FileArg, OverlayOpt, app, err, handle_errors, load, out
 from latsim.units import parse_duration
 
+EXIT_EMPTY = 3
+"""``latsim run``'s exit code when nothing was simulated (no clients, or no request sent)."""
+
 
 def _duration(text: str | None) -> float | None:
     if text is None:
@@ -43,6 +46,12 @@ def run(
                                                "request traces (OpenTelemetry OTLP/JSON) to DIR/traces/"
                                                "traces.otlp.json; RATE a fraction (0.05) or a percentage "
                                                "(5%) of entry requests.")] = None,
+    workload: Annotated[str | None, typer.Option("--workload", help="'auto': add one client per associated VPC "
+                                                 "and AZ calling every service it can resolve.")] = None,
+    rate: Annotated[str | None, typer.Option("--rate", help="Rate of each --workload auto client (default "
+                                             "10/s).")] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Exit 0 even if the scenario has no clients "
+                                              "or sent no request (else exit 3).")] = False,
 ) -> None:
     """Simulate a scenario; exit 1 if an SLO is breached."""
     from latsim.estimate import check_size
@@ -60,6 +69,17 @@ def run(
         if out_dir is None:
             raise UsageError("--traces needs --out DIR (the traces go to DIR/traces/traces.otlp.json)")
     scn = load(file, overlay, **overrides)
+    if workload is not None or rate is not None:
+        from latsim.importers.cli import _workload
+        from latsim.scenario import scenario_from_data
+        from latsim.workload.auto import DEFAULT_RATE, with_auto_workload
+        _workload(workload, rate)
+        data = scn.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        scn = scenario_from_data(with_auto_workload(data, rate or DEFAULT_RATE))
+    if not scn.clients and not allow_empty:
+        err.print(f"{file}: the scenario has no clients, so nothing would be simulated; add clients with an "
+                  "overlay or --workload auto (--allow-empty runs it anyway)", style="bold red", markup=False)
+        raise typer.Exit(EXIT_EMPTY)
     check_size(scn, force=force)
     result = simulate_with_outputs(scn, out_dir=out_dir, access_logs=access_logs, quiet=quiet or as_json,
                                    report=not no_report, source=file, traces=trace_rate)
@@ -71,6 +91,11 @@ def run(
             out.print(f"wrote {out_dir}/", markup=False)
     if result.summary.get("partial"):
         raise typer.Exit(130)
+    if not result.summary.get("requests") and not allow_empty:
+        err.print(f"{file}: no request was sent in {scn.duration:g}s simulated (clients: "
+                  f"{', '.join(c.name for c in scn.clients)}); --allow-empty accepts an empty run",
+                  style="bold red", markup=False)
+        raise typer.Exit(EXIT_EMPTY)
     if not result.slo_ok:
         if not as_json:
             err.print("SLO breached", style="bold red", markup=False)

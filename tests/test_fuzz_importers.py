@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -44,7 +45,7 @@ from tests.test_fuzz_scenario import REGRESSIONS, WEIRD, damage, mutated_tree, t
 
 pytestmark = pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
 
-CFN_FILES = sorted((DATA / "cfn").iterdir())
+CFN_FILES = sorted(p for p in (DATA / "cfn").rglob("*") if p.is_file())
 CFN_TEXTS = {p.stem: p.read_text() for p in CFN_FILES}
 CFN_DOCS = {p.stem: read_template(p.read_text(), str(p))[0] for p in CFN_FILES}
 TF_DOCS = {p.stem: json.loads(p.read_text()) for p in sorted((DATA / "terraform").glob("*.json"))}
@@ -80,6 +81,10 @@ CFN_INTRINSICS = st.sampled_from([
     {"Fn::ImportValue": {"Fn::Sub": "${NetworkStack}-Nope"}}, {"Fn::Length": [1, 2]}, {"Fn::Length": 3},
     {"Fn::ToJsonString": {"a": [1]}}, {"Fn::Transform": {}}, {"Fn::Unknown": 1}, {"Fn::GetAtt": [1, 2]},
     {"Ref": "AWS::AccountId", "Extra": 1},
+    {"Fn::ForEach::L": ["a", ["x", "y"], {"K${a}": {"Type": "AWS::EC2::VPC"}}]}, {"Fn::ForEach::L": ["a"]},
+    {"Fn::ForEach::L": ["a", {"Ref": "SubnetAzs"}, {"&{a}": {"Ref": "a"}}]}, {"Fn::ForEach::": [1, 2, 3]},
+    "{{resolve:ssm:/vpc-lattice/prefix-list}}", "{{resolve:ssm:/x}}", "{{resolve:secretsmanager:s}}", "{{resolve:",
+    {"Fn::GetAtt": ["LatticePrefixList", "PrefixListId"]}, {"Fn::GetAtt": ["LatticePrefixList", "Nope"]},
 ])
 TF_VALUES = st.sampled_from([
     "aws_vpclattice_service.x[0]", 'module.a["k"].aws_vpc.v', "module.", "aws_vpc.", "[", '["', "data.x.y",
@@ -143,7 +148,8 @@ PARAMS = st.one_of(st.none(), st.dictionaries(
 def cloudformation_input(draw: Any) -> tuple[dict[str, str], dict[str, str] | None]:
     """{file name: text} (one template, or network + payments with their exports) and parameters;
     a mutated template keeps a few of its resources and what they refer to."""
-    names = draw(st.sampled_from([["network"], ["payments"], ["inventory"], ["network", "payments"]]))
+    names = draw(st.sampled_from([["network"], ["payments"], ["inventory"], ["network", "payments"],
+                                  ["provider", "consumer"], ["consumer"]]))
     if draw(st.integers(0, 3)) == 0:
         name = draw(st.sampled_from(names))
         files = {f"{n}.yaml": CFN_TEXTS[n] for n in names}
@@ -241,6 +247,74 @@ def test_mutated_terraform_imports_or_fails_located(scratch, text):
 @given(terraform_input())
 def test_fuzz_terraform_10k(scratch, text):
     check_terraform(scratch, text)
+
+
+# --- Terraform HCL ---------------------------------------------------------------------------------
+# Each example evaluates a whole configuration (tfparse, a few passes), ~0.3 s: a few dozen examples.
+
+HCL_ROOT = DATA / "terraform" / "hcl-shop"
+HCL_FILES = {str(p.relative_to(HCL_ROOT)): p.read_text() for p in sorted(HCL_ROOT.rglob("*")) if p.is_file()}
+HCL_SPLICES = ["{", "}", "[", "]", '"', "${", "%{", "=", "\n", "count = 2", "for_each = var.services",
+               "each.value", "module.service", "data.aws_vpc.x.id", "var.nope", "local.nope", "cidrsubnet(",
+               "jsonencode({", "dynamic \"x\" {", "<<EOF\n", "#", "//", "/*", "\x00", "é", "\\"]
+HCL_VARS = st.sampled_from([[], ["env=x"], ["az_count=0"], ["az_count=99"], ["services={}"], ["vpc_cidrs=[1]"],
+                            ["region=mars-1"], ["nope=1"]])
+
+
+@st.composite
+def hcl_input(draw: Any) -> tuple[dict[str, str], list[str]]:
+    files = dict(HCL_FILES)
+    for _ in range(draw(st.integers(1, 2))):
+        name = draw(st.sampled_from(sorted(files)))
+        files[name] = damage(draw, files[name], HCL_SPLICES)
+    return files, draw(HCL_VARS)
+
+
+def check_hcl(root: Path, files: dict[str, str], variables: list[str]) -> None:
+    from latsim.importers.terraform_hcl import import_terraform_hcl
+    folder = fresh_dir(root, "hcl")
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8", errors="surrogatepass")
+    imported(lambda: import_terraform_hcl(folder, variables=variables))
+
+
+@settings(max_examples=int(os.environ.get("LATSIM_HCL_FUZZ_EXAMPLES", "12")), deadline=None)
+@given(hcl_input())
+def test_damaged_hcl_imports_or_fails_located(scratch, case):
+    pytest.importorskip("tfparse")
+    check_hcl(scratch, *case)
+
+
+DYNAMIC_TEXT = """resource "aws_vpclattice_listener" "l" {
+  for_each = var.x
+  dynamic "default_action" {
+    for_each = try(each.value.fwd[*], [])
+    content {
+      forward {
+        dynamic "target_groups" {
+          for_each = try(default_action.value.target_groups, []) # note
+          iterator = tg
+          content {
+            target_group_identifier = var.tgs[tg.key]
+            weight                  = tg.value.weight
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+@given(st.sampled_from([DYNAMIC_TEXT, *sorted(HCL_FILES.values())]), st.data())
+def test_the_nested_dynamic_rewrite_never_raises_and_keeps_lines(text, data):
+    from latsim.importers.hcl_dynamic import rewrite_nested_dynamics
+    damaged = damage(data.draw, text, HCL_SPLICES)
+    out, n = rewrite_nested_dynamics(damaged)
+    assert out.count("\n") == damaged.count("\n")
+    if n == 0:
+        assert out == damaged
 
 
 # --- Gateway API ----------------------------------------------------------------------------------

@@ -234,3 +234,41 @@ Resources:
     out = Simulation(scn.model_copy(update={"duration": 5.0})).run().summary
     for name, c in out["clients"].items():
         assert c["requests"] > 0 and set(c["status"]) == {"200"}, name
+
+
+def test_nested_loops_and_ref_of_a_sub_as_aws_blueprints_write_them(tmp_path: Path) -> None:
+    text = """\
+Transform: AWS::LanguageExtensions
+Resources:
+  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.0.0.0/16}}
+  'Fn::ForEach::Tiers':
+    - Tier
+    - [Web, App]
+    - '${Tier}':
+      'Fn::ForEach::Ports':
+        - Port
+        - ["80", "443"]
+        - '${Tier}Sg${Port}':
+            Type: AWS::EC2::SecurityGroup
+            Properties: {GroupDescription: !Sub "${Tier} ${Port}", VpcId: !Ref Vpc}
+          '${Tier}Rule${Port}':
+            Type: AWS::EC2::SecurityGroupIngress
+            Properties:
+              GroupId: !Ref
+                'Fn::Sub': '${Tier}Sg${Port}'
+              IpProtocol: tcp
+              FromPort: !Ref Port
+              ToPort: !Ref Port
+              CidrIp: 10.0.0.0/8
+          '${Tier}Routes${Port}': {Type: AWS::EC2::RouteTable, Properties: {VpcId: !Ref Vpc}}
+"""
+    path = write(tmp_path, "t.yaml", text)
+    res = import_cloudformation([path])
+    sgs = {s["name"]: s for s in res.data["security_groups"]}
+    assert sorted(sgs) == ["app-sg443", "app-sg80", "web-sg443", "web-sg80"]
+    assert sgs["web-sg443"]["ingress"] == [{"protocol": "tcp", "ports": 443, "source": "10.0.0.0/8"}]
+    # the four expanded route tables are reported at their template's line (23), nothing else is
+    routes = [w for w in res.warnings if w.severity == "warning"]
+    assert sorted(w.location.path for w in routes) == [f"Resources.{t}Routes{p}" for t in ("App", "Web")
+                                                       for p in ("443", "80")]
+    assert {w.location.line for w in routes} == {23}

@@ -467,3 +467,28 @@ def test_a_data_sources_answer_can_be_given_with_param() -> None:
     # the data source keeps its own location, not the scratch file's
     (note,) = [w for w in res.warnings if w.code == "vpc-azs" and "legacy" in w.message]
     assert note.location.file.endswith("consumer.tf") and note.location.line == 13
+
+
+def test_listeners_and_rules_built_by_generic_modules_from_maps() -> None:
+    res = import_terraform_hcl(DATA / "terraform" / "hcl-listeners")
+    (svc,) = res.data["services"]
+    lst = {x["name"]: x for x in svc["listeners"]}
+    # dynamic default_action (top level) with a nested dynamic "target_groups" (iterator = group)
+    assert lst["secure"]["default_action"] == {"forward": [{"target_group": "blue", "weight": 1}]}
+    assert lst["web"]["default_action"] == {"fixed_response": 404}
+    # the rules module is called per listener through { for k, l in ... : k => l.listener_id }
+    rules = {r["name"]: r for r in lst["web"]["rules"]}
+    assert rules["api"]["match"] == {"path": {"prefix": "/api", "case_sensitive": False}}
+    assert rules["api"]["action"] == {"forward": [{"target_group": "blue", "weight": 90},
+                                                  {"target_group": "green", "weight": 10}]}
+    assert rules["beta"]["match"] == {"headers": [{"name": "x-beta", "exact": "1"}]}
+    # a Lambda target group without a registered function: a named placeholder, said where
+    (w,) = [w for w in res.warnings if w.code == "placeholder"]
+    assert w.location.line == 63 and "placeholder function 'fn0-function'" in w.message
+    # and it runs: GET / on each listener -> the secure one forwards (200), the web one answers 404
+    scn = res.scenario(workload="auto", rate="10/s")
+    out = Simulation(scn.model_copy(update={"duration": 10.0})).run().summary
+    (client,) = out["clients"].values()
+    assert set(client["status"]) == {"200", "404"}
+    assert out["rules"]["orders/secure/default"]["target_groups"] == {"blue": out["rules"]["orders/secure/default"][
+        "hits"]}

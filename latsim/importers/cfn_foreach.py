@@ -77,8 +77,13 @@ def _subst(node: Any, env: dict[str, str]) -> Any:
     if isinstance(node, dict):
         if len(node) == 1 and "Ref" in node and isinstance(node["Ref"], str) and node["Ref"] in env:
             return env[node["Ref"]]
-        return {(_subst_text(k, env) if isinstance(k, str) and not FOREACH.match(k) else k): _subst(v, env)
-                for k, v in node.items()}
+        out = {(_subst_text(k, env) if isinstance(k, str) and not FOREACH.match(k) else k): _subst(v, env)
+               for k, v in node.items()}
+        ref = out.get("Ref") if len(out) == 1 else None
+        if isinstance(ref, dict) and list(ref) == ["Fn::Sub"] and isinstance(ref["Fn::Sub"], str) \
+                and "${" not in ref["Fn::Sub"]:
+            return {"Ref": ref["Fn::Sub"]}  # !Ref {Fn::Sub: 'Subnet${Az}'}: the language extensions allow it
+        return out
     if isinstance(node, list):
         return [_subst(v, env) for v in node]
     if isinstance(node, str):
@@ -126,9 +131,13 @@ def _expand_mapping(st: Stack, body: dict[str, Any], keys: Keys, env: dict[str, 
             for value in values:
                 inner_env = {**env, ident: value}
                 for tkey, tval in template.items():
+                    if tval is None:
+                        continue  # an empty key beside a nested loop (AWS's own templates have them)
                     if isinstance(tkey, str) and FOREACH.match(tkey):
                         nested = _expand_mapping(st, {tkey: tval}, fkeys + (2,), inner_env, budget, depth + 1)
                         produced = list(nested.items())
+                        for nk, _ in produced:
+                            _copy_positions(st, fkeys + (2, nk), keys + (nk,))
                     else:
                         produced = [(_subst_text(tkey, inner_env),
                                      _expand_value(st, _subst(tval, inner_env), fkeys + (2, tkey), inner_env,

@@ -487,7 +487,9 @@ class Stack:
             return name
         else:
             self._params[name] = self.warn(pkeys, f"parameter {name} has no Default and no value was given",
-                                           "parameter-value", hint=f"pass --param {self.name}/{name}=VALUE")
+                                           "parameter-value", hint=f"pass --param {self.name}/{name}=VALUE (for "
+                                           "an identifier: an id, an ARN, or the name of an object imported "
+                                           "alongside)")
             return self._params[name]
         if isinstance(raw, list):
             value: Any = [str(x) for x in raw]

@@ -656,9 +656,13 @@ class _Assembler:
         for kind, loc, a in b._deferred:
             getattr(self, f"_attach_{kind}")(loc, a)
         for tg in list(b._facts["tg"]):
-            if tg.attrs["type"] != "LAMBDA" and tg.attrs["vpc"] and b.find("vpc", tg.attrs["vpc"]) is None:
-                self._placeholder_vpc(tg.attrs["vpc"], tg.loc, tg.attrs["account"],
-                                      f"target group {tg.attrs['label'] or tg.key}")
+            if tg.attrs["type"] in ("LAMBDA", "ALB") and not tg.attrs["vpc"]:
+                continue
+            label = tg.attrs["label"] or _key_name(tg.key)
+            if not tg.attrs["vpc"]:  # not known at all (a value from an unknown source): named after the group
+                tg.attrs["vpc"] = f"{lattice_name(label, 'vpc')}-vpc"
+            if b.find("vpc", tg.attrs["vpc"]) is None:
+                self._placeholder_vpc(tg.attrs["vpc"], tg.loc, tg.attrs["account"], f"target group {label}")
 
     def _attach_vpc_cidr(self, loc: Location, a: dict[str, Any]) -> None:
         vpc = self._ref("vpc", a["vpc"], loc, "CIDR block")
@@ -1123,6 +1127,14 @@ class _Assembler:
                     continue
                 self.prov[keys + ("targets", len(targets))] = loc
                 targets.append(target)
+            if not targets and a["type"] == "LAMBDA":
+                # a Lambda target group serves one function; registered elsewhere (a custom resource,
+                # another stack), it is named here so the service keeps its route
+                targets.append({"id": f"{tg.name}-function"[:64]})
+                self.b.warn(f"target group {tg.name}: no Lambda function is registered in the input; latsim puts "
+                            f"a placeholder function '{targets[0]['id']}' in it", tg.loc, code="placeholder",
+                            hint="give its latency and errors with an overlay (target_groups: [{name: "
+                                 f"{tg.name}, targets: [{{id: …}}]}}])")
             if targets:
                 item["targets"] = targets
             if a["tags"]:

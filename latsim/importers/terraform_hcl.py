@@ -127,6 +127,16 @@ def _copy(dirs: list[Path], scratch: Path) -> tuple[Path, Path]:
 
 _ID_ATTR = re.compile(r"(?m)^(\s+)id(\s*=)(?!=)")
 ID_ALIAS = "latsim_id"
+_OWN_ID = re.compile(r"([A-Za-z_][\w-]*)((?:\[[^\]\n]*\])?)\.(listener_id|rule_id)\b")
+
+
+def _own_id(m: re.Match[str]) -> str:
+    """``aws_vpclattice_listener.x.listener_id``, ``l.listener_id`` (a for variable) -> ``….id``; a
+    variable, a local, an object's attribute or a module output of that name stays."""
+    head, before = m.group(1), m.string[max(0, m.start() - 7):m.start()]
+    if head in ("var", "local", "value", "key", "each", "self") or before.endswith("module."):
+        return m.group(0)
+    return f"{head}{m.group(2)}.id"
 
 
 def _rename_ids(f: Path) -> None:
@@ -136,6 +146,9 @@ def _rename_ids(f: Path) -> None:
     from latsim.importers.hcl_dynamic import rewrite_nested_dynamics
     text = f.read_text(encoding="utf-8", errors="replace")
     new = _ID_ATTR.sub(rf"\1{ID_ALIAS}\2", rewrite_nested_dynamics(text)[0])
+    # a listener's or a rule's own id is known only after apply, but it names the same resource as
+    # its 'id', which the evaluator does resolve (also inside for expressions)
+    new = _OWN_ID.sub(_own_id, new)
     if new != text:
         f.write_text(new, encoding="utf-8")
 
@@ -483,7 +496,7 @@ class _Converter:
 
     def _clean(self, value: Any, key: str = "") -> Any:
         if isinstance(value, dict) and isinstance(value.get("__attribute__"), str):
-            return self._attribute_ref(value["__attribute__"])
+            return self._attribute_ref(value["__attribute__"], key)
         if isinstance(value, dict):
             inner = {("id" if k == ID_ALIAS else k): self._clean(v, k) for k, v in value.items()
                      if k not in ("__tfmeta",) and not (k == "id" and isinstance(v, str) and _UUID.match(v))}
@@ -522,7 +535,7 @@ class _Converter:
                                loc, hint=f"pass --var {name}=VALUE", severity="warning", code="terraform-variable"))
         return out
 
-    def _attribute_ref(self, text: str) -> str:
+    def _attribute_ref(self, text: str, key: str = "") -> str:
         """An attribute the evaluator could not compute (``aws_x.y.listener_id``): the resource it
         belongs to, found among the item's references; else a named placeholder ``tf:<address>``."""
         parts = text.split(".")
@@ -534,6 +547,9 @@ class _Converter:
             if r.get("label") == typ and str(r.get("name", "")).split("[", 1)[0] == name.split("[", 1)[0] \
                     and r.get("id") in self.tokens:
                 return self.tokens[str(r["id"])]
+        if parts[0] in ("each", "count", "local", "module", "self", "path") and self._current:
+            # the value came from something unknown through an expression: name it after its user
+            return f"tf:{self._current}.{key or parts[-1]}"
         address = ".".join(parts[:3] if parts[:1] == ["data"] else parts[:2])
         if parts[0] == "var" and len(parts) > 1 and not self._current.startswith("module."):
             self.unset_vars.setdefault(parts[1], []).append(self._current)
@@ -749,11 +765,12 @@ def _user_loc(loc: Location, root: Path) -> Location:
     """Show files relative to where the user pointed (as they wrote them)."""
     if loc.file is None:
         return loc
+    file = os.path.normpath(loc.file)
     try:
-        rel = os.path.relpath(loc.file, os.getcwd())
+        rel = os.path.relpath(file, os.getcwd())
     except ValueError:
-        rel = loc.file
-    return Location(rel if not rel.startswith("..") else loc.file, loc.line, loc.column, loc.path, loc.keys)
+        rel = file
+    return Location(rel if not rel.startswith("..") else file, loc.line, loc.column, loc.path, loc.keys)
 
 
 __all__ = ["import_terraform_hcl", "is_terraform_dir", "policy_document"]

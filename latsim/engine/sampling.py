@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from latsim.engine.streams import BLOCK, draws
+from latsim.streams import BLOCK, draws
 
 Draw = Callable[[], float]
 

@@ -47,15 +47,15 @@ from latsim.compile import (
 )
 from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
-from latsim.engine.streams import Streams, draws
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
+from latsim.engine.timeline import DISRUPTIVE
 from latsim.gcpause import paused
 from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
 from latsim.model.scenario import Scenario
+from latsim.streams import Streams, draws
 from latsim.workload.arrivals import INF, Poisson, make_arrivals
 
 NORMAL = 1
-DISRUPTIVE = ("fail_targets", "fail_az", "deregister_targets", "inject_latency", "inject_errors")
 
 __all__ = ["DRAINING", "HEALTHY", "INITIAL", "UNAVAILABLE", "Request", "Simulation"]
 

@@ -19,7 +19,7 @@ from latsim.model.network import LATTICE_PREFIX_LIST
 from latsim.model.quotas import DEFAULT_QUOTAS
 
 if TYPE_CHECKING:
-    from latsim.model.scenario import Scenario
+    from latsim.model.scenario_fields import ScenarioFields
 
 UNSUPPORTED_AZ_IDS = {"use1-az3", "usw1-az2", "apne1-az3", "apne2-az2", "euc1-az2", "euw1-az4",
                       "cac1-az3", "ilc1-az2"}
@@ -73,7 +73,7 @@ def _child(node: Any, key: str) -> Any:
 class Checker:
     """Collects problems for one scenario."""
 
-    def __init__(self, scn: Scenario, broken: dict[str, set[str]] | None = None) -> None:
+    def __init__(self, scn: ScenarioFields, broken: dict[str, set[str]] | None = None) -> None:
         self.scn = scn
         self.ix = scn.index
         self.problems: list[Problem] = []
@@ -122,7 +122,7 @@ class Checker:
             self.add(keys, f"{what}: {count} exceeds the quota {name} = {limit}{raised}", code=f"quota:{name}")
 
 
-def check_scenario(scn: Scenario, broken: dict[str, set[str]] | None = None) -> list[Problem]:
+def check_scenario(scn: ScenarioFields, broken: dict[str, set[str]] | None = None) -> list[Problem]:
     """Run every semantic check; raise ScenarioError when any error is found, else return
     the warnings and information."""
     c = Checker(scn, broken)
@@ -146,7 +146,7 @@ def check_scenario(scn: Scenario, broken: dict[str, set[str]] | None = None) -> 
     return c.problems
 
 
-def notes(scn: Scenario) -> list[Problem]:
+def notes(scn: ScenarioFields) -> list[Problem]:
     """Warnings and information found when the scenario was validated."""
     return list(getattr(scn, "__latsim_notes__", []))
 
@@ -525,7 +525,7 @@ def _clients(c: Checker) -> None:
             pass  # resolved relative to the scenario file by the workload at run time
 
 
-def _known_hosts(scn: Scenario) -> list[str]:
+def _known_hosts(scn: ScenarioFields) -> list[str]:
     cached = getattr(scn, "__latsim_hosts__", None)
     if cached is None:
         from latsim.model.naming import service_dns_name

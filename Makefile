@@ -20,12 +20,12 @@ demo: $(STAMP)
 	$(BIN)/latsim run scenarios/quickstart.yaml
 
 test: $(STAMP)
-	$(BIN)/ruff check latsim tests benchmarks
+	$(BIN)/ruff check latsim tests benchmarks tools
 	$(BIN)/mypy latsim
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check latsim tests benchmarks
+	$(BIN)/ruff check latsim tests benchmarks tools
 	$(BIN)/mypy latsim
 
 bench: $(STAMP)

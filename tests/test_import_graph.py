@@ -1,0 +1,74 @@
+"""latsim's modules import each other without a circle: module-level, function-level and
+``TYPE_CHECKING`` imports alike, and also between layers (subpackages and top-level modules).
+
+The graph is read from the source with ``ast`` (``tools/import_graph.py``), so a circle that
+only a rarely-run function closes is caught as surely as one at import time."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import import_graph as ig  # noqa: E402
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = tmp_path / "pkg" / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return tmp_path
+
+
+def test_latsim_has_no_import_circle_between_modules() -> None:
+    assert ig.circles(ig.graph()) == []
+
+
+def test_latsim_has_no_import_circle_between_layers() -> None:
+    assert ig.circles(ig.layer_graph(ig.graph())) == []
+
+
+def test_every_module_parses_and_the_graph_sees_them_all() -> None:
+    mods = ig.modules()
+    assert len(mods) > 50 and "latsim.engine.simulation" in mods and "latsim" in mods
+    for path in mods.values():
+        ast.parse(path.read_text(encoding="utf-8"))
+
+
+def test_a_circle_closed_by_a_function_level_import_is_found(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "__init__.py": "",
+        "a.py": "from pkg.b import thing\n",
+        "b.py": "def thing():\n    from pkg import a\n    return a\n",
+    })
+    assert ig.circles(ig.graph(root, "pkg")) == [["pkg.a", "pkg.b"]]
+
+
+def test_a_circle_through_type_checking_and_relative_imports_is_found(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "__init__.py": "",
+        "sub/__init__.py": "",
+        "sub/x.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..y import Y\n",
+        "y.py": "import pkg.sub.x\n",
+    })
+    assert ig.circles(ig.graph(root, "pkg")) == [["pkg.sub.x", "pkg.y"]]
+
+
+def test_a_package_reexporting_its_modules_is_no_circle(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {
+        "__init__.py": "",
+        "d/__init__.py": "from pkg.d.fam import F\nfrom pkg.d.spec import parse\n",
+        "d/fam.py": "class F: ...\n",
+        "d/spec.py": "from pkg.d.fam import F\ndef parse(): return F()\n",
+    })
+    g = ig.graph(root, "pkg")
+    assert g["pkg.d"] == {"pkg.d.fam", "pkg.d.spec"} and ig.circles(g) == []
+
+
+def test_two_layers_importing_each_other_through_different_modules_is_a_circle() -> None:
+    g = {"pkg.low.a": {"pkg.high"}, "pkg.high": {"pkg.low.b"}, "pkg.low.b": set()}
+    assert ig.circles(g) == []  # no circle between modules ...
+    assert ig.circles(ig.layer_graph(g, "pkg")) == [["pkg.high", "pkg.low"]]  # ... but between layers

@@ -20,16 +20,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from latsim.analysis.endpoints import Endpoint, all_endpoints, at, client_requests, service_host
+from latsim.analysis.equivalence import Verdict
 from latsim.analysis.explain import explain_route, request_url
-from latsim.analysis.matrix import (
-    Endpoint,
-    Verdict,
-    all_endpoints,
-    at,
-    client_requests,
-    compute_matrix,
-    service_host,
-)
+from latsim.analysis.matrix import compute_matrix
 from latsim.compile import FORWARDED, RequestClass, Topology
 from latsim.model.scenario import Scenario
 

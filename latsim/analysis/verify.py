@@ -40,17 +40,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from latsim.analysis.endpoints import Endpoint, all_endpoints, at, client_requests
+from latsim.analysis.equivalence import Caller, CallerKeyer, RouteCache, Verdict
 from latsim.analysis.explain import CallerSpec, caller_client, explain_command, request_url
-from latsim.analysis.matrix import (
-    Caller,
-    CallerKeyer,
-    Endpoint,
-    RouteCache,
-    Verdict,
-    all_endpoints,
-    at,
-    client_requests,
-)
 from latsim.auth.context import K_HEADER, K_METHOD, K_PATH, K_QUERY
 from latsim.compile import FIXED, FORWARDED, RequestClass, Topology
 from latsim.errors import ScenarioError, UsageError

@@ -39,11 +39,6 @@ def int_sampler(dist: Any, rng: np.random.Generator) -> Callable[[], int]:
     return draws(block, grow=dist.block_invariant)
 
 
-def constant_of(dist: Any) -> float | None:
-    """The value of a constant distribution, else None (lets callers skip a draw)."""
-    return float(dist.mean) if type(dist).__name__ == "Constant" else None
-
-
 END: Any = object()  # returned by WeightedSplit.next when its block is used up: call refill()
 
 

@@ -318,10 +318,6 @@ class Simulation:
             heappop(d)
         self.next_disruption = d[0] if d else INF
 
-    def add_disruption(self, t: float) -> None:
-        heappush(self.disruptions, t)
-        self.next_disruption = self.disruptions[0]
-
     # -- targets -----------------------------------------------------------------------------------
     def _add_target(self, st: TargetGroupState, ct: Any, initial: bool) -> TargetServer:
         srv = TargetServer(ct, st, st.kind)

@@ -145,11 +145,6 @@ def lattice_name(raw: str, kind: str) -> str:
     return text
 
 
-def valid_name(name: str, kind: str) -> bool:
-    lo, hi = NAME_LIMITS.get(kind, (1, 128))
-    return lo <= len(name) <= hi and bool(NAME_RE.match(name)) and not (kind == "service" and name.startswith("svc-"))
-
-
 def unique(name: str, taken: set[str], kind: str) -> str:
     """``name``, or ``name-2``, ``name-3`` ... whichever is free (kept within the length limit)."""
     _, hi = NAME_LIMITS.get(kind, (1, 128))

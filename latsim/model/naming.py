@@ -39,10 +39,6 @@ def listener_arn(scn: ScenarioFields, svc: Service, lst: Listener) -> str:
     return f"{service_arn(scn, svc)}/listener/{listener_id(svc, lst)}"
 
 
-def rule_arn(scn: ScenarioFields, svc: Service, lst: Listener, rule_name: str) -> str:
-    return f"{listener_arn(scn, svc, lst)}/rule/rule-{stable_hex('rule', svc.service_id, lst.listener_name, rule_name)}"
-
-
 def service_network_arn(scn: ScenarioFields, sn: ServiceNetwork) -> str:
     return f"arn:aws:vpc-lattice:{scn.region}:{scn.index.account_id(sn.account)}:servicenetwork/{sn.sn_id}"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from latsim.studies.examples import mmc_scenario
 from latsim.studies.executors import DaskExecutor, ProcessExecutor, SerialExecutor, Task, run_task
-from latsim.studies.outputs import write_tables
 from latsim.studies.study import StudyOptions, build_study, run_study
+from latsim.studies.study_dir import write_tables
 
 
 def small_study():

@@ -2,7 +2,7 @@
 apart share one ``Topology.route`` call.
 
 Scale comes from equivalence classes, not from a second decision procedure. ``route`` decides
-in Lattice's stage order (LATTICE.md §12), and each stage sees only part of the caller, so one
+in Lattice's stage order (docs/lattice.md §12), and each stage sees only part of the caller, so one
 ``route`` call stands for every caller that provably gets the same answer:
 
 1. DNS and "service not in the caller's network" -- the host and the service networks the VPC

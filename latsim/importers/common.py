@@ -132,7 +132,7 @@ def slug(raw: str) -> str:
 
 
 def lattice_name(raw: str, kind: str) -> str:
-    """A name that follows Lattice's rules for ``kind`` (LATTICE.md §1.1), derived from ``raw``."""
+    """A name that follows Lattice's rules for ``kind`` (docs/lattice.md §1.1), derived from ``raw``."""
     lo, hi = NAME_LIMITS.get(kind, (1, 128))
     text = str(raw) if NAME_RE.match(str(raw)) else slug(raw)
     text = text or "x"

@@ -13,7 +13,7 @@ from typing import Any
 
 from latsim.metrics.histogram import LogHistogram
 
-# Per-minute counters, by position (the CloudWatch names of LATTICE.md §8.1)
+# Per-minute counters, by position (the CloudWatch names of docs/lattice.md §8.1)
 COUNTERS = ("TotalRequestCount", "HTTPCode_2XX_Count", "HTTPCode_3XX_Count", "HTTPCode_4XX_Count",
             "HTTPCode_5XX_Count", "RequestTimeoutCount", "RequestTimeSum", "ConnectionErrorCount",
             "TotalReceivedBytes", "TotalSentBytes", "HTTPCode_VpcLattice_400_Count",

@@ -22,7 +22,7 @@ def partition_id(scn: ScenarioFields, account_id: str) -> str:
 
 
 def service_dns_name(scn: ScenarioFields, svc: Service) -> str:
-    """``<name>-<id digits>.<partition>.vpc-lattice-svcs.<region>.on.aws`` (LATTICE.md §1.3)."""
+    """``<name>-<id digits>.<partition>.vpc-lattice-svcs.<region>.on.aws`` (docs/lattice.md §1.3)."""
     acct = scn.index.account_id(svc.account)
     return f"{svc.name}-{svc.service_id[4:]}.{partition_id(scn, acct)}.vpc-lattice-svcs.{scn.region}.on.aws"
 

@@ -24,7 +24,7 @@ from latsim.model.timeline import Canary, Slo, TimelineEvent
 
 
 class Assumptions(Model):
-    """Behaviours AWS does not document (LATTICE.md 'UNCONFIRMED'): latsim's choice, configurable."""
+    """Behaviours AWS does not document (docs/lattice.md §13): latsim's choice, configurable."""
 
     all_zero_weights: Literal["fixed_500", "equal_split"] = Field(
         default="fixed_500", description="a forward action whose weights are all 0")

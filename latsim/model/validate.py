@@ -1,4 +1,4 @@
-"""Semantic validation: every Lattice constraint of LATTICE.md §1-§5 and §9 that a single field
+"""Semantic validation: every Lattice constraint of docs/lattice.md §1-§5 and §9 that a single field
 cannot check on its own (names, uniqueness, references, quotas, protocol combinations).
 
 ``check_scenario`` collects every problem and raises one ScenarioError holding them all; each

@@ -31,6 +31,12 @@ def test_latsim_has_no_import_circle_between_layers() -> None:
     assert ig.circles(ig.layer_graph(ig.graph())) == []
 
 
+def test_the_committed_picture_of_the_layers_is_the_code_s() -> None:
+    committed = (ROOT / "docs" / "import-graph.dot").read_text(encoding="utf-8")
+    assert committed == ig.to_dot(ig.layer_graph(ig.graph())), \
+        "the layers' imports changed: run `make import-graph` and commit docs/import-graph.*"
+
+
 def test_every_module_parses_and_the_graph_sees_them_all() -> None:
     mods = ig.modules()
     assert len(mods) > 50 and "latsim.engine.simulation" in mods and "latsim" in mods

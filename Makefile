@@ -30,6 +30,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/callgraph_bench.py
 
 import-graph: $(STAMP)
 	$(BIN)/python tools/import_graph.py --docs

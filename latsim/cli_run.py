@@ -38,6 +38,10 @@ def run(
                                               "service (needs --out).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Run even if the estimated size is over the limit.")] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="With --out: skip plots and report.html.")] = False,
+    traces: Annotated[str | None, typer.Option("--traces", metavar="RATE", help="With --out: write sampled "
+                                               "request traces (OpenTelemetry OTLP/JSON) to DIR/traces/"
+                                               "traces.otlp.json; RATE a fraction (0.05) or a percentage "
+                                               "(5%) of entry requests.")] = None,
 ) -> None:
     """Simulate a scenario; exit 1 if an SLO is breached."""
     from latsim.estimate import check_size
@@ -47,10 +51,17 @@ def run(
     d = _duration(duration)
     if d is not None:
         overrides["duration"] = duration
+    trace_rate = None
+    if traces is not None:
+        from latsim.errors import UsageError
+        from latsim.metrics.traces import parse_rate
+        trace_rate = parse_rate(traces)
+        if out_dir is None:
+            raise UsageError("--traces needs --out DIR (the traces go to DIR/traces/traces.otlp.json)")
     scn = load(file, overlay, **overrides)
     check_size(scn, force=force)
     result = simulate_with_outputs(scn, out_dir=out_dir, access_logs=access_logs, quiet=quiet or as_json,
-                                   report=not no_report, source=file)
+                                   report=not no_report, source=file, traces=trace_rate)
     if as_json:
         sys.stdout.write(result.to_json())
     elif not quiet:
@@ -66,8 +77,9 @@ def run(
 
 
 def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs: bool = False, quiet: bool = True,
-                          report: bool = True, source: Path | None = None) -> Any:
-    """Run one scenario with the optional outputs of a run directory."""
+                          report: bool = True, source: Path | None = None, traces: float | None = None) -> Any:
+    """Run one scenario with the optional outputs of a run directory (``traces``: the sampling
+    rate of request traces, written to ``out_dir``)."""
     from latsim.engine.simulation import Simulation
     writer = None
     if out_dir is not None:
@@ -79,6 +91,10 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
         if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
             from latsim.metrics.access_log import AccessLogWriter
             writer = AccessLogWriter.for_run(scn, out_dir, all_services=access_logs)
+    tracer = None
+    if traces is not None and out_dir is not None:
+        from latsim.metrics.traces import Tracer
+        tracer = Tracer(scn, traces)
     progress = None
     bar = None
     if not quiet and sys.stdout.isatty():
@@ -93,7 +109,7 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
             bar.update(task, completed=t, t=f"{t:.0f}/{until:.0f}s simulated, {n:,} requests")
     try:
         sim = Simulation(scn, access_log=writer, progress=progress,
-                         base_dir=str(source.parent) if source is not None else None)
+                         base_dir=str(source.parent) if source is not None else None, tracer=tracer)
         result = sim.run()
     finally:
         if bar is not None:
@@ -103,6 +119,10 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
     if out_dir is not None:
         from latsim.run_dir import write_run_dir
         write_run_dir(result, scn, out_dir, report=report)
+        if tracer is not None:
+            path = tracer.write(out_dir, sim.end_time)
+            if not quiet:
+                err.print(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> {path}", markup=False)
     return result
 
 
@@ -145,6 +165,8 @@ def print_summary(result: Any) -> None:
                   f"{d['failed']:,}", " ".join(f"{k}:{v:,}" for k, v in d["status"].items()),
                   " ".join(f"{k}:{v:,}" for k, v in d["failures"].items()), _f(rt["p50"]), _f(rt["p99"]))
     out.print(t)
+    if "edges" in s:
+        print_call_graph(s)
     for c in s.get("canary", []):
         steps = " -> ".join(f"{st['weight']}% {st['decision']}" for st in c["steps"])
         out.print(f"canary {c['name']}: {c['outcome']}  ({steps})", markup=False)
@@ -160,6 +182,32 @@ def print_summary(result: Any) -> None:
         c = s["cost"]
         out.print(f"estimated Lattice cost: ${c['monthly_usd']:,.2f}/month (us-east-1 prices of {c['prices_as_of']})",
                   markup=False)
+
+
+def print_call_graph(s: dict[str, Any]) -> None:
+    """The call edges (caller target group -> service) and the critical path of entry requests."""
+    t = Table(title="call edges", title_justify="left")
+    for col in ("caller -> service", "requests", "sent", "retries", "ok", "failed", "status", "failures",
+                "p50 ms", "p99 ms"):
+        t.add_column(col)
+    for d in s["edges"].values():
+        rt = d["RequestTime"]
+        t.add_row(f"{d['caller']} -> {d['service']}", f"{d['requests']:,}", f"{d['sent']:,}", f"{d['retries']:,}",
+                  f"{d['succeeded']:,}", f"{d['failed']:,}", " ".join(f"{k}:{v:,}" for k, v in d["status"].items()),
+                  " ".join(f"{k}:{v:,}" for k, v in d["failures"].items()), _f(rt["p50"]), _f(rt["p99"]))
+    out.print(t)
+    if not s.get("critical_path"):
+        return
+    t = Table(title="critical path (mean per request after the warm-up)", title_justify="left")
+    for col in ("client / request", "requests", "mean ms", "working ms", "waiting ms", "where the time goes"):
+        t.add_column(col)
+    for client, classes in s["critical_path"].items():
+        for label, d in classes.items():
+            top = ", ".join(f"{h['hop']} {h['kind']} {h['mean_ms']:.1f} ({100 * h['share']:.0f}%)"
+                            for h in d["hops"][:4])
+            t.add_row(f"{client} / {label}", f"{d['requests']:,}", _f(d["mean_ms"]), _f(d["working_ms"]),
+                      _f(d["waiting_ms"]), top)
+    out.print(t)
 
 
 def _f(v: float | None) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 from latsim import auth
 from latsim.gcpause import gc_paused
 from latsim.model.base import stable_hex
+from latsim.model.calls import walk_steps
 from latsim.model.client import Client, RequestSpec, split_url
 from latsim.model.naming import (
     LINK_LOCAL_V4,
@@ -410,6 +411,7 @@ class Topology:
         for tg in scn.target_groups:
             self.target_groups[tg.name] = self._compile_tg(tg)
         self.clients: dict[str, CompiledClient] = {c.name: self._compile_client(c) for c in scn.clients}
+        self._callers: dict[tuple[str, str | None], CompiledClient] = {}
         self.version = 0  # bumped on every change that can alter a Route
 
     # -- compile helpers --------------------------------------------------------------------
@@ -425,7 +427,7 @@ class Topology:
     def compile_target(self, tg: TargetGroup, t: Target, index: int) -> CompiledTarget:
         scn = self.scn
         vpc = scn.index.vpcs.get(tg.vpc) if tg.vpc else None
-        az = t.az or (vpc.azs[0] if vpc else "lambda")
+        az = t.az or (vpc.azs[0] if vpc is not None and tg.type != "LAMBDA" else "lambda")
         port = t.port or tg.effective_port
         if tg.type == "IP":
             ip = t.ip or t.id
@@ -444,9 +446,13 @@ class Topology:
         return CompiledTarget(tg.name, index, t, t.id, az, port, ip, sgs, traffic, health)
 
     def _compile_client(self, c: Client) -> CompiledClient:
+        vpc = self.scn.index.vpcs[c.vpc]
+        return self._caller(c, c.source_ip or _host_in(vpc.cidr[0], "client", c.name))
+
+    def _caller(self, c: Client, ip: str) -> CompiledClient:
+        """A caller as Lattice sees it: VPC, address, security groups, principal."""
         scn = self.scn
         vpc = scn.index.vpcs[c.vpc]
-        ip = c.source_ip or _host_in(vpc.cidr[0], "client", c.name)
         sg_ids = frozenset(scn.index.security_groups[s].sg_id for s in c.security_groups
                            if s in scn.index.security_groups)
         principal = identity = None
@@ -456,6 +462,33 @@ class Topology:
             identity = _policy(p.identity_policy, f"identity policy of {c.name}", "identity")
         return CompiledClient(c.name, c, vpc.name, vpc.vpc_id, scn.index.account_id(vpc.account), ip, sg_ids,
                               principal, identity)
+
+    def is_caller(self, tg: str) -> bool:
+        """Whether a target group can call services: it names a VPC and has calls or a principal."""
+        ctg = self.target_groups.get(tg)
+        return ctg is not None and ctg.model.vpc is not None and (bool(ctg.model.calls) or
+                                                                  ctg.model.principal is not None)
+
+    def caller(self, tg: str, target: CompiledTarget | None = None) -> CompiledClient:
+        """A target group's code as the caller of other services (call graphs): from the group's VPC,
+        in the target's AZ and from its address, with the target's security groups (egress) and the
+        group's principal. Without ``target``: the group's first target (what ``explain`` shows)."""
+        key = (tg, target.id if target is not None else None)
+        cached = self._callers.get(key)
+        if cached is not None:
+            return cached
+        ctg = self.target_groups[tg]
+        model = ctg.model
+        vpc = self.scn.index.vpcs[model.vpc or ""]
+        t = target if target is not None else (ctg.targets[0] if ctg.targets else None)
+        az = t.az if t is not None and t.az in vpc.azs else vpc.azs[0]  # a Lambda function: its VPC's first AZ
+        ip = t.ip if t is not None and t.ip != "-" else _host_in(vpc.cidr[0], "function", model.name)
+        sgs = list(t.sgs) if t is not None else list(model.security_groups)
+        first = next((s.call for _, s in walk_steps(model.calls) if s.call), None) or "https://localhost"
+        client = Client.model_construct(name=model.name, vpc=vpc.name, az=az, principal=model.principal,
+                                        source_ip=ip, security_groups=sgs, url=first)
+        cc = self._callers[key] = self._caller(client, ip)
+        return cc
 
     # -- state changes (timeline) --------------------------------------------------------------
     def action(self, service: str, listener: str | None, rule: str) -> ActionState:

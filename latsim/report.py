@@ -71,6 +71,8 @@ def write_report(result: Any, scn: Any, out_dir: str | Path) -> Path:
         payload = {group: {name: h.to_dict() for name, h in sorted(hs.items())} for group, hs in sorted(hists.items())}
         atomic_write_text(out / "histograms.json", json.dumps(payload, separators=(",", ":")) + "\n")
     plots = render_all(result, scn, out / "plots")
+    from latsim.plots_callgraph import render_callgraph
+    plots += render_callgraph(result, scn, out / "plots")  # only for call graphs
     path = out / "report.html"
     atomic_write_text(path, render_html(result, scn, plots))
     return path
@@ -140,6 +142,9 @@ def render_html(result: Any, scn: Any, plots: Sequence[Any]) -> str:
         ("rules", "Rules", _rules_table(s)),
         ("clients", "Clients", _clients_table(s) + _pop(figures, "latency_cdf")),
     ]
+    if s.get("edges"):  # call graphs: the graph, the edge table, the critical paths
+        from latsim.plots_callgraph import report_section
+        sections.append(("call-graph", "Call graph", report_section(s, lambda name: _pop(figures, name))))
     if s.get("canary"):
         sections.append(("canary", "Canary", _canary_section(s) + _pop(figures, "canary")))
     if s.get("timeline"):

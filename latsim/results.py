@@ -49,16 +49,7 @@ class Result:
                     key = action.key
                     rules[key] = {"hits": rule_hits.get(key, 0),
                                   "target_groups": dict(sorted(rec.rules.get(key, {}).items()))}
-        clients: dict[str, Any] = {}
-        for name in sorted(sim.clients):
-            cs = sim.clients[name].stats
-            clients[name] = {
-                "requests": cs.requests, "sent": cs.sent, "completed": cs.completed,
-                "succeeded": cs.succeeded, "failed": cs.failed,
-                "status": {str(k): v for k, v in sorted(cs.status.items())},
-                "failures": dict(sorted(cs.failures.items())), "retries": cs.retries,
-                "RequestTime": latency_summary(cs.hist), "AttemptTime": latency_summary(cs.attempt_hist),
-            }
+        clients = {name: caller_summary(sim.clients[name].stats) for name in sorted(sim.clients)}
         total = sum(c.stats.requests for c in sim.clients.values())
         summary: dict[str, Any] = {
             "scenario": scn.name, "seed": scn.seed, "duration_s": round(scn.duration, 6),
@@ -67,6 +58,9 @@ class Result:
             "services": services, "target_groups": tgs, "rules": dict(sorted(rules.items())),
             "clients": clients, "canary": sim.canary_log, "timeline": sim.timeline.log,
         }
+        if sim.calls.programs:  # call graphs: per-edge figures and the critical paths of entry requests
+            summary["edges"] = edge_summaries(sim)
+            summary["critical_path"] = critical_paths(sim)
         hists = {"services": {n: s.hist for n, s in svc_stats.items()},
                  "target_groups": {n: s.hist for n, s in tg_stats.items()},
                  "clients": {n: c.stats.hist for n, c in sim.clients.items()}}
@@ -97,6 +91,65 @@ class Result:
     def to_pandas(self) -> Any:
         import pandas as pd
         return pd.DataFrame(self.metrics())
+
+
+def caller_summary(cs: Any) -> dict[str, Any]:
+    """What a caller (a client, or a call edge) saw: requests, attempts, outcomes, latency."""
+    return {
+        "requests": cs.requests, "sent": cs.sent, "completed": cs.completed,
+        "succeeded": cs.succeeded, "failed": cs.failed,
+        "status": {str(k): v for k, v in sorted(cs.status.items())},
+        "failures": dict(sorted(cs.failures.items())), "retries": cs.retries,
+        "RequestTime": latency_summary(cs.hist), "AttemptTime": latency_summary(cs.attempt_hist),
+    }
+
+
+def edge_summaries(sim: Any) -> dict[str, Any]:
+    """Every call edge (caller target group -> service) of the scenario, used or not."""
+    from latsim.engine.simulation import ClientStats
+    edges: dict[str, Any] = {}
+    for tg, program in sorted(sim.calls.programs.items()):
+        for step in program.flat:
+            if step.service is None:
+                continue
+            key = f"{tg}->{step.service}"
+            if key not in edges:
+                stats = sim.calls.edges.get(key) or ClientStats()
+                edges[key] = {"caller": tg, "service": step.service, **caller_summary(stats)}
+    return dict(sorted(edges.items()))
+
+
+def request_labels(model: Any) -> list[str]:
+    """How tables name a client's request classes: the spec's name, else 'METHOD path' (made unique)."""
+    labels: list[str] = []
+    for i, spec in enumerate(model.requests):
+        label = spec.name or f"{spec.method} {spec.url or model.url if spec.path == '/' else spec.path}"
+        labels.append(label if label not in labels else f"{label} #{i}")
+    return labels
+
+
+def critical_paths(sim: Any) -> dict[str, Any]:
+    """Per client and request class that went through a service with calls: the mean end-to-end
+    time after the warm-up, broken down by hop along the critical path (the branch that ended last
+    of every parallel step), waiting (Lattice and the network, queues, retries) vs working."""
+    out: dict[str, Any] = {}
+    for (client, spec), (n, total, parts) in sorted(sim.calls.critical.items()):
+        label = request_labels(sim.clients[client].model)[spec]
+        hops = []
+        for key, secs in parts.items():
+            hop, kind = key.rsplit("/", 1)
+            hops.append({"hop": hop, "kind": kind, "mean_ms": _ms(secs / n),
+                         "share": round(secs / total, 4) if total > 0 else 0.0})
+        hops.sort(key=lambda h: (-h["mean_ms"], h["hop"], h["kind"]))
+        working = sum(secs for key, secs in parts.items() if key.endswith("/work"))
+        out.setdefault(client, {})[label] = {
+            "requests": n, "mean_ms": _ms(total / n), "working_ms": _ms(working / n),
+            "waiting_ms": _ms((total - working) / n), "hops": hops}
+    return out
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 3)
 
 
 def _empty() -> dict[str, Any]:

@@ -52,3 +52,49 @@ def build(data: dict[str, Any]) -> Any:
 def run(data: dict[str, Any]) -> dict[str, Any]:
     from latsim.engine import simulate
     return simulate(build(data)).summary  # type: ignore[no-any-return]
+
+
+def call_graph(groups: dict[str, dict[str, Any]], *, entry: str, rate: float = 20.0, duration: str = "60s",
+               warmup: str = "0s", seed: int = 1, timeout: str = "60s", retries: dict | None = None,
+               requests: list[dict] | None = None, arrival: dict | None = None, **top: Any) -> dict[str, Any]:
+    """Services that call services: one service per entry of ``groups`` (name -> its target group's
+    ``calls``, ``latency``, ``concurrency``, ``targets``, ``queue``, ``principal``, ``errors``), each
+    reachable as ``http://NAME.internal`` from the app VPC, where every group runs; one Poisson
+    client in its own VPC calls ``entry``. Zero hop latency and Lattice overhead."""
+    services, tgs = [], []
+    for name, g in groups.items():
+        services.append({"name": name, "account": "acct", "custom_domain": f"{name}.internal",
+                         "listeners": [{"name": "http", "protocol": "HTTP", "port": 80,
+                                        "default_action": {"forward": [{"target_group": f"{name}-tg"}]}}]})
+        targets = []
+        for i in range(g.get("targets", 1)):
+            t: dict[str, Any] = {"id": f"i-{name}-{i}", "az": "use1-az1" if i % 2 == 0 else "use1-az2",
+                                 "concurrency": g.get("concurrency", 1000)}
+            for key in ("latency", "queue", "errors"):
+                if key in g:
+                    t[key] = g[key]
+            targets.append(t)
+        tg: dict[str, Any] = {"name": f"{name}-tg", "vpc": "app", "protocol": "HTTP", "port": 8080,
+                              "health_check": {"enabled": False}, "targets": targets}
+        for key in ("calls", "principal"):
+            if key in g:
+                tg[key] = g[key]
+        tgs.append(tg)
+    data: dict[str, Any] = {
+        "name": "call-graph", "seed": seed, "duration": duration, "warmup": warmup,
+        "accounts": [{"id": "111111111111", "name": "acct"}],
+        "vpcs": [{"name": "client-vpc", "account": "acct", "cidr": "10.0.0.0/16", "azs": ["use1-az1", "use1-az2"]},
+                 {"name": "app", "account": "acct", "cidr": "10.1.0.0/16", "azs": ["use1-az1", "use1-az2"]}],
+        "service_networks": [{"name": "net", "account": "acct",
+                              "vpc_associations": [{"vpc": "client-vpc"}, {"vpc": "app"}],
+                              "services": list(groups)}],
+        "services": services,
+        "target_groups": tgs,
+        "clients": [{"name": "client", "vpc": "client-vpc", "az": "use1-az1", "url": f"http://{entry}.internal",
+                     "arrival": arrival or {"poisson": rate}, "timeout": timeout,
+                     "retries": retries if retries is not None else {"max": 0},
+                     **({"requests": requests} if requests else {})}],
+        "network": {"same_az": "0ms", "cross_az": "0ms", "lattice_overhead": "0ms"},
+    }
+    data.update(top)
+    return data

@@ -76,7 +76,8 @@ class Request:
 
     __slots__ = ("client", "spec", "t_send", "t_first", "attempt", "user", "t_entry", "route", "svc", "tg",
                  "target", "t_target", "t_start", "t_end", "client_deadline", "lattice_deadline", "client_done",
-                 "lattice_done", "dead", "hop_c", "hop_t", "entry_az", "body", "status")
+                 "lattice_done", "dead", "hop_c", "hop_t", "entry_az", "body", "status", "t_resp", "parent", "run",
+                 "crit", "trace")
     t_entry: float
     t_start: float
     t_end: float
@@ -103,6 +104,13 @@ class Request:
         self.t_target = 0.0
         self.lattice_deadline = INF
         self.body = 0
+        self.t_start = 0.0
+        self.t_end = 0.0
+        self.t_resp = 0.0  # when Lattice answered
+        self.parent: Any = None  # a call's: the frame of the program waiting for it (latsim.engine.calls)
+        self.run: Any = None  # at a program target: its execution
+        self.crit: dict[str, float] | None = None  # ... and the program's critical path
+        self.trace: Any = None  # a sampled request's spans (latsim.metrics.traces.Attempt)
 
 
 class ClientStats:
@@ -234,11 +242,12 @@ class Simulation:
     """One run of one scenario. Build, then ``run()`` -> ``latsim.results.Result``."""
 
     def __init__(self, scn: Scenario, *, access_log: Any = None, progress: Any = None,
-                 base_dir: str | None = None, fast_path: bool = True) -> None:
+                 base_dir: str | None = None, fast_path: bool = True, tracer: Any = None) -> None:
         with paused():  # thousands of long-lived objects, no garbage: see latsim.gcpause
-            self._build(scn, access_log, progress, base_dir, fast_path)
+            self._build(scn, access_log, progress, base_dir, fast_path, tracer)
 
-    def _build(self, scn: Scenario, access_log: Any, progress: Any, base_dir: str | None, fast_path: bool) -> None:
+    def _build(self, scn: Scenario, access_log: Any, progress: Any, base_dir: str | None, fast_path: bool,
+               tracer: Any = None) -> None:
         self.scn = scn
         self.fast_path = fast_path  # False: every request takes the general path (for tests)
         self.env = simpy.Environment()
@@ -248,6 +257,9 @@ class Simulation:
         self.topo = Topology(scn)
         self.rec = Recorder(scn.warmup)
         self.access_log = access_log
+        self.tracer = tracer  # sampled traces (latsim.metrics.traces.Tracer); None: no tracing, no cost
+        if tracer is not None:
+            tracer.bind(self)
         self.progress = progress
         source = getattr(scn, "__latsim_source__", None)
         # trace files are resolved beside the scenario file, whoever runs it
@@ -282,6 +294,8 @@ class Simulation:
                     if tg is not None:
                         heappush(self.disruptions, ev.at + tg.draining)
         self.next_disruption = self.disruptions[0] if self.disruptions else INF
+        from latsim.engine.calls import CallGraph
+        self.calls = CallGraph(self)  # targets whose code calls other services
         for name, ctg in self.topo.target_groups.items():
             st = TargetGroupState(ctg)
             self.tgs[name] = st
@@ -323,7 +337,12 @@ class Simulation:
         srv = TargetServer(ct, st, st.kind)
         n = self.reg_count.get(f"{st.name}/{ct.id}", 0)
         self.reg_count[f"{st.name}/{ct.id}"] = n + 1
-        base = f"target/{st.name}/{ct.id}{'#' + str(n) if n else ''}"
+        srv.stream_suffix = f"#{n}" if n else ""
+        base = f"target/{st.name}/{ct.id}{srv.stream_suffix}"
+        srv.program = self.calls.programs.get(st.name)
+        if srv.program is not None:
+            srv.plain = False
+            srv.steps = self.calls.step_states(srv.program)
         srv.service = sampler(ct.model.latency, self.streams.rng(f"{base}/service"))
         srv.error_u = self.streams.uniform(f"{base}/errors")
         net = self._net
@@ -419,7 +438,7 @@ class Simulation:
         env = self.env
         duration = self.duration
         warmup = self.warmup
-        fast = self.fast_path and self.access_log is None
+        fast = self.fast_path and self.access_log is None and self.tracer is None
         failed_azs = self.failed_azs  # changed by timeline events only
         watchers = self.rec.watchers  # canary controllers' windows (changed by their events only)
         version = self.topo.version
@@ -697,6 +716,8 @@ class Simulation:
     def _enter(self, req: Request) -> None:
         now = self.env._now
         cs = req.client
+        if self.tracer is not None:
+            self.tracer.enter(req, now)
         if req.t_first >= self.warmup:
             cs.stats.sent += 1
         req.client_deadline = req.t_send + cs.timeout
@@ -818,7 +839,11 @@ class Simulation:
 
     # -- targets ----------------------------------------------------------------------------------------
     def _serve(self, srv: TargetServer, req: Request, ta: float) -> None:
-        """FIFO c-server queue by the Kiefer-Wolfowitz recursion over the workers' free times."""
+        """FIFO c-server queue by the Kiefer-Wolfowitz recursion over the workers' free times
+        (a target whose code calls other services runs its program instead: ``latsim.engine.calls``)."""
+        if srv.program is not None:
+            self.calls.arrive(srv, req, ta)
+            return
         free = srv.free
         f = free[0]
         if f > ta:  # every worker is busy at ta: the request waits in the FIFO queue
@@ -868,8 +893,9 @@ class Simulation:
             return 0.0
         return float(srv.cold_start())
 
-    def _complete(self, req: Request, srv: TargetServer) -> None:
-        """The target answers at ``req.t_end`` (or Lattice times out first)."""
+    def _complete(self, req: Request, srv: TargetServer, failed: bool = False) -> None:
+        """The target answers at ``req.t_end`` (or Lattice times out first); ``failed``: a call of its
+        program failed (``on_error: fail``), so it answers 500."""
         if srv.cold_start is not None:
             srv.warm.append(req.t_end)
             if len(srv.warm) > srv.concurrency:
@@ -879,9 +905,9 @@ class Simulation:
             self.lattice_response(req, req.lattice_deadline, self.assumptions.target_timeout_status, lattice=True,
                                   failure="TargetDataTimeout", timeout=True)
             return
-        status = 200
+        status = 500 if failed else 200
         rate = srv.error_rate + srv.inject_rate
-        if rate > 0.0 and srv.error_u() < rate:
+        if not failed and rate > 0.0 and srv.error_u() < rate:
             status = srv.inject_status if srv.inject_rate and srv.error_u() < srv.inject_rate / rate \
                 else srv.error_status
         self.lattice_response(req, req.t_end + req.hop_t, status, lattice=False)
@@ -903,6 +929,8 @@ class Simulation:
         """A target died (or finished draining): its requests in flight fail now, its workers are free."""
         now = self.env._now
         victims = sorted(srv.inflight, key=lambda r: (r.t_target, r.t_entry))
+        if srv.program is not None:
+            self.calls.kill(srv)
         srv.inflight.clear()
         srv.queued.clear()
         srv.free = [now] * srv.concurrency
@@ -919,6 +947,7 @@ class Simulation:
         one hop later, unless it gave up first."""
         req.lattice_done = True
         req.status = status
+        req.t_resp = t
         spec = req.spec
         cs = req.client
         if status < 400 or not lattice:
@@ -937,6 +966,8 @@ class Simulation:
                        lattice, req.body, resp)
         if self.access_log is not None:
             self.access_log.write(self, req, t, status, failure, resp)
+        if req.trace is not None:
+            self.tracer.lattice(req, t, status, failure, lattice)
         if req.client_done:
             return
         t_client = t + req.hop_c
@@ -970,13 +1001,18 @@ class Simulation:
                 st.failures[failure] = st.failures.get(failure, 0) + 1
             retry = failure != "dns_failure" and (
                 "timeout" if failure == "client_timeout" else "connect_error") in cs.retry_on
-        if retry and req.attempt <= cs.retry_max and t < self.duration:
+        again = retry and req.attempt <= cs.retry_max and t < self.duration
+        if req.trace is not None:
+            self.tracer.outcome(req, t, status, failure, not again)
+        if again:
             if recorded:
                 if status is not None:
                     st.attempt_bh.add(t - req.t_send)
                 st.retries += 1
-            self._send(Request(cs, req.spec, t + cs.backoff_delay(req.attempt), req.t_first, req.attempt + 1,
-                               req.user))
+            nxt = Request(cs, req.spec, t + cs.backoff_delay(req.attempt), req.t_first, req.attempt + 1, req.user)
+            nxt.parent = req.parent
+            nxt.trace = req.trace
+            self._send(nxt)
             return
         if recorded:
             if status is not None and status < 400:
@@ -992,6 +1028,11 @@ class Simulation:
                 if status is not None:
                     st.attempt_bh.add(t - req.t_send)
                 st.bh.add(t - req.t_first)
+            if req.run is not None and req.parent is None:
+                self.calls.entry_done(req, t)
+        if req.parent is not None:  # a call: its program goes on
+            self.calls.call_done(req, t, status)
+            return
         if cs.closed is not None and req.user >= 0:
             nxt_t = t + (cs.think() if cs.think is not None else 0.0)
             if nxt_t < self.duration:

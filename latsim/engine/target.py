@@ -24,7 +24,8 @@ class TargetServer:
                  "registered", "health", "service", "error_rate", "error_status", "error_u", "slowdown",
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
                  "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
-                 "queued", "hop_same", "hop_cross", "plain", "cursor")
+                 "queued", "hop_same", "hop_cross", "plain", "cursor", "program", "stream_suffix",
+                 "steps")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -66,6 +67,9 @@ class TargetServer:
         self.hop_same: Any = None  # Lattice -> target hop samplers (same AZ as the entry, other AZ)
         self.hop_cross: Any = None
         self.cursor: Any = None  # recorder cursor of (target group, this target's AZ)
+        self.program: Any = None  # the group's calls (latsim.engine.calls.Program), if it has any
+        self.steps: Any = None  # its draws and caller views per step of the program (latsim.engine.calls)
+        self.stream_suffix = ""  # "#n" for the n-th re-registration of the same id (its own streams)
         # what never changes during a run and lets the engine's fast path serve this target: no ALB
         # hop, no Lambda environments, a security group that admits Lattice
         self.plain = kind != "ALB" and kind != "LAMBDA" and bool(ct.sg_allows_traffic[0])

@@ -223,8 +223,6 @@ class AccessLogWriter:
         lst = svc.listeners_by_name.get(route.listener) if route.listener else None
         tls = lst is not None and lst.protocol in ("HTTPS", "TLS_PASSTHROUGH")
         grpc = spec.protocol == "gRPC"
-        principal = cs.cc.principal
-        signed = principal is not None and route.resolved_user not in (None, "Anonymous")
         headers = {k.lower(): v for k, v in spec.headers.items()}
         default_port = 443 if scheme in ("https", "grpcs", "grpc", "tls") else 80
         static = {f: "-" for f in FIELDS}
@@ -237,13 +235,9 @@ class AccessLogWriter:
             "grpcResponseCode": 0 if grpc else None,
             "authDeniedReason": None,
             "resolvedUser": route.resolved_user,
-            "callerPrincipal": principal.arn if signed else "-",
-            "callerPrincipalOrgID": (principal.org_id or "-") if signed else "-",
-            "callerPrincipalTags": dict(sorted(principal.tags.items())) if signed and principal.tags else "-",
+            **caller_fields(sim, cs, route),
             "serviceNetworkArn": topo.networks[route.service_network].arn if route.service_network else "-",
             "serviceArn": svc.arn,
-            "sourceVpcArn": vpc_arn(sim.scn, cs.cc.vpc),
-            "sourceVpcId": cs.cc.vpc_id,
             "tlsVersion": TLS_VERSION if tls else "-",
             "sslCipher": SSL_CIPHER if tls else "-",
             "serverNameIndication": host if tls else "-",
@@ -327,6 +321,21 @@ class AccessLogWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def caller_fields(sim: Any, cs: Any, route: Any) -> dict[str, Any]:
+    """Who called, as the access log (and a trace's Lattice hop) says it: the signing principal
+    when the request was signed, and the VPC it came from. For a downstream call, ``cs`` is the
+    calling target (``latsim.engine.calls.CallerState``): the target group's principal and VPC."""
+    principal = cs.cc.principal
+    signed = principal is not None and route.resolved_user not in (None, "Anonymous")
+    return {
+        "callerPrincipal": principal.arn if signed else "-",
+        "callerPrincipalOrgID": (principal.org_id or "-") if signed else "-",
+        "callerPrincipalTags": dict(sorted(principal.tags.items())) if signed and principal.tags else "-",
+        "sourceVpcArn": vpc_arn(sim.scn, cs.cc.vpc),
+        "sourceVpcId": cs.cc.vpc_id,
+    }
 
 
 def _lookup(table: dict[str, Any], name: str, where: str, what: str) -> Any:

@@ -4,6 +4,7 @@ The model knows nothing of SimPy or files; ``latsim.scenario`` reads files into 
 ``latsim.compile`` turns it into lookup tables.
 """
 
+from latsim.model.calls import CallStep
 from latsim.model.client import (
     Arrival,
     Client,
@@ -29,7 +30,7 @@ from latsim.model.target_group import ErrorInjection, HealthCheck, Target, Targe
 from latsim.model.timeline import Canary, CanaryChecks, Slo, TimelineEvent
 
 __all__ = [
-    "AccessLogs", "Account", "Action", "Arrival", "Assumptions", "Canary", "CanaryChecks", "Client", "Closed",
+    "AccessLogs", "Account", "Action", "Arrival", "Assumptions", "CallStep", "Canary", "CanaryChecks", "Client", "Closed",
     "ErrorInjection", "HeaderMatch", "HealthCheck", "Listener", "Match", "Network", "PathMatch", "Principal",
     "RequestSpec", "RetryPolicy", "Rule", "Scenario", "SecurityGroup", "SecurityGroupRule", "Service",
     "ServiceNetwork", "Slo", "Target", "TargetGroup", "TimelineEvent", "Vpc", "VpcAssociation",

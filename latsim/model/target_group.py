@@ -9,6 +9,8 @@ from pydantic import Field, field_validator, model_validator
 
 from latsim.distributions import DistributionField
 from latsim.model.base import Duration, Model, Percent, stable_hex
+from latsim.model.calls import CallStep
+from latsim.model.client import Principal
 
 TargetGroupType = Literal["INSTANCE", "IP", "LAMBDA", "ALB"]
 TargetGroupProtocol = Literal["HTTP", "HTTPS", "TCP"]
@@ -99,6 +101,12 @@ class TargetGroup(Model):
     draining: Duration = Field(default=60.0, description="deregistration delay (AWS: 1 minute)")
     targets: list[Target] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
+    principal: Principal | None = Field(
+        default=None, description="who the group's code is when it calls other services (signs its calls); "
+        "omit for anonymous calls")
+    calls: list[CallStep] = Field(
+        default_factory=list, description="the work the group's code does for one request: work, call and "
+        "parallel steps, in order; replaces the targets' latency")
 
     @model_validator(mode="after")
     def _type_rules(self) -> TargetGroup:

@@ -132,6 +132,7 @@ def check_scenario(scn: ScenarioFields, broken: dict[str, set[str]] | None = Non
     _services(c)
     _target_groups(c)
     _clients(c)
+    _calls(c)
     _timeline(c)
     _canaries_slos(c)
     _region_quotas(c)
@@ -438,8 +439,8 @@ def _target_groups(c: Checker) -> None:
                 c.add(base + ("vpc",), f"a {tg.type} target group needs a vpc", code="tg-vpc")
             elif c.ref(base + ("vpc",), "VPC", tg.vpc, list(ix.vpcs)):
                 vpc = ix.vpcs[tg.vpc]
-        elif tg.vpc is not None:
-            c.add(base + ("vpc",), "a LAMBDA target group has no VPC", code="tg-vpc")
+        elif tg.vpc is not None:  # a LAMBDA function's VPC: where its calls to other services leave from
+            c.ref(base + ("vpc",), "VPC", tg.vpc, list(ix.vpcs))
         if tg.type == "LAMBDA" and len(tg.targets) != 1:
             c.add(base + ("targets",), f"a LAMBDA target group has exactly one function target, not {len(tg.targets)}",
                   code="lambda-one-target")
@@ -523,6 +524,114 @@ def _clients(c: Checker) -> None:
                       hint=suggest(host, known_hosts), severity="warning", code="unknown-host")
         if cl.arrival.replay is not None:
             pass  # resolved relative to the scenario file by the workload at run time
+
+
+def _calls(c: Checker) -> None:
+    """Call graphs: each call names a service latsim knows, leaves from a VPC, and no chain of
+    calls leads back to the group that makes it."""
+    from latsim.model.calls import walk_steps
+    from latsim.model.client import split_url
+    scn = c.scn
+    known_hosts = _known_hosts(scn)
+    for i, tg in enumerate(scn.target_groups):
+        base: tuple[str | int, ...] = ("target_groups", i)
+        steps = walk_steps(tg.calls)
+        calls = [(keys, st) for keys, st in steps if st.call is not None]
+        if tg.calls and any("latency" in t.model_fields_set for t in tg.targets):
+            c.add(base + ("calls",), f"target group {tg.name} has calls: its targets' latency is not used (the "
+                  "time at a target is the sum of its work steps and the calls it waits for)", severity="warning",
+                  code="calls-latency")
+        if calls and tg.vpc is None:
+            what = ("a Lambda function outside every VPC cannot reach Lattice services" if tg.type == "LAMBDA"
+                    else f"a {tg.type} target group needs a vpc to call other services")
+            c.add(base + ("vpc",), f"{what}: target group {tg.name} makes calls but names no vpc",
+                  hint="name the VPC its calls leave from (for a Lambda function: the VPC of its VPC config)",
+                  code="calls-vpc")
+        for keys, st in calls:
+            _, host, _, _ = split_url(st.call or "")
+            if host not in known_hosts:
+                hint = suggest(host, known_hosts)
+                c.add(base + ("calls",) + keys + ("call",), f"no service answers to host {host}", hint=hint,
+                      allowed=None if hint else (f"a service's DNS name or custom domain: "
+                                                 f"{', '.join(sorted(known_hosts)[:8])}" if known_hosts
+                                                 else "no service is defined"), code="unknown-host")
+        if tg.principal is not None and tg.principal.identity_policy is not None:
+            from latsim.auth import parse_policy
+            _parse_into(c, base + ("principal", "identity_policy"), tg.principal.identity_policy,
+                        f"identity policy of {tg.name}", parse_policy, "identity")
+    cycle = find_call_cycle(scn)
+    if cycle is not None:
+        path, where = cycle
+        c.add(where, f"calls form a cycle: {path}; every request would call itself until a timeout",
+              allowed="a call graph without cycles", code="call-cycle")
+
+
+def call_edges(scn: ScenarioFields) -> dict[str, list[tuple[tuple[str | int, ...], str, set[str]]]]:
+    """target group -> [(key path of the call step, service called, target groups it may forward to)].
+
+    The groups a service may forward to are every group named in any of its forward actions or in a
+    timeline weight change (a weight of 0 today may be raised later)."""
+    from latsim.model.calls import walk_steps
+    from latsim.model.client import split_url
+    hosts: dict[str, str] = {}
+    from latsim.model.naming import service_dns_name
+    for s in scn.services:
+        hosts[service_dns_name(scn, s)] = s.name
+        if s.custom_domain:
+            hosts[s.custom_domain.lower().rstrip(".")] = s.name
+    reach: dict[str, set[str]] = {}
+    for s in scn.services:
+        groups = reach.setdefault(s.name, set())
+        for lst in s.listeners:
+            for action in [lst.default_action] + [r.action for r in lst.rules]:
+                groups.update(action.weights)
+    for ev in scn.timeline:
+        if ev.set_weights is not None:
+            reach.setdefault(ev.set_weights.service, set()).update(ev.set_weights.weights)
+    out: dict[str, list[tuple[tuple[str | int, ...], str, set[str]]]] = {}
+    for i, tg in enumerate(scn.target_groups):
+        for keys, st in walk_steps(tg.calls):
+            if st.call is None:
+                continue
+            svc = hosts.get(split_url(st.call)[1])
+            if svc is not None:
+                out.setdefault(tg.name, []).append((("target_groups", i, "calls") + keys + ("call",), svc,
+                                                    reach.get(svc, set())))
+    return out
+
+
+def find_call_cycle(scn: ScenarioFields) -> tuple[str, tuple[str | int, ...]] | None:
+    """The first cycle of the call graph, as ``a-tg -> svc (svc-tg) -> ... -> a-tg``, with the key
+    path of its first call; None without a cycle. Depth first over groups in scenario order."""
+    edges = call_edges(scn)
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+    stack: list[tuple[str, tuple[str | int, ...] | None, str | None]] = []
+
+    def visit(tg: str) -> tuple[str, tuple[str | int, ...]] | None:
+        state[tg] = 1
+        for keys, svc, groups in edges.get(tg, []):
+            for nxt in sorted(groups):
+                stack.append((tg, keys, svc))
+                if state.get(nxt) == 1:
+                    start = next(k for k, (g, _, _) in enumerate(stack) if g == nxt)
+                    loop = stack[start:]
+                    text = loop[0][0] + "".join(f" -> {s} ({g2})" for (_, _, s), g2 in
+                                                zip(loop, [x[0] for x in loop[1:]] + [nxt], strict=True))
+                    return text, loop[0][1] or ()
+                if state.get(nxt) is None:
+                    found = visit(nxt)
+                    if found is not None:
+                        return found
+                stack.pop()
+        state[tg] = 2
+        return None
+
+    for tg in scn.target_groups:
+        if state.get(tg.name) is None:
+            found = visit(tg.name)
+            if found is not None:
+                return found
+    return None
 
 
 def _known_hosts(scn: ScenarioFields) -> list[str]:

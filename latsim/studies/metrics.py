@@ -10,6 +10,7 @@ Derived metrics:
 
 - ``services.NAME.error_rate`` / ``target_groups.NAME.error_rate``: HTTPCode_5XX_Count / TotalRequestCount;
   ``clients.NAME.error_rate``: failed / (succeeded + failed); ``...success_rate`` = 1 - error_rate
+- ``edges.CALLER->SERVICE.error_rate`` (call graphs): as for a client, what the calling target group saw
 - ``services.NAME.throughput`` / ``target_groups.NAME.throughput``: requests per second after warm-up
 - ``slo.ok``: 1 when every SLO of the run holds, else 0
 - ``canary.NAME.promoted``, ``canary.NAME.rolled_back``, ``canary.NAME.decided`` (1/0),
@@ -37,6 +38,7 @@ DERIVED = {
     "services": ("error_rate", "success_rate", "throughput"),
     "target_groups": ("error_rate", "success_rate", "throughput"),
     "clients": ("error_rate", "success_rate"),
+    "edges": ("error_rate", "success_rate"),
     "canary": ("promoted", "rolled_back", "decided", "t_decision_s", "canary_requests"),
 }
 BINARY_LEAVES = ("ok", "promoted", "rolled_back", "decided", "partial")
@@ -191,7 +193,7 @@ def _derived(section: str, what: str, node: Any, s: dict[str, Any]) -> float:
             t = node.get("t_decision_ms")
             return NAN if t is None else float(t) / 1000.0
         return float(canary_requests(node))
-    if section == "clients":
+    if section in ("clients", "edges"):  # what a caller saw
         ok, failed = node.get("succeeded", 0), node.get("failed", 0)
         total = ok + failed
         if not total:

@@ -1,0 +1,568 @@
+"""Call graphs in the engine: targets whose code calls other services.
+
+A target group with ``calls:`` runs a small program for each request it serves: ``work`` steps
+hold the worker for a drawn time, ``call`` steps send a downstream request through Lattice like
+any client's (``Simulation._send``: DNS, association, security groups, auth with the group's
+principal, rules, split, health, queueing, timeouts and retries of the step) and wait for its
+outcome, ``parallel`` steps wait for all their branches. The worker is held for the whole
+program (synchronous calls), so a slow dependency backs up its callers.
+
+Such a target is an exact FIFO multi-server queue driven by events: a request arrives at the
+target (an event at its arrival time), starts when a worker is free, and frees the worker when
+its program ends. Plain targets keep the engine's closed-form queue (``Simulation._serve``);
+downstream requests are ordinary requests of the general path whose "client" is a
+``CallerState``: one per (calling target, call step), sharing the statistics of its call edge
+(caller target group -> service).
+
+The request lifecycle, end to end: ``_send`` -> ``_enter`` (Lattice decides) ->
+``_to_target_group`` -> ``_to_target`` -> ``_serve`` (plain: closed form; program:
+``CallGraph.arrive`` -> ``Execution`` -> ``Frame`` steps -> ``CallGraph.finish``) ->
+``_complete`` -> ``lattice_response`` -> ``client_outcome`` (a call: ``CallGraph.call_done``
+resumes the waiting frame).
+
+Every program also keeps its critical path: the time of each hop on the path that decided its
+end (own work, waiting for a worker, Lattice and the network, earlier attempts and backoff), so
+that the end-to-end time of an entry request can be broken down by hop.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+from typing import TYPE_CHECKING, Any
+
+from latsim.compile import RequestClass, compile_match
+from latsim.engine.sampling import int_sampler, sampler
+from latsim.model.calls import CallStep
+from latsim.model.client import RequestSpec, split_url
+from latsim.workload.arrivals import INF
+
+if TYPE_CHECKING:
+    from latsim.engine.simulation import Request, Simulation
+    from latsim.engine.target import TargetServer
+
+
+class CompiledStep:
+    """A call step compiled once per target group (the draws are per target: ``StepState``)."""
+
+    __slots__ = ("index", "path", "model", "kind", "when", "probability", "branches", "rc", "spec", "service",
+                 "label", "on_error_fail")
+
+    def __init__(self, index: int, path: str, model: CallStep, services_by_host: dict[str, str]) -> None:
+        self.index = index  # position in the group's flat list of steps (state per target is indexed by it)
+        self.path = path  # "2", "2.parallel.0": where the step is written below ``calls``
+        self.model = model
+        self.kind = model.kind
+        self.when = compile_match(model.when) if model.when is not None else None
+        self.probability = model.probability
+        self.branches: list[CompiledStep] = []
+        self.on_error_fail = model.on_error == "fail"
+        self.label = model.label
+        self.rc: RequestClass | None = None
+        self.spec: RequestSpec | None = None
+        self.service: str | None = None
+        if model.call is not None:
+            _, host, _, url_path = split_url(model.call)
+            self.service = services_by_host.get(host)
+            query = tuple(sorted((k, (v,) if isinstance(v, str) else tuple(v)) for k, v in model.query.items()))
+            self.rc = RequestClass(url=model.call, method=model.method, path=model.path or "/",
+                                   headers=tuple(sorted((k.lower(), v) for k, v in model.headers.items())),
+                                   query=query, protocol=model.protocol)
+            self.spec = RequestSpec.model_construct(
+                weight=1.0, method=model.method, path=model.path or url_path, url=model.call, headers=model.headers,
+                query=model.query, body=model.body, response=model.response, protocol=model.protocol,
+                name=model.name)
+
+
+class Program:
+    """A target group's ``calls:`` compiled: the steps, flat (for per-target state) and as a tree."""
+
+    def __init__(self, tg: str, steps: list[CallStep], services_by_host: dict[str, str]) -> None:
+        self.tg = tg
+        self.flat: list[CompiledStep] = []
+        self.steps = self._compile(steps, "", services_by_host)
+        self.work_key = f"{tg}/work"
+        self.queue_key = f"{tg}/queue"
+
+    def _compile(self, steps: list[CallStep], prefix: str, hosts: dict[str, str]) -> list[CompiledStep]:
+        out = []
+        for i, st in enumerate(steps):
+            cs = CompiledStep(len(self.flat), f"{prefix}{i}", st, hosts)
+            self.flat.append(cs)
+            if st.parallel is not None:
+                cs.branches = self._compile(st.parallel, f"{prefix}{i}.parallel.", hosts)
+            out.append(cs)
+        return out
+
+
+class CallerState:
+    """A calling target's view of one call step, as the general path expects of a client: the
+    request it sends (one class), its samplers, its retry policy, its route cache; statistics
+    are the call edge's (shared by every target of the group that calls the same service)."""
+
+    closed = None
+    think = None
+    mix = None
+    arrivals = None
+    poisson = False
+    think_mean = 0.0
+
+    def __init__(self, sim: Simulation, srv: TargetServer, step: CompiledStep, stats: Any) -> None:
+        from latsim.engine.simulation import ClientState
+        self.route = ClientState.route.__get__(self)  # one route cache law for every caller
+        self.backoff_delay = ClientState.backoff_delay.__get__(self)
+        streams = sim.streams
+        tg = srv.tg.name
+        base = f"call/{tg}/{srv.id}{srv.stream_suffix}/{step.path}"
+        self.name = f"{tg}@{srv.id}#{step.path}"  # unique per caller (access-log cache keys)
+        self.edge = f"{tg}->{step.service}"
+        self.tg = tg
+        self.step = step
+        self.server = srv
+        self.cc = sim.topo.caller(tg, srv.ct)
+        self.model = self.cc.model
+        self.classes = [step.rc]
+        self.specs = [step.spec]
+        m = step.model
+        self.retry_u = streams.uniform(f"{base}/retry")
+        net = sim.scn.network
+        self.hop_same = sampler(net.client_hop or net.same_az, streams.rng(f"{base}/hop/same"))
+        self.hop_cross = sampler(net.client_hop or net.cross_az, streams.rng(f"{base}/hop/cross"))
+        self.overhead = sampler(net.lattice_overhead, streams.rng(f"{base}/lattice_overhead"))
+        self.body = [int_sampler(m.body, streams.rng(f"{base}/body"))]
+        self.resp = [int_sampler(m.response, streams.rng(f"{base}/response"))]
+        self.timeout = m.timeout
+        rp = m.retries
+        self.retry_max = rp.max
+        self.retry_on = set(rp.on)
+        self.backoff = rp.backoff
+        self.multiplier = rp.multiplier
+        self.max_backoff = rp.max_backoff
+        self.jitter = rp.jitter
+        self.arrival_gen = 0
+        self.routes: list[Any] = [None]
+        self.plans: list[Any] = [None]
+        self.route_version = -1
+        self.stats = stats
+        vpc = sim.scn.index.vpcs[self.cc.vpc]
+        self.vpc_azs = vpc.azs
+        self.az = self.cc.model.az
+
+    def pick_spec(self) -> int:
+        return 0
+
+
+class StepState:
+    """What one target draws for one step: work times, the probability and its caller view."""
+
+    __slots__ = ("work", "chance", "caller")
+
+    def __init__(self) -> None:
+        self.work: Any = None
+        self.chance: Any = None
+        self.caller: CallerState | None = None
+
+
+class Execution:
+    """One request being served by a program target."""
+
+    __slots__ = ("req", "srv", "dead", "root")
+
+    def __init__(self, req: Request, srv: TargetServer) -> None:
+        self.req = req
+        self.srv = srv
+        self.dead = False
+        self.root: Frame | None = None
+
+
+class Frame:
+    """A sequence of steps being run (the program, or one branch of a parallel step)."""
+
+    __slots__ = ("run", "steps", "i", "parent", "crit", "failed", "pending", "children", "t_end", "step_t0")
+
+    def __init__(self, run: Execution, steps: list[CompiledStep], parent: Frame | None) -> None:
+        self.run = run
+        self.steps = steps
+        self.i = 0
+        self.parent = parent
+        self.crit: dict[str, float] = {}  # the critical path so far: hop/kind -> seconds
+        self.failed = False
+        self.pending = 0
+        self.children: list[Frame] = []
+        self.t_end = 0.0
+        self.step_t0 = 0.0
+
+
+def add_path(into: dict[str, float], more: dict[str, float]) -> None:
+    for k, v in more.items():
+        into[k] = into.get(k, 0.0) + v
+
+
+LATTICE = 0  # kinds of deadline (Watch)
+CLIENT = 1
+
+
+class Watch:
+    """The deadlines of requests at program targets (Lattice's idle timeout, the caller's timeout),
+    watched by one armed event at the earliest that may still matter: a request answered in time
+    costs no event of its own; its deadline is dropped when the watch next looks."""
+
+    __slots__ = ("graph", "heap", "armed", "token", "seq")
+
+    def __init__(self, graph: CallGraph) -> None:
+        self.graph = graph
+        self.heap: list[tuple[float, int, Any, int]] = []
+        self.armed = INF
+        self.token = 0
+        self.seq = 0
+
+    def add(self, t: float, req: Request, kind: int) -> None:
+        self.seq += 1
+        heappush(self.heap, (t, self.seq, req, kind))
+        if t < self.armed:
+            self._arm(t)
+
+    def _arm(self, t: float) -> None:
+        self.armed = t
+        self.token += 1
+        self.graph.sim.at(t, self._fire, self.token)
+
+    def _fire(self, ev: Any) -> None:
+        if ev._value != self.token:  # superseded by an earlier deadline
+            return
+        now = self.graph.sim.env._now
+        self.armed = INF
+        heap = self.heap
+        while heap:
+            t, _, req, kind = heap[0]
+            if req.dead or (req.lattice_done if kind == LATTICE else req.client_done):
+                heappop(heap)
+                continue
+            if t > now:
+                self._arm(t)
+                return
+            heappop(heap)
+            self.graph.expire(req, kind)
+
+
+class CallGraph:
+    """The engine's side of call graphs (one per simulation)."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        topo = sim.topo
+        hosts = dict(topo.hosts)
+        self.programs: dict[str, Program] = {
+            name: Program(name, ctg.model.calls, hosts)
+            for name, ctg in topo.target_groups.items() if ctg.model.calls}
+        self.edges: dict[str, Any] = {}  # "caller-tg->service" -> ClientStats
+        self.critical: dict[tuple[str, int], list[Any]] = {}  # (client, spec) -> [n, total s, {hop/kind: s}]
+        from latsim.engine.simulation import Request
+        self.Request: Any = Request
+        self.watch = Watch(self)
+        self.agenda: list[tuple[float, int, Any, Any]] = []  # the call graph's own events (see ``later``)
+        self.armed = INF
+        self.token = 0
+        self.seq = 0
+        self.running = False
+        self.when_args: dict[RequestClass, tuple[str, str, dict[str, str]]] = {}
+
+    @staticmethod
+    def step_states(program: Program) -> list[StepState]:
+        return [StepState() for _ in program.flat]
+
+    # -- the agenda -------------------------------------------------------------------------------
+    def later(self, t: float, fn: Any, arg: Any) -> None:
+        """Call ``fn(arg)`` at time ``t`` (>= now). The call graph's many small events (a request
+        reaching a program target, a work step ending, a call entering Lattice, a caller resuming)
+        wait in this agenda rather than in SimPy's queue; one SimPy event, armed at the earliest,
+        runs them in time order for as long as no SimPy event is due first, as the pump does for
+        arrivals. Events of equal time run in the order they were scheduled."""
+        self.seq += 1
+        heappush(self.agenda, (t, self.seq, fn, arg))
+        if t < self.armed and not self.running:
+            self._arm(t)
+
+    def _arm(self, t: float) -> None:
+        self.armed = t
+        self.token += 1
+        self.sim.at(t, self._run, self.token)
+
+    def _run(self, ev: Any) -> None:
+        if ev._value != self.token:  # superseded by an earlier arming
+            return
+        self.armed = INF
+        agenda = self.agenda
+        queue = self.sim._queue
+        env = self.sim.env
+        self.running = True
+        try:
+            while agenda:
+                t = agenda[0][0]
+                if queue and queue[0][0] <= t:  # a SimPy event (the pump, a timeline event...) comes first
+                    break
+                _, _, fn, arg = heappop(agenda)
+                env._now = t
+                fn(arg)
+        finally:
+            self.running = False
+        if agenda:
+            self._arm(agenda[0][0])
+
+    # -- a request arrives at a program target -------------------------------------------------
+    def arrive(self, srv: TargetServer, req: Request, ta: float) -> None:
+        """Called where the closed-form queue would serve ``req`` (at its entry time): the request
+        reaches the target at ``ta``, an event."""
+        self.later(ta, self._on_arrival, req)
+
+    def _on_arrival(self, req: Request) -> None:
+        sim = self.sim
+        now = sim.env._now
+        srv = req.target
+        assert srv is not None
+        if req.dead or req.lattice_done:
+            return
+        if not srv.up:  # the target failed while the request was on its way: the connection is refused
+            sim.lattice_response(req, now + req.hop_t, sim.assumptions.target_connection_error_status, lattice=True,
+                                 failure="TargetConnectionError", conn_error=True)
+            return
+        if req.lattice_deadline < sim.duration:
+            self.watch.add(req.lattice_deadline, req, LATTICE)
+        if req.client_deadline < sim.duration and not req.client_done:
+            self.watch.add(max(now, req.client_deadline), req, CLIENT)
+        srv.inflight.add(req)
+        if srv.busy < srv.concurrency:
+            self._start(srv, req, now)
+            return
+        if srv.queue_limit is not None and len(srv.queue) >= srv.queue_limit:
+            srv.inflight.discard(req)
+            if srv.kind == "LAMBDA":
+                sim.lattice_response(req, now + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
+            else:
+                sim.lattice_response(req, now + req.hop_t, sim.assumptions.queue_overflow_status, lattice=True,
+                                     failure="TargetConnectionError", conn_error=True)
+            return
+        srv.queue.append(req)
+
+    def expire(self, req: Request, kind: int) -> None:
+        """A deadline of a request at a program target passed before it was answered."""
+        sim = self.sim
+        if kind == LATTICE:  # Lattice's idle timeout: it answers 504, the worker goes on
+            sim.lattice_response(req, sim.env._now, sim.assumptions.target_timeout_status, lattice=True,
+                                 failure="TargetDataTimeout", timeout=True)
+        else:  # the caller gives up
+            sim.client_outcome(req, sim.env._now, None, "client_timeout")
+
+    def _start(self, srv: TargetServer, req: Request, now: float) -> None:
+        srv.busy += 1
+        req.t_start = now
+        run = Execution(req, srv)
+        req.run = run
+        root = run.root = Frame(run, self.programs[srv.tg.name].steps, None)
+        root.crit[srv.program.queue_key] = now - req.t_target
+        lead = 0.0  # a Lambda cold start and injected latency come first
+        if srv.cold_start is not None:
+            lead += self.sim._lambda_env(srv, now)
+        if srv.extra is not None and srv.extra[1] is not None:
+            lead += srv.extra[1]()
+        if req.trace is not None:
+            self.sim.tracer.start(req, srv, now)
+            if lead > 0.0:
+                self.sim.tracer.work(req, now, lead, "startup")  # a cold start, injected latency
+        if lead > 0.0:
+            root.crit[srv.program.work_key] = lead
+            self.later(now + lead, self._resume, root)
+        else:
+            self._advance(root)
+
+    # -- running the steps ------------------------------------------------------------------------
+    def _resume(self, frame: Frame) -> None:
+        if not frame.run.dead:
+            self._advance(frame)
+
+    def _advance(self, frame: Frame) -> None:
+        """Run the frame's steps from where it is until one has to wait (or the frame ends)."""
+        sim = self.sim
+        run = frame.run
+        srv = run.srv
+        now = sim.env._now
+        steps = frame.steps
+        while frame.i < len(steps) and not frame.failed:
+            step = steps[frame.i]
+            frame.i += 1
+            if step.when is not None:
+                rc = run.req.client.classes[run.req.spec]
+                args = self.when_args.get(rc)
+                if args is None:
+                    args = self.when_args[rc] = (rc.method, _path_of(rc), dict(rc.headers))
+                if not step.when(*args):
+                    continue
+            st = srv.steps[step.index]
+            if step.probability < 1.0:
+                if st.chance is None:
+                    st.chance = sim.streams.uniform(f"call/{srv.tg.name}/{srv.id}{srv.stream_suffix}/{step.path}/probability")
+                if st.chance() >= step.probability:
+                    continue
+            frame.step_t0 = now
+            if step.kind == "work":
+                if st.work is None:
+                    st.work = sampler(step.model.work, sim.streams.rng(
+                        f"call/{srv.tg.name}/{srv.id}{srv.stream_suffix}/{step.path}/work"))
+                d = st.work() * srv.slowdown
+                if srv.extra is not None:
+                    d *= srv.extra[0]
+                if run.req.trace is not None:
+                    sim.tracer.work(run.req, now, d, step.model.name or "work")
+                if d > 0.0:
+                    key = srv.program.work_key
+                    frame.crit[key] = frame.crit.get(key, 0.0) + d
+                    self.later(now + d, self._resume, frame)
+                    return
+                continue
+            if step.kind == "call":
+                self._call(frame, srv, step, st, now)
+                return
+            frame.pending = len(step.branches)
+            frame.children = [Frame(run, [b], frame) for b in step.branches]
+            for child in frame.children:
+                child.step_t0 = now
+                self._advance(child)
+                if run.dead:
+                    return
+            return  # the last child to end resumes the frame (_child_done)
+        self._frame_done(frame, now)
+
+    def _frame_done(self, frame: Frame, now: float) -> None:
+        frame.t_end = now
+        parent = frame.parent
+        if parent is not None:
+            parent.pending -= 1
+            if parent.pending == 0:
+                # the critical path goes through the branch that ended last (the first of equals)
+                last = max(parent.children, key=lambda f: f.t_end)
+                add_path(parent.crit, last.crit)
+                parent.failed = parent.failed or any(f.failed for f in parent.children)
+                parent.children = []
+                self._advance(parent)
+            return
+        self.finish(frame.run, now)
+
+    def _call(self, frame: Frame, srv: TargetServer, step: CompiledStep, st: StepState, now: float) -> None:
+        sim = self.sim
+        caller = st.caller
+        if caller is None:
+            edge = f"{srv.tg.name}->{step.service}"
+            stats = self.edges.get(edge)
+            if stats is None:
+                from latsim.engine.simulation import ClientStats
+                stats = self.edges[edge] = ClientStats()
+            caller = st.caller = CallerState(sim, srv, step, stats)
+        if now >= sim.warmup:
+            caller.stats.requests += 1
+        req = self.Request(caller, 0, now, now, 1, -1)  # a CallerState acts as a client
+        req.parent = frame
+        entry_az, hop = sim._client_hop(caller)  # type: ignore[arg-type]  # as Simulation._send, on the agenda
+        req.hop_c = hop
+        req.entry_az = entry_az
+        self.later(now + hop, sim._enter, req)
+
+    def call_done(self, req: Request, t: float, status: int | None) -> None:
+        """The final outcome of a call (after its retries) reaches its caller at ``t``."""
+        frame: Frame = req.parent
+        if frame.run.dead:
+            return
+        ok = status is not None and status < 400
+        step: CompiledStep = req.client.step  # type: ignore[attr-defined]
+        crit = frame.crit
+        attempt_path(req, t, crit)
+        retried = req.t_send - req.t_first
+        if retried > 0.0:
+            key = f"{step.service}/retries"
+            crit[key] = crit.get(key, 0.0) + retried
+        if not ok and step.on_error_fail:
+            frame.failed = True
+        self.later(t, self._resume, frame)
+
+    # -- the end of a program ---------------------------------------------------------------------
+    def finish(self, run: Execution, now: float) -> None:
+        srv = run.srv
+        req = run.req
+        sim = self.sim
+        req.t_end = now
+        req.crit = run.root.crit if run.root is not None else None
+        if req.trace is not None:
+            sim.tracer.finish(req, now, run.root is not None and run.root.failed)
+        srv.busy -= 1
+        srv.inflight.discard(req)
+        queue = srv.queue
+        while queue and srv.busy < srv.concurrency:
+            nxt = queue.popleft()
+            if not nxt.dead and not nxt.lattice_done:
+                self._start(srv, nxt, now)
+        if req.lattice_done:  # Lattice gave up on it (idle timeout) while the worker went on
+            return
+        sim._complete(req, srv, failed=run.root is not None and run.root.failed)
+
+    def kill(self, srv: TargetServer) -> None:
+        """The target failed: its programs stop (their calls in flight are abandoned)."""
+        for req in srv.inflight:
+            if req.run is not None:
+                req.run.dead = True
+                if req.trace is not None:
+                    self.sim.tracer.killed(req, self.sim.env._now)
+        srv.busy = 0
+        srv.queue.clear()
+
+    # -- critical paths ---------------------------------------------------------------------------
+    def entry_done(self, req: Request, t: float) -> None:
+        """An entry request that went through a program ended (final outcome at ``t``)."""
+        key = (req.client.name, req.spec)
+        acc = self.critical.get(key)
+        if acc is None:
+            acc = self.critical[key] = [0, 0.0, {}]
+        parts = acc[2]
+        attempt_path(req, t, parts)
+        retried = req.t_send - req.t_first
+        if retried > 0.0:
+            retries = f"{req.svc}/retries"
+            parts[retries] = parts.get(retries, 0.0) + retried
+        acc[0] += 1
+        acc[1] += t - req.t_first
+
+
+def _path_of(rc: RequestClass) -> str:
+    """The path a request class sends (its own, else its URL's), as Topology.route reads it."""
+    url_path = split_url(rc.url)[3]
+    return rc.path if rc.path != "/" or url_path == "/" else url_path
+
+
+def attempt_path(req: Request, t: float, into: dict[str, float]) -> None:
+    """One attempt's time, ``t - t_send``, by hop and kind: ``lattice`` (Lattice and the network to
+    the service and back), ``queue`` (waiting for a worker), ``work`` (the target's own time; its
+    program's critical path where it has one), ``unfinished`` (a program still running when the
+    caller gave up), ``retries`` (earlier attempts and backoff, added by the caller); added into
+    ``into``."""
+    total = t - req.t_send
+    srv = req.target
+    if srv is None or not req.t_start:
+        key = f"{req.svc or 'dns'}/lattice"
+        into[key] = into.get(key, 0.0) + total
+        return
+    tg = srv.tg.name
+    svc = req.svc
+    t_resp = req.t_resp if req.t_resp else t
+    cut = min(t_resp, t - req.hop_c)  # when the target's part stopped counting for the caller
+    end = min(req.t_end, cut) if req.t_end else cut
+    start = min(max(req.t_start, req.t_target), end)
+    queue = max(0.0, start - req.t_target)
+    served = max(0.0, end - start)
+    if req.crit is not None and req.t_end <= cut:  # a program that ran to its end
+        add_path(into, req.crit)  # its queue time included
+    else:
+        kind = "unfinished" if req.run is not None and req.t_end == 0.0 else "work"  # still running?
+        for key, v in ((f"{tg}/queue", queue), (f"{tg}/{kind}", served)):
+            into[key] = into.get(key, 0.0) + v
+    key = f"{svc}/lattice"
+    into[key] = into.get(key, 0.0) + max(0.0, total - queue - served)
+
+
+__all__ = ["CallGraph", "CallerState", "Execution", "Frame", "Program", "attempt_path"]

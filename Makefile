@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv lint bench import-graph clean
+.PHONY: demo test venv lint bench import-graph mutate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,12 +20,12 @@ demo: $(STAMP)
 	$(BIN)/latsim run scenarios/quickstart.yaml
 
 test: $(STAMP)
-	$(BIN)/ruff check latsim tests benchmarks tools
+	$(BIN)/ruff check latsim tests benchmarks scripts tools
 	$(BIN)/mypy latsim
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check latsim tests benchmarks tools
+	$(BIN)/ruff check latsim tests benchmarks scripts tools
 	$(BIN)/mypy latsim
 
 bench: $(STAMP)
@@ -34,6 +34,11 @@ bench: $(STAMP)
 
 import-graph: $(STAMP)
 	$(BIN)/python tools/import_graph.py --docs
+
+# targeted mutation testing of the decision and engine modules (not part of `make test`; ~1 h on
+# two cores with the default sample of 20 mutants per module; see README, Development)
+mutate: $(STAMP)
+	$(BIN)/python scripts/mutate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

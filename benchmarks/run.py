@@ -147,6 +147,8 @@ def main() -> None:
     large = measure("big", 60.0, 5000.0)
     print(f"2 000 services / 2 000 targets / 1 000 clients simulated, 60 s at 5 000 req/s: {large['requests']:,} "
           f"requests in {large['wall']:.1f} s wall (build, run and results), peak {large['peak_mb']:.0f} MB")
+    import auth_decision
+    auth_decision.main()
     cm = compile_and_matrix()
     print(f"2 000 services / 500 VPCs / 1 000 clients: validate {cm['validate_s']} s, compile {cm['compile_s']} s "
           f"(target < 2 s), matrix {cm['matrix_s']} s for {cm['cells']:,} cells (target < 30 s)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,9 @@ from rich.table import Table
 
 from latsim.cli import FileArg, OverlayOpt, app, err, handle_errors, load, out
 from latsim.units import parse_duration
+
+EXIT_EMPTY = 3
+"""``latsim run``'s exit code when nothing was simulated (no clients, or no request sent)."""
 
 
 def _duration(text: str | None) -> float | None:
@@ -42,6 +46,12 @@ def run(
                                                "request traces (OpenTelemetry OTLP/JSON) to DIR/traces/"
                                                "traces.otlp.json; RATE a fraction (0.05) or a percentage "
                                                "(5%) of entry requests.")] = None,
+    workload: Annotated[str | None, typer.Option("--workload", help="'auto': add one client per associated VPC "
+                                                 "and AZ calling every service it can resolve.")] = None,
+    rate: Annotated[str | None, typer.Option("--rate", help="Rate of each --workload auto client (default "
+                                             "10/s).")] = None,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Exit 0 even if the scenario has no clients "
+                                              "or sent no request (else exit 3).")] = False,
 ) -> None:
     """Simulate a scenario; exit 1 if an SLO is breached."""
     from latsim.estimate import check_size
@@ -59,6 +69,17 @@ def run(
         if out_dir is None:
             raise UsageError("--traces needs --out DIR (the traces go to DIR/traces/traces.otlp.json)")
     scn = load(file, overlay, **overrides)
+    if workload is not None or rate is not None:
+        from latsim.importers.cli import _workload
+        from latsim.scenario import scenario_from_data
+        from latsim.workload.auto import DEFAULT_RATE, with_auto_workload
+        _workload(workload, rate)
+        data = scn.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        scn = scenario_from_data(with_auto_workload(data, rate or DEFAULT_RATE))
+    if not scn.clients and not allow_empty:
+        err.print(f"{file}: the scenario has no clients, so nothing would be simulated; add clients with an "
+                  "overlay or --workload auto (--allow-empty runs it anyway)", style="bold red", markup=False)
+        raise typer.Exit(EXIT_EMPTY)
     check_size(scn, force=force)
     result = simulate_with_outputs(scn, out_dir=out_dir, access_logs=access_logs, quiet=quiet or as_json,
                                    report=not no_report, source=file, traces=trace_rate)
@@ -70,6 +91,11 @@ def run(
             out.print(f"wrote {out_dir}/", markup=False)
     if result.summary.get("partial"):
         raise typer.Exit(130)
+    if not result.summary.get("requests") and not allow_empty:
+        err.print(f"{file}: no request was sent in {scn.duration:g}s simulated (clients: "
+                  f"{', '.join(c.name for c in scn.clients)}); --allow-empty accepts an empty run",
+                  style="bold red", markup=False)
+        raise typer.Exit(EXIT_EMPTY)
     if not result.slo_ok:
         if not as_json:
             err.print("SLO breached", style="bold red", markup=False)
@@ -110,7 +136,12 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
     try:
         sim = Simulation(scn, access_log=writer, progress=progress,
                          base_dir=str(source.parent) if source is not None else None, tracer=tracer)
-        result = sim.run()
+        done = _announce_start(sim) if not quiet and bar is None else None
+        try:
+            result = sim.run()
+        finally:
+            if done is not None:
+                done.set()
     finally:
         if bar is not None:
             bar.stop()
@@ -124,6 +155,26 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
             if not quiet:
                 err.print(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> {path}", markup=False)
     return result
+
+
+def _announce_start(sim: Any) -> threading.Event:
+    """Without a terminal there is no progress bar: one line on stderr says the simulation is
+    running (from then on Ctrl-C stops it and keeps a partial summary; scripts wait for the line).
+    A daemon thread writes it once simulated time has moved, i.e. from inside the event loop and
+    its KeyboardInterrupt handler; written before ``run()``, a Ctrl-C sent on seeing it could land
+    before the handler. The thread only reads the clock and ends with the run."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.01):
+            if sim.env.now > 0:
+                sys.stderr.write(f"simulating {sim.duration:g}s of {sim.scn.name} "
+                                 "(Ctrl-C stops it and keeps a partial summary)\n")
+                sys.stderr.flush()
+                return
+
+    threading.Thread(target=watch, name="latsim-started", daemon=True).start()
+    return done
 
 
 def print_summary(result: Any) -> None:

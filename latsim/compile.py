@@ -15,6 +15,7 @@ import bisect
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from latsim import auth
 from latsim.gcpause import gc_paused
 from latsim.model.base import stable_hex
-from latsim.model.calls import walk_steps
+from latsim.model.calls import CallStep, walk_steps
 from latsim.model.client import Client, RequestSpec, split_url
 from latsim.model.naming import (
     LINK_LOCAL_V4,
@@ -369,6 +370,28 @@ class RequestClass:
                             headers=tuple(sorted((k.lower(), v) for k, v in spec.headers.items())),
                             query=query, protocol=spec.protocol)
 
+    @staticmethod
+    def of_call(step: CallStep) -> RequestClass:
+        """The request a ``call`` step of a target group's code sends (the engine's and the
+        analysis' one reading of a step)."""
+        query = tuple(sorted((k, (v,) if isinstance(v, str) else tuple(v)) for k, v in step.query.items()))
+        return RequestClass(url=step.call or "", method=step.method, path=step.path or "/",
+                            headers=tuple(sorted((k.lower(), v) for k, v in step.headers.items())),
+                            query=query, protocol=step.protocol)
+
+    @cached_property
+    def route_path(self) -> str:
+        """The path Lattice sees: the class's own, else its URL's (as ``Topology.route`` reads it)."""
+        if self.path != "/":
+            return self.path
+        return split_url(self.url)[3]
+
+
+def call_applies(when: Callable[[str, str, Mapping[str, str]], bool] | None, served: RequestClass) -> bool:
+    """Does a call step whose ``when`` compiled to ``when`` (``compile_match``) run for the request
+    ``served`` (as its caller sent it)? The engine and the analysis ask this one function."""
+    return when is None or when(served.method, served.route_path, dict(served.headers))
+
 
 class Topology:
     """The compiled scenario: lookup tables plus Lattice's mutable state."""
@@ -651,5 +674,5 @@ def compile_scenario(scn: Scenario) -> Topology:
 
 __all__ = ["ActionState", "CompiledClient", "CompiledListener", "CompiledService", "CompiledTarget",
            "CompiledTargetGroup", "DENIED", "FIXED", "FORWARDED", "Peer", "RequestClass", "Route", "Step",
-           "Topology", "UNREACHABLE", "compile_match", "compile_scenario", "protocol_error", "sg_verdict",
+           "Topology", "UNREACHABLE", "call_applies", "compile_match", "compile_scenario", "protocol_error", "sg_verdict",
            "vpc_arn"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 MAX_EVENTS = 300_000_000
@@ -28,11 +29,11 @@ def client_requests(scn: Any, c: Any) -> float:
         ramp_t = min(r.over, d)
         total += (r.start + (r.start + (r.to - r.start) * ramp_t / r.over)) / 2 * ramp_t + r.to * max(0, d - r.over)
     elif kind == "stages":
-        total += max(s.target for s in a.stages) * d
+        total += _stages_integral(a.stages, d)
     elif kind == "steps":
-        total += max(s.rate for s in a.steps) * d
+        total += _steps_integral(a.steps, d)
     elif kind == "diurnal":
-        total += a.diurnal.mean * d
+        total += _diurnal_integral(a.diurnal, d)
     elif kind == "bursts":
         b = a.bursts
         total += (b.rate * b.on + b.base * b.off) / (b.on + b.off) * d
@@ -42,6 +43,43 @@ def client_requests(scn: Any, c: Any) -> float:
     else:
         total += 0.0
     return total
+
+
+def _stages_integral(stages: Any, d: float) -> float:
+    """∫₀ᵈ of the stages' rate: linear from 0 through each stage's target, the last held after."""
+    total, t, rate = 0.0, 0.0, 0.0
+    for st in stages:
+        if t >= d:
+            return total
+        end = t + st.duration
+        if st.duration > 0:
+            upto = min(end, d)
+            at_upto = rate + (st.target - rate) * (upto - t) / st.duration
+            total += (rate + at_upto) / 2 * (upto - t)
+        t, rate = end, st.target
+    return total + rate * max(0.0, d - t)
+
+
+def _steps_integral(steps: Any, d: float) -> float:
+    """∫₀ᵈ of a step function: 0 before the first step, each rate from its ``at`` on."""
+    ordered = sorted(steps, key=lambda s: s.at)
+    total = 0.0
+    for s, nxt in zip(ordered, [*ordered[1:], None], strict=True):
+        end = min(d, nxt.at if nxt is not None else d)
+        total += s.rate * max(0.0, end - min(s.at, d))
+    return total
+
+
+def _diurnal_integral(di: Any, d: float) -> float:
+    """∫₀ᵈ max(0, mean + (peak − mean)·cos(2π(t − phase)/period)): closed form when the rate never
+    reaches 0, else numerically (64 points a period, midpoint rule)."""
+    amp = di.peak - di.mean
+    w = 2 * math.pi / di.period
+    if abs(amp) <= di.mean:
+        return di.mean * d + amp / w * (math.sin(w * (d - di.phase)) - math.sin(-w * di.phase))
+    n = min(max(4096, int(64 * d / di.period)), 1_000_000)
+    h = d / n
+    return h * sum(max(0.0, di.mean + amp * math.cos(w * ((i + 0.5) * h - di.phase))) for i in range(n))
 
 
 def call_fanout(scn: Any) -> dict[str, float]:

@@ -322,15 +322,20 @@ def merge_overlay(base: Any, overlay: Any) -> Any:
         return out
     if isinstance(base, list) and isinstance(overlay, list):
         def key(item: Any) -> Any:
-            if isinstance(item, dict):
-                return item.get("name", item.get("id"))
+            if isinstance(item, dict):  # a VPC association is named by its VPC
+                return item.get("name", item.get("id", item.get("vpc")))
             return None
         if overlay and all(key(o) is not None for o in overlay) and all(key(b) is not None for b in base):
             out_list = list(base)
             where = {key(b): i for i, b in enumerate(base)}
+            # an item also matches by id (an overlay naming an imported account that has only its id)
+            by_id = {b["id"]: i for i, b in enumerate(base) if isinstance(b.get("id"), str)}
             for o in overlay:
-                if key(o) in where:
-                    out_list[where[key(o)]] = merge_overlay(out_list[where[key(o)]], o)
+                i = where.get(key(o))
+                if i is None and isinstance(o.get("id"), str):
+                    i = by_id.get(o["id"])
+                if i is not None:
+                    out_list[i] = merge_overlay(out_list[i], o)
                 else:
                     out_list.append(copy.deepcopy(o))
             return out_list

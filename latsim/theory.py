@@ -19,6 +19,7 @@ __all__ = [
     "erlang_b",
     "erlang_c",
     "min_servers_for",
+    "mmck_blocking",
     "mm1_mean_response",
     "mm1_mean_wait",
     "mm1_response_quantile",
@@ -209,3 +210,24 @@ def min_servers_for(lam: float, mu: float, *, mean_response: float | None = None
             continue
         return c
     raise ValueError(f"no c <= {max_servers} meets the bounds")
+
+
+def mmck_blocking(lam: float, mu: float, c: int, k: int) -> float:
+    """Blocking probability of M/M/c/K (``k`` >= ``c`` requests in the system at most: ``c`` in
+    service, ``k − c`` waiting); by PASTA, the share of arrivals turned away.
+
+    P(n) ∝ aⁿ/n! for n <= c and a^c/c!·ρ^(n−c) above; the terms are built by ratios from P(0) = 1
+    (no factorials), so large c and a stay finite. ``k == c`` is Erlang B.
+    """
+    _check_rates(lam, mu, c)
+    if isinstance(k, bool) or int(k) != k or k < c:
+        raise ValueError(f"system capacity must be an integer >= c ({c}), got {k}")
+    a = lam / mu
+    term, total = 1.0, 1.0
+    for n in range(1, int(k) + 1):
+        term *= a / (n if n <= c else c)
+        if term > 1e250:  # rescale: only the ratio P(K) = term_K / sum matters
+            total /= term
+            term = 1.0
+        total += term
+    return term / total

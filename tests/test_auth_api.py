@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -88,16 +87,16 @@ def test_describe_is_one_line_per_statement() -> None:
     assert lines[2].strip().startswith("#1 Deny")
 
 
-def test_a_small_policy_decides_in_tens_of_microseconds() -> None:
+def test_a_small_policy_allows_its_caller_at_both_levels() -> None:
+    """(How long this decision takes is measured by benchmarks/auth_decision.py, not asserted here.)"""
     p = parse_policy(DOC)
     caller = Principal(f"arn:aws:sts::{ACCT}:assumed-role/r/s", org_id="o-a", tags={"tenant": "t1"})
     ctx = build_context(service_arn=SVC, principal=caller, path="/rates", method="GET",
                         source_ip="10.1.2.3", headers={"X-Tenant": "t1"})
-    n = 2000
-    start = time.perf_counter()
-    for _ in range(n):
-        d = authorize(sn_auth_type="AWS_IAM", sn_policy=p, svc_auth_type="AWS_IAM", svc_policy=p,
-                      identity_policy=None, ctx=ctx)
-    per_call = (time.perf_counter() - start) / n
+    d = authorize(sn_auth_type="AWS_IAM", sn_policy=p, svc_auth_type="AWS_IAM", svc_policy=p,
+                  identity_policy=None, ctx=ctx)
     assert d.allowed
-    assert per_call < 100e-6, f"{per_call * 1e6:.1f} µs per decision"
+    outside = build_context(service_arn=SVC, principal=caller, path="/rates", method="GET",
+                            source_ip="192.0.2.1", headers={"X-Tenant": "t1"})
+    assert not authorize(sn_auth_type="AWS_IAM", sn_policy=p, svc_auth_type="NONE", svc_policy=None,
+                         identity_policy=None, ctx=outside).allowed  # the Deny: outside 10/8, own tenant

@@ -103,10 +103,13 @@ LAW = settings(max_examples=150, deadline=None)
        st.sampled_from(["svc", "sn"]))
 def test_explicit_deny_always_wins(stmts: list[dict[str, Any]], deny: dict[str, Any],
                                    ctx: RequestContext, level: str) -> None:
-    policy = parse_policy({"Version": "2012-10-17", "Statement": [deny]})
-    if policy.statements[0].applies(ctx):
+    # The oracle is the policy text, not Statement.applies: the Deny matches exactly when its Allow
+    # twin (the same elements) alone allows; a Deny matching everything by its text always matches.
+    if decide([{**deny, "Effect": "Allow"}], ctx, level):
         assert not decide([*stmts, deny], ctx, level)
         assert not decide([deny, *stmts], ctx, level)
+    universal = {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}
+    assert not decide([*stmts, universal], ctx, level)
 
 
 @LAW

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # import name -> the extra that installs it (imported lazily by the feature that needs it)
-OPTIONAL = {"boto3": "aws", "botocore": "aws", "cfnlint": "cfn", "yaml": "cfn", "dask": "dask",
+OPTIONAL = {"boto3": "aws", "botocore": "aws", "cfnlint": "cfn", "yaml": "cfn", "tfparse": "terraform", "dask": "dask",
             "distributed": "dask", "pandas": "export", "pyarrow": "export"}
 # import name -> distribution name, where they differ
 DISTRIBUTION = {"ruamel": "ruamel.yaml", "pydantic_core": "pydantic", "cfnlint": "cfn-lint", "yaml": "cfn-lint",

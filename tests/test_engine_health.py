@@ -53,7 +53,7 @@ def test_target_sg_without_lattice_prefix_list_makes_targets_unhealthy():
     # connection errors are counted on the target group too, with Lattice's connect timeout as their time
     tg = s["target_groups"]["tg-main"]
     assert tg["ConnectionErrorCount"] == tg["HTTPCode_5XX_Count"] == s["services"]["svc"]["HTTPCode_5XX_Count"] > 0
-    assert tg["RequestTime"]["max"] == pytest.approx(1000.0, rel=0.01)
+    assert tg["RequestTime"]["max"] == pytest.approx(1000.0, rel=0.005)  # the histograms keep 0.5 %
 
 
 def test_deregistered_target_drains_then_is_removed():
@@ -110,8 +110,10 @@ def test_rate_limit_per_service_per_az_answers_429():
                        quotas={"requests_per_second_per_service_per_az": 50})
     s = run(data)
     st = s["clients"]["client"]["status"]
-    frac = st["429"] / (st["429"] + st["200"])
-    assert 0.4 < frac < 0.6
+    # twice the rate the bucket refills: it is empty from the first second on, so exactly its burst
+    # (50) plus 50 tokens a second for 20 s get through, less the last fraction of a token
+    assert 1048 <= st["200"] <= 1050
+    assert st["429"] == s["clients"]["client"]["sent"] - st["200"]
     assert s["services"]["svc"]["HTTPCode_VpcLattice_429_Count"] == st["429"]
 
 
@@ -134,8 +136,8 @@ def test_lambda_cold_starts_are_paid_by_new_environments_only():
     data["services"][0]["listeners"][0]["default_action"] = {"forward": [{"target_group": "fn-tg"}]}
     s = run(data)
     rt = s["target_groups"]["fn-tg"]["RequestTime"]
-    assert rt["p50"] == pytest.approx(20.0, rel=0.02)
-    assert rt["max"] == pytest.approx(520.0, rel=0.02)
+    assert rt["p50"] == pytest.approx(20.0, rel=0.005)  # constant times: only the histograms' 0.5 %
+    assert rt["max"] == pytest.approx(520.0, rel=0.005)
 
 
 def test_requests_still_queued_at_the_end_are_not_answered_from_the_future():

@@ -41,6 +41,26 @@ def test_weighted_split_is_binomial(weights):
         assert abs(got - n * p) <= 4 * sigma + 1e-9, (name, got, n * p, sigma)
     if weights["blue"] == 0:
         assert counts.get("blue", 0) == 0
+    for name in weights:  # what the groups served agrees with the rule's tally
+        assert s["target_groups"][name]["TotalRequestCount"] == counts.get(name, 0)
+
+
+def test_a_three_way_split_is_multinomial_with_the_weights_shares():
+    """Weights 1:2:7 over ~20 000 requests: each count is Binomial(n, w/W) marginally; 4.5 sigma each
+    (sigma = sqrt(n p (1 - p)), 45-80 requests here), and a Pearson chi-square with 2 df below its
+    99.9 % point (13.82). Any permutation of the weights is off by more than 40 sigma."""
+    weights = {"tg-a": 1, "tg-b": 2, "tg-c": 7}
+    s = run(split_scenario(weights))
+    counts = {g: s["target_groups"][g]["TotalRequestCount"] for g in weights}
+    n = sum(counts.values())
+    assert n == s["rules"]["svc/http/default"]["hits"] > 15000
+    chi2 = 0.0
+    for g, w in weights.items():
+        p = w / 10
+        sigma = math.sqrt(n * p * (1 - p))
+        assert abs(counts[g] - n * p) <= 4.5 * sigma, (g, counts[g], n * p, sigma)
+        chi2 += (counts[g] - n * p) ** 2 / (n * p)
+    assert chi2 < 13.82, chi2
 
 
 def test_all_zero_weights_answer_500_by_default():

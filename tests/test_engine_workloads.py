@@ -189,15 +189,6 @@ def test_recorders_keep_no_per_request_list():
     assert rows300 <= 10 * rows30 + 10  # per-minute rows grow with minutes only
 
 
-def test_active_request_count_follows_littles_law():
-    from latsim.engine import simulate
-    result = simulate(build(one_service(rate=100, duration="120s", concurrency=100, latency={"constant": "50ms"})))
-    rows = [r for r in result.metrics() if r["dimension"] == "target_group" and r["metric"] == "ActiveRequestCount"]
-    assert rows
-    for r in rows:  # L = lambda * W = 100/s * 0.05 s = 5
-        assert abs(r["value"] - 5.0) < 1.0
-
-
 def test_a_run_leaves_the_garbage_collector_as_it_found_it(tmp_path):
     """Loading, compiling and building pause the cyclic collector and a run freezes what exists
     before it (latsim.gcpause); all of it is undone, whatever the caller's setting — also when

@@ -266,6 +266,69 @@ def parsed(doc: Any, kind: str | None = None) -> Any:
         return None
 
 
+#: Matches every request by the policy language's definition (no condition, every wildcard).
+UNIVERSAL_DENY = {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}
+
+
+def statements_of(doc: Any) -> list[dict[str, Any]] | None:
+    """The statements of a well-formed policy mapping, else None (the laws need the text)."""
+    if not isinstance(doc, dict):
+        return None
+    stmts = doc.get("Statement")
+    stmts = [stmts] if isinstance(stmts, dict) else stmts
+    if not isinstance(stmts, list) or not all(isinstance(x, dict) for x in stmts):
+        return None
+    return stmts
+
+
+def with_statements(doc: dict[str, Any], stmts: list[dict[str, Any]]) -> Any:
+    return parsed({**doc, "Statement": stmts})
+
+
+def check_laws(doc: Any, identity_policy: Any, ctx: Any, auth_types: tuple[str, str]) -> None:
+    """The laws of IAM evaluation, stated on the policy text, so that the oracle is the text and
+    not the evaluator: (1) statement order is irrelevant; (2) an explicit Deny that matches every
+    request wins, at either level; (3) adding the Deny twin of every Allow statement (same
+    elements, Effect Deny) always denies — if an Allow matched, so does its twin, and if none
+    matched the policy denies implicitly; (4) monotonicity: adding an Allow never turns allow into
+    deny, adding a Deny never turns deny into allow; (5) a policy without an Allow statement never
+    allows."""
+    stmts = statements_of(doc)
+    policy = parsed(doc)
+    if stmts is None or policy is None:
+        return
+    sn_on, svc_on = (t == "AWS_IAM" for t in auth_types)
+
+    def allowed(p: Any, level: str) -> bool:
+        sn_policy, svc_policy = (p, None) if level == "sn" else (None, p)
+        return authorize(sn_auth_type=auth_types[0], sn_policy=sn_policy, svc_auth_type=auth_types[1],
+                         svc_policy=svc_policy, identity_policy=identity_policy, ctx=ctx).allowed
+
+    for level, on in (("sn", sn_on), ("svc", svc_on)):
+        base = allowed(policy, level)
+        event(f"{level} {'on' if on else 'off'} {'allow' if base else 'deny'}")
+        reordered = with_statements(doc, stmts[::-1])
+        assert reordered is not None and allowed(reordered, level) == base  # (1)
+        denied = with_statements(doc, [*stmts, UNIVERSAL_DENY])
+        if denied is not None and on:
+            assert not allowed(denied, level)  # (2)
+        twins = [{**x, "Effect": "Deny"} for x in stmts if x.get("Effect") == "Allow"]
+        with_twins = with_statements(doc, [*twins, *stmts])
+        if with_twins is not None and on:
+            assert not allowed(with_twins, level)  # (3)
+        for extra in stmts:  # a statement of the same document, added again with either effect
+            for effect in ("Allow", "Deny"):
+                grown = with_statements(doc, [*stmts, {**extra, "Effect": effect}])
+                if grown is None:
+                    continue
+                if effect == "Allow" and base:
+                    assert allowed(grown, level)  # (4)
+                if effect == "Deny" and not base:
+                    assert not allowed(grown, level)  # (4)
+        if on and not any(x.get("Effect") == "Allow" for x in stmts):
+            assert not base  # (5)
+
+
 def check_policy(doc: Any, identity: Any, requests: list[Any], auth_types: tuple[str, str]) -> None:
     policy = parsed(doc)
     identity_policy = parsed(identity, "identity")
@@ -277,6 +340,7 @@ def check_policy(doc: Any, identity: Any, requests: list[Any], auth_types: tuple
             assert isinstance(d.allowed, bool)
             assert d.allowed == (d.auth_denied_reason is None)
             assert d.describe()
+        check_laws(doc, identity_policy, ctx, auth_types)
 
 
 AUTH_TYPES = st.tuples(st.sampled_from(["AWS_IAM", "NONE", None]), st.sampled_from(["AWS_IAM", "NONE", None]))
@@ -298,3 +362,46 @@ def test_fuzzed_policies_parse_or_fail_located_and_always_decide(doc, identity, 
 @given(*CASES)
 def test_fuzz_auth_policies_10k(doc, identity, requests, auth_types):
     check_policy(doc, identity, requests, auth_types)
+
+
+# --- the laws on well-formed generated policies: broad enough that allows are common ------------------
+# Earlier (and repeated) values are the ones that cover the request: hypothesis favours the start of a
+# sampled list, and a law is only tested when the policy allows often enough.
+LAW_PRINCIPAL = st.sampled_from(["*", {"AWS": "*"}, {"AWS": ACCT}, "*", *({"AWS": a} for a in GOOD_ARNS)])
+LAW_ACTION = st.sampled_from(["vpc-lattice-svcs:Invoke", "*", "vpc-lattice-svcs:*", "vpc-lattice-svcs:Inv*",
+                              "vpc-lattice-svcs:Connect"])
+LAW_RESOURCE = st.sampled_from(["*", f"{SVC}/*", "*/*", f"{SVC}/admin*", "*/rates", SVC])
+PLAIN = st.sampled_from([True, True, True, True, False])  # the element itself, or its Not- form
+
+
+@st.composite
+def law_statement(draw: Any) -> dict[str, Any]:
+    x: dict[str, Any] = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"]))}
+    for name, values in (("Principal", LAW_PRINCIPAL), ("Action", LAW_ACTION), ("Resource", LAW_RESOURCE)):
+        x[name if draw(PLAIN) else "Not" + name] = draw(values)
+    if not draw(PLAIN):
+        x["Condition"] = draw(good_condition())
+    return x
+
+
+LAW_CASES = (st.lists(law_statement(), min_size=1, max_size=5).map(lambda s: {"Version": "2012-10-17",
+                                                                               "Statement": s}),
+             st.sampled_from([None, None, None, *IDENTITY_POLICIES[1:4]]),
+             st.builds(build_context, service_arn=st.just(SVC), action=st.sampled_from([INVOKE, INVOKE, CONNECT]),
+                       principal=st.sampled_from(CALLERS[:8]),
+                       method=st.sampled_from(["GET", "POST"]), path=st.sampled_from(["/", "/rates", "/admin/x"]),
+                       source_ip=st.sampled_from([None, "10.0.3.4", "192.0.2.1"]), port=st.sampled_from([443, 80]),
+                       headers=HEADERS, query=QUERIES, service_tags=REQUEST_FIELDS["service_tags"]),
+             st.sampled_from([("AWS_IAM", "NONE"), ("NONE", "AWS_IAM")]))
+
+
+@given(*LAW_CASES)
+def test_auth_laws_hold_on_generated_policies(doc, identity, ctx, auth_types):
+    check_laws(doc, parsed(identity, "identity"), ctx, auth_types)
+
+
+@pytest.mark.slow
+@FUZZ
+@given(*LAW_CASES)
+def test_fuzz_auth_laws(doc, identity, ctx, auth_types):
+    check_laws(doc, parsed(identity, "identity"), ctx, auth_types)

@@ -258,7 +258,9 @@ def check_command_line(invoke: Any, workdir: Path, args: list[str]) -> None:
     text = result.stdout + result.stderr
     assert "Traceback" not in text, text
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code in (0, 1, 2), (result.exit_code, text)
+    assert result.exit_code in (0, 1, 2, 3), (result.exit_code, text)
+    if result.exit_code == 3:  # latsim run: nothing was simulated (no clients or no request), and it says so
+        assert args[0] == "run" and ("no clients" in result.stderr or "no request was sent" in result.stderr), text
     if result.exit_code == 2:  # the message is on stderr (--json: the problems are the JSON on stdout)
         assert result.stderr.strip() or "--json" in args and result.stdout.strip(), "exit 2 says why"
     if result.exit_code == 1:

@@ -6,16 +6,12 @@ functions and ARNs spliced in) and write it back as JSON; the others damage the 
 itself. An import that succeeds is validated too (``ImportResult.scenario()``, what ``latsim
 import`` does before it writes the YAML; the YAML dump itself is left out for speed).
 
-Cheaper targets, to keep 10 000 examples within a minute each:
-
-* Gateway API manifests and saved AWS CLI outputs are read by latsim with ruamel.yaml in pure
-  Python (~5 ms per KB). The documents written as JSON are handed to the importer through a
-  stdlib-JSON stand-in for ``parse_document`` (same plain data, no line numbers); damaged text
-  that is not JSON still goes through the real reader. The reader itself is fuzzed at the text
-  level in ``test_fuzz_scenario.py``.
-* Damaged Gateway API text is one manifest document at a time; a mutated CloudFormation template
-  keeps a few resources and what they refer to; saved AWS CLI outputs are mostly one account,
-  often a subset of its files.
+Every document goes through the importer's real reader (``parse_document``, ruamel.yaml in pure
+Python, ~5 ms per KB): a stand-in parser would hide the reader's own failures and positions. To
+keep an example cheap instead, damaged Gateway API text is one manifest document at a time, a
+mutated CloudFormation template keeps a few resources and what they refer to, and saved AWS CLI
+outputs are mostly one account, often a subset of its files. The number of examples follows the
+hypothesis profile (``tests/conftest.py``: ``ci`` for CI, ``long`` for a night run).
 
 Failing examples that were found are kept in ``tests/data/fuzz_regressions/<importer>/`` (replayed
 below) or as explicit ``@example``s.
@@ -25,32 +21,31 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
-from hypothesis import event, example, given
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from latsim.errors import LatsimError, ScenarioError
-from latsim.importers import aws, gateway_api
 from latsim.importers.aws import import_aws_json
 from latsim.importers.cloudformation import import_cloudformation, read_template
 from latsim.importers.gateway_api import import_gateway_api, split_documents
 from latsim.importers.terraform import import_terraform
-from latsim.scenario import Positions, parse_document
-from tests.conftest import DATA, FUZZ
+from latsim.scenario import parse_document
+from tests.conftest import DATA, FUZZ, FUZZ_SLOW_READER
 from tests.test_fuzz_scenario import REGRESSIONS, WEIRD, damage, mutated_tree, time_limit
 
 pytestmark = pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
 
-CFN_FILES = sorted((DATA / "cfn").iterdir())
+CFN_FILES = sorted(p for p in (DATA / "cfn").rglob("*") if p.is_file())
 CFN_TEXTS = {p.stem: p.read_text() for p in CFN_FILES}
 CFN_DOCS = {p.stem: read_template(p.read_text(), str(p))[0] for p in CFN_FILES}
 TF_DOCS = {p.stem: json.loads(p.read_text()) for p in sorted((DATA / "terraform").glob("*.json"))}
@@ -86,6 +81,10 @@ CFN_INTRINSICS = st.sampled_from([
     {"Fn::ImportValue": {"Fn::Sub": "${NetworkStack}-Nope"}}, {"Fn::Length": [1, 2]}, {"Fn::Length": 3},
     {"Fn::ToJsonString": {"a": [1]}}, {"Fn::Transform": {}}, {"Fn::Unknown": 1}, {"Fn::GetAtt": [1, 2]},
     {"Ref": "AWS::AccountId", "Extra": 1},
+    {"Fn::ForEach::L": ["a", ["x", "y"], {"K${a}": {"Type": "AWS::EC2::VPC"}}]}, {"Fn::ForEach::L": ["a"]},
+    {"Fn::ForEach::L": ["a", {"Ref": "SubnetAzs"}, {"&{a}": {"Ref": "a"}}]}, {"Fn::ForEach::": [1, 2, 3]},
+    "{{resolve:ssm:/vpc-lattice/prefix-list}}", "{{resolve:ssm:/x}}", "{{resolve:secretsmanager:s}}", "{{resolve:",
+    {"Fn::GetAtt": ["LatticePrefixList", "PrefixListId"]}, {"Fn::GetAtt": ["LatticePrefixList", "Nope"]},
 ])
 TF_VALUES = st.sampled_from([
     "aws_vpclattice_service.x[0]", 'module.a["k"].aws_vpc.v', "module.", "aws_vpc.", "[", '["', "data.x.y",
@@ -133,20 +132,6 @@ def _tally(outcome: str) -> None:
         event(outcome)
 
 
-def _json_or_yaml(text: str, filename: str | None = None) -> tuple[Any, Positions]:
-    """``parse_document`` for JSON text through the stdlib (NaN and Infinity stay text, as in YAML)."""
-    try:
-        return json.loads(text, parse_constant=str), Positions(filename)
-    except ValueError:
-        return parse_document(text, filename)
-
-
-@contextlib.contextmanager
-def fast_json(module: Any) -> Iterator[None]:
-    with mock.patch.object(module, "parse_document", _json_or_yaml):
-        yield
-
-
 # --- CloudFormation -------------------------------------------------------------------------------
 
 CFN_WEIRD = st.one_of(WEIRD, CFN_INTRINSICS, AWS_VALUES)
@@ -163,7 +148,8 @@ PARAMS = st.one_of(st.none(), st.dictionaries(
 def cloudformation_input(draw: Any) -> tuple[dict[str, str], dict[str, str] | None]:
     """{file name: text} (one template, or network + payments with their exports) and parameters;
     a mutated template keeps a few of its resources and what they refer to."""
-    names = draw(st.sampled_from([["network"], ["payments"], ["inventory"], ["network", "payments"]]))
+    names = draw(st.sampled_from([["network"], ["payments"], ["inventory"], ["network", "payments"],
+                                  ["provider", "consumer"], ["consumer"]]))
     if draw(st.integers(0, 3)) == 0:
         name = draw(st.sampled_from(names))
         files = {f"{n}.yaml": CFN_TEXTS[n] for n in names}
@@ -263,6 +249,74 @@ def test_fuzz_terraform_10k(scratch, text):
     check_terraform(scratch, text)
 
 
+# --- Terraform HCL ---------------------------------------------------------------------------------
+# Each example evaluates a whole configuration (tfparse, a few passes), ~0.3 s: a few dozen examples.
+
+HCL_ROOT = DATA / "terraform" / "hcl-shop"
+HCL_FILES = {str(p.relative_to(HCL_ROOT)): p.read_text() for p in sorted(HCL_ROOT.rglob("*")) if p.is_file()}
+HCL_SPLICES = ["{", "}", "[", "]", '"', "${", "%{", "=", "\n", "count = 2", "for_each = var.services",
+               "each.value", "module.service", "data.aws_vpc.x.id", "var.nope", "local.nope", "cidrsubnet(",
+               "jsonencode({", "dynamic \"x\" {", "<<EOF\n", "#", "//", "/*", "\x00", "é", "\\"]
+HCL_VARS = st.sampled_from([[], ["env=x"], ["az_count=0"], ["az_count=99"], ["services={}"], ["vpc_cidrs=[1]"],
+                            ["region=mars-1"], ["nope=1"]])
+
+
+@st.composite
+def hcl_input(draw: Any) -> tuple[dict[str, str], list[str]]:
+    files = dict(HCL_FILES)
+    for _ in range(draw(st.integers(1, 2))):
+        name = draw(st.sampled_from(sorted(files)))
+        files[name] = damage(draw, files[name], HCL_SPLICES)
+    return files, draw(HCL_VARS)
+
+
+def check_hcl(root: Path, files: dict[str, str], variables: list[str]) -> None:
+    from latsim.importers.terraform_hcl import import_terraform_hcl
+    folder = fresh_dir(root, "hcl")
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8", errors="surrogatepass")
+    imported(lambda: import_terraform_hcl(folder, variables=variables))
+
+
+@settings(max_examples=int(os.environ.get("LATSIM_HCL_FUZZ_EXAMPLES", "12")), deadline=None)
+@given(hcl_input())
+def test_damaged_hcl_imports_or_fails_located(scratch, case):
+    pytest.importorskip("tfparse")
+    check_hcl(scratch, *case)
+
+
+DYNAMIC_TEXT = """resource "aws_vpclattice_listener" "l" {
+  for_each = var.x
+  dynamic "default_action" {
+    for_each = try(each.value.fwd[*], [])
+    content {
+      forward {
+        dynamic "target_groups" {
+          for_each = try(default_action.value.target_groups, []) # note
+          iterator = tg
+          content {
+            target_group_identifier = var.tgs[tg.key]
+            weight                  = tg.value.weight
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+
+@given(st.sampled_from([DYNAMIC_TEXT, *sorted(HCL_FILES.values())]), st.data())
+def test_the_nested_dynamic_rewrite_never_raises_and_keeps_lines(text, data):
+    from latsim.importers.hcl_dynamic import rewrite_nested_dynamics
+    damaged = damage(data.draw, text, HCL_SPLICES)
+    out, n = rewrite_nested_dynamics(damaged)
+    assert out.count("\n") == damaged.count("\n")
+    if n == 0:
+        assert out == damaged
+
+
 # --- Gateway API ----------------------------------------------------------------------------------
 
 K8S_WEIRD = st.one_of(WEIRD, AWS_VALUES, st.sampled_from([
@@ -302,9 +356,8 @@ def check_gateway_api(root: Path, files: list[tuple[str | None, str]], cluster_v
         path = folder / f"m{i}.yaml"
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
         entries.append(f"{cluster}={path}" if cluster else str(path))
-    with fast_json(gateway_api):
-        imported(lambda: import_gateway_api(entries or [str(folder / "none.yaml")], pods_per_service=pods,
-                                            cluster_vpc=cluster_vpc))
+    imported(lambda: import_gateway_api(entries or [str(folder / "none.yaml")], pods_per_service=pods,
+                                        cluster_vpc=cluster_vpc))
 
 
 @example(([(None, K8S_TEXTS["east"])], {"cidr": "10.0.0.0/30"}, 1))  # found by the fuzz: IndexError on pod IPs
@@ -315,7 +368,7 @@ def test_mutated_gateway_api_manifests_import_or_fail_located(scratch, case):
 
 
 @pytest.mark.slow
-@FUZZ
+@FUZZ_SLOW_READER
 @given(gateway_api_input())
 def test_fuzz_gateway_api_10k(scratch, case):
     check_gateway_api(scratch, *case)
@@ -367,17 +420,17 @@ def check_aws_json(root: Path, folders: dict[str, dict[str, str]]) -> None:
             if safe in ("", ".", ".."):
                 continue
             (folder / safe).write_text(text, encoding="utf-8", errors="surrogatepass")
-    with fast_json(aws):
-        imported(lambda: import_aws_json(top))
+    imported(lambda: import_aws_json(top))
 
 
+@settings(max_examples=30)  # each example reads its files with the real (pure-Python) YAML reader
 @given(aws_json_input())
 def test_mutated_aws_cli_outputs_import_or_fail_located(scratch, folders):
     check_aws_json(scratch, folders)
 
 
 @pytest.mark.slow
-@FUZZ
+@FUZZ_SLOW_READER
 @given(aws_json_input())
 def test_fuzz_aws_json_10k(scratch, folders):
     check_aws_json(scratch, folders)

@@ -2,7 +2,8 @@
 
 Two levels: plain data (keys dropped, renamed, retyped, moved) through ``scenario_from_data``, and
 text (random bytes, truncation, indentation damage, YAML syntax spliced in) through
-``parse_document`` then ``scenario_from_data``. The ``*_10k`` tests are the slow fuzz runs; the
+``parse_document`` then ``scenario_from_data``. The ``*_10k`` tests are the slow fuzz runs (their size is
+set by the hypothesis profile, ``tests/conftest.py``); the
 tree mutations here are shared by the other ``test_fuzz_*`` files. Failing examples that were
 found are kept in ``tests/data/fuzz_regressions/scenario/`` and replayed on every run.
 """

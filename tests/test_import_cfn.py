@@ -503,12 +503,15 @@ Resources:
 """
     path = write(tmp_path, "t.yaml", text)
     res = import_cloudformation([path])
-    (w,) = [w for w in res.warnings if w.code == "unknown-reference"]
+    (w,) = [w for w in res.warnings if w.code == "placeholder"]
     assert w.format().startswith(f"{path}:4:3: Resources.Tg: warning: target group legacy: VPC "
-                                 "'vpc-0123456789abcdef0' is not in the input")
-    with pytest.raises(ScenarioError) as exc:
-        res.scenario()
-    assert any(m.startswith(f"{path}:4:3: target_groups.legacy.vpc (from Resources.Tg)") for m in problems(exc))
+                                 "'vpc-0123456789abcdef0' is not in the input; latsim puts a placeholder VPC "
+                                 "'vpc-0123456789abcdef0' in its place (account 111111111111")
+    # the placeholder keeps the target group (it used to be an invalid reference), around its targets ...
+    alone = res.scenario()
+    assert alone.index.vpcs["vpc-0123456789abcdef0"].cidr == ["172.16.0.0/16"]
+    # ... and an overlay that names the VPC by its id completes it (merged by id, not appended)
     scn = res.scenario({"vpcs": [{"name": "legacy", "id": "vpc-0123456789abcdef0", "account": "111111111111",
-                                  "cidr": "172.16.0.0/16", "azs": ["use1-az1"]}]})
-    assert scn.index.target_groups["legacy"].vpc == "vpc-0123456789abcdef0"
+                                  "cidr": "172.16.0.0/12", "azs": ["use1-az1"]}]})
+    assert [v.cidr for v in scn.vpcs] == [["172.16.0.0/12"]]
+    assert scn.index.target_groups["legacy"].vpc in ("legacy", "vpc-0123456789abcdef0")

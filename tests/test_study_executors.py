@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from latsim.studies.examples import mmc_scenario
-from latsim.studies.executors import DaskExecutor, ProcessExecutor, SerialExecutor, Task, run_task
+from latsim.studies.executors import (
+    DaskExecutor,
+    ProcessExecutor,
+    SerialExecutor,
+    Task,
+    make_executor,
+    run_task,
+)
 from latsim.studies.study import StudyOptions, build_study, run_study
 from latsim.studies.study_dir import write_tables
 
@@ -51,3 +62,54 @@ def test_run_task_returns_a_compact_summary_and_no_samples():
     rec = run_task(Task(0, 0, 5, study.points[0].data))
     assert rec["error"] is None and rec["summary"]["seed"] == 5
     assert set(rec) == {"point", "replication", "seed", "summary", "error", "wall_s"}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("dask")
+def test_a_remote_scheduler_reached_by_its_tcp_address_gives_the_same_tables(tmp_path):
+    """``--dask tcp://HOST:PORT`` (the path for a real cluster): a LocalCluster started here is
+    reached only through its scheduler's address, by the executor and by ``latsim sweep``."""
+    import logging
+
+    from distributed import LocalCluster
+    from typer.testing import CliRunner
+
+    import latsim.commands  # noqa: F401  (registers the sub-commands)
+    from latsim.cli import app
+    study = small_study()
+    serial = run_study(study, SerialExecutor(), out_dir=tmp_path / "serial")
+    write_tables(serial, tmp_path / "serial")
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        executor = make_executor(dask=address)
+        assert isinstance(executor, DaskExecutor) and executor.cluster is None  # connected, not started
+        try:
+            remote = run_study(study, executor, out_dir=tmp_path / "remote")
+        finally:
+            executor.close()
+        write_tables(remote, tmp_path / "remote")
+        for name in ("aggregate.csv", "runs.csv"):
+            assert (tmp_path / "remote" / name).read_bytes() == (tmp_path / "serial" / name).read_bytes()
+        scenario = tmp_path / "mmc.json"
+        scenario.write_text(json.dumps(mmc_scenario(rate="40/s", servers=1, duration="3s", warmup="0s")))
+        args = ["sweep", str(scenario), "-p", "target_groups.checkout-v1.targets.0.concurrency=1,2", "-r", "2",
+                "-m", "services.checkout.RequestTime.mean", "--no-plots", "--quiet"]
+        res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "cli-remote"), "--dask", address])
+        assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "cli-serial"), "--jobs", "1"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "cli-remote" / "aggregate.csv").read_bytes() == \
+        (tmp_path / "cli-serial" / "aggregate.csv").read_bytes()
+
+
+def test_an_unreachable_scheduler_is_a_usage_error_not_a_traceback():
+    import socket
+
+    from latsim.errors import UsageError
+    with socket.socket() as s:  # a port nobody listens on: bound here, never listened to
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        with pytest.raises(UsageError, match=f"--dask tcp://127.0.0.1:{port}: cannot connect to the scheduler"):
+            make_executor(dask=f"tcp://127.0.0.1:{port}")

@@ -69,3 +69,26 @@ def test_weighted_split_is_one_pick_per_request(start: dict[str, int], changes: 
             choice = split.refill()
         got.append(choice)
     assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(names.flatmap(lambda ns: st.fixed_dictionaries({n: weight for n in ns})),
+       st.sampled_from(["fixed_500", "equal_split"]))
+def test_pick_over_an_even_grid_gives_each_group_its_weight_share(ws: dict[str, int], policy: str) -> None:
+    """The oracle is the weights alone: over N evenly spaced uniforms, a group with weight w gets
+    N·w/W of them, to within one (the grid's rounding at each of the group's two boundaries).
+    A reversed, shifted or renormalised split fails this; so does dropping a group."""
+    a = action_of(ws, policy)
+    n = 10_007
+    grid = (np.arange(n) + 0.5) / n
+    got: dict[str | None, int] = {}
+    for name in a.pick_many(grid):
+        got[name] = got.get(name, 0) + 1
+    total = sum(ws.values())
+    if total == 0:
+        expected = {None: float(n)} if policy == "fixed_500" else {g: n / len(ws) for g in ws}
+    else:
+        expected = {g: n * w / total for g, w in ws.items() if w > 0}
+    assert set(got) == set(expected)
+    for g, share in expected.items():
+        assert abs(got[g] - share) <= 1.0, (g, got[g], share)

@@ -6,7 +6,9 @@ engine uses per request class, so an analysis and a simulated request cannot dis
   equivalence classes (``equivalence``) so that thousands of clients and services stay fast;
   ``matrix_output`` writes it as CSV, JSON or a table;
 * ``diff``     -- what changed between two topologies: flipped verdicts and edited resources;
-* ``verify``   -- assertions checked exhaustively over equivalence classes of requests and callers.
+* ``verify``   -- assertions checked exhaustively over equivalence classes of requests and callers;
+* ``callgraph`` -- the calls target groups' code makes and the chains they form (call graphs),
+  walked by explain, matrix, verify (``never_reaches``) and diff.
 """
 
 from __future__ import annotations

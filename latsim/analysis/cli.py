@@ -41,7 +41,8 @@ def explain(
     file: FileArg,
     url: Annotated[str, typer.Option("--url", help="The URL the client calls (path and query string included).",
                                      show_default=False)],
-    client: Annotated[str | None, typer.Option("--client", help="The scenario client that sends the request.")] = None,
+    client: Annotated[str | None, typer.Option("--client", help="The scenario client that sends the request, or a "
+                                               "target group whose code calls services (calls: or principal:).")] = None,
     method: Annotated[str, typer.Option("--method", help="HTTP method (case-sensitive, as rules compare it).")] = "GET",
     header: Annotated[list[str] | None, typer.Option("--header", help="A request header K=V (repeatable).")] = None,
     query: Annotated[list[str] | None, typer.Option("--query", help="A query-string parameter K=V (repeatable).")] = None,
@@ -62,8 +63,9 @@ def explain(
     overlay: OverlayOpt = None,
 ) -> None:
     """Explain one request stage by stage: DNS, AZ address, security groups, listener, auth,
-    rule, target groups (with each target's security-group and health-check verdict)."""
-    from latsim.analysis.explain import CallerSpec, render
+    rule, target groups (with each target's security-group and health-check verdict), then the
+    chain of calls the code of those target groups makes, hop by hop."""
+    from latsim.analysis.explain import CallerSpec, render_explanation
     from latsim.analysis.explain import explain as run_explain
     scn = load(file, overlay)
     if client is None and vpc is None:
@@ -77,7 +79,7 @@ def explain(
     if as_json:
         sys.stdout.write(json.dumps(d, indent=2) + "\n")
     else:
-        render(d, out)
+        render_explanation(d, out)
 
 
 @app.command()
@@ -91,7 +93,8 @@ def matrix(
                                                "mixes.")] = None,
     overlay: OverlayOpt = None,
 ) -> None:
-    """Every client x service (x listener) verdict and its reason, for the requests of each client's mix."""
+    """Every client x service (x listener) verdict and its reason, for the requests of each client's mix;
+    then each target group whose code calls services, with the verdicts of the calls it makes."""
     from latsim.analysis.matrix import compute_matrix
     from latsim.analysis.matrix_output import render_table, write_csv, write_json
     from latsim.compile import Topology
@@ -127,8 +130,8 @@ def diff(
     old: Annotated[Path, typer.Argument(help="The topology before the change.", show_default=False)],
     new: Annotated[Path, typer.Argument(help="The topology after the change.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
-    fail_on_change: Annotated[bool, typer.Option("--fail-on-change", help="Exit 1 when any verdict flips "
-                                                 "(a CI gate).")] = False,
+    fail_on_change: Annotated[bool, typer.Option("--fail-on-change", help="Exit 1 when any verdict flips, "
+                                                 "a call of a target group's included (a CI gate).")] = False,
     path: Annotated[str | None, typer.Option("--path", help="Compare this path instead of the clients' "
                                              "mixes.")] = None,
     method: Annotated[str | None, typer.Option("--method", help="Compare this method instead of the clients' "
@@ -142,7 +145,7 @@ def diff(
         sys.stdout.write(json.dumps(d, indent=2, default=str) + "\n")
     else:
         render(d, out)
-    if fail_on_change and d["flipped"]:
+    if fail_on_change and (d["flipped"] or d["flipped_calls"]):
         raise typer.Exit(1)
 
 
@@ -151,8 +154,9 @@ def diff(
 def verify(
     file: FileArg,
     assertion: Annotated[list[str] | None, typer.Option(
-        "--assert", help="An assertion as YAML, e.g. 'no_access: {principal: anonymous, service: admin}' "
-                         "(repeatable; checked with the scenario's own).")] = None,
+        "--assert", help="An assertion as YAML, e.g. 'no_access: {principal: anonymous, service: admin}' or "
+                         "'never_reaches: {from: [reporting], service: ledger}' (repeatable; checked with the "
+                         "scenario's own).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     counterexamples: Annotated[int, typer.Option("--counterexamples", help="Counterexamples shown per "
                                                  "assertion.")] = 5,

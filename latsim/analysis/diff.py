@@ -11,7 +11,11 @@ Three views of OLD -> NEW:
   group ... added, removed or changed, as dotted paths into the scenario;
 * **problems** -- validation warnings and notes that NEW has and OLD did not (and the reverse).
 
-``--fail-on-change`` makes a CI gate of it: exit 1 when any verdict flips.
+Call graphs add **call edges** (each call step of a target group: caller group -> service, with
+the step) added or removed, and **flipped calls**: a call whose verdict from its group's caller
+view changed (forwarded -> denied ...; ``rerouted_calls`` when it stays forwarded elsewhere).
+
+``--fail-on-change`` makes a CI gate of it: exit 1 when any verdict flips, a call's included.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from latsim.analysis.callgraph import CallGraph, CallSite
 from latsim.analysis.endpoints import Endpoint, all_endpoints, at, client_requests, service_host
-from latsim.analysis.equivalence import Verdict
-from latsim.analysis.explain import explain_route, request_url
+from latsim.analysis.equivalence import Verdict, verdict_of
+from latsim.analysis.explain import explain_route, request_dict, request_url
 from latsim.analysis.matrix import compute_matrix
 from latsim.compile import FORWARDED, RequestClass, Topology
+from latsim.model.client import split_url
 from latsim.model.scenario import Scenario
 
 SECTIONS = ("accounts", "vpcs", "security_groups", "service_networks", "services", "target_groups", "clients")
@@ -108,6 +114,53 @@ def verdict_changes(old: Topology, new: Topology, *, path: str | None = None, me
                 elif (a.rule, a.target_groups) != (b.rule, b.target_groups):
                     rerouted.append(entry)
     return flipped, rerouted
+
+
+# --- call graphs -------------------------------------------------------------------------------------
+
+def _call_edges(topo: Topology) -> dict[tuple[str, str, str, int], tuple[CallSite, Verdict | None]]:
+    """Every call step of every target group, keyed by (group, service, step label, occurrence),
+    with its verdict from the group's caller view (None: the group cannot call, no VPC)."""
+    graph = CallGraph(topo)
+    out: dict[tuple[str, str, str, int], tuple[CallSite, Verdict | None]] = {}
+    for tg in topo.target_groups:
+        view = graph.view(tg) if topo.is_caller(tg) else None
+        seen: dict[tuple[str, str, str], int] = {}
+        for site in graph.sites(tg):
+            head = (tg, site.service or split_url(site.rc.url)[1], site.label)
+            n = seen[head] = seen.get(head, -1) + 1
+            out[head + (n,)] = (site, verdict_of(graph.route(site, view)) if view is not None else None)
+    return out
+
+
+def _call_entry(site: CallSite) -> dict[str, Any]:
+    return {"caller": site.tg, "service": site.service, "step": site.label, "step_path": site.path,
+            "request": request_dict(site.rc)}
+
+
+def call_changes(old: Topology, new: Topology) -> dict[str, Any]:
+    """Call edges (caller target group -> service, with the step) added and removed, calls whose
+    verdict flipped (forwarded -> denied ...) and calls still forwarded elsewhere (rerouted)."""
+    eo, en = _call_edges(old), _call_edges(new)
+    added = [{**_call_entry(site), "verdict": _verdict_dict(v) if v else None}
+             for k, (site, v) in en.items() if k not in eo]
+    removed = [{**_call_entry(site), "verdict": _verdict_dict(v) if v else None}
+               for k, (site, v) in eo.items() if k not in en]
+    flipped: list[dict[str, Any]] = []
+    rerouted: list[dict[str, Any]] = []
+    for k, (site, b) in en.items():
+        if k not in eo:
+            continue
+        a = eo[k][1]
+        if a is None or b is None or a == b:
+            continue
+        entry = {**_call_entry(site), "old": _verdict_dict(a), "new": _verdict_dict(b)}
+        if _flipped(a, b):
+            entry["direction"] = _direction(a, b)
+            flipped.append(entry)
+        elif (a.rule, a.target_groups) != (b.rule, b.target_groups):
+            rerouted.append(entry)
+    return {"call_edges": {"added": added, "removed": removed}, "flipped_calls": flipped, "rerouted_calls": rerouted}
 
 
 # --- resource changes ---------------------------------------------------------------------------
@@ -241,12 +294,16 @@ def diff_scenarios(old: Scenario, new: Scenario, *, path: str | None = None, met
     problems = problem_changes(old, new)
     clients = {"added": [c for c in t_new.clients if c not in t_old.clients],
                "removed": [c for c in t_old.clients if c not in t_new.clients]}
+    calls = call_changes(t_old, t_new)
+    summary = {"flipped": len(flipped), "lost": sum(1 for f in flipped if f["direction"] == "lost"),
+               "gained": sum(1 for f in flipped if f["direction"] == "gained"),
+               "rerouted": len(rerouted), "changes": len(changes), "new_problems": len(problems["new"])}
+    if any(tg.calls for s in (old, new) for tg in s.target_groups):  # call graphs: their counts too
+        summary.update({"call_edges_added": len(calls["call_edges"]["added"]),
+                        "call_edges_removed": len(calls["call_edges"]["removed"]),
+                        "flipped_calls": len(calls["flipped_calls"]), "rerouted_calls": len(calls["rerouted_calls"])})
     return {"flipped": flipped, "rerouted": rerouted, "changes": changes, "problems": problems,
-            "clients": clients,
-            "summary": {"flipped": len(flipped), "lost": sum(1 for f in flipped if f["direction"] == "lost"),
-                        "gained": sum(1 for f in flipped if f["direction"] == "gained"),
-                        "rerouted": len(rerouted), "changes": len(changes),
-                        "new_problems": len(problems["new"])}}
+            "clients": clients, **calls, "summary": summary}
 
 
 def render(d: Mapping[str, Any], console: Any) -> None:
@@ -257,7 +314,10 @@ def render(d: Mapping[str, Any], console: Any) -> None:
     console.print(f"[{style}]{s['flipped']} verdict{'s' if s['flipped'] != 1 else ''} flipped[/{style}] "
                   f"({s['lost']} lost, {s['gained']} gained), {s['rerouted']} rerouted, "
                   f"{s['changes']} resource change{'s' if s['changes'] != 1 else ''}, "
-                  f"{s['new_problems']} new problem{'s' if s['new_problems'] != 1 else ''}")
+                  f"{s['new_problems']} new problem{'s' if s['new_problems'] != 1 else ''}"
+                  + (f"; calls: {s['flipped_calls']} flipped, {s['call_edges_added']} edges added, "
+                     f"{s['call_edges_removed']} removed" if s.get("flipped_calls") or s.get("call_edges_added")
+                     or s.get("call_edges_removed") else ""))
     for f in d["flipped"]:
         colour = {"lost": "red", "gained": "green"}.get(f["direction"], "yellow")
         r = f["request"]
@@ -265,6 +325,24 @@ def render(d: Mapping[str, Any], console: Any) -> None:
                       f"{e(f['listener'])} {e(r['method'])} {e(r['path'])}: {_short(f['old'])} => {_short(f['new'])}")
         console.print(f"           [dim]old: {e(f['old']['reason'])}[/dim]")
         console.print(f"           [dim]new: {e(f['new']['reason'])}[/dim]")
+    for f in d.get("flipped_calls", []):
+        colour = {"lost": "red", "gained": "green"}.get(f["direction"], "yellow")
+        r = f["request"]
+        console.print(f"  [{colour}]{f['direction']:<7}[/{colour}] call {e(f['caller'])} -> {e(str(f['service']))} "
+                      f"{e(r['method'])} {e(r['url'])} ({e(f['step_path'])}): {_short(f['old'])} => {_short(f['new'])}")
+        console.print(f"           [dim]old: {e(f['old']['reason'])}[/dim]")
+        console.print(f"           [dim]new: {e(f['new']['reason'])}[/dim]")
+    edges = d.get("call_edges", {})
+    for kind, colour in (("added", "green"), ("removed", "red")):
+        for c in edges.get(kind, []):
+            r = c["request"]
+            v = f": {_short(c['verdict'])}" if c["verdict"] else ""
+            console.print(f"  [{colour}]{kind} call edge[/{colour}] {e(c['caller'])} -> {e(str(c['service']))} "
+                          f"{e(r['method'])} {e(r['url'])} ({e(c['step_path'])}){e(v)}")
+    for f in d.get("rerouted_calls", []):
+        r = f["request"]
+        console.print(f"  [yellow]rerouted[/yellow] call {e(f['caller'])} -> {e(str(f['service']))} {e(r['method'])} "
+                      f"{e(r['url'])}: {e(f['old']['reason'])} => {e(f['new']['reason'])}")
     for f in d["rerouted"]:
         r = f["request"]
         console.print(f"  [yellow]rerouted[/yellow] {e(f['client'])} -> {e(f['service'])}/{e(f['listener'])} "
@@ -300,4 +378,4 @@ def _value(v: Any) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-__all__ = ["diff_scenarios", "problem_changes", "render", "resource_changes", "verdict_changes"]
+__all__ = ["call_changes", "diff_scenarios", "problem_changes", "render", "resource_changes", "verdict_changes"]

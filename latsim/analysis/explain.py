@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import ValidationError
 
 from latsim import auth
+from latsim.analysis.callgraph import CallGraph, Hop, hop_counts
 from latsim.compile import DENIED, FORWARDED, CompiledClient, RequestClass, Route, Topology, protocol_error
 from latsim.errors import UsageError, suggest
 from latsim.model.client import Client, split_url
@@ -52,6 +53,7 @@ class CallerSpec:
     principal_tags: tuple[tuple[str, str], ...] = ()
     source_ip: str | None = None
     security_groups: tuple[str, ...] | None = None
+    target_group: bool = False  # ``client`` names a target group whose code is the caller (call graphs)
 
     def cli_args(self) -> list[str]:
         """The ``latsim explain`` options that rebuild this caller."""
@@ -77,8 +79,8 @@ class CallerSpec:
         return args
 
     def describe(self) -> str:
-        if self.client is not None and self == CallerSpec(client=self.client):
-            return f"client {self.client}"
+        if self.client is not None and self == CallerSpec(client=self.client, target_group=self.target_group):
+            return f"target group {self.client}'s code" if self.target_group else f"client {self.client}"
         who = self.principal or (f"{self.principal_of}'s principal" if self.principal_of else None) or \
             (f"{self.client}'s principal" if self.client else ANONYMOUS)
         org = f" of org {self.org_id}" if self.org_id else ""
@@ -86,7 +88,7 @@ class CallerSpec:
         if self.vpc is not None:
             where = f"a host in VPC {self.vpc}" + (f" ({self.source_ip})" if self.source_ip else "")
         else:
-            where = f"client {self.client}'s host"
+            where = f"target group {self.client}'s host" if self.target_group else f"client {self.client}'s host"
         sgs = f" with SGs {', '.join(self.security_groups)}" if self.security_groups else ""
         return f"{who}{org}{tags} from {where}{sgs}"
 
@@ -99,9 +101,11 @@ def caller_client(topo: Topology, spec: CallerSpec) -> CompiledClient:
     if spec.client is not None:
         base = ix.clients.get(spec.client)
         if base is None:
-            raise UsageError(f"unknown client '{spec.client}'", hint=suggest(spec.client, ix.clients),
-                             allowed=_known("clients", ix.clients))
-        if spec == CallerSpec(client=spec.client):
+            group = group_caller(topo, spec.client)
+            base = group.model
+            if spec == CallerSpec(client=spec.client, target_group=spec.target_group):
+                return group
+        elif spec == CallerSpec(client=spec.client):
             return topo.clients[spec.client]
     vpc_name = spec.vpc or (base.vpc if base else None)
     if vpc_name is None:
@@ -128,10 +132,7 @@ def caller_client(topo: Topology, spec: CallerSpec) -> CompiledClient:
     principal = base.principal if base is not None else None
     if spec.principal_of is not None:
         lender = ix.clients.get(spec.principal_of)
-        if lender is None:
-            raise UsageError(f"unknown client '{spec.principal_of}'", hint=suggest(spec.principal_of, ix.clients),
-                             allowed=_known("clients", ix.clients))
-        principal = lender.principal
+        principal = lender.principal if lender is not None else group_caller(topo, spec.principal_of).model.principal
     if spec.principal is not None:
         principal = None if spec.principal.lower() == ANONYMOUS else _principal(
             spec.principal, spec.org_id, dict(spec.principal_tags))
@@ -149,6 +150,24 @@ def caller_client(topo: Topology, spec: CallerSpec) -> CompiledClient:
         return topo._compile_client(model)
     except ValueError as exc:
         raise UsageError(f"invalid caller: {exc}") from None
+
+
+def group_caller(topo: Topology, name: str) -> CompiledClient:
+    """A target group's code as a caller (``--client TG``): UsageError, with a suggestion, when
+    ``name`` is neither a client nor a target group that can call services."""
+    ix = topo.scn.index
+    ctg = topo.target_groups.get(name)
+    if ctg is None:
+        callers = [t.name for t in topo.scn.target_groups if topo.is_caller(t.name)]
+        raise UsageError(f"unknown client '{name}'", hint=suggest(name, [*ix.clients, *callers]),
+                         allowed=_known("clients", ix.clients) + "; " + _known("calling target groups", callers))
+    if ctg.model.vpc is None:
+        raise UsageError(f"target group {name} names no vpc: its code cannot call Lattice services",
+                         hint="give the target group the vpc its calls leave from")
+    if not topo.is_caller(name):
+        raise UsageError(f"target group {name} has no calls: and no principal:, so its code calls nothing",
+                         hint=f"add a principal: to {name}, or send from a synthetic host: --vpc {ctg.model.vpc}")
+    return topo.caller(name)
 
 
 def _principal(arn: str, org_id: str | None, tags: dict[str, str]) -> PrincipalModel:
@@ -235,6 +254,8 @@ def explain(scn: Scenario, client: str | None, url: str, method: str = "GET",
     spec = caller if caller is not None else CallerSpec(client=client)
     if caller is not None and client is not None and caller.client is None:
         spec = replace(caller, client=client)
+    if spec.client is not None and spec.client not in scn.index.clients and spec.client in topo.target_groups:
+        spec = replace(spec, target_group=True)
     cc = caller_client(topo, spec)
     rc = request_class(url, method, headers, query, protocol)
     return explain_route(topo, cc, rc, caller=spec)
@@ -249,9 +270,7 @@ def explain_route(topo: Topology, cc: CompiledClient, rc: RequestClass, *, calle
     d.update({
         "client": cc.name,
         "caller": spec.describe(),
-        "request": {"url": request_url(rc), "method": rc.method, "path": _path_of(rc),
-                    "headers": dict(rc.headers), "query": {k: list(v) for k, v in rc.query},
-                    "protocol": rc.protocol},
+        "request": request_dict(rc),
         "address": r.address,
         "resolved_user": r.resolved_user,
         "auth_body": r.auth_body,
@@ -259,7 +278,71 @@ def explain_route(topo: Topology, cc: CompiledClient, rc: RequestClass, *, calle
         "target_group_details": target_group_details(topo, r, rc) if r.outcome == FORWARDED else {},
         "command": explain_command(getattr(topo.scn, "__latsim_source__", None), spec, rc),
     })
+    d.update(explain_calls(topo, r, rc))
     return d
+
+
+def request_dict(rc: RequestClass) -> dict[str, Any]:
+    """A request class as ``explain`` shows it."""
+    return {"url": request_url(rc), "method": rc.method, "path": _path_of(rc), "headers": dict(rc.headers),
+            "query": {k: list(v) for k, v in rc.query}, "protocol": rc.protocol}
+
+
+# --- call graphs: the chain of calls a forwarded request sets off ------------------------------
+
+def explain_calls(topo: Topology, route: Route, rc: RequestClass, graph: CallGraph | None = None) -> dict[str, Any]:
+    """``calls`` (every call the code of the groups ``route`` forwards ``rc`` to makes, each hop
+    decided from its group's caller view, recursively) and ``calls_summary``."""
+    graph = graph or CallGraph(topo)
+    hops, fails = graph.chain(route, rc) if route.outcome == FORWARDED else ([], False)
+    calls = [hop_dict(topo, h) for h in hops]
+    counts = hop_counts(hops)
+    first = counts["first_failure"]
+    return {"calls": calls, "calls_summary": {
+        "calls": counts["calls"], "by_outcome": counts["by_outcome"], "answers_500": fails,
+        "first_failure": None if first is None else _hop_brief(topo, first)}}
+
+
+def _decided_by(topo: Topology, h: Hop) -> str:
+    """The rule that forwarded a hop, or the statement, rule or stage that stopped it."""
+    r = h.route
+    if r.outcome == FORWARDED:
+        return f"rule {r.rule} of {r.service}/{r.listener}"
+    hint = auth_hint(topo, h.view, h.site.rc, r)
+    if hint:
+        return hint
+    stop = first_failure(r.steps)
+    if stop is not None:
+        return stop.detail
+    return f"rule {r.rule}: fixed response {r.status}" if r.rule else (r.failure or r.outcome)
+
+
+def _hop_brief(topo: Topology, h: Hop) -> dict[str, Any]:
+    r = h.route
+    return {"caller": h.site.tg, "service": h.site.service, "step": h.site.label, "step_path": h.site.path,
+            "outcome": r.outcome, "status": r.status, "failure": r.failure,
+            "auth_denied_reason": r.auth_denied_reason, "decided_by": _decided_by(topo, h)}
+
+
+def hop_dict(topo: Topology, h: Hop) -> dict[str, Any]:
+    """One hop of a chain as JSON: the calling group and step, the request, the hop's route (with
+    the deciding statement or rule) and the calls of the groups it reaches."""
+    site, r = h.site, h.route
+    route = r.to_dict()
+    route.update({"address": r.address, "resolved_user": r.resolved_user, "auth_body": r.auth_body,
+                  "auth_hint": auth_hint(topo, h.view, site.rc, r)})
+    when = site.step.when
+    return {
+        "caller": site.tg, "step": site.label, "step_path": site.path, "service": site.service,
+        "probability": round(site.probability, 9), "conditional": site.conditional,
+        "when": when.model_dump(mode="json", exclude_none=True, exclude_defaults=True) if when is not None else None,
+        "on_error": site.step.on_error, "request": request_dict(site.rc),
+        "outcome": r.outcome, "status": r.status, "decided_by": _decided_by(topo, h), "note": h.note,
+        "route": route,
+        "command": explain_command(getattr(topo.scn, "__latsim_source__", None),
+                                   CallerSpec(client=site.tg, target_group=True), site.rc),
+        "calls": [hop_dict(topo, c) for c in h.calls],
+    }
 
 
 def auth_hint(topo: Topology, cc: CompiledClient, rc: RequestClass, r: Route) -> str | None:
@@ -438,5 +521,69 @@ def render(d: Mapping[str, Any], console: Any) -> None:
                           + f"  [dim]({e(why)})[/dim]")
 
 
-__all__ = ["ANONYMOUS", "CallerSpec", "caller_client", "explain", "explain_command", "explain_route",
-           "first_failure", "render", "request_class", "request_url", "target_group_details"]
+def calls_headline(d: Mapping[str, Any]) -> str | None:
+    """One line on the chain of calls a forwarded request sets off, naming its first call that is
+    not forwarded (shown first, so that a denied hop deep in the chain is seen at once)."""
+    summary = d.get("calls_summary") or {}
+    n = summary.get("calls", 0)
+    if not n:
+        return None
+    counts = summary.get("by_outcome", {})
+    bad = n - counts.get(FORWARDED, 0)
+    text = f"{d['outcome']}; "
+    if not bad:
+        text += f"{n} downstream call{'s' if n != 1 else ''}, all forwarded"
+    else:
+        kinds = {k for k in counts if k != FORWARDED}
+        word = next(iter(kinds)).replace("fixed_response", "answered with a fixed response") \
+            if len(kinds) == 1 else "not forwarded"
+        f = summary["first_failure"]
+        status = f" {f['status']}" if f["status"] is not None else ""
+        failure = f" {f['failure']}" if f["failure"] else ""
+        text += (f"{bad} of {n} downstream call{'s' if n != 1 else ''} {word}: {f['caller']} -> "
+                 f"{f['service']} {f['outcome']}{status}{failure} ({f['decided_by']})")
+    if summary.get("answers_500"):
+        text += "; a failed call with on_error: fail makes the request answer 500"
+    return text
+
+
+def render_calls(d: Mapping[str, Any], console: Any) -> None:
+    """The chain of calls, indented by depth: each hop's request, verdict and deciding rule or statement."""
+    from rich.markup import escape as e
+    if not d.get("calls"):
+        return
+    console.print("calls (made by the code of the target groups the request reaches):")
+
+    def show(hops: Sequence[Mapping[str, Any]], depth: int) -> None:
+        for h in hops:
+            pad = "  " * depth
+            outcome = h["outcome"]
+            style = _OUTCOME_STYLE.get(outcome, "")
+            status = f" {h['status']}" if h["status"] is not None else ""
+            failure = f" {h['route']['failure']}" if h["route"]["failure"] else ""
+            chance = f" [dim](probability {h['probability']:g})[/dim]" if h["conditional"] else ""
+            req = h["request"]
+            console.print(f"{pad}{e(h['caller'])} -> {e(h['service'] or '?')}: {e(req['method'])} {e(req['url'])}"
+                          f"  [{style}]{outcome}{status}{e(failure)}[/{style}]{chance}")
+            console.print(f"{pad}    [dim]{e(h['decided_by'])}[/dim]")
+            if h.get("note"):
+                console.print(f"{pad}    [yellow]{e(h['note'])}[/yellow]")
+            show(h["calls"], depth + 1)
+    show(d["calls"], 1)
+
+
+def render_explanation(d: Mapping[str, Any], console: Any) -> None:
+    """``latsim explain``'s text: the chain's headline (if the request sets off calls), the
+    request's stages, then the chain of calls."""
+    head = calls_headline(d)
+    if head is not None:
+        from rich.markup import escape as e
+        style = "bold red" if d["calls_summary"]["first_failure"] else "bold green"
+        console.print(f"[{style}]chain:[/{style}] {e(head)}")
+    render(d, console)
+    render_calls(d, console)
+
+
+__all__ = ["ANONYMOUS", "CallerSpec", "caller_client", "calls_headline", "explain", "explain_calls",
+           "explain_command", "explain_route", "first_failure", "group_caller", "hop_dict", "render", "render_calls",
+           "render_explanation", "request_class", "request_dict", "request_url", "target_group_details"]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from latsim.analysis.callgraph import CallGraph, CallSite
 from latsim.analysis.endpoints import Endpoint, all_endpoints, client_requests
 from latsim.analysis.equivalence import (
     Caller,
@@ -37,11 +38,15 @@ from latsim.analysis.equivalence import (
     CellTable,
     RouteCache,
     UncachedRoutes,
+    Verdict,
     summary,
     uniform_summary,
+    verdict_of,
 )
+from latsim.analysis.explain import request_url
 from latsim.compile import FORWARDED, RequestClass, Topology
 from latsim.gcpause import paused
+from latsim.model.client import split_url
 
 VERDICTS = ("forwarded", "fixed_response", "denied", "unreachable", "mixed")
 CSV_COLUMNS = ("client", "service", "listener", "port", "verdict", "status", "failure", "auth_denied_reason",
@@ -69,6 +74,41 @@ class Group:
 
 
 @dataclass
+class CallRow:
+    """A calling target group as a row (call graphs): for each endpoint it calls, the verdict of
+    each call step sent there, from the group's caller view, with the step's own URL and request."""
+
+    name: str
+    cells: dict[int, list[tuple[CallSite, RequestClass, Verdict]]]
+
+
+def call_rows(topo: Topology, endpoints: Sequence[Endpoint]) -> list[CallRow]:
+    """A row per target group that can call services (latsim.analysis.callgraph), in scenario
+    order; a call goes to the column of the listener that decided it (else of its service and port,
+    else the service's first listener)."""
+    graph = CallGraph(topo)
+    by_listener = {(e.service, e.listener): i for i, e in enumerate(endpoints)}
+    by_port = {(e.service, e.port): i for i, e in enumerate(endpoints)}
+    first: dict[str, int] = {}
+    for i, e in enumerate(endpoints):
+        first.setdefault(e.service, i)
+    rows = []
+    for tg in graph.callers():
+        view = graph.view(tg)
+        cells: dict[int, list[tuple[CallSite, RequestClass, Verdict]]] = {}
+        for site in graph.sites(tg):
+            r = graph.route(site, view)
+            svc = r.service or site.service
+            col = by_listener.get((svc or "", r.listener or ""))
+            if col is None:
+                col = by_port.get((svc or "", split_url(site.rc.url)[2]), first.get(svc or ""))
+            if col is not None:
+                cells.setdefault(col, []).append((site, site.rc, verdict_of(r)))
+        rows.append(CallRow(tg, dict(sorted(cells.items()))))
+    return rows
+
+
+@dataclass
 class Matrix:
     """Verdicts of every client x endpoint; ``rows()`` expands the groups client by client."""
 
@@ -79,6 +119,7 @@ class Matrix:
     table: CellTable = field(default_factory=lambda: CellTable([], []), repr=False)
     _by_client: dict[str, Group] = field(default_factory=dict, repr=False)
     _tails: dict[tuple[int, int], tuple[Any, ...]] = field(default_factory=dict, repr=False)
+    call_rows: list[CallRow] = field(default_factory=list)  # calling target groups, after the clients
 
     def __post_init__(self) -> None:
         for g in self.groups:
@@ -92,6 +133,32 @@ class Matrix:
             if ep.service == service and (listener is None or ep.listener == listener):
                 return self.table.cell(code, len(g.requests))
         raise KeyError(f"{service}/{listener}")
+
+    def calls_of(self, target_group: str, service: str, listener: str | None = None) -> list[Verdict]:
+        """The verdicts of a calling target group's calls to ``service`` (and ``listener``), in step order."""
+        row = next(r for r in self.call_rows if r.name == target_group)
+        return [v for i, items in row.cells.items() for _, _, v in items
+                if self.endpoints[i].service == service and (listener is None or self.endpoints[i].listener == listener)]
+
+    def call_cells(self) -> list[dict[str, Any]]:
+        """The calling target groups' cells as JSON: one per group x endpoint it calls."""
+        out = []
+        for row in self.call_rows:
+            for i, items in row.cells.items():
+                ep = self.endpoints[i]
+                results = [v for _, _, v in items]
+                d: dict[str, Any] = {"client": row.name, "service": ep.service, "listener": ep.listener,
+                                     "port": ep.port}
+                d.update(dict(zip(CSV_COLUMNS[4:], summary(results), strict=True)))
+                d["target_groups"] = dict(next((v for v in results if v.outcome != FORWARDED), results[0]).target_groups)
+                d["requests"] = [{"step": site.label, "step_path": site.path, "url": request_url(rc),
+                                  "method": rc.method, "path": rc.route_path, "headers": dict(rc.headers),
+                                  "protocol": rc.protocol, "outcome": v.outcome, "status": v.status,
+                                  "failure": v.failure, "rule": v.rule, "auth_denied_reason": v.auth_denied_reason,
+                                  "reason": v.reason} for site, rc, v in items]
+                d["caller_type"] = "target_group"
+                out.append(d)
+        return out
 
     def group(self, client: str) -> Group:
         """The group a client belongs to (its requests and its row of cell codes)."""
@@ -148,6 +215,9 @@ class Matrix:
             tail = self.tail
             for head, code in zip(heads, g.row, strict=True):
                 yield (name, *head) + tail(code, k)
+        for row in self.call_rows:
+            for i, items in row.cells.items():
+                yield (row.name, *heads[i]) + summary([v for _, _, v in items])
 
     def json_cell(self, code: int, requests: tuple[RequestClass, ...]) -> dict[str, Any]:
         """A cell's JSON members after client, service, listener and port."""
@@ -174,6 +244,7 @@ class Matrix:
                 d: dict[str, Any] = {"client": name, "service": ep.service, "listener": ep.listener, "port": ep.port}
                 d.update(self.json_cell(code, g.requests))
                 cells.append(d)
+        cells += self.call_cells()
         return {**self.head(), "cells": cells, "summary": self.stats()}
 
 
@@ -181,9 +252,11 @@ def compute_matrix(topo: Topology, *, clients: Iterable[str] | None = None,
                    endpoints: Sequence[Endpoint] | None = None, path: str | None = None,
                    method: str | None = None,
                    requests_for: Callable[[str], tuple[RequestClass, ...]] | None = None,
-                   group: bool = True) -> Matrix:
+                   group: bool = True, target_groups: bool = True) -> Matrix:
     """The verdict of every client x endpoint. ``requests_for(client)`` overrides the requests
-    taken from the mix; ``group=False`` routes every client on its own (for testing the grouping)."""
+    taken from the mix; ``group=False`` routes every client on its own (for testing the grouping).
+    With every client (``clients`` None) and ``target_groups``, the calling target groups follow
+    as rows of their own calls (``call_rows``; ``path``/``method`` do not apply to them)."""
     eps = list(endpoints) if endpoints is not None else all_endpoints(topo)
     names = list(clients) if clients is not None else list(topo.clients)
     cache = RouteCache(topo) if group else UncachedRoutes(topo)
@@ -206,7 +279,10 @@ def compute_matrix(topo: Topology, *, clients: Iterable[str] | None = None,
             for g in groups.values():
                 rids = [cache.request_id(r) for r in g.requests]
                 g.row = array("q", [cache.code(g.caller, i, g.requests, rids) for i in ep_ids])
-    return Matrix(eps, list(groups.values()), names, cache.routes, cache.table())
+    m = Matrix(eps, list(groups.values()), names, cache.routes, cache.table())
+    if clients is None and target_groups:
+        m.call_rows = call_rows(topo, eps)
+    return m
 
 
 def _fill_rows(cache: RouteCache, groups: Sequence[Group]) -> None:
@@ -275,4 +351,4 @@ def _fill_rows(cache: RouteCache, groups: Sequence[Group]) -> None:
         g.row = array("q", row)
 
 
-__all__ = ["CSV_COLUMNS", "VERDICTS", "Group", "Matrix", "compute_matrix"]
+__all__ = ["CSV_COLUMNS", "VERDICTS", "CallRow", "Group", "Matrix", "call_rows", "compute_matrix"]

@@ -10,7 +10,7 @@ import operator
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
-from latsim.analysis.equivalence import uniform_summary
+from latsim.analysis.equivalence import Cell, summary, uniform_summary
 from latsim.analysis.matrix import CSV_COLUMNS, Matrix
 from latsim.compile import FORWARDED, RequestClass
 
@@ -39,6 +39,9 @@ def write_csv(m: Matrix, fh: IO[str]) -> None:
                 known[code] = _csv_line(m.tail(code, k)) + "\n"
         prefix = _csv_field(name) + ","
         fh.write(prefix + prefix.join(map(operator.add, heads, map(known.__getitem__, g.row))))
+    for row in m.call_rows:
+        for i, items in row.cells.items():
+            fh.write(_csv_field(row.name) + "," + heads[i] + _csv_line(summary([v for _, _, v in items])) + "\n")
 
 
 def write_json(m: Matrix, fh: IO[str]) -> None:
@@ -49,7 +52,8 @@ def write_json(m: Matrix, fh: IO[str]) -> None:
     before, after = text.split(json.dumps(marker), 1)
     fh.write(before)
     if not m.clients or not m.endpoints:
-        fh.write("[]")
+        calls = _call_cells_json(m, "[\n  ")
+        fh.write(calls + "\n ]" if calls else "[]")
     else:
         heads = [_json_members({"service": ep.service, "listener": ep.listener, "port": ep.port})
                  for ep in m.endpoints]
@@ -64,9 +68,19 @@ def write_json(m: Matrix, fh: IO[str]) -> None:
             fh.write(sep + ",\n  ".join(map(operator.add, [prefix + h for h in heads],
                                               map(known.__getitem__, g.row))))
             sep = ",\n  "
+        fh.write(_call_cells_json(m, ",\n  "))
         fh.write("\n ]")
     fh.write(after)
     fh.write("\n")
+
+
+def _call_cells_json(m: Matrix, sep: str) -> str:
+    """``m.call_cells()`` as ``write_json`` writes cells, each preceded by ``sep`` (then ``,``)."""
+    parts = []
+    for d in m.call_cells():
+        parts.append(sep + "{\n   " + _json_members(d) + "\n  }")
+        sep = ",\n  "
+    return "".join(parts)
 
 
 def _csv_field(x: Any) -> str:
@@ -105,7 +119,8 @@ def render_table(m: Matrix, console: Any) -> None:
     from rich.table import Table
     if len(m.endpoints) <= GRID_MAX_ENDPOINTS:
         multi = {e_.service for e_ in m.endpoints if sum(1 for x in m.endpoints if x.service == e_.service) > 1}
-        t = Table(title="reachability (rows: clients, columns: services)", title_justify="left")
+        t = Table(title="reachability (rows: clients" + (", then calling target groups" if m.call_rows else "")
+                  + ", columns: services)", title_justify="left")
         t.add_column("client")
         for ep in m.endpoints:
             t.add_column(ep.label if ep.service in multi else ep.service, justify="center")
@@ -123,9 +138,25 @@ def render_table(m: Matrix, console: Any) -> None:
                     reason = m.row_tail(c)[-1]
                     reasons.setdefault(f"{verdict}: {reason}", []).append(f"{name} -> {ep.label}")
             t.add_row(e(name), *cells)
+        for crow in m.call_rows:
+            cells = []
+            for i, ep in enumerate(m.endpoints):
+                items = crow.cells.get(i)
+                if not items:
+                    cells.append("[dim]·[/dim]")
+                    continue
+                c = Cell(tuple(v for _, _, v in items))
+                mark, style = _CELL_STYLE[c.verdict]
+                cells.append(f"[{style}]{mark or str(c.main().status)}[/{style}]")
+                if c.verdict != FORWARDED:
+                    reasons.setdefault(f"{c.verdict}: {summary(c.results)[-1]}", []).append(
+                        f"{crow.name} -> {ep.label}")
+            t.add_row(f"[italic]{e(crow.name)}[/italic]", *cells)
         console.print(t)
         console.print("[green]✓[/green] forwarded  [yellow]404/500[/yellow] fixed response  [red]403[/red] denied  "
-                      "[red]✗[/red] unreachable  [yellow]~[/yellow] some requests of the mix only")
+                      "[red]✗[/red] unreachable  [yellow]~[/yellow] some requests of the mix only"
+                      + ("  [dim]·[/dim] not called; [italic]italic[/italic] rows: calling target groups, their "
+                         "calls" if m.call_rows else ""))
         for reason, where in reasons.items():
             shown = ", ".join(where[:4]) + (f" and {len(where) - 4} more" if len(where) > 4 else "")
             console.print(f"  {e(reason)}  [dim]({e(shown)})[/dim]")
@@ -143,6 +174,11 @@ def render_table(m: Matrix, console: Any) -> None:
     counts = ", ".join(f"{k} {v:,}" for k, v in s["by_verdict"].items() if v)
     console.print(f"{s['cells']:,} cells ({counts}); {s['caller_groups']:,} caller classes, "
                   f"{s['routes_evaluated']:,} route decisions", markup=False)
+    if m.call_rows:
+        calls = [v for crow in m.call_rows for items in crow.cells.values() for _, _, v in items]
+        bad = sum(1 for v in calls if v.outcome != FORWARDED)
+        console.print(f"{len(m.call_rows)} calling target groups, {len(calls)} calls ({bad} not forwarded)",
+                      markup=False)
 
 
 __all__ = ["render_table", "write_csv", "write_json"]

@@ -11,6 +11,16 @@ Each has an optional ``name`` and exactly one property:
 ``always_forwarded`` every request selected is forwarded to a target group:
                      ``{always_forwarded: {service: checkout, path_prefix: /api}}``
 ``never_denied``     no request selected gets a 403: ``{never_denied: {service: checkout}}``
+``never_reaches``    no chain of forwarded requests starting at the callers named reaches the service,
+                     directly or through the calls of target groups (call graphs):
+                     ``{never_reaches: {from: [reporting, checkout-tg], service: ledger}}``. A client
+                     may send any request class to any service; a target group makes the calls of its
+                     ``calls:``; a forwarded request sets off the calls of every group it may go to
+                     (``when`` evaluated on it), and so on (latsim.analysis.callgraph).
+``only_through``     every such chain that reaches the service goes through the code of one of the
+                     target groups named: ``{only_through: {service: ledger, through: [payments-tg]}}``
+                     (``from``: the callers checked, by default every client and every calling target
+                     group but those of ``through``).
 
 Selectors (all optional): ``service``/``services``, ``listener``, ``target_group`` (then access
 means "forwarded to this target group", and the services default to those that use it),
@@ -40,14 +50,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from latsim.analysis.callgraph import CallGraph, CallSite
 from latsim.analysis.endpoints import Endpoint, all_endpoints, at, client_requests
-from latsim.analysis.equivalence import Caller, CallerKeyer, RouteCache, Verdict
-from latsim.analysis.explain import CallerSpec, caller_client, explain_command, request_url
+from latsim.analysis.equivalence import Caller, CallerKeyer, RouteCache, Verdict, verdict_of
+from latsim.analysis.explain import CallerSpec, caller_client, explain_command, request_dict, request_url
 from latsim.auth.context import K_HEADER, K_METHOD, K_PATH, K_QUERY
-from latsim.compile import FIXED, FORWARDED, RequestClass, Topology
+from latsim.compile import FIXED, FORWARDED, CompiledClient, RequestClass, Route, Topology
 from latsim.errors import ScenarioError, UsageError
-from latsim.model.assertions import KINDS, Assertion, OnlySelector, Selector, parse_assertions
+from latsim.model.assertions import (
+    KINDS,
+    Assertion,
+    NeverReaches,
+    OnlySelector,
+    OnlyThrough,
+    Selector,
+    parse_assertions,
+)
+from latsim.model.calls import walk_steps
 from latsim.model.scenario import Scenario
+from latsim.model.service import Match
 
 OTHER_METHODS = ("PATCH", "DELETE", "PUT", "OPTIONS", "HEAD", "TRACE", "CONNECT", "PROPFIND")
 OTHER_PATH = "/latsim-other"
@@ -270,7 +291,7 @@ def _principal_matches(item: str, info: CallerInfo, orgs: set[str]) -> bool:
 def _caller_selected(sel: Selector, info: CallerInfo, orgs: set[str]) -> bool:
     if sel.vpcs is not None and info.vpc not in sel.vpcs:
         return False
-    if sel.clients is not None and info.client not in sel.clients:
+    if sel.client_names is not None and info.client not in sel.client_names:
         return False
     items = sel.principal_items
     if items is not None and not any(_principal_matches(i, info, orgs) for i in items):
@@ -316,12 +337,13 @@ class RequestSpace:
 
 
 def request_space(topo: Topology, service: str, sel: Selector,
-                  mixes: Sequence[RequestClass] | None = None) -> RequestSpace:
+                  mixes: Sequence[RequestClass] | None = None, extra_matches: Sequence[Match] = ()) -> RequestSpace:
     """Representatives of every request class that the rules and policies of ``service`` (and
-    the clients' mixes) can tell apart, within the selector's method/path restriction."""
+    the clients' mixes, and ``extra_matches``: the ``when`` of call steps) can tell apart, within
+    the selector's method/path restriction."""
     svc = topo.services[service]
     pols = _relevant_policies(topo, service)
-    rules = [r.model for lst in svc.listeners.values() for r in lst.rules]
+    rules = [r.model.match for lst in svc.listeners.values() for r in lst.rules] + list(extra_matches)
     if mixes is None:
         mixes = client_mixes(topo)
     # methods
@@ -329,8 +351,8 @@ def request_space(topo: Topology, service: str, sel: Selector,
     if not methods:
         found: dict[str, None] = {}
         for r in rules:
-            if r.match.method:
-                found[r.match.method] = None
+            if r.method:
+                found[r.method] = None
         for pol in pols:
             for v in sorted(pol.constants(K_METHOD)):
                 for inst in sorted(_instances(v)):
@@ -348,8 +370,8 @@ def request_space(topo: Topology, service: str, sel: Selector,
     else:
         cands: set[str] = {"/", OTHER_PATH}
         for r in rules:
-            if r.match.path is not None:
-                pm = r.match.path
+            if r.path is not None:
+                pm = r.path
                 if pm.exact is not None:
                     cands |= _path_variants(pm.exact, prefix=False)
                 if pm.prefix is not None:
@@ -368,7 +390,7 @@ def request_space(topo: Topology, service: str, sel: Selector,
     # headers and query strings
     header_values: dict[str, set[str | None]] = {}
     for r in rules:
-        for h in r.match.headers:
+        for h in r.headers:
             vals = header_values.setdefault(h.name.lower(), {None, OTHER_VALUE})
             for v in (h.exact, h.prefix, h.contains):
                 if v is not None:
@@ -418,13 +440,18 @@ class Counterexample:
     request: dict[str, Any]
     verdict: Verdict
     command: str
+    chain: list[dict[str, Any]] | None = None  # never_reaches: the hops from the caller to the service
 
     def to_dict(self) -> dict[str, Any]:
         v = self.verdict
-        return {"caller": self.caller, "request": self.request,
-                "verdict": {"outcome": v.outcome, "status": v.status, "failure": v.failure, "rule": v.rule,
-                            "auth_denied_reason": v.auth_denied_reason, "reason": v.reason},
-                "command": self.command}
+        d: dict[str, Any] = {"caller": self.caller, "request": self.request,
+                             "verdict": {"outcome": v.outcome, "status": v.status, "failure": v.failure,
+                                         "rule": v.rule, "auth_denied_reason": v.auth_denied_reason,
+                                         "reason": v.reason},
+                             "command": self.command}
+        if self.chain is not None:
+            d["chain"] = self.chain
+        return d
 
 
 @dataclass
@@ -513,8 +540,14 @@ def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | 
     results = []
     spaces: dict[tuple[str, Any], RequestSpace] = {}
     mixes = client_mixes(topo)
+    graph: CallGraph | None = None
     for n, a in enumerate(parsed, 1):
         assert a is not None
+        chains = a.never_reaches if a.never_reaches is not None else a.only_through
+        if chains is not None:
+            graph = graph or CallGraph(topo)
+            results.append(check_never_reaches(graph, chains, a.label(n), mixes, src, max_counterexamples))
+            continue
         sel = a.selector
         kind = a.kind
         services = sel.reach if isinstance(sel, OnlySelector) else \
@@ -571,6 +604,101 @@ def _check_endpoint(cache: RouteCache, ep_i: int, ep: Endpoint, requests: Sequen
                         v, explain_command(source, info.spec, full))
 
 
+# --- never_reaches: chains of calls -------------------------------------------------------------
+
+Chain = list[tuple[CallSite, CompiledClient, Route]]
+
+
+def _chain_hops(chain: Chain) -> list[dict[str, Any]]:
+    return [{"caller": site.tg, "step": site.label, "step_path": site.path, "request": request_dict(site.rc),
+             "service": r.service, "outcome": r.outcome, "rule": r.rule, "target_groups": r.target_groups,
+             "source": f"{view.ip} ({view.model.az})"} for site, view, r in chain]
+
+
+def _group_matches(topo: Topology, service: str) -> list[Match]:
+    """The ``when`` of every step of the groups ``service`` may forward to: what tells its
+    requests apart for the calls they set off."""
+    groups = {g for lst in topo.services[service].listeners.values() for a in lst.actions().values() for g in a.names}
+    out = []
+    for g in sorted(groups):
+        ctg = topo.target_groups.get(g)
+        for _, step in walk_steps(ctg.model.calls if ctg is not None else []):
+            if step.when is not None:
+                out.append(step.when)
+    return out
+
+
+def check_never_reaches(graph: CallGraph, sel: NeverReaches, label: str, mixes: Sequence[RequestClass],
+                        source: str | None, limit: int) -> AssertionResult:
+    """No chain of forwarded requests from a caller of ``sel.from_`` reaches a service of ``sel``:
+    a client's every request class to every service (``request_space``, split by the ``when`` of
+    the groups each service forwards to as well), a target group's every call, each followed
+    through the calls of the groups it is forwarded to (``CallGraph.reach``). For
+    ``only_through``, the code of the ``through`` groups is not followed (a chain through them is
+    allowed) and the callers default to every client and calling target group but those."""
+    topo = graph.topo
+    targets = set(sel.service_names)
+    through = frozenset(getattr(sel, "through", ()))
+    kind = "only_through" if isinstance(sel, OnlyThrough) else "never_reaches"
+    callers = list(sel.from_) or [*topo.clients, *(g for g in graph.callers() if g not in topo.clients)]
+    callers = [c for c in callers if c not in through or c in topo.clients]
+    res = AssertionResult(label, kind, True, 0, 0)
+    eps = all_endpoints(topo)
+    spaces = {svc: request_space(topo, svc, Selector(), mixes, _group_matches(topo, svc)) for svc in topo.services}
+
+    def violation(who: CallerSpec, name: str, entry_rc: RequestClass, entry: tuple[RequestClass, Route] | None,
+                  chain: Chain, target: str) -> None:
+        res.failures += 1
+        hops = [(s.tg, s.keys, r.service) for s, _, r in chain]
+        key = (name, entry[1].service if entry is not None else None, tuple(hops), target)
+        if key in res._seen or len(res._seen) >= limit * 20:
+            return
+        last = chain[-1][2] if chain else entry[1] if entry is not None else None
+        assert last is not None
+        n = len(chain)
+        v = verdict_of(last)._replace(reason=f"reaches {target}" + (f" through {n} call{'s' if n != 1 else ''} of "
+                                                                     "target groups" if n else " directly"))
+        full_chain = ([{"caller": name, "step": None, "step_path": None, "request": request_dict(entry[0]),
+                        "service": entry[1].service, "outcome": entry[1].outcome, "rule": entry[1].rule,
+                        "target_groups": entry[1].target_groups, "source": None}] if entry is not None else [])
+        res._seen[key] = Counterexample(who.describe(), request_dict(entry_rc), v,
+                                        explain_command(source, who, entry_rc), full_chain + _chain_hops(chain))
+
+    for name in callers:
+        if name in topo.clients:
+            who = CallerSpec(client=name)
+            cc = topo.clients[name]
+            for ep in eps:
+                for rc in spaces[ep.service].requests:
+                    full = at(rc, ep.url)
+                    r = topo.route(cc, full)
+                    res.checked += 1
+                    if r.outcome != FORWARDED:
+                        continue
+                    for target in sorted(targets):
+                        chain = [] if r.service == target else graph.reach_from(r, full, target, through)
+                        if chain is not None:
+                            violation(who, name, full, (full, r), chain, target)
+                            break
+            continue
+        who = CallerSpec(client=name, target_group=True)
+        starts = graph.starts(name)
+        if not starts:
+            res.notes.append(f"target group {name} makes no calls: nothing to follow")
+        for site, view, r in starts:
+            res.checked += 1
+            if r.outcome != FORWARDED:
+                continue
+            for target in sorted(targets):
+                rest = [] if r.service == target else graph.reach_from(r, site.rc, target, through)
+                if rest is not None:
+                    violation(who, name, site.rc, None, [(site, view, r), *rest], target)
+                    break
+    res.ok = res.failures == 0
+    res.pick_counterexamples(limit)
+    return res
+
+
 def render(report: VerifyReport, console: Any) -> None:
     """Print each assertion's verdict and its counterexamples (with the explain command)."""
     from rich.markup import escape as e
@@ -588,6 +716,10 @@ def render(report: VerifyReport, console: Any) -> None:
             console.print(f"     {e(c.caller)}: {e(c.request['method'])} {e(c.request['url'])}"
                           + "".join(f" {e(k)}={e(val)}" for k, val in c.request["headers"].items())
                           + f" -> {v.outcome}{status} ({e(v.reason)})")
+            for hop in c.chain or []:
+                req = hop["request"]
+                console.print(f"       {e(hop['caller'])}: {e(req['method'])} {e(req['url'])} -> {e(str(hop['service']))} "
+                              f"(rule {e(str(hop['rule']))}, forwarded to {e(', '.join(hop['target_groups']))})")
             console.print(f"       [dim]{e(c.command)}[/dim]")
         if r.failures > len(r.counterexamples) and r.counterexamples:
             console.print(f"     [dim]... and {r.failures - len(r.counterexamples):,} more[/dim]")
@@ -612,6 +744,8 @@ def parse_cli_assertion(text: str, index: int) -> dict[str, Any]:
     return data
 
 
-__all__ = ["Assertion", "AssertionResult", "CallerInfo", "Counterexample", "OnlySelector", "Selector",
+__all__ = ["Assertion", "AssertionResult", "CallerInfo", "Counterexample", "NeverReaches", "OnlySelector",
+           "OnlyThrough", "Selector",
+           "check_never_reaches",
            "VerifyReport", "build_callers", "parse_assertions", "parse_cli_assertion", "principal_classes",
            "render", "request_space", "verify"]

@@ -30,7 +30,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
-from latsim.compile import RequestClass, compile_match
+from latsim.compile import RequestClass, call_applies, compile_match
 from latsim.engine.sampling import int_sampler, sampler
 from latsim.model.calls import CallStep
 from latsim.model.client import RequestSpec, split_url
@@ -63,10 +63,7 @@ class CompiledStep:
         if model.call is not None:
             _, host, _, url_path = split_url(model.call)
             self.service = services_by_host.get(host)
-            query = tuple(sorted((k, (v,) if isinstance(v, str) else tuple(v)) for k, v in model.query.items()))
-            self.rc = RequestClass(url=model.call, method=model.method, path=model.path or "/",
-                                   headers=tuple(sorted((k.lower(), v) for k, v in model.headers.items())),
-                                   query=query, protocol=model.protocol)
+            self.rc = RequestClass.of_call(model)
             self.spec = RequestSpec.model_construct(
                 weight=1.0, method=model.method, path=model.path or url_path, url=model.call, headers=model.headers,
                 query=model.query, body=model.body, response=model.response, protocol=model.protocol,
@@ -204,22 +201,32 @@ CLIENT = 1
 class Watch:
     """The deadlines of requests at program targets (Lattice's idle timeout, the caller's timeout),
     watched by one armed event at the earliest that may still matter: a request answered in time
-    costs no event of its own; its deadline is dropped when the watch next looks."""
+    costs no event of its own. The heap holds plain numbers, the requests live in ``live`` only
+    until they are answered (``forget``), so a deadline a minute away keeps no request alive."""
 
-    __slots__ = ("graph", "heap", "armed", "token", "seq")
+    __slots__ = ("graph", "heap", "live", "armed", "token", "seq")
 
     def __init__(self, graph: CallGraph) -> None:
         self.graph = graph
-        self.heap: list[tuple[float, int, Any, int]] = []
+        self.heap: list[tuple[float, int, int]] = []  # (deadline, key in live, kind)
+        self.live: dict[int, Request] = {}
         self.armed = INF
         self.token = 0
         self.seq = 0
 
-    def add(self, t: float, req: Request, kind: int) -> None:
+    def add(self, req: Request, deadlines: tuple[tuple[float, int], ...]) -> None:
         self.seq += 1
-        heappush(self.heap, (t, self.seq, req, kind))
-        if t < self.armed:
-            self._arm(t)
+        seq = req.watch = self.seq
+        self.live[seq] = req
+        for t, kind in deadlines:
+            heappush(self.heap, (t, seq, kind))
+            if t < self.armed:
+                self._arm(t)
+
+    def forget(self, req: Request) -> None:
+        if req.watch:
+            self.live.pop(req.watch, None)
+            req.watch = 0
 
     def _arm(self, t: float) -> None:
         self.armed = t
@@ -232,9 +239,11 @@ class Watch:
         now = self.graph.sim.env._now
         self.armed = INF
         heap = self.heap
+        live = self.live
         while heap:
-            t, _, req, kind = heap[0]
-            if req.dead or (req.lattice_done if kind == LATTICE else req.client_done):
+            t, seq, kind = heap[0]
+            req = live.get(seq)
+            if req is None or req.dead or (req.lattice_done if kind == LATTICE else req.client_done):
                 heappop(heap)
                 continue
             if t > now:
@@ -264,7 +273,6 @@ class CallGraph:
         self.token = 0
         self.seq = 0
         self.running = False
-        self.when_args: dict[RequestClass, tuple[str, str, dict[str, str]]] = {}
 
     @staticmethod
     def step_states(program: Program) -> list[StepState]:
@@ -325,16 +333,23 @@ class CallGraph:
             sim.lattice_response(req, now + req.hop_t, sim.assumptions.target_connection_error_status, lattice=True,
                                  failure="TargetConnectionError", conn_error=True)
             return
-        if req.lattice_deadline < sim.duration:
-            self.watch.add(req.lattice_deadline, req, LATTICE)
-        if req.client_deadline < sim.duration and not req.client_done:
-            self.watch.add(max(now, req.client_deadline), req, CLIENT)
+        # the caller's deadline is watched; Lattice's idle timeout only where it comes first (after
+        # the caller has given up, Lattice's 504 is recorded when the program ends, at its time)
+        client_deadline = req.client_deadline if not req.client_done else INF
+        if client_deadline < sim.duration:
+            if req.lattice_deadline < client_deadline:
+                self.watch.add(req, ((req.lattice_deadline, LATTICE), (max(now, client_deadline), CLIENT)))
+            else:
+                self.watch.add(req, ((max(now, client_deadline), CLIENT),))
+        elif req.lattice_deadline < sim.duration:
+            self.watch.add(req, ((req.lattice_deadline, LATTICE),))
         srv.inflight.add(req)
         if srv.busy < srv.concurrency:
             self._start(srv, req, now)
             return
         if srv.queue_limit is not None and len(srv.queue) >= srv.queue_limit:
             srv.inflight.discard(req)
+            self.watch.forget(req)
             if srv.kind == "LAMBDA":
                 sim.lattice_response(req, now + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
             else:
@@ -389,13 +404,8 @@ class CallGraph:
         while frame.i < len(steps) and not frame.failed:
             step = steps[frame.i]
             frame.i += 1
-            if step.when is not None:
-                rc = run.req.client.classes[run.req.spec]
-                args = self.when_args.get(rc)
-                if args is None:
-                    args = self.when_args[rc] = (rc.method, _path_of(rc), dict(rc.headers))
-                if not step.when(*args):
-                    continue
+            if step.when is not None and not call_applies(step.when, run.req.client.classes[run.req.spec]):
+                continue
             st = srv.steps[step.index]
             if step.probability < 1.0:
                 if st.chance is None:
@@ -498,9 +508,9 @@ class CallGraph:
             nxt = queue.popleft()
             if not nxt.dead and not nxt.lattice_done:
                 self._start(srv, nxt, now)
-        if req.lattice_done:  # Lattice gave up on it (idle timeout) while the worker went on
-            return
-        sim._complete(req, srv, failed=run.root is not None and run.root.failed)
+        if not req.lattice_done:  # else Lattice gave up on it (idle timeout) while the worker went on
+            sim._complete(req, srv, failed=run.root is not None and run.root.failed)
+        self.watch.forget(req)  # answered now, and its caller told (or gone)
 
     def kill(self, srv: TargetServer) -> None:
         """The target failed: its programs stop (their calls in flight are abandoned)."""
@@ -509,6 +519,7 @@ class CallGraph:
                 req.run.dead = True
                 if req.trace is not None:
                     self.sim.tracer.killed(req, self.sim.env._now)
+            self.watch.forget(req)  # Simulation.fail_inflight answers them all now
         srv.busy = 0
         srv.queue.clear()
 
@@ -527,12 +538,6 @@ class CallGraph:
             parts[retries] = parts.get(retries, 0.0) + retried
         acc[0] += 1
         acc[1] += t - req.t_first
-
-
-def _path_of(rc: RequestClass) -> str:
-    """The path a request class sends (its own, else its URL's), as Topology.route reads it."""
-    url_path = split_url(rc.url)[3]
-    return rc.path if rc.path != "/" or url_path == "/" else url_path
 
 
 def attempt_path(req: Request, t: float, into: dict[str, float]) -> None:

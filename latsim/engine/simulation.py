@@ -77,7 +77,7 @@ class Request:
     __slots__ = ("client", "spec", "t_send", "t_first", "attempt", "user", "t_entry", "route", "svc", "tg",
                  "target", "t_target", "t_start", "t_end", "client_deadline", "lattice_deadline", "client_done",
                  "lattice_done", "dead", "hop_c", "hop_t", "entry_az", "body", "status", "t_resp", "parent", "run",
-                 "crit", "trace")
+                 "crit", "watch", "trace")
     t_entry: float
     t_start: float
     t_end: float
@@ -110,6 +110,7 @@ class Request:
         self.parent: Any = None  # a call's: the frame of the program waiting for it (latsim.engine.calls)
         self.run: Any = None  # at a program target: its execution
         self.crit: dict[str, float] | None = None  # ... and the program's critical path
+        self.watch = 0  # ... and its key among the watched deadlines (0: none)
         self.trace: Any = None  # a sampled request's spans (latsim.metrics.traces.Attempt)
 
 

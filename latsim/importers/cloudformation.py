@@ -42,8 +42,20 @@ Conventions (a template names no account, no region, and AWS invents physical id
   the template line.
 
 The YAML is read by cfn-lint's decoder when it is installed (``latsim[cfn]``, with positions and
-alias-bomb protection), else by ruamel.yaml. Nothing from a template is executed or fetched: SSM
-parameters, custom resources and transforms (macros, SAM) are reported, never run.
+alias-bomb protection), else by ruamel.yaml. A key written twice in a mapping keeps the last value,
+as CloudFormation does, with a located warning. Nothing from a template is executed or fetched:
+
+* Transforms: ``AWS::LanguageExtensions`` is expanded (``Fn::ForEach`` by ``cfn_foreach``,
+  ``Fn::Length``, ``Fn::ToJsonString``); any other transform (SAM, macros) is reported, not run.
+* Custom resources are not run: each is a located warning naming what it is given, and each
+  ``!GetAtt`` of one is unknown unless ``--param [STACK/]Logical.Attr=VALUE`` gives it. One that
+  looks up the Lattice prefix list (a property, its logical id or the attribute says so) yields
+  ``com.amazonaws.<region>.vpc-lattice``.
+* SSM: a parameter of type ``AWS::SSM::Parameter::Value<…>`` and a ``{{resolve:ssm:/path}}``
+  dynamic reference are unknown (``--param STACK/Name=VALUE`` or ``--param STACK//path=VALUE``),
+  except a path that names the Lattice prefix list.
+* A parameter of type ``AWS::EC2::<Thing>::Id`` without a value stands for itself (its name), so an
+  outside VPC becomes a placeholder that an overlay completes.
 """
 
 from __future__ import annotations
@@ -57,6 +69,7 @@ from pathlib import Path
 from typing import Any
 
 from latsim.errors import Location, Problem, ScenarioError, suggest
+from latsim.importers.cfn_foreach import expand_template
 from latsim.importers.common import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_REGION,
@@ -66,6 +79,7 @@ from latsim.importers.common import (
     as_int,
     as_list,
     generated_id,
+    is_lattice_prefix_list,
     lambda_function_name,
     seconds,
 )
@@ -124,13 +138,63 @@ def _cfnlint_decoders() -> Any:
     return cfn_yaml, cfn_json
 
 
-def read_template(text: str, filename: str) -> tuple[Any, Positions]:
-    """Template text -> (plain data with ``Fn::``/``Ref`` keys, positions of every key)."""
+_DUP = "__latsim_duplicate_"
+
+
+def read_template(text: str, filename: str, notes: list[Problem] | None = None) -> tuple[Any, Positions]:
+    """Template text -> (plain data with ``Fn::``/``Ref`` keys, positions of every key).
+
+    A key written twice in one mapping: CloudFormation keeps the last one (its parsers do not reject
+    duplicates), so latsim does too and adds a located warning to ``notes``; without ``notes`` it
+    stays an error."""
     decoders = _cfnlint_decoders()
-    tree = _decode_cfnlint(text, filename, *decoders) if decoders else _decode_ruamel(text, filename)
+    try:
+        tree = _decode_cfnlint(text, filename, *decoders) if decoders else _decode_ruamel(text, filename)
+    except ScenarioError as exc:
+        dups = [p for p in exc.all_problems if "Duplicate found" in p.message and p.location.line]
+        if notes is None or not dups or len(dups) != len(exc.all_problems):
+            raise
+        text = _rename_duplicates(text, dups, filename, notes)
+        tree = _decode_cfnlint(text, filename, *decoders) if decoders else _decode_ruamel(text, filename)
     pos: Positions = {}
     data = _plain(tree, (), pos, filename, 0, [MAX_NODES])
-    return data, pos
+    return _drop_duplicates(data, pos), pos
+
+
+def _rename_duplicates(text: str, dups: list[Problem], filename: str, notes: list[Problem]) -> str:
+    """Rename every occurrence of a duplicated key but the last, so that the last one wins."""
+    lines = text.split("\n")
+    by_key: dict[str, list[tuple[int, int]]] = {}
+    for p in dups:
+        m = re.search(r"Duplicate found '(.*)' \(line", p.message)
+        if m and p.location.line and p.location.column:
+            spot = (p.location.line, p.location.column)
+            if spot not in by_key.setdefault(m.group(1), []):
+                by_key[m.group(1)].append(spot)
+    n = 0
+    for key, spots in by_key.items():
+        spots.sort()
+        for line, col in spots[:-1]:
+            row = lines[line - 1]
+            i = col - 1
+            quoted = row[i:i + 1] in ('"', "'")
+            start = i + 1 if quoted else i
+            if row[start:start + len(key)] != key:
+                continue
+            n += 1
+            lines[line - 1] = row[:start] + f"{key}{_DUP}{n}" + row[start + len(key):]
+            notes.append(Problem(f"key '{key}' is written again at line {spots[-1][0]}; CloudFormation keeps the "
+                                 "last one, and so does latsim", Location(filename, line, col), severity="warning",
+                                 code="duplicate-key"))
+    return "\n".join(lines)
+
+
+def _drop_duplicates(data: Any, pos: Positions) -> Any:
+    if isinstance(data, dict):
+        return {k: _drop_duplicates(v, pos) for k, v in data.items() if not (isinstance(k, str) and _DUP in k)}
+    if isinstance(data, list):
+        return [_drop_duplicates(v, pos) for v in data]
+    return data
 
 
 def _err(filename: str, line: int | None, col: int | None, message: str, code: str = "syntax") -> ScenarioError:
@@ -312,6 +376,8 @@ class Stack:
     # -- evaluation ----------------------------------------------------------------------------------
     def ev(self, value: Any, keys: Keys) -> Any:
         """Evaluate every intrinsic function in ``value``; AWS::NoValue entries disappear."""
+        if isinstance(value, str) and "{{resolve:" in value:
+            return _dynamic_reference(self, value, keys)
         if isinstance(value, dict):
             if len(value) == 1:
                 (fn, arg), = value.items()
@@ -337,7 +403,9 @@ class Stack:
         if handler is not None:
             return handler(self, arg, keys)
         if fn == "Fn::Transform" or fn.startswith("Fn::ForEach"):
-            return self.warn(keys, f"{fn} (a template transform) is not expanded by latsim", "unsupported-intrinsic",
+            return self.warn(keys, f"{fn} (a template transform) is not expanded here by latsim "
+                             "(Fn::ForEach is expanded in Resources, Outputs, Conditions and mappings)",
+                             "unsupported-intrinsic",
                              hint="deploy-time macros are never run; expand the template first (aws cloudformation "
                                   "package / sam build)")
         known_fns = list(_FUNCTIONS) + ["Fn::Transform"]
@@ -395,12 +463,28 @@ class Stack:
         if name in self.overrides:
             raw: Any = self.overrides[name]
         elif typ.startswith("AWS::SSM::Parameter::Value"):
+            path = str(decl.get("Default", ""))
+            if _names_lattice_prefix_list(path) or _names_lattice_prefix_list(name):
+                self._params[name] = f"com.amazonaws.{self.region}.vpc-lattice"
+                self.warn(pkeys, f"parameter {name} (SSM {path or 'parameter'}) is taken as the VPC Lattice managed "
+                          "prefix list", "lattice-prefix-list", severity="info",
+                          hint=f"--param {self.name}/{name}=pl-… gives its id")
+                return self._params[name]
             self._params[name] = self.warn(
-                pkeys, f"parameter {name} names an SSM parameter, which latsim does not read", "ssm-parameter",
+                pkeys, f"parameter {name} names an SSM parameter ({path or 'no default path'}), which latsim does not "
+                "read: what uses it is unknown", "ssm-parameter",
                 hint=f"pass its value: --param {self.name}/{name}=VALUE")
             return self._params[name]
         elif "Default" in decl:
             raw = decl["Default"]
+        elif re.fullmatch(r"AWS::EC2::[A-Za-z]+::Id", typ):
+            # an id of something outside the templates (a VPC, a subnet): a named placeholder that an
+            # overlay (or --param) completes, so what refers to it is kept
+            self.warn(pkeys, f"parameter {name} ({typ}) has no Default and no value was given; latsim uses "
+                      f"'{name}' as a placeholder id", "parameter-value",
+                      hint=f"pass --param {self.name}/{name}=VALUE, or complete the placeholder with an overlay")
+            self._params[name] = name
+            return name
         else:
             self._params[name] = self.warn(pkeys, f"parameter {name} has no Default and no value was given",
                                            "parameter-value", hint=f"pass --param {self.name}/{name}=VALUE")
@@ -740,6 +824,8 @@ def _service_arn_of(s: Stack, ident: Any) -> str:
 def _attribute(s: Stack, logical: str, attr: str, keys: Keys) -> Any:
     res = s.resources[logical]
     typ = str(res.get("Type", "")) if isinstance(res, dict) else ""
+    if _is_custom(typ):
+        return _custom_attribute(s, logical, attr, res, keys)
     table = _ATTRIBUTES.get(typ)
     values: dict[str, Any] = table(s, logical) if table else _generic_attributes(s, logical, typ)
     if attr not in values:
@@ -749,6 +835,60 @@ def _attribute(s: Stack, logical: str, attr: str, keys: Keys) -> Any:
                       hint=suggest(attr, [k for k in values if k != "Ref"]))
     value = values[attr]
     return value() if callable(value) else value
+
+
+_DYNAMIC = re.compile(r"\{\{resolve:(ssm|ssm-secure|secretsmanager):([^}]*)\}\}")
+
+
+def _dynamic_reference(s: Stack, value: str, keys: Keys) -> Any:
+    """``{{resolve:ssm:/path}}``: the Lattice prefix list when the path names it, a --param value
+    (``--param STACK//path=VALUE``), else unknown with a located warning."""
+    m = _DYNAMIC.search(value)
+    if m is None:
+        return value
+    path = m.group(2).split(":")[0]
+    given = s.overrides.get(path)
+    if given is not None:
+        return value.replace(m.group(0), given)
+    if m.group(1) == "ssm" and _names_lattice_prefix_list(path):
+        s.warn(keys, f"{{{{resolve:ssm:{path}}}}} is taken as the VPC Lattice managed prefix list",
+               "lattice-prefix-list", severity="info")
+        return value.replace(m.group(0), f"com.amazonaws.{s.region}.vpc-lattice")
+    return s.warn(keys, f"dynamic reference {m.group(0)} is resolved by CloudFormation at deploy time; latsim does "
+                  "not read SSM or Secrets Manager: the value is unknown", "ssm-parameter",
+                  hint=f"give it with --param {s.name}/{path}=VALUE")
+
+
+def _is_custom(typ: str) -> bool:
+    return typ.startswith("Custom::") or typ == "AWS::CloudFormation::CustomResource"
+
+
+def _names_lattice_prefix_list(text: Any) -> bool:
+    """A name, SSM path or logical id that denotes VPC Lattice's managed prefix list."""
+    t = str(text).lower()
+    return is_lattice_prefix_list(str(text)) or ("vpc-lattice" in t and "prefix" in t) or \
+        ("lattice" in t and "prefixlist" in t.replace("-", "").replace("_", ""))
+
+
+def _custom_attribute(s: Stack, logical: str, attr: str, res: dict[str, Any], keys: Keys) -> Any:
+    """What a custom resource returns is known only when its Lambda runs: ``--param
+    [STACK/]Logical.Attr=VALUE`` gives it; a lookup of the Lattice prefix list is recognised; else a
+    named placeholder (``Logical.Attr``) with a located warning."""
+    given = s.overrides.get(f"{logical}.{attr}")
+    if given is not None:
+        return given
+    props = res.get("Properties")
+    strings_in = [str(v) for v in (props.values() if isinstance(props, dict) else []) if isinstance(v, (str, int))]
+    if attr in ("Ref", "Arn") and not any(_names_lattice_prefix_list(x) for x in strings_in + [logical]):
+        return _generic_attributes(s, logical, str(res.get("Type")))[attr]
+    if any(_names_lattice_prefix_list(x) for x in strings_in + [logical, f"{logical}{attr}"]):
+        s.warn(("Resources", logical), f"custom resource {logical} looks up the VPC Lattice managed prefix list; "
+               f"latsim takes {logical}.{attr} as that list", "lattice-prefix-list", severity="info")
+        return f"com.amazonaws.{s.region}.vpc-lattice"
+    s.warn(keys, f"{logical}.{attr} comes from custom resource {logical}, which runs at deploy time and latsim does "
+           f"not run: the value is unknown", "custom-resource",
+           hint=f"give it with --param {s.name}/{logical}.{attr}=VALUE")
+    return UNRESOLVED
 
 
 def _generic_attributes(s: Stack, logical: str, typ: str) -> dict[str, Any]:
@@ -1218,6 +1358,16 @@ def _map_resource(r: _Resource, b: ScenarioBuilder) -> None:
         _map_lattice(r, b)
     elif t == "AWS::EC2::LaunchTemplate":
         pass  # read through the auto-scaling groups that use it
+    elif _is_custom(t):
+        props = sorted(k for k in r.props if k != "ServiceToken")
+        if any(_names_lattice_prefix_list(x) for x in [r.logical] + [str(s.ev(v, r.pkeys(k)))
+                                                                      for k, v in r.props.items()]):
+            return  # a lookup of the Lattice prefix list: its value is recognised where it is used
+        s.warn(r.keys, f"custom resource {r.logical} ({t}) runs a Lambda function at deploy time, which latsim "
+               "does not run: whatever it creates or registers is missing" +
+               (f" (it is given {', '.join(props)})" if props else ""), "custom-resource",
+               hint="add what it makes with an overlay (e.g. target_groups: [{name: …, targets: […]}]); "
+                    f"--param {s.name}/{r.logical}.ATTR=VALUE gives a value it returns")
     else:
         s.warn(r.keys, f"{t} is not simulated; ignored", "unmapped-resource")
 
@@ -1472,7 +1622,7 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
     for path in paths:
         try:
             text = read_text(path)
-            data, pos = read_template(text, str(path))
+            data, pos = read_template(text, str(path), notes=problems)
         except ScenarioError as exc:
             problems.extend(exc.all_problems)
             continue
@@ -1507,6 +1657,7 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
         st = Stack(imp, name, file, data, pos, account, overrides)
         imp.stacks.append(st)
         imp.b.account(account, name)
+        expand_template(st)
         _check_shape(st)
     declared = {p for st in imp.stacks for p in st.parameters} | set(PSEUDO_PARAMETERS)
     for key in shared:
@@ -1520,9 +1671,14 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
                                         _param_location(f"{st.name}/{key}"), hint=suggest(key, list(st.parameters)),
                                         severity="warning", code="param"))
     for st in imp.stacks:
-        if "Transform" in st.t:
-            st.warn(("Transform",), "transforms (SAM, macros) are not expanded: resources they would create are "
-                    "missing; AWS::Serverless::Function is read as a Lambda function", "transform")
+        transforms = st.t.get("Transform")
+        others = [x for x in (transforms if isinstance(transforms, list) else [transforms])
+                  if x is not None and x != "AWS::LanguageExtensions"]
+        if others:
+            st.warn(("Transform",), f"transform{'s' if len(others) > 1 else ''} {', '.join(map(str, others))} "
+                    "not expanded (latsim expands only AWS::LanguageExtensions: Fn::ForEach, Fn::Length, "
+                    "Fn::ToJsonString): resources they would create are missing; AWS::Serverless::Function is "
+                    "read as a Lambda function", "transform")
         for logical, body in st.resources.items():
             if not isinstance(body, dict) or not isinstance(body.get("Type"), str):
                 continue

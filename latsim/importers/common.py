@@ -71,11 +71,16 @@ class ImportResult:
         merged: dict[str, Any] = merge_overlay(self.data, dict(overlay))
         return merged
 
-    def scenario(self, overlay: Mapping[str, Any] | None = None) -> Scenario:
-        """Merge ``overlay`` and validate; problems are located in the source where possible."""
+    def scenario(self, overlay: Mapping[str, Any] | None = None, *, workload: str | None = None,
+                 rate: str | None = None) -> Scenario:
+        """Merge ``overlay`` and validate; problems are located in the source where possible.
+        ``workload="auto"`` adds ``latsim.workload.auto``'s clients (at ``rate`` each)."""
         from latsim.scenario import scenario_from_data
         data = self.merged(overlay)
         try:
+            if workload == "auto":
+                from latsim.workload.auto import DEFAULT_RATE, with_auto_workload
+                data = with_auto_workload(data, rate or DEFAULT_RATE)
             return scenario_from_data(data)
         except ScenarioError as exc:
             raise ScenarioError([self.relocate(p) for p in exc.all_problems]) from None
@@ -105,10 +110,11 @@ class ImportResult:
             lines.extend("  " + _one_line(w.format()) for w in self.warnings)
         return "\n".join(lines)
 
-    def to_yaml(self, overlay: Mapping[str, Any] | None = None) -> str:
+    def to_yaml(self, overlay: Mapping[str, Any] | None = None, *, workload: str | None = None,
+                rate: str | None = None) -> str:
         """The validated scenario as YAML, with the header as comments (stable output)."""
         from latsim.scenario import dump_scenario
-        return dump_scenario(self.scenario(overlay), header=self.header())
+        return dump_scenario(self.scenario(overlay, workload=workload, rate=rate), header=self.header())
 
 
 def _one_line(text: str) -> str:
@@ -644,6 +650,10 @@ class _Assembler:
                 owner.children.append(rule)
         for kind, loc, a in b._deferred:
             getattr(self, f"_attach_{kind}")(loc, a)
+        for tg in list(b._facts["tg"]):
+            if tg.attrs["type"] != "LAMBDA" and tg.attrs["vpc"] and b.find("vpc", tg.attrs["vpc"]) is None:
+                self._placeholder_vpc(tg.attrs["vpc"], tg.loc, tg.attrs["account"],
+                                      f"target group {tg.attrs['label'] or tg.key}")
 
     def _attach_vpc_cidr(self, loc: Location, a: dict[str, Any]) -> None:
         vpc = self._ref("vpc", a["vpc"], loc, "CIDR block")
@@ -662,9 +672,32 @@ class _Assembler:
 
     def _attach_vpc_association(self, loc: Location, a: dict[str, Any]) -> None:
         sn = self._ref("sn", a["sn"], loc, "VPC association")
-        vpc = self._ref("vpc", a["vpc"], loc, "VPC association")
-        if sn is not None and vpc is not None:
+        if sn is None:
+            self._ref("vpc", a["vpc"], loc, "VPC association")
+            return
+        vpc = self._ref("vpc", a["vpc"], loc, "VPC association", quiet=bool(a["vpc"])) or \
+            self._placeholder_vpc(a["vpc"], loc, sn.attrs["account"], "VPC association")
+        if vpc is not None:
             sn.attrs["vpc_associations"].append((loc, vpc, a["security_groups"]))
+
+    def _placeholder_vpc(self, ident: Any, loc: Location, account: str, what: str) -> Fact | None:
+        """A VPC the input only refers to (a parameter, a data source, another stack): a named
+        stand-in that an overlay completes (``vpcs: [{name: …, cidr: …, azs: […]}]``), so that what
+        refers to it is kept rather than dropped."""
+        if not isinstance(ident, str) or not ident:
+            return None
+        fact = self.b.find("vpc", ident)
+        if fact is not None:
+            return fact
+        raw = _key_name(ident) if ident.startswith("tf:") else ident
+        vid = ident if re.fullmatch(r"vpc-[0-9a-f]{8,17}", ident) else None
+        fact = self.b.vpc(f"placeholder:{ident}", loc=loc, account=account, name=raw, id=vid, idents=[ident])
+        fact.attrs["placeholder"] = True
+        name = lattice_name(raw, "vpc")
+        self.b.warn(f"{what}: VPC '{ident}' is not in the input; latsim puts a placeholder VPC '{name}' in its place "
+                    f"(account {account}; its CIDR and AZs are guessed)", loc, code="placeholder",
+                    hint=f"complete it with an overlay: vpcs: [{{name: {name}, cidr: …, azs: […]}}]")
+        return fact
 
     def _attach_service_association(self, loc: Location, a: dict[str, Any]) -> None:
         sn = self._ref("sn", a["sn"], loc, "service association")
@@ -810,14 +843,18 @@ class _Assembler:
         for i, vpc in enumerate(b._facts["vpc"]):
             a = vpc.attrs
             cidrs = a["cidrs"]
+            if not cidrs and a.get("placeholder"):
+                cidrs = self._placeholder_cidr(vpc)
             if not cidrs:
-                b.warn(f"VPC {vpc.name} has no known CIDR; latsim assumes {DEFAULT_VPC_CIDR}", vpc.loc,
-                       code="vpc-cidr", hint="set it with an overlay")
+                if not a.get("placeholder"):
+                    b.warn(f"VPC {vpc.name} has no known CIDR; latsim assumes {DEFAULT_VPC_CIDR}", vpc.loc,
+                           code="vpc-cidr", hint="set it with an overlay")
                 cidrs = [DEFAULT_VPC_CIDR]
             if not a["azs"]:
                 a["azs"] = default_azs(b.region)
-                b.warn(f"VPC {vpc.name} has no subnets in the input; latsim places it in {a['azs'][0]}", vpc.loc,
-                       code="vpc-azs", severity="info")
+                if not a.get("placeholder"):
+                    b.warn(f"VPC {vpc.name} has no subnets in the input; latsim places it in {a['azs'][0]}",
+                           vpc.loc, code="vpc-azs", severity="info")
             azs = list(a["azs"])
             item: dict[str, Any] = {"name": vpc.name}
             if a["id"] and re.fullmatch(r"vpc-[0-9a-f]{8,17}", a["id"]):
@@ -832,6 +869,19 @@ class _Assembler:
             self.prov[("vpcs", i)] = vpc.loc
             out.append(item)
         return out
+
+    def _placeholder_cidr(self, vpc: Fact) -> list[str]:
+        """A placeholder VPC's CIDR: the /16 around the first IP target placed in it, else none."""
+        for tg in self.b._facts["tg"]:
+            if tg.attrs["type"] != "IP" or self.b.find("vpc", tg.attrs["vpc"]) is not vpc:
+                continue
+            for _, t in tg.attrs["targets"]:
+                try:
+                    ip = ipaddress.ip_address(str(t["target"]))
+                except ValueError:
+                    continue
+                return [str(ipaddress.ip_network(f"{ip}/{16 if ip.version == 4 else 56}", strict=False))]
+        return []
 
     def _security_groups(self) -> list[dict[str, Any]]:
         b = self.b

@@ -22,7 +22,8 @@ What becomes what:
   forces ``POST`` and the path ``/<service>/<method>`` (exact) or ``/<service>/`` (prefix).
 * ``backendRefs`` -> the forward action; ``weight`` (default 1) is the target-group weight. A
   backend ``Service`` becomes an IP target group ``k8s-<ns>-<svc>-<hash>`` per route, with
-  ``pods_per_service`` pod targets whose IPs lie in the cluster VPC (HTTP/HTTP1; GRPC for a
+  one pod target per replica of the Deployments and StatefulSets its ``selector`` matches (else
+  ``pods_per_service``), with IPs in the cluster VPC (HTTP/HTTP1; GRPC for a
   GRPCRoute; TCP for a TLSRoute). ``ServiceExport`` creates a standalone target group in its
   cluster; a ``ServiceImport`` backend (in any cluster) resolves to it by name and namespace,
   narrowed by the ``aws-eks-cluster-name`` / ``aws-vpc`` annotations.
@@ -36,6 +37,10 @@ one match per rule, more than 5 headers, a GRPC method without a service, ...) t
 out with a warning that points at the field; fields Lattice has no equivalent for (filters,
 timeouts, extra hostnames) are ignored with a warning. Nothing in the manifests is executed or
 fetched: YAML is read as plain data.
+
+Objects are applied in order, as ``kubectl apply -f`` of the files would: an object named again
+(same cluster, API group, kind, namespace and name) replaces the earlier one, with a located note.
+Within one YAML document a duplicate key is an error, as kubectl (strict decoding) reports it.
 
 Clusters: every manifest belongs to the cluster ``cluster`` unless its path is written
 ``NAME=PATH``. ``cluster_vpc`` gives the cluster VPC in scenario shape (``{name, cidr, azs,
@@ -200,6 +205,31 @@ def _objects(data: Any, pos: Positions, base: Keys, cluster: str, out: list[Obj]
     out.append(Obj(kind, name, ns or "default", cluster, data, pos, base))
 
 
+def _api_group(o: Obj) -> str:
+    api = o.body.get("apiVersion")
+    return str(api).rsplit("/", 1)[0] if isinstance(api, str) and "/" in api else ""
+
+
+def apply_in_order(objs: list[Obj], problems: list[Problem]) -> list[Obj]:
+    """``kubectl apply`` of the files in order: an object named again (same cluster, API group,
+    kind, namespace and name) replaces the earlier one, which keeps its place; a located note says so."""
+    out: list[Obj] = []
+    where: dict[tuple[str, str, str, str, str], int] = {}
+    for o in objs:
+        key = (o.cluster, _api_group(o), o.kind, o.namespace, o.name)
+        if key in where:
+            first = out[where[key]]
+            was = first.loc("metadata", "name")
+            problems.append(Problem(f"{o.label} is applied again (first at {was.prefix().split(': ')[0]}); the later "
+                                    "one wins, as with kubectl apply of the files in order",
+                                    o.loc("metadata", "name"), severity="info", code="reapplied"))
+            out[where[key]] = o
+        else:
+            where[key] = len(out)
+            out.append(o)
+    return out
+
+
 # --- the structure latsim reads, checked before anything is mapped ---------------------------
 
 _STR, _INT, _BOOL = str, int, bool
@@ -223,7 +253,7 @@ _SCHEMAS: dict[str, Any] = {
                                                   "headers": _HEADERS}]}]}},
     "TLSRoute": {"metadata": _META, "spec": _ROUTE_SPEC},
     "Service": {"metadata": _META, "spec": {"ports": [{"name": _STR, "port": _INT, "targetPort": (_INT, _STR),
-                                                       "protocol": _STR}]}},
+                                                       "protocol": _STR}], "selector": {_STR: _STR}}},
     "ServiceExport": {"metadata": _META, "spec": {"exportedPorts": [{"port": _INT, "routeType": _STR}]}},
     "ServiceImport": _OBJECT,
     "TargetGroupPolicy": {"metadata": _META, "spec": {"targetRef": _REF, "protocol": _STR, "protocolVersion": _STR,
@@ -563,6 +593,32 @@ class _Importer:
                 return tp if isinstance(tp, int) else port
         return port
 
+    def _replicas(self, cluster: Cluster, ns: str, svc: str) -> int:
+        """Pods behind a Service: the replicas of the Deployments and StatefulSets (same cluster and
+        namespace) whose pod labels its selector matches; else ``pods_per_service``."""
+        service = self._k8s_service(cluster.name, ns, svc)
+        selector = service.spec.get("selector") if service is not None else None
+        if not isinstance(selector, dict) or not selector:
+            return self.pods
+        total, found = 0, False
+        for kind in ("Deployment", "StatefulSet"):
+            for w in self.by_kind.get(kind, []):
+                if w.cluster != cluster.name or w.namespace != ns:
+                    continue
+                template = w.spec.get("template")
+                meta = template.get("metadata") if isinstance(template, dict) else None
+                labels = meta.get("labels") if isinstance(meta, dict) else None
+                if not isinstance(labels, dict) or any(labels.get(k) != v for k, v in selector.items()):
+                    continue
+                replicas = w.spec.get("replicas", 1)  # Kubernetes' default
+                if not isinstance(replicas, int) or isinstance(replicas, bool) or not 0 <= replicas <= 1000:
+                    self.warn(f"{w.label}: replicas must be a whole number 0-1000; latsim uses 1",
+                              w.loc("spec", "replicas"))
+                    replicas = 1
+                found = True
+                total += replicas
+        return min(total, 1000) if found else self.pods
+
     def _pods(self, cluster: Cluster, ns: str, svc: str) -> list[tuple[str, str]]:
         key = (cluster.name, ns, svc)
         if key in self.pod_cache:
@@ -571,7 +627,7 @@ class _Importer:
         net = next((n for n in nets if n.version == 4), nets[0])
         usable = max(1, net.num_addresses - 10)
         pods = []
-        for i in range(self.pods):
+        for i in range(self._replicas(cluster, ns, svc)):
             h = int(stable_hex("pod", cluster.name, ns, svc, str(i), length=12), 16)
             for probe in range(usable):
                 ip = str(net[5 + (h + probe) % usable])
@@ -1299,6 +1355,7 @@ def import_gateway_api(paths: list[str], pods_per_service: int = 2,
     if not paths:
         raise ScenarioError([Problem("no manifest given", Location(path="paths"), code="usage")])
     objs, problems = read_manifests(paths)
+    objs = apply_in_order(objs, problems)
     imp = _Importer(objs, pods_per_service, cluster_vpc, problems)
     data = imp.run() if not imp.errors else {}
     if imp.errors:

@@ -1,5 +1,8 @@
 """Terraform ``terraform show -json`` output -> a latsim scenario (``latsim import terraform``).
 
+(A directory of ``.tf`` files is read by ``terraform_hcl``, which evaluates the HCL offline and hands
+the resources to ``import_terraform_doc`` below in the shape of a state.)
+
 Two shapes are read:
 
 * a **state** (``terraform show -json`` after apply): ``values.root_module`` and its
@@ -853,7 +856,8 @@ def import_terraform(path: str) -> ImportResult:
     """Import ``terraform show -json`` output (a state or a plan) as a scenario.
 
     Raises ScenarioError (located) when the file is not JSON or not of that shape; resources and
-    values latsim does not simulate are warnings on the result.
+    values latsim does not simulate are warnings on the result. A directory (or a ``.tf`` file) is
+    read as HCL by ``terraform_hcl.import_terraform_hcl``.
     """
     doc, pos = _load(path)
     if not isinstance(doc, dict) or not ("values" in doc or "planned_values" in doc):
@@ -862,15 +866,32 @@ def import_terraform(path: str) -> ImportResult:
             hint = "this is a raw state file (terraform.tfstate): run 'terraform show -json' on it"
         raise ScenarioError([Problem("not Terraform JSON output: expected 'values' (state) or 'planned_values' "
                                      "(plan)", Location(path, 1, 1), hint=hint, code="terraform-shape")])
+    return import_terraform_doc(doc, pos, path)
+
+
+def import_terraform_doc(doc: dict[str, Any], pos: TextIndex | None, path: str, *,
+                         locations: dict[str, Location] | None = None, accounts: dict[str, str] | None = None,
+                         region: str | None = None, extra: Iterable[Problem] = (),
+                         kind: str | None = None) -> ImportResult:
+    """Map a state- or plan-shaped document. ``locations``/``accounts`` (by resource address) and
+    ``region`` override what the document says (the HCL reader knows them better); ``extra``
+    problems are reported with the import's own."""
     b = ScenarioBuilder(name="terraform", region=DEFAULT_REGION)
-    r = _Reader(doc, pos, path, b)
+    for p in extra:
+        b.warn(p.message, p.location, code=p.code or "terraform", hint=p.hint, severity=p.severity)
+    r = _Reader(doc, pos or TextIndex(""), path, b)
     for key in ("values", "planned_values"):
         if key in doc and doc[key] is not None and not isinstance(doc[key], dict):
             b.error(f"'{key}' must be an object", r.loc((key,), key), code="terraform-shape")
     r.collect()
     r.attach_config()
     r.assign_accounts()
-    b.region = r.region()
+    for inst in r.instances:
+        if locations and inst.address in locations:
+            inst.loc = locations[inst.address]
+        if accounts and inst.address in accounts:
+            inst.account = accounts[inst.address]
+    b.region = region or r.region()
     for inst in _order(r.instances):
         try:
             _map(r, inst)
@@ -878,12 +899,13 @@ def import_terraform(path: str) -> ImportResult:
             # a value of an unexpected shape deep inside one resource: report it there, go on
             b.error(f"{inst.type} has values of an unexpected shape ({type(exc).__name__}: {exc})", inst.loc,
                     code="terraform-shape")
-    kind = "plan" if r.plan else "state"
-    stem = re.sub(r"[^A-Za-z0-9-]+", "-", path.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("-") or "terraform"
+    kind = kind or ("plan" if r.plan else "state")
+    stem = re.sub(r"[^A-Za-z0-9-]+", "-", path.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("-") \
+        or "terraform"
     b.name = stem
     b.description = f"Imported from a Terraform {kind} ({path})"
     version = doc.get("terraform_version")
     return b.result(f"Terraform {kind} {path}" + (f" (Terraform {version})" if isinstance(version, str) else ""))
 
 
-__all__ = ["import_terraform", "parse_address", "split_resource_address"]
+__all__ = ["import_terraform", "import_terraform_doc", "parse_address", "split_resource_address"]

@@ -36,7 +36,6 @@ from typing import Any
 
 from latsim import __version__
 from latsim.atomic_write import atomic_write_text
-from latsim.engine.calls import _path_of as _path
 from latsim.errors import UsageError
 from latsim.metrics.access_log import caller_fields
 from latsim.model.client import split_url
@@ -166,7 +165,7 @@ class Tracer:
         req.trace = att
         cs = req.client
         rc = cs.classes[req.spec]
-        path = _path(rc)
+        path = rc.route_path
         att.span = att.trace.span(att.logical, f"{rc.method} {path}", KIND_CLIENT, att.logical.service, req.t_send)
         a = att.span.attrs
         a["http.request.method"] = rc.method
@@ -273,7 +272,7 @@ class Tracer:
         tg = srv.tg.name
         self._resource(tg, "target_group", srv.tg)
         rc = req.client.classes[req.spec]
-        server = att.server = att.trace.span(att.lattice, f"{rc.method} {_path(rc)}", KIND_SERVER, tg, req.t_target)
+        server = att.server = att.trace.span(att.lattice, f"{rc.method} {rc.route_path}", KIND_SERVER, tg, req.t_target)
         a = server.attrs
         a["aws.vpc_lattice.target_group.name"] = tg
         a["aws.vpc_lattice.target.id"] = srv.id

@@ -2,8 +2,9 @@
 against the scenario's names. ``latsim.analysis.verify`` checks them over every request class.
 
 Each assertion has an optional ``name`` and exactly one property -- ``no_access``, ``only``,
-``always_forwarded``, ``never_denied`` -- whose selector says which services, requests and callers
-it is about (see ``latsim.analysis.verify`` for what each property means).
+``always_forwarded``, ``never_denied``, ``never_reaches``, ``only_through`` -- whose selector says
+which services, requests and callers it is about (see ``latsim.analysis.verify`` for what each
+property means).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from latsim.errors import Location, Problem, ScenarioError, suggest
 from latsim.model.base import Model
 from latsim.model.scenario import Scenario
 
-KINDS = ("no_access", "only", "always_forwarded", "never_denied")
+KINDS = ("no_access", "only", "always_forwarded", "never_denied", "never_reaches", "only_through")
 PRINCIPAL_WORDS = ("anonymous", "signed", "any", "*", "org", "outside-org")
 
 
@@ -43,11 +44,19 @@ class Selector(Model):
     principal: list[str] | None = None
     principals: list[str] | None = None
 
-    @field_validator("service", "services", "method", "methods", "vpcs", "clients", "principal", "principals",
-                     mode="before")
+    client: list[str] | None = Field(default=None, description="the same as clients (one or a list)")
+
+    @field_validator("service", "services", "method", "methods", "vpcs", "clients", "client", "principal",
+                     "principals", mode="before")
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _as_list(value)
+
+    @property
+    def client_names(self) -> list[str] | None:
+        if self.clients is None and self.client is None:
+            return None
+        return list(self.clients or []) + list(self.client or [])
 
     @model_validator(mode="after")
     def _one_path(self) -> Selector:
@@ -89,7 +98,7 @@ class Selector(Model):
 
     @property
     def selects_callers(self) -> bool:
-        return self.vpcs is not None or self.clients is not None or self.principal_items is not None
+        return self.vpcs is not None or self.client_names is not None or self.principal_items is not None
 
 
 class OnlySelector(Selector):
@@ -111,14 +120,53 @@ class OnlySelector(Selector):
         return self
 
 
+class NeverReaches(Model):
+    """``never_reaches``: the callers (clients or target groups) and the service(s) they must not reach."""
+
+    from_: list[str] = Field(alias="from", min_length=1, description="clients or target groups")
+    service: list[str] | None = Field(default=None, description="the service(s) never reached")
+    services: list[str] | None = None
+
+    @field_validator("from_", "service", "services", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _as_list(value)
+
+    @model_validator(mode="after")
+    def _some_service(self) -> NeverReaches:
+        if not self.service_names:
+            raise ValueError("needs 'service': the service the chains are about")
+        return self
+
+    @property
+    def service_names(self) -> list[str]:
+        return list(self.service or []) + list(self.services or [])
+
+
+class OnlyThrough(NeverReaches):
+    """``only_through``: chains that reach the service pass through the code of ``through``."""
+
+    from_: list[str] = Field(default_factory=list, alias="from",
+                             description="clients or target groups; default: every client and calling target group")
+    through: list[str] = Field(min_length=1, description="the target groups whose code alone may reach the service")
+
+    @field_validator("through", mode="before")
+    @classmethod
+    def _through_list(cls, value: Any) -> Any:
+        return _as_list(value)
+
+
 class Assertion(Model):
-    """One property; exactly one of no_access, only, always_forwarded, never_denied."""
+    """One property; exactly one of no_access, only, always_forwarded, never_denied, never_reaches,
+    only_through."""
 
     name: str | None = None
     no_access: Selector | None = None
     only: OnlySelector | None = None
     always_forwarded: Selector | None = None
     never_denied: Selector | None = None
+    never_reaches: NeverReaches | None = None
+    only_through: OnlyThrough | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Assertion:
@@ -134,7 +182,7 @@ class Assertion(Model):
 
     @property
     def selector(self) -> Selector:
-        return getattr(self, self.kind)
+        return getattr(self, self.kind)  # NeverReaches for never_reaches
 
     def label(self, index: int) -> str:
         return self.name or f"#{index} {self.kind}"
@@ -181,7 +229,9 @@ def parse_assertions(items: Sequence[Any], scn: Scenario, *, positions: Any = No
 def _model_for(loc: tuple[Any, ...]) -> type[Model]:
     if not loc:
         return Assertion
-    return OnlySelector if loc[0] == "only" else Selector
+    models: dict[str, type[Model]] = {"only": OnlySelector, "never_reaches": NeverReaches,
+                                      "only_through": OnlyThrough}
+    return models.get(loc[0], Selector)
 
 
 def _check_names(a: Assertion, scn: Scenario, where: Any) -> list[Problem]:
@@ -198,6 +248,16 @@ def _check_names(a: Assertion, scn: Scenario, where: Any) -> list[Problem]:
                                allowed=None if hint else f"known: {', '.join(known[:12])}"))
 
     services = [s.name for s in scn.services]
+    if isinstance(sel, NeverReaches):
+        callers = [*ix.clients, *(t.name for t in scn.target_groups if t.name not in ix.clients)]
+        for j, name in enumerate(sel.from_):
+            check((kind, "from", j), name, callers, "client or target group")
+        for key in ("service", "services"):
+            for j, name in enumerate(getattr(sel, key) or []):
+                check((kind, key, j), name, services, "service")
+        for j, name in enumerate(getattr(sel, "through", [])):
+            check((kind, "through", j), name, [t.name for t in scn.target_groups], "target group")
+        return out
     if isinstance(sel, OnlySelector):
         for j, name in enumerate(sel.reach):
             check((kind, "reach", j), name, services, "service")
@@ -206,8 +266,9 @@ def _check_names(a: Assertion, scn: Scenario, where: Any) -> list[Problem]:
             check((kind, key, j), name, services, "service")
     for j, name in enumerate(sel.vpcs or []):
         check((kind, "vpcs", j), name, [v.name for v in scn.vpcs], "VPC")
-    for j, name in enumerate(sel.clients or []):
-        check((kind, "clients", j), name, list(ix.clients), "client")
+    for key in ("clients", "client"):
+        for j, name in enumerate(getattr(sel, key) or []):
+            check((kind, key, j), name, list(ix.clients), "client")
     if sel.listener is not None:
         names = {lst.listener_name for s in scn.services for lst in s.listeners}
         check((kind, "listener"), sel.listener, sorted(names), "listener")

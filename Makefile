@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv lint bench mutate clean
+.PHONY: demo test venv lint bench import-graph mutate clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,17 +20,20 @@ demo: $(STAMP)
 	$(BIN)/latsim run scenarios/quickstart.yaml
 
 test: $(STAMP)
-	$(BIN)/ruff check latsim tests benchmarks scripts
+	$(BIN)/ruff check latsim tests benchmarks scripts tools
 	$(BIN)/mypy latsim
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check latsim tests benchmarks scripts
+	$(BIN)/ruff check latsim tests benchmarks scripts tools
 	$(BIN)/mypy latsim
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/callgraph_bench.py
+
+import-graph: $(STAMP)
+	$(BIN)/python tools/import_graph.py --docs
 
 # targeted mutation testing of the decision and engine modules (not part of `make test`; ~1 h on
 # two cores with the default sample of 20 mutants per module; see README, Development)

@@ -123,6 +123,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from latsim.analysis.matrix import compute_matrix
+    from latsim.analysis.matrix_output import write_csv
     from latsim.compile import Topology
     from latsim.scenario import scenario_from_data
 
@@ -150,7 +151,7 @@ def main() -> None:
     if args.csv:
         buf = io.StringIO()
         t5 = clock()
-        m.write_csv(buf)
+        write_csv(m, buf)
         t6 = clock()
         text = buf.getvalue()
         out.update(csv_s=round(t6 - t5, 2), csv_sha256=hashlib.sha256(text.encode()).hexdigest())

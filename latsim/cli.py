@@ -164,7 +164,7 @@ def schema(
     from latsim.schema import scenario_schema
     text = json.dumps(scenario_schema(), indent=2) + "\n"
     if output:
-        from latsim.io import atomic_write_text
+        from latsim.atomic_write import atomic_write_text
         atomic_write_text(output, text)
     else:
         sys.stdout.write(text)

@@ -140,7 +140,7 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
 ) -> None:
     """Write a commented starter scenario that validates and runs."""
-    from latsim.io import atomic_write_text
+    from latsim.atomic_write import atomic_write_text
     if file.is_dir():
         raise UsageError(f"{file} is a directory", hint="give a file name, e.g. latsim new my-scenario.yaml")
     if file.exists() and not force:

@@ -148,7 +148,7 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
         if writer is not None:
             writer.close()
     if out_dir is not None:
-        from latsim.outputs import write_run_dir
+        from latsim.run_dir import write_run_dir
         write_run_dir(result, scn, out_dir, report=report)
         if tracer is not None:
             path = tracer.write(out_dir, sim.end_time)

@@ -564,7 +564,7 @@ class Topology:
             f"network(s) of VPC {client.vpc}: Lattice answers 404 Non Existent Service")
 
     def route(self, client: CompiledClient, rc: RequestClass) -> Route:
-        """Decide a request class, stage by stage, in Lattice's order (LATTICE.md §12)."""
+        """Decide a request class, stage by stage, in Lattice's order (docs/lattice.md §12)."""
         scheme, host, port, url_path = split_url(rc.url)
         path = rc.path if rc.path != "/" or url_path == "/" else url_path
         steps: list[Step] = []
@@ -640,7 +640,7 @@ class Topology:
 
 
 def protocol_error(request_protocol: str, tg: TargetGroup, method: str) -> str | None:
-    """LATTICE.md §2 protocol translation: None if the request can reach this group."""
+    """docs/lattice.md §2 protocol translation: None if the request can reach this group."""
     version = tg.protocol_version
     if tg.type == "LAMBDA" or tg.effective_protocol == "TCP":
         return None

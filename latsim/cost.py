@@ -1,4 +1,4 @@
-"""What the simulated traffic would cost in Lattice, extrapolated to a month (LATTICE.md §10).
+"""What the simulated traffic would cost in Lattice, extrapolated to a month (docs/lattice.md §10).
 
 Three charges per service: the service-hour (every hour a service is provisioned, traffic or
 not), data processing (request + response bytes through the service) and requests beyond the
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-PRICES_AS_OF = "2026-11-25"  # the date LATTICE.md §10 was transcribed from aws.amazon.com/vpc/lattice/pricing
+PRICES_AS_OF = "2026-11-25"  # the date docs/lattice.md §10's prices were transcribed from aws.amazon.com/vpc/lattice/pricing
 REGION = "us-east-1"
 HOURS_PER_MONTH = 730.0
 BYTES_PER_GB = 1024**3  # AWS bills data in GB of 2^30 bytes

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from latsim import __version__
-from latsim.io import atomic_write_text
+from latsim.atomic_write import atomic_write_text
 from latsim.results import Result
 
 __all__ = ["load_run", "render_html", "write_report"]

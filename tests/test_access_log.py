@@ -21,7 +21,7 @@ from latsim.errors import LatsimError
 from latsim.metrics.access_log import FIELDS, AccessLogWriter, read_access_logs
 from latsim.scenario import scenario_from_data
 
-# Every field LATTICE.md §8.2 documents for a service access-log record.
+# Every field docs/lattice.md §8.2 documents for a service access-log record.
 DOCUMENTED = {
     "startTime", "duration", "requestToTargetDuration", "responseFromTargetDuration", "requestMethod",
     "requestPath", "protocol", "hostHeader", "userAgent", "responseCode", "grpcResponseCode", "bytesReceived",

@@ -1,4 +1,4 @@
-"""Auth decisions: LATTICE.md §5.2 (levels, explicit deny) and §5.6 (documented example policies)."""
+"""Auth decisions: docs/lattice.md §5.2 (levels, explicit deny) and §5.6 (documented example policies)."""
 
 from __future__ import annotations
 

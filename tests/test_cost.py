@@ -1,4 +1,4 @@
-"""Cost estimate: LATTICE.md §10's us-east-1 prices applied to the simulated traffic, by hand."""
+"""Cost estimate: docs/lattice.md §10's us-east-1 prices applied to the simulated traffic, by hand."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_the_hourly_rate_is_measured_after_the_warm_up():
 
 
 def test_a_hundred_idle_services_cost_aws_worked_example():
-    # LATTICE.md §10: 100 services x 730 h x $0.025 = $1,825 per month.
+    # docs/lattice.md §10: 100 services x 730 h x $0.025 = $1,825 per month.
     cost = estimate_cost(services_scenario(100), {"duration_s": 60.0, "warmup_s": 0.0, "services": {}})
     assert len(cost["services"]) == 100
     assert cost["monthly_usd"] == pytest.approx(1825.0)

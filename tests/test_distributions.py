@@ -15,7 +15,6 @@ from pydantic import BaseModel, ValidationError
 
 from latsim.distributions import (
     Z99,
-    BlockSampler,
     Constant,
     Distribution,
     DistributionError,
@@ -34,6 +33,8 @@ from latsim.distributions import (
     distribution_json_schema,
     parse_distribution,
 )
+from latsim.engine.sampling import sampler
+from latsim.streams import BLOCK
 
 LOGNORMAL = {"lognormal": {"median": "18ms", "sigma": 0.5}}
 
@@ -335,24 +336,17 @@ def test_distribution_error_is_a_value_error_with_a_dotted_message() -> None:
         parse_distribution({"mixture": [{"weight": 1, "of": {"gamma": {"mean": "1ms", "cv": -1}}}]})
 
 
-# -- block sampling -------------------------------------------------------------------------------
+# -- sampling one value at a time (the engine's sampler; its block order: tests/test_streams.py) ------
 
 
-def test_block_sampler_returns_the_blocks_in_order_as_python_floats() -> None:
-    d = parse_distribution(LOGNORMAL)
-    s = BlockSampler(d, rng(11), block=100)
-    got = [s.next() for _ in range(250)]
-    ref = rng(11)
-    want = np.concatenate([d.sample(ref, 100) for _ in range(3)]).tolist()
-    assert got == want[:250] and type(got[0]) is float
-    assert next(s) == want[250]  # the iterator protocol shares the stream
-
-
-def test_block_sampler_stream_is_reproducible_for_a_seed() -> None:
+def test_the_engine_sampler_is_reproducible_for_a_seed_and_follows_sample() -> None:
     d = parse_distribution(SPECS["mixture"])
-    a = d.sampler(rng(5))
-    b = d.sampler(rng(5))
-    assert [a.next() for _ in range(5000)] == [b.next() for _ in range(5000)]
+    a = sampler(d, rng(5))
+    b = sampler(d, rng(5))
+    got = [a() for _ in range(BLOCK + 500)]
+    assert got == [b() for _ in range(BLOCK + 500)]
+    assert got[:BLOCK] == d.sample(rng(5), BLOCK).tolist()  # a mixture is drawn in whole blocks
+    assert {sampler(parse_distribution("7ms"), rng(1))() for _ in range(3)} == {0.007}
 
 
 # -- pydantic -------------------------------------------------------------------------------------

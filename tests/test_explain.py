@@ -1,4 +1,4 @@
-"""latsim explain: the JSON contract, the documented auth examples (LATTICE.md §5.6) end to end,
+"""latsim explain: the JSON contract, the documented auth examples (docs/lattice.md §5.6) end to end,
 the static target-group view, synthetic callers, and agreement with the engine."""
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def test_query_string_in_the_url_reaches_policy_conditions():
     assert outcome(scn, "anonymous", "/x", query={"v": "2"}) == FORWARDED
 
 
-# --- LATTICE.md §5.6, through explain ----------------------------------------------------------------
+# --- docs/lattice.md §5.6, through explain ----------------------------------------------------------------
 
 def test_doc_example_1_org_policy_admits_only_signed_callers_of_the_org():
     scn = with_auth(base_scenario(), allow({"StringEquals": {"aws:PrincipalOrgID": ["o-example"]}}))

@@ -1,5 +1,5 @@
 """`latsim import gateway-api`: Kubernetes Gateway API manifests mapped as the AWS Gateway API
-controller maps them (LATTICE.md §11).
+controller maps them (docs/lattice.md §11).
 
 The fixture (tests/data/k8s) is three clusters: ``east`` (the shop's Gateway, IAMAuthPolicies at
 Gateway and route level, a VpcAssociationPolicy, a 90/10 canary HTTPRoute with a header match and

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from latsim.engine import feed as feed_mod
 from latsim.engine.feed import PoissonFeed
-from latsim.engine.streams import Streams
+from latsim.streams import Streams
 from latsim.workload.arrivals import Poisson
 
 rates = st.floats(min_value=0.5, max_value=400.0)

@@ -1,4 +1,4 @@
-"""Security groups (LATTICE.md §6): client egress, association ingress and target ingress, seen
+"""Security groups (docs/lattice.md §6): client egress, association ingress and target ingress, seen
 through explain (which stage fails) and through a short engine run (what the client sees)."""
 
 from __future__ import annotations

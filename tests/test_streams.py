@@ -10,7 +10,7 @@ import pytest
 
 from latsim.distributions import parse_distribution
 from latsim.engine.sampling import int_sampler, sampler
-from latsim.engine.streams import BLOCK, Streams
+from latsim.streams import BLOCK, Streams
 
 
 def test_draws_are_the_blocks_in_order() -> None:

@@ -15,9 +15,9 @@ from latsim.scenario import parse_document
 from latsim.studies.design import Design, Param, ValuesError, design_points, parse_design, parse_values
 from latsim.studies.examples import mmc_scenario
 from latsim.studies.metrics import evaluate
-from latsim.studies.outputs import write_tables
 from latsim.studies.paths import PathError, resolve
 from latsim.studies.study import StudyOptions, build_study, replication_seed, run_study
+from latsim.studies.study_dir import write_tables
 from tests.conftest import ROOT
 
 runner = CliRunner()

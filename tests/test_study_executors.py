@@ -15,8 +15,8 @@ from latsim.studies.executors import (
     make_executor,
     run_task,
 )
-from latsim.studies.outputs import write_tables
 from latsim.studies.study import StudyOptions, build_study, run_study
+from latsim.studies.study_dir import write_tables
 
 
 def small_study():

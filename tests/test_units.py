@@ -62,7 +62,7 @@ def test_outputs_are_ordinary_files(tmp_path):
     import os
     import stat
 
-    from latsim.io import atomic_write_text
+    from latsim.atomic_write import atomic_write_text
     p = tmp_path / "x.json"
     atomic_write_text(p, "{}")
     mask = os.umask(0)

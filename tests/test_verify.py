@@ -144,7 +144,7 @@ def test_request_space_covers_rule_and_policy_constants():
     data["services"][0]["auth_policy"] = allow({"StringEquals": {"vpc-lattice-svcs:RequestPath": "/rates",
                                                                  "vpc-lattice-svcs:RequestMethod": "PATCH"}})
     topo = Topology(scenario_from_data(data))
-    from latsim.analysis.verify import Selector
+    from latsim.model.assertions import Selector
     reqs = request_space(topo, "rates", Selector()).requests
     assert {"GET", "PUT", "PATCH"} <= {r.method for r in reqs}
     assert len({r.method for r in reqs}) == 4  # and one method nobody mentions

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from latsim.compile import ActionState
 from latsim.engine.sampling import END, WeightedSplit
-from latsim.engine.streams import BLOCK
 from latsim.model.service import Action
+from latsim.streams import BLOCK
 
 names = st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), min_size=1, max_size=5, unique=True)
 weight = st.integers(min_value=0, max_value=999)

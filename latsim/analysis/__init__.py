@@ -3,7 +3,8 @@ engine uses per request class, so an analysis and a simulated request cannot dis
 
 * ``explain``  -- one request, stage by stage, plus the target groups it would reach;
 * ``matrix``   -- every client x service (x listener) verdict, with clients grouped into
-  equivalence classes so that thousands of clients and services stay fast;
+  equivalence classes (``equivalence``) so that thousands of clients and services stay fast;
+  ``matrix_output`` writes it as CSV, JSON or a table;
 * ``diff``     -- what changed between two topologies: flipped verdicts and edited resources;
 * ``verify``   -- assertions checked exhaustively over equivalence classes of requests and callers;
 * ``callgraph`` -- the calls target groups' code makes and the chains they form (call graphs),

@@ -95,7 +95,8 @@ def matrix(
 ) -> None:
     """Every client x service (x listener) verdict and its reason, for the requests of each client's mix;
     then each target group whose code calls services, with the verdicts of the calls it makes."""
-    from latsim.analysis.matrix import compute_matrix, render_table
+    from latsim.analysis.matrix import compute_matrix
+    from latsim.analysis.matrix_output import render_table, write_csv, write_json
     from latsim.compile import Topology
     if fmt not in FORMATS:
         from latsim.errors import suggest
@@ -115,9 +116,9 @@ def matrix(
     fh: Any = output.open("w", encoding="utf-8", newline="") if output is not None else sys.stdout
     try:
         if fmt == "csv":
-            m.write_csv(fh)
+            write_csv(m, fh)
         else:
-            m.write_json(fh)
+            write_json(m, fh)
     finally:
         if output is not None:
             fh.close()

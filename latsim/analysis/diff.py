@@ -25,17 +25,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from latsim.analysis.callgraph import CallGraph, CallSite
+from latsim.analysis.endpoints import Endpoint, all_endpoints, at, client_requests, service_host
+from latsim.analysis.equivalence import Verdict, verdict_of
 from latsim.analysis.explain import explain_route, request_dict, request_url
-from latsim.analysis.matrix import (
-    Endpoint,
-    Verdict,
-    all_endpoints,
-    at,
-    client_requests,
-    compute_matrix,
-    service_host,
-    verdict_of,
-)
+from latsim.analysis.matrix import compute_matrix
 from latsim.compile import FORWARDED, RequestClass, Topology
 from latsim.model.client import split_url
 from latsim.model.scenario import Scenario

@@ -178,9 +178,6 @@ class RequestContext:
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key.lower() in self.values
 
-    def as_dict(self) -> dict[str, ContextValue]:
-        return dict(self.values)
-
     def project(self, keys: Iterable[str]) -> tuple[ContextValue | None, ...]:
         """The values of ``keys`` (e.g. a policy's ``referenced_keys``), for a cache key."""
         get = self.values.get

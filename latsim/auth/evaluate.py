@@ -1,4 +1,4 @@
-"""The per-request auth decision (LATTICE.md §5.2): identity, network and service levels.
+"""The per-request auth decision (docs/lattice.md §5.2): identity, network and service levels.
 
 * Both levels ``NONE``: allowed, nothing evaluated.
 * A level with ``AWS_IAM`` and no auth policy attached denies every request.
@@ -135,7 +135,7 @@ def _evaluate_identity(policy: Policy | None, ctx: RequestContext, default_allow
 def authorize(*, sn_auth_type: str | None, sn_policy: Policy | None, svc_auth_type: str | None,
               svc_policy: Policy | None, identity_policy: Policy | None, ctx: RequestContext,
               identity_default_allow: bool = True) -> AuthDecision:
-    """Decide one request per LATTICE.md §5.2 (see the module docstring for the rules)."""
+    """Decide one request per docs/lattice.md §5.2 (see the module docstring for the rules)."""
     sn_on = _auth_on(sn_auth_type, "sn_auth_type")
     svc_on = _auth_on(svc_auth_type, "svc_auth_type")
     if not sn_on and not svc_on:

@@ -330,7 +330,7 @@ class CallGraph:
         if req.dead or req.lattice_done:
             return
         if not srv.up:  # the target failed while the request was on its way: the connection is refused
-            sim.lattice_response(req, now + req.hop_t, sim.a.target_connection_error_status, lattice=True,
+            sim.lattice_response(req, now + req.hop_t, sim.assumptions.target_connection_error_status, lattice=True,
                                  failure="TargetConnectionError", conn_error=True)
             return
         # the caller's deadline is watched; Lattice's idle timeout only where it comes first (after
@@ -353,7 +353,7 @@ class CallGraph:
             if srv.kind == "LAMBDA":
                 sim.lattice_response(req, now + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
             else:
-                sim.lattice_response(req, now + req.hop_t, sim.a.queue_overflow_status, lattice=True,
+                sim.lattice_response(req, now + req.hop_t, sim.assumptions.queue_overflow_status, lattice=True,
                                      failure="TargetConnectionError", conn_error=True)
             return
         srv.queue.append(req)
@@ -362,7 +362,7 @@ class CallGraph:
         """A deadline of a request at a program target passed before it was answered."""
         sim = self.sim
         if kind == LATTICE:  # Lattice's idle timeout: it answers 504, the worker goes on
-            sim.lattice_response(req, sim.env._now, sim.a.target_timeout_status, lattice=True,
+            sim.lattice_response(req, sim.env._now, sim.assumptions.target_timeout_status, lattice=True,
                                  failure="TargetDataTimeout", timeout=True)
         else:  # the caller gives up
             sim.client_outcome(req, sim.env._now, None, "client_timeout")

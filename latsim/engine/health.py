@@ -1,4 +1,4 @@
-"""Health checks (LATTICE.md §4.2): an independent probe per target every interval.
+"""Health checks (docs/lattice.md §4.2): an independent probe per target every interval.
 
 A probe passes when the target is up, its security group admits the health-check port from
 the Lattice prefix list, and it answers within the timeout (the answer time is drawn from the

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from latsim.engine.streams import BLOCK, draws
+from latsim.streams import BLOCK, draws
 
 Draw = Callable[[], float]
 
@@ -37,11 +37,6 @@ def int_sampler(dist: Any, rng: np.random.Generator) -> Callable[[], int]:
             return arr.astype(np.int64)
         return np.array([int(x) for x in arr.tolist()], dtype=object)
     return draws(block, grow=dist.block_invariant)
-
-
-def constant_of(dist: Any) -> float | None:
-    """The value of a constant distribution, else None (lets callers skip a draw)."""
-    return float(dist.mean) if type(dist).__name__ == "Constant" else None
 
 
 END: Any = object()  # returned by WeightedSplit.next when its block is used up: call refill()

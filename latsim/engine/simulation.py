@@ -47,15 +47,15 @@ from latsim.compile import (
 )
 from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
-from latsim.engine.streams import Streams, draws
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
+from latsim.engine.timeline import DISRUPTIVE
 from latsim.gcpause import paused
 from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
 from latsim.model.scenario import Scenario
+from latsim.streams import Streams, draws
 from latsim.workload.arrivals import INF, Poisson, make_arrivals
 
 NORMAL = 1
-DISRUPTIVE = ("fail_targets", "fail_az", "deregister_targets", "inject_latency", "inject_errors")
 
 __all__ = ["DRAINING", "HEALTHY", "INITIAL", "UNAVAILABLE", "Request", "Simulation"]
 
@@ -265,12 +265,12 @@ class Simulation:
         source = getattr(scn, "__latsim_source__", None)
         # trace files are resolved beside the scenario file, whoever runs it
         self.base_dir = base_dir or (os.path.dirname(os.path.abspath(source)) if source else None)
-        self.a = scn.assumptions
+        self.assumptions = scn.assumptions
         self.duration = scn.duration
         self.warmup = scn.warmup
         self.failed_azs: set[str] = set()
         self.rate_buckets: dict[tuple[str, str], list[float]] = {}
-        self.rate_limit = scn.quota("requests_per_second_per_service_per_az") if self.a.rate_limit else 0
+        self.rate_limit = scn.quota("requests_per_second_per_service_per_az") if self.assumptions.rate_limit else 0
         self.pumped = 0
         self.pumped_fast = 0  # arrivals the fast path took up ...
         self.handed_over = 0  # ... and handed over to the general path
@@ -332,10 +332,6 @@ class Simulation:
         while d and d[0] <= t:
             heappop(d)
         self.next_disruption = d[0] if d else INF
-
-    def add_disruption(self, t: float) -> None:
-        heappush(self.disruptions, t)
-        self.next_disruption = self.disruptions[0]
 
     # -- targets -----------------------------------------------------------------------------------
     def _add_target(self, st: TargetGroupState, ct: Any, initial: bool) -> TargetServer:
@@ -524,7 +520,7 @@ class Simulation:
                 if bucket is not None and not take_token(bucket, t):
                     self.handed_over += 1
                     req = self._request(cs, spec, t_send, hop, t, route, body)
-                    self.lattice_response(req, t + overhead, self.a.rate_limit_status, lattice=True,
+                    self.lattice_response(req, t + overhead, self.assumptions.rate_limit_status, lattice=True,
                                           failure="ClientRateLimited")
                     continue
                 tg_name = split.next()
@@ -743,7 +739,7 @@ class Simulation:
         overhead = cs.overhead()
         req.body = cs.body[req.spec]()
         if self.rate_limit and not self._admit(svc, req.entry_az, now):  # type: ignore[arg-type]
-            self.lattice_response(req, now + overhead, self.a.rate_limit_status, lattice=True,
+            self.lattice_response(req, now + overhead, self.assumptions.rate_limit_status, lattice=True,
                                   failure="ClientRateLimited")
             return
         if outcome is DENIED:
@@ -778,7 +774,7 @@ class Simulation:
     def _to_target(self, req: Request, srv: TargetServer | None, now: float, overhead: float) -> None:
         """Lattice connects to the target the round robin picked (None: no target to pick)."""
         if srv is None:
-            self.lattice_response(req, now + overhead, self.a.target_connection_error_status, lattice=True,
+            self.lattice_response(req, now + overhead, self.assumptions.target_connection_error_status, lattice=True,
                                   failure="TargetConnectionError", conn_error=True)
             return
         req.target = srv
@@ -792,8 +788,8 @@ class Simulation:
             # connection refused (instance down: one round trip) or SYNs dropped (AZ down, or a target
             # security group without the Lattice prefix list: Lattice's connect timeout)
             refused = srv.up is False and not srv.az_down
-            delay = 2 * hop if refused else self.a.target_connect_timeout
-            self.lattice_response(req, now + overhead + delay, self.a.target_connection_error_status, lattice=True,
+            delay = 2 * hop if refused else self.assumptions.target_connect_timeout
+            self.lattice_response(req, now + overhead + delay, self.assumptions.target_connection_error_status, lattice=True,
                                   failure="TargetConnectionError", conn_error=True)
             return
         req.lattice_deadline = ta + self.idle[req.svc]  # type: ignore[index]
@@ -856,7 +852,7 @@ class Simulation:
                 if srv.kind == "LAMBDA":
                     self.lattice_response(req, ta + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
                 else:
-                    self.lattice_response(req, ta + req.hop_t, self.a.queue_overflow_status, lattice=True,
+                    self.lattice_response(req, ta + req.hop_t, self.assumptions.queue_overflow_status, lattice=True,
                                           failure="TargetConnectionError", conn_error=True)
                 return
             start = f
@@ -907,7 +903,7 @@ class Simulation:
                 srv.warm.sort()
                 del srv.warm[0]
         if req.t_end > req.lattice_deadline:
-            self.lattice_response(req, req.lattice_deadline, self.a.target_timeout_status, lattice=True,
+            self.lattice_response(req, req.lattice_deadline, self.assumptions.target_timeout_status, lattice=True,
                                   failure="TargetDataTimeout", timeout=True)
             return
         status = 500 if failed else 200

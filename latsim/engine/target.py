@@ -131,10 +131,6 @@ class TargetGroupState:
         self.healthy_count = len(healthy)
         self.routable = healthy or registered  # fail-open: every registered target
 
-    @property
-    def failing_open(self) -> bool:
-        return self.checked and self.healthy_count == 0 and bool(self.routable)
-
     def pick(self) -> TargetServer | None:
         routable = self.routable
         n = len(routable)

@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from latsim.engine.sampling import sampler
-from latsim.engine.simulation import DISRUPTIVE
 from latsim.engine.target import DRAINING, TargetServer
 from latsim.metrics.histogram import LogHistogram
+
+# Events that can cut short a request already under way (the engine delivers such requests by an
+# event at their end instead of at once).
+DISRUPTIVE = ("fail_targets", "fail_az", "deregister_targets", "inject_latency", "inject_errors")
 
 
 class Window:

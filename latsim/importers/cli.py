@@ -61,7 +61,7 @@ def _emit(result: Any, output: Path | None, overlays: list[Path] | None, workloa
     if output is None:
         sys.stdout.write(text)
     else:
-        from latsim.io import atomic_write_text
+        from latsim.atomic_write import atomic_write_text
         atomic_write_text(output, text)
         from latsim.cli import err
         err.print(f"wrote {output}", markup=False)

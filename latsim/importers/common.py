@@ -138,7 +138,7 @@ def slug(raw: str) -> str:
 
 
 def lattice_name(raw: str, kind: str) -> str:
-    """A name that follows Lattice's rules for ``kind`` (LATTICE.md §1.1), derived from ``raw``."""
+    """A name that follows Lattice's rules for ``kind`` (docs/lattice.md §1.1), derived from ``raw``."""
     lo, hi = NAME_LIMITS.get(kind, (1, 128))
     text = str(raw) if NAME_RE.match(str(raw)) else slug(raw)
     text = text or "x"
@@ -149,11 +149,6 @@ def lattice_name(raw: str, kind: str) -> str:
     if len(text) < lo:
         text = text + "0" * (lo - len(text))
     return text
-
-
-def valid_name(name: str, kind: str) -> bool:
-    lo, hi = NAME_LIMITS.get(kind, (1, 128))
-    return lo <= len(name) <= hi and bool(NAME_RE.match(name)) and not (kind == "service" and name.startswith("svc-"))
 
 
 def unique(name: str, taken: set[str], kind: str) -> str:

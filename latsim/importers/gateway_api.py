@@ -1,5 +1,5 @@
 """Import Kubernetes Gateway API manifests the way the AWS Gateway API controller maps them to
-VPC Lattice (LATTICE.md §11; aws/aws-application-networking-k8s).
+VPC Lattice (docs/lattice.md §11; aws/aws-application-networking-k8s).
 
 What becomes what:
 
@@ -905,7 +905,7 @@ class _Importer:
                           route.loc("spec", "parentRefs", i))
                 continue
             if route.kind == "GRPCRoute" and protocol != "HTTPS":
-                self.warn("gRPC target groups need an HTTPS listener (LATTICE.md §2); this HTTP parent is ignored",
+                self.warn("gRPC target groups need an HTTPS listener (docs/lattice.md §2); this HTTP parent is ignored",
                           route.loc("spec", "parentRefs", i))
                 continue
             cert = cert or gl_cert

@@ -1,4 +1,4 @@
-"""Lattice access logs (LATTICE.md §8.2): one JSON object per request attempt that reached a
+"""Lattice access logs (docs/lattice.md §8.2): one JSON object per request attempt that reached a
 service, with Lattice's own field names, streamed to disk as the simulation runs.
 
 Subscriptions are per service or per service network, as ``CreateAccessLogSubscription`` makes

@@ -13,14 +13,24 @@ from typing import Any
 
 from latsim.metrics.histogram import LogHistogram
 
-# Per-minute counters, by position (the CloudWatch names of LATTICE.md §8.1)
+# Per-minute counters, by position (the CloudWatch names of docs/lattice.md §8.1)
 COUNTERS = ("TotalRequestCount", "HTTPCode_2XX_Count", "HTTPCode_3XX_Count", "HTTPCode_4XX_Count",
-            "HTTPCode_5XX_Count", "RequestTimeoutCount", "RequestTimeSumMs", "ConnectionErrorCount",
+            "HTTPCode_5XX_Count", "RequestTimeoutCount", "RequestTimeSum", "ConnectionErrorCount",
             "TotalReceivedBytes", "TotalSentBytes", "HTTPCode_VpcLattice_400_Count",
             "HTTPCode_VpcLattice_403_Count", "HTTPCode_VpcLattice_404_Count", "HTTPCode_VpcLattice_429_Count",
             "HTTPCode_VpcLattice_500_Count", "HTTPCode_VpcLattice_502_Count", "HTTPCode_VpcLattice_504_Count")
 N = len(COUNTERS)
-_LATTICE_IDX = {400: 10, 403: 11, 404: 12, 429: 13, 500: 14, 502: 15, 504: 16}
+# A row is a list of floats (one list per minute segment is cheap to add to); code reads its
+# columns by these names, never by a bare number.
+_AT = {name: i for i, name in enumerate(COUNTERS)}
+TOTAL = _AT["TotalRequestCount"]
+HTTP_2XX = _AT["HTTPCode_2XX_Count"]  # 3XX, 4XX and 5XX follow: status class k counts at HTTP_2XX + k - 2
+TIMEOUTS = _AT["RequestTimeoutCount"]
+TIME_SUM = _AT["RequestTimeSum"]  # seconds; not published itself: RequestTime is its mean (in ms)
+CONN_ERRORS = _AT["ConnectionErrorCount"]
+BYTES_IN = _AT["TotalReceivedBytes"]
+BYTES_OUT = _AT["TotalSentBytes"]
+_LATTICE_IDX = {code: _AT[f"HTTPCode_VpcLattice_{code}_Count"] for code in (400, 403, 404, 429, 500, 502, 504)}
 FLUSH = 4096
 
 
@@ -140,15 +150,16 @@ class Cursor:
 
     def count(self, t_start: float, dur: float, col: int | None, bytes_in: int, bytes_out: int) -> list[float]:
         """One request that started at ``t_start`` and took ``dur``: its count, its status class
-        counter ``col`` (None: a status outside 2xx-5xx), time, bytes and latency. Returns the
+        counter ``col`` (``HTTP_2XX`` + class - 2; None: a status outside 2xx-5xx), time, bytes and
+        latency. Returns the
         segment's counters for what else the caller counts (``Recorder.record``)."""
         row = self.row if self.lo <= t_start < self.hi else self.move(t_start)
-        row[0] += 1
+        row[TOTAL] += 1
         if col is not None:
             row[col] += 1
-        row[6] += dur
-        row[8] += bytes_in
-        row[9] += bytes_out
+        row[TIME_SUM] += dur
+        row[BYTES_IN] += bytes_in
+        row[BYTES_OUT] += bytes_out
         buf = self.buf
         buf.append(dur)
         if len(buf) >= FLUSH:
@@ -205,12 +216,12 @@ class Dim:
                 if seg & 1:
                     for i, v in enumerate(row):
                         total[i] += v
-        st.count = int(total[0])
-        st.codes[2:6] = [int(total[1]), int(total[2]), int(total[3]), int(total[4])]
-        st.timeouts = int(total[5])
-        st.conn_errors = int(total[7])
-        st.bytes_in = int(total[8])
-        st.bytes_out = int(total[9])
+        st.count = int(total[TOTAL])
+        st.codes[2:6] = [int(total[HTTP_2XX + k - 2]) for k in range(2, 6)]
+        st.timeouts = int(total[TIMEOUTS])
+        st.conn_errors = int(total[CONN_ERRORS])
+        st.bytes_in = int(total[BYTES_IN])
+        st.bytes_out = int(total[BYTES_OUT])
         st.lattice_codes = dict(self.lattice_codes)
         st.hist = _merged([h for seg, h in sorted(self.hists.items()) if seg & 1])
         return st
@@ -284,11 +295,11 @@ class Recorder:
         if c is None:
             c = d.cursor(az)
         klass = status // 100
-        row = c.count(t_start, dur, klass - 1 if 2 <= klass <= 5 else None, bytes_in, bytes_out)
+        row = c.count(t_start, dur, HTTP_2XX + klass - 2 if 2 <= klass <= 5 else None, bytes_in, bytes_out)
         if timeout:
-            row[5] += 1
+            row[TIMEOUTS] += 1
         if conn_error:
-            row[7] += 1
+            row[CONN_ERRORS] += 1
         if lattice_generated:
             idx = _LATTICE_IDX.get(status)
             if idx is not None:
@@ -325,14 +336,15 @@ class Recorder:
             for az in sorted(d.rows):
                 for m, row in d.minutes(az):
                     for i, metric in enumerate(COUNTERS):
-                        if metric == "RequestTimeSumMs":
+                        if i == TIME_SUM:
                             continue
                         out.append((m * 60.0, kind, name, az, metric, row[i]))
-                    if row[0]:
-                        out.append((m * 60.0, kind, name, az, "RequestTime", round(1000.0 * row[6] / row[0], 3)))
+                    if row[TOTAL]:
+                        out.append((m * 60.0, kind, name, az, "RequestTime",
+                                    round(1000.0 * row[TIME_SUM] / row[TOTAL], 3)))
                     # average in flight over the minute (Little's law: time in flight / 60 s); one
                     # connection per request, as latsim does not model connection reuse
-                    active = round(row[6] / 60.0, 6)
+                    active = round(row[TIME_SUM] / 60.0, 6)
                     out.append((m * 60.0, kind, name, az, "ActiveRequestCount", active))
                     out.append((m * 60.0, kind, name, az, "ActiveConnectionCount", active))
             for m, h in d.minute_hists():

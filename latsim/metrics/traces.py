@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from latsim import __version__
+from latsim.atomic_write import atomic_write_text
 from latsim.errors import UsageError
-from latsim.io import atomic_write_text
 from latsim.metrics.access_log import caller_fields
 from latsim.model.client import split_url
 from latsim.results import request_labels

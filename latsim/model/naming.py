@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from latsim.model.base import stable_hex
 
 if TYPE_CHECKING:
-    from latsim.model.scenario import Scenario
+    from latsim.model.scenario_fields import ScenarioFields
     from latsim.model.service import Listener, Service
     from latsim.model.service_network import ServiceNetwork
     from latsim.model.target_group import TargetGroup
@@ -17,17 +17,17 @@ LINK_LOCAL_V4 = ipaddress.ip_network("169.254.171.0/24")
 LINK_LOCAL_V6 = ipaddress.ip_network("fd00:ec2:80::/64")
 
 
-def partition_id(scn: Scenario, account_id: str) -> str:
+def partition_id(scn: ScenarioFields, account_id: str) -> str:
     return stable_hex("partition", scn.region, account_id, length=7)
 
 
-def service_dns_name(scn: Scenario, svc: Service) -> str:
-    """``<name>-<id digits>.<partition>.vpc-lattice-svcs.<region>.on.aws`` (LATTICE.md §1.3)."""
+def service_dns_name(scn: ScenarioFields, svc: Service) -> str:
+    """``<name>-<id digits>.<partition>.vpc-lattice-svcs.<region>.on.aws`` (docs/lattice.md §1.3)."""
     acct = scn.index.account_id(svc.account)
     return f"{svc.name}-{svc.service_id[4:]}.{partition_id(scn, acct)}.vpc-lattice-svcs.{scn.region}.on.aws"
 
 
-def service_arn(scn: Scenario, svc: Service) -> str:
+def service_arn(scn: ScenarioFields, svc: Service) -> str:
     return f"arn:aws:vpc-lattice:{scn.region}:{scn.index.account_id(svc.account)}:service/{svc.service_id}"
 
 
@@ -35,24 +35,20 @@ def listener_id(svc: Service, lst: Listener) -> str:
     return f"listener-{stable_hex('listener', svc.service_id, lst.listener_name)}"
 
 
-def listener_arn(scn: Scenario, svc: Service, lst: Listener) -> str:
+def listener_arn(scn: ScenarioFields, svc: Service, lst: Listener) -> str:
     return f"{service_arn(scn, svc)}/listener/{listener_id(svc, lst)}"
 
 
-def rule_arn(scn: Scenario, svc: Service, lst: Listener, rule_name: str) -> str:
-    return f"{listener_arn(scn, svc, lst)}/rule/rule-{stable_hex('rule', svc.service_id, lst.listener_name, rule_name)}"
-
-
-def service_network_arn(scn: Scenario, sn: ServiceNetwork) -> str:
+def service_network_arn(scn: ScenarioFields, sn: ServiceNetwork) -> str:
     return f"arn:aws:vpc-lattice:{scn.region}:{scn.index.account_id(sn.account)}:servicenetwork/{sn.sn_id}"
 
 
-def target_group_arn(scn: Scenario, tg: TargetGroup) -> str:
+def target_group_arn(scn: ScenarioFields, tg: TargetGroup) -> str:
     acct = scn.index.tg_account(tg, scn) or "000000000000"
     return f"arn:aws:vpc-lattice:{scn.region}:{acct}:targetgroup/{tg.tg_id}"
 
 
-def vpc_arn(scn: Scenario, vpc_name: str) -> str:
+def vpc_arn(scn: ScenarioFields, vpc_name: str) -> str:
     vpc = scn.index.vpcs[vpc_name]
     return f"arn:aws:ec2:{scn.region}:{scn.index.account_id(vpc.account)}:vpc/{vpc.vpc_id}"
 

@@ -1,4 +1,4 @@
-"""Lattice's default quotas (LATTICE.md §9), one dated table; a scenario may raise them."""
+"""Lattice's default quotas (docs/lattice.md §9), one dated table; a scenario may raise them."""
 
 from __future__ import annotations
 

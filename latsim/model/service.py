@@ -1,4 +1,4 @@
-"""Services, listeners and listener rules (matches and actions), as LATTICE.md §2-§3 describe."""
+"""Services, listeners and listener rules (matches and actions), as docs/lattice.md §2-§3 describe."""
 
 from __future__ import annotations
 

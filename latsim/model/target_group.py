@@ -35,7 +35,7 @@ def _parse_matcher(text: str) -> list[tuple[int, int]]:
 
 
 class HealthCheck(Model):
-    """LATTICE.md §4.2: ranges and defaults as AWS gives them. ``enabled`` None means the
+    """docs/lattice.md §4.2: ranges and defaults as AWS gives them. ``enabled`` None means the
     protocol's default (on for HTTP1, off for HTTP2/GRPC/TCP, unsupported for LAMBDA/ALB)."""
 
     enabled: bool | None = None

@@ -1,4 +1,4 @@
-"""Semantic validation: every Lattice constraint of LATTICE.md §1-§5 and §9 that a single field
+"""Semantic validation: every Lattice constraint of docs/lattice.md §1-§5 and §9 that a single field
 cannot check on its own (names, uniqueness, references, quotas, protocol combinations).
 
 ``check_scenario`` collects every problem and raises one ScenarioError holding them all; each
@@ -19,7 +19,7 @@ from latsim.model.network import LATTICE_PREFIX_LIST
 from latsim.model.quotas import DEFAULT_QUOTAS
 
 if TYPE_CHECKING:
-    from latsim.model.scenario import Scenario
+    from latsim.model.scenario_fields import ScenarioFields
 
 UNSUPPORTED_AZ_IDS = {"use1-az3", "usw1-az2", "apne1-az3", "apne2-az2", "euc1-az2", "euw1-az4",
                       "cac1-az3", "ilc1-az2"}
@@ -73,7 +73,7 @@ def _child(node: Any, key: str) -> Any:
 class Checker:
     """Collects problems for one scenario."""
 
-    def __init__(self, scn: Scenario, broken: dict[str, set[str]] | None = None) -> None:
+    def __init__(self, scn: ScenarioFields, broken: dict[str, set[str]] | None = None) -> None:
         self.scn = scn
         self.ix = scn.index
         self.problems: list[Problem] = []
@@ -122,7 +122,7 @@ class Checker:
             self.add(keys, f"{what}: {count} exceeds the quota {name} = {limit}{raised}", code=f"quota:{name}")
 
 
-def check_scenario(scn: Scenario, broken: dict[str, set[str]] | None = None) -> list[Problem]:
+def check_scenario(scn: ScenarioFields, broken: dict[str, set[str]] | None = None) -> list[Problem]:
     """Run every semantic check; raise ScenarioError when any error is found, else return
     the warnings and information."""
     c = Checker(scn, broken)
@@ -147,7 +147,7 @@ def check_scenario(scn: Scenario, broken: dict[str, set[str]] | None = None) -> 
     return c.problems
 
 
-def notes(scn: Scenario) -> list[Problem]:
+def notes(scn: ScenarioFields) -> list[Problem]:
     """Warnings and information found when the scenario was validated."""
     return list(getattr(scn, "__latsim_notes__", []))
 
@@ -566,7 +566,7 @@ def _calls(c: Checker) -> None:
               allowed="a call graph without cycles", code="call-cycle")
 
 
-def call_edges(scn: Scenario) -> dict[str, list[tuple[tuple[str | int, ...], str, set[str]]]]:
+def call_edges(scn: ScenarioFields) -> dict[str, list[tuple[tuple[str | int, ...], str, set[str]]]]:
     """target group -> [(key path of the call step, service called, target groups it may forward to)].
 
     The groups a service may forward to are every group named in any of its forward actions or in a
@@ -600,7 +600,7 @@ def call_edges(scn: Scenario) -> dict[str, list[tuple[tuple[str | int, ...], str
     return out
 
 
-def find_call_cycle(scn: Scenario) -> tuple[str, tuple[str | int, ...]] | None:
+def find_call_cycle(scn: ScenarioFields) -> tuple[str, tuple[str | int, ...]] | None:
     """The first cycle of the call graph, as ``a-tg -> svc (svc-tg) -> ... -> a-tg``, with the key
     path of its first call; None without a cycle. Depth first over groups in scenario order."""
     edges = call_edges(scn)
@@ -634,7 +634,7 @@ def find_call_cycle(scn: Scenario) -> tuple[str, tuple[str | int, ...]] | None:
     return None
 
 
-def _known_hosts(scn: Scenario) -> list[str]:
+def _known_hosts(scn: ScenarioFields) -> list[str]:
     cached = getattr(scn, "__latsim_hosts__", None)
     if cached is None:
         from latsim.model.naming import service_dns_name

@@ -131,8 +131,8 @@ def sweep(
     """Run a scenario over a design of parameter values × replications; print mean and 95% CI per
     point and metric; exit 1 if runs failed."""
     from latsim.studies.findmin import find_min as find_minimum
-    from latsim.studies.outputs import aggregate_columns, write_json, write_plots, write_tables
     from latsim.studies.study import StudyOptions, build_study, run_study
+    from latsim.studies.study_dir import aggregate_columns, write_json, write_plots, write_tables
 
     data, pos, base_dir = _load(file, overlay)
     section = _section(data)
@@ -229,7 +229,7 @@ def compare(
     """Paired differences B − A per metric with 95% CIs (common random numbers)."""
     from latsim.studies.compare import COLUMNS
     from latsim.studies.compare import compare as run_compare
-    from latsim.studies.outputs import csv_text
+    from latsim.studies.study_dir import csv_text
 
     a_data, _, a_dir = _load(file_a, None)
     b_data, _, b_dir = _load(file_b, None)
@@ -246,7 +246,7 @@ def compare(
         executor.close()
     rows = cmp.rows()
     if out_dir is not None:
-        from latsim.io import atomic_write_text
+        from latsim.atomic_write import atomic_write_text
 
         atomic_write_text(out_dir / "compare.csv", csv_text(rows, COLUMNS))
     if as_json:
@@ -286,8 +286,8 @@ def canary_stats(
     """Probability of promotion and rollback, time to decision and requests served before a
     rollback of the scenario's canaries, over many replications (optionally swept)."""
     from latsim.studies.canary_stats import COLUMNS, canary_rows, canary_study
-    from latsim.studies.outputs import csv_text, write_tables
     from latsim.studies.study import StudyOptions, run_study
+    from latsim.studies.study_dir import csv_text, write_tables
 
     data, pos, base_dir = _load(file, overlay)
     options = StudyOptions(params=param, replications=replications, design=design, seed=seed, duration=duration)
@@ -304,7 +304,7 @@ def canary_stats(
     rows = canary_rows(result)
     columns = ["point", *study.columns, *COLUMNS]
     if out_dir is not None:
-        from latsim.io import atomic_write_text
+        from latsim.atomic_write import atomic_write_text
 
         write_tables(result, out_dir)
         atomic_write_text(out_dir / "canary_stats.csv", csv_text(rows, columns))

@@ -11,7 +11,8 @@
 - Paired differences (common random numbers): the t-interval of the per-replication
   differences B_r − A_r.
 
-scipy is imported lazily (only the t quantile is needed).
+scipy (a core dependency: sweeps, comparisons and the gamma quantile need it) is imported
+lazily, so that ``import latsim`` stays quick.
 """
 
 from __future__ import annotations

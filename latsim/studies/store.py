@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from latsim.atomic_write import atomic_write_text
 from latsim.errors import Location, Problem, ScenarioError, UsageError
-from latsim.io import atomic_write_text
 
 RESULTS = "results.jsonl"
 MANIFEST = "study.json"

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from latsim.engine.streams import Streams
+from latsim.streams import Streams
 
 INF = float("inf")
 

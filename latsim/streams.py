@@ -5,7 +5,8 @@ Every component draws from its own stream, named after what it is (``client/stor
 on the run seed and its name, so the same seed gives byte-identical results and changing one
 client does not reshuffle the draws of another (common random numbers for A/B comparisons).
 Draws are made in numpy blocks; where a distribution's values depend on the block size, that
-size (``BLOCK``) is part of the stream definition.
+size (``BLOCK``) is part of the stream definition. The engine and the workload both draw from
+here, so this module sits below both of them.
 """
 
 from __future__ import annotations

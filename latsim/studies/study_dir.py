@@ -23,7 +23,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from latsim.io import atomic_write_text
+from latsim.atomic_write import atomic_write_text
 from latsim.studies.design import label, magnitude
 
 MAX_LINES_PER_PLOT = 8

@@ -1,4 +1,5 @@
-"""Crash-safe file output: write to a temporary file beside the target, then rename."""
+"""Crash-safe file output: write to a temporary file beside the target, fsync it, then rename it
+over the target (``atomic_write_text``, ``atomic_write_bytes``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The run directory: summary.json, per-minute metrics, and (when available) plots and a report."""
+"""The run directory of `latsim run --out`: summary.json, per-minute metrics, and (when available)
+plots and a report."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from latsim.io import atomic_write_bytes, atomic_write_text
+from latsim.atomic_write import atomic_write_bytes, atomic_write_text
 
 
 def write_metrics(result: Any, out_dir: Path) -> Path:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from latsim.metrics.histogram import LogHistogram
-from latsim.metrics.recorder import latency_summary
+from latsim.metrics.recorder import ColdStarts, latency_summary
 
 
 @dataclass
@@ -40,6 +40,13 @@ class Result:
                 targets[srv.id] = {"TotalRequestCount": srv.requests, "az": srv.az,
                                    "health": [[round(t * 1000, 3), s] for t, s in srv.health_log]}
             d["targets"] = targets
+            # Lattice does not health check LAMBDA (or ALB) groups: their targets show UNAVAILABLE
+            # and still receive every request (LATTICE.md §4.2)
+            d["health_checks"] = "enabled" if st.checked else (
+                "not supported" if st.kind in ("LAMBDA", "ALB") else "disabled")
+            if st.kind == "LAMBDA":
+                cold = rec.cold_starts.get(name)
+                d["cold_starts"] = cold.summary() if cold is not None else ColdStarts().summary()
             tgs[name] = d
         rules: dict[str, Any] = {}
         rule_hits = rec.rule_hits
@@ -97,6 +104,28 @@ class Result:
     def to_pandas(self) -> Any:
         import pandas as pd
         return pd.DataFrame(self.metrics())
+
+
+def target_health_label(group: dict[str, Any], target: dict[str, Any]) -> str:
+    """A target's last health state as Lattice names it, with what it means where the name
+    misleads: UNAVAILABLE only says the group is not health checked (Lambda and ALB groups never
+    are), and such targets receive traffic."""
+    state = target["health"][-1][1] if target.get("health") else "-"
+    checks = group.get("health_checks", "enabled")
+    if state == "UNAVAILABLE" and checks != "enabled":
+        return f"UNAVAILABLE (health checks {checks}; receives traffic)"
+    return str(state)
+
+
+def cold_start_label(group: dict[str, Any]) -> str:
+    """``76 (+645 ms mean, p99 892 ms)`` for a Lambda group, ``-`` for any other."""
+    cold = group.get("cold_starts")
+    if cold is None:
+        return "-"
+    if not cold["count"]:
+        return "0"
+    added = cold["added_ms"]
+    return f"{cold['count']:,} (+{added['mean']:,.0f} ms mean, p99 {added['p99']:,.0f} ms)"
 
 
 def _empty() -> dict[str, Any]:

@@ -870,7 +870,9 @@ class Simulation:
         if best >= 0:
             warm.pop(best)
             return 0.0
-        return float(srv.cold_start())
+        cold = float(srv.cold_start())
+        self.rec.cold_start(srv.tg.name, start, cold)
+        return cold
 
     def _complete(self, req: Request, srv: TargetServer) -> None:
         """The target answers at ``req.t_end`` (or Lattice times out first)."""

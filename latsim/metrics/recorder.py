@@ -79,6 +79,33 @@ class Stats:
         }
 
 
+class ColdStarts:
+    """A Lambda target group's cold starts: per simulated minute (warm-up included, like the
+    per-minute series) and whole-run after the warm-up (count and the latency they added)."""
+
+    __slots__ = ("count", "hist", "minutes")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.hist = BufferedHistogram()
+        self.minutes: dict[int, list[float]] = {}  # minute -> [count, seconds added]
+
+    def add(self, t: float, seconds: float, counted: bool) -> None:
+        m = self.minutes.get(int(t // 60.0))
+        if m is None:
+            m = self.minutes[int(t // 60.0)] = [0.0, 0.0]
+        m[0] += 1
+        m[1] += seconds
+        if counted:
+            self.count += 1
+            self.hist.add(seconds)
+
+    def summary(self) -> dict[str, Any]:
+        """``count`` and ``added_ms`` (mean/p50/p90/p99/p999/max of the wait, in ms) after the warm-up."""
+        h = self.hist.flushed()
+        return {"count": self.count, "added_ms": latency_summary(h), "added_total_ms": _ms(h.sum)}
+
+
 def latency_summary(h: LogHistogram) -> dict[str, float | None]:
     """mean/p50/p90/p99/p999/max in milliseconds, rounded to the microsecond (stable JSON)."""
     if h.count == 0:
@@ -254,6 +281,7 @@ class Recorder:
         self.rules: dict[str, dict[str, int]] = {}  # rule -> target group -> requests forwarded
         self.rule_unforwarded: dict[str, int] = defaultdict(int)  # rule -> fixed responses, all-zero 500s
         self.watchers: dict[str, Any] = {}  # target group -> window (canary controllers)
+        self.cold_starts: dict[str, ColdStarts] = {}  # Lambda target group -> its cold starts
 
     def dim(self, kind: str, name: str) -> Dim:
         d = self.dims.get((kind, name))
@@ -298,6 +326,13 @@ class Recorder:
         if self.watchers and d.kind == "target_group" and d.name in self.watchers:
             self.watchers[d.name].add(dur, status)
 
+    def cold_start(self, tg: str, t: float, seconds: float) -> None:
+        """A Lambda invocation at ``t`` waited ``seconds`` for a new execution environment."""
+        c = self.cold_starts.get(tg)
+        if c is None:
+            c = self.cold_starts[tg] = ColdStarts()
+        c.add(t, seconds, t >= self.warmup)
+
     def rule(self, key: str, tg: str | None, t: float) -> None:
         """A rule (or default action) matched a request after the warm-up; ``tg`` it was forwarded to."""
         if t < self.warmup:
@@ -339,4 +374,9 @@ class Recorder:
                 if h.count:
                     for q in (50, 90, 99):
                         out.append((m * 60.0, kind, name, "all", f"RequestTime_p{q}", _ms(h.percentile(q))))
+            cold = self.cold_starts.get(name) if kind == "target_group" else None
+            if cold is not None:  # not a CloudWatch metric of Lattice: Lambda reports it as Init Duration
+                for m, (n, secs) in sorted(cold.minutes.items()):
+                    out.append((m * 60.0, kind, name, "all", "ColdStartCount", n))
+                    out.append((m * 60.0, kind, name, "all", "ColdStartTimeMs", round(1000.0 * secs, 3)))
         return out

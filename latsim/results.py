@@ -21,6 +21,9 @@ class Result:
     metric_rows: list[tuple[float, str, str, str, str, float]] = field(default_factory=list)
     histograms: dict[str, dict[str, LogHistogram]] = field(default_factory=dict)
     wall_seconds: float = 0.0
+    # finer than a minute for runs under an hour (``Recorder.series_rows``): what the report draws
+    series: list[tuple[float, str, str, str, float]] = field(default_factory=list)
+    series_step: int = 60
 
     @classmethod
     def from_simulation(cls, sim: Any, wall: float) -> Result:
@@ -77,7 +80,7 @@ class Result:
         hists = {"services": {n: s.hist for n, s in svc_stats.items()},
                  "target_groups": {n: s.hist for n, s in tg_stats.items()},
                  "clients": {n: c.stats.hist for n, c in sim.clients.items()}}
-        result = cls(summary, rec.metric_rows(), hists, wall)
+        result = cls(summary, rec.metric_rows(), hists, wall, rec.series_rows(), rec.step)
         from latsim.slo import evaluate_slos
         summary["slo"] = evaluate_slos(scn, result, sim)
         from latsim.cost import estimate_cost
@@ -100,6 +103,11 @@ class Result:
         """Per-minute metrics, long format: time_s, dimension, name, az, metric, value."""
         return [{"time_s": t, "dimension": k, "name": n, "az": az, "metric": m, "value": v}
                 for t, k, n, az, m, v in self.metric_rows]
+
+    def series_records(self) -> list[dict[str, Any]]:
+        """The fine series, long format: time_s, step_s, dimension, name, metric, value (all AZs)."""
+        return [{"time_s": t, "step_s": self.series_step, "dimension": k, "name": n, "metric": m, "value": v}
+                for t, k, n, m, v in self.series]
 
     def to_pandas(self) -> Any:
         import pandas as pd

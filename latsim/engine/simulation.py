@@ -50,7 +50,7 @@ from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
 from latsim.engine.streams import Streams, draws
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
 from latsim.gcpause import paused
-from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
+from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder, resolution_s
 from latsim.model.scenario import Scenario
 from latsim.workload.arrivals import INF, Poisson, make_arrivals
 
@@ -246,7 +246,7 @@ class Simulation:
         self._eid = self.env._eid
         self.streams = Streams(scn.seed)
         self.topo = Topology(scn)
-        self.rec = Recorder(scn.warmup)
+        self.rec = Recorder(scn.warmup, resolution_s(scn.duration, len(scn.services) + len(scn.target_groups)))
         self.access_log = access_log
         self.progress = progress
         source = getattr(scn, "__latsim_source__", None)

@@ -144,15 +144,16 @@ class Cursor:
         if left is not None:
             left.compact()
         warmup = d.warmup
-        m = int(t // 60.0)
-        lo = m * 60.0
-        hi = lo + 60.0
+        step = d.step
+        b = int(t // step)
+        lo = float(b * step)
+        hi = lo + step
         if t >= warmup:
-            seg = 2 * m + 1
+            seg = 2 * b + 1
             if warmup > lo:
                 lo = warmup
         else:
-            seg = 2 * m
+            seg = 2 * b
             if warmup < hi:
                 hi = warmup
         self.lo, self.hi, self.seg = lo, hi, seg
@@ -191,16 +192,18 @@ class Cursor:
 
 class Dim:
     """One dimension (service or target group): counters per AZ and segment, a latency histogram
-    per segment (all AZs). A segment is a simulated minute, split in two at the end of the
-    warm-up: segment ``2m`` holds minute ``m`` before the warm-up ends, ``2m + 1`` after. Minutes
-    are the sum of their two segments; the whole-run summary is the sum of the odd ones."""
+    per segment (all AZs). A segment is a bucket of ``step`` seconds (a divisor of 60: the
+    report's resolution), split in two at the end of the warm-up: segment ``2b`` holds bucket
+    ``b`` before the warm-up ends, ``2b + 1`` after. Minutes (CloudWatch's period) are the sum of
+    their buckets; the whole-run summary is the sum of the odd segments."""
 
-    __slots__ = ("kind", "name", "warmup", "rows", "hists", "cursors", "lattice_codes")
+    __slots__ = ("kind", "name", "warmup", "step", "rows", "hists", "cursors", "lattice_codes")
 
-    def __init__(self, kind: str, name: str, warmup: float = 0.0) -> None:
+    def __init__(self, kind: str, name: str, warmup: float = 0.0, step: int = 60) -> None:
         self.kind = kind
         self.name = name
         self.warmup = warmup
+        self.step = step
         self.rows: dict[str, dict[int, list[float]]] = {}
         self.hists: dict[int, LogHistogram] = {}
         self.cursors: dict[str, Cursor] = {}
@@ -242,20 +245,36 @@ class Dim:
         st.hist = _merged([h for seg, h in sorted(self.hists.items()) if seg & 1])
         return st
 
+    def minute_of(self, seg: int) -> int:
+        return (seg >> 1) * self.step // 60
+
     def minutes(self, az: str) -> list[tuple[int, list[float]]]:
-        """Per-minute counters of one AZ: the sum of each minute's two segments."""
+        """Per-minute counters of one AZ: the sum of each minute's segments."""
+        return self._sums(az, self.minute_of)
+
+    def buckets(self, az: str) -> list[tuple[int, list[float]]]:
+        """Counters of one AZ per bucket of ``step`` seconds (both sides of the warm-up summed)."""
+        return self._sums(az, lambda seg: seg >> 1)
+
+    def _sums(self, az: str, key: Any) -> list[tuple[int, list[float]]]:
         out: dict[int, list[float]] = {}
         for seg, row in sorted(self.rows[az].items()):
-            m = seg >> 1
+            m = key(seg)
             acc = out.get(m)
             out[m] = list(row) if acc is None else [a + b for a, b in zip(acc, row, strict=True)]
         return sorted(out.items())
 
     def minute_hists(self) -> list[tuple[int, LogHistogram]]:
+        return self._hists(self.minute_of)
+
+    def bucket_hists(self) -> list[tuple[int, LogHistogram]]:
+        return self._hists(lambda seg: seg >> 1)
+
+    def _hists(self, key: Any) -> list[tuple[int, LogHistogram]]:
         self.flush()
         out: dict[int, list[LogHistogram]] = {}
         for seg, h in sorted(self.hists.items()):
-            out.setdefault(seg >> 1, []).append(h)
+            out.setdefault(key(seg), []).append(h)
         return [(m, _merged(hs)) for m, hs in sorted(out.items())]
 
 
@@ -272,11 +291,28 @@ def _merged(hists: list[LogHistogram]) -> LogHistogram:
     return out
 
 
-class Recorder:
-    """Everything a run records."""
+STEPS = (1, 2, 5, 10, 15, 30, 60)  # divisors of a minute, the resolutions a report may use
+MAX_BUCKETS = 120
 
-    def __init__(self, warmup: float) -> None:
+
+def resolution_s(duration: float, dimensions: int = 0) -> int:
+    """The time resolution of a run's series: the finest step of ``STEPS`` that cuts the run in at
+    most ``MAX_BUCKETS`` buckets (1 s for 2 minutes, 5 s for 10 minutes, a minute from an hour on);
+    a minute when there are many dimensions (memory grows with buckets x dimensions)."""
+    if dimensions > 400:
+        return 60
+    return next((s for s in STEPS if duration / s <= MAX_BUCKETS), 60)
+
+
+class Recorder:
+    """Everything a run records: per-minute series (CloudWatch's period) and, for runs shorter than
+    an hour, the same counters and percentiles per bucket of ``step`` seconds (``series_rows``)."""
+
+    def __init__(self, warmup: float, step: int = 60) -> None:
+        if step not in STEPS:
+            raise ValueError(f"step {step} s does not divide a minute: one of {STEPS}")
         self.warmup = warmup
+        self.step = step
         self.dims: dict[tuple[str, str], Dim] = {}
         self.rules: dict[str, dict[str, int]] = {}  # rule -> target group -> requests forwarded
         self.rule_unforwarded: dict[str, int] = defaultdict(int)  # rule -> fixed responses, all-zero 500s
@@ -286,7 +322,7 @@ class Recorder:
     def dim(self, kind: str, name: str) -> Dim:
         d = self.dims.get((kind, name))
         if d is None:
-            d = self.dims[(kind, name)] = Dim(kind, name, self.warmup)
+            d = self.dims[(kind, name)] = Dim(kind, name, self.warmup, self.step)
         return d
 
     @property
@@ -352,6 +388,32 @@ class Recorder:
         return {k: sum(self.rules.get(k, {}).values()) + self.rule_unforwarded.get(k, 0) for k in sorted(keys)}
 
     # -- output -------------------------------------------------------------------------------
+    def series_rows(self) -> list[tuple[float, str, str, str, float]]:
+        """Per bucket of ``step`` seconds, all AZs: (bucket start s, dimension kind, name, metric,
+        value) for ``TotalRequestCount``, ``HTTPCode_5XX_Count`` and ``RequestTime_p50/p90/p99``;
+        empty when the step is a minute (the per-minute rows say it all)."""
+        if self.step >= 60:
+            return []
+        out: list[tuple[float, str, str, str, float]] = []
+        for (kind, name), d in sorted(self.dims.items()):
+            d.flush()
+            counts: dict[int, list[float]] = {}
+            for az in sorted(d.rows):
+                for b, row in d.buckets(az):
+                    acc = counts.setdefault(b, [0.0, 0.0])
+                    acc[0] += row[0]
+                    acc[1] += row[4]
+            hists = dict(d.bucket_hists())
+            for b in sorted(counts):
+                t = float(b * self.step)
+                out.append((t, kind, name, "TotalRequestCount", counts[b][0]))
+                out.append((t, kind, name, "HTTPCode_5XX_Count", counts[b][1]))
+                h = hists.get(b)
+                if h is not None and h.count:
+                    for q in (50, 90, 99):
+                        out.append((t, kind, name, f"RequestTime_p{q}", _ms(h.percentile(q))))
+        return out
+
     def metric_rows(self) -> list[tuple[float, str, str, str, str, float]]:
         """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted."""
         out: list[tuple[float, str, str, str, str, float]] = []

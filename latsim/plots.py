@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 
 __all__ = ["PLOTS", "PlotSpec", "RenderedPlot", "plot_all", "plot_az_heatmap", "plot_canary", "plot_latency",
            "plot_latency_cdf", "plot_request_rates", "plot_target_group_latency", "plot_target_health", "plot_topology",
-           "denied_pairs", "events", "mark_events", "render_all", "time_series"]
+           "denied_pairs", "events", "mark_events", "render_all", "requests_by_az", "time_series"]
 
 MAX_SERIES = 8          # services drawn in the time-series figures (the busiest ones)
 MAX_STRIPS = 60         # targets drawn in the health figure
@@ -412,13 +412,20 @@ def plot_target_health(result: Any, scn: Any, path: Path) -> list[Path]:
     return _save(fig, path)
 
 
-@_styled
-def plot_az_heatmap(result: Any, scn: Any, path: Path) -> list[Path]:
-    """Requests per target group and target AZ after the warm-up (the tables' figures)."""
+def requests_by_az(result: Any) -> dict[tuple[str, str], float]:
+    """(target group, AZ of the target) -> requests its targets served after the warm-up: the
+    summary's per-target counts, so that the heatmap and the tables agree."""
     counts: dict[tuple[str, str], float] = defaultdict(float)
     for tg_name, tg in result.summary.get("target_groups", {}).items():
         for t in tg.get("targets", {}).values():
             counts[(tg_name, str(t.get("az") or "-"))] += float(t.get("TotalRequestCount", 0))
+    return dict(counts)
+
+
+@_styled
+def plot_az_heatmap(result: Any, scn: Any, path: Path) -> list[Path]:
+    """Requests per target group and target AZ after the warm-up (the tables' figures)."""
+    counts = requests_by_az(result)
     if not any(counts.values()):
         return []
     tgs = sorted({k[0] for k in counts})

@@ -79,10 +79,6 @@ def _duration(result: Any) -> float:
     return float(s.get("simulated_s") or s.get("duration_s") or 60.0)
 
 
-def _minute_len(t: float, duration: float) -> float:
-    return max(min(60.0, duration - t), 1e-9)
-
-
 def _clock(result: Any) -> tuple[float, str]:
     """(seconds per x-axis unit, axis label): seconds for runs up to 5 minutes, minutes beyond."""
     return (1.0, "simulated time (s)") if _duration(result) <= 300.0 else (60.0, "simulated time (min)")
@@ -374,13 +370,20 @@ def plot_canary(result: Any, scn: Any, path: Path) -> list[Path]:
     return _save(fig, path)
 
 
+def _short_id(target_id: str) -> str:
+    """A target id short enough for an axis label: an ARN keeps its resource part."""
+    if target_id.startswith("arn:") and target_id.count(":") >= 5:
+        return "…" + target_id.split(":", 5)[5]
+    return target_id
+
+
 @_styled
 def plot_target_health(result: Any, scn: Any, path: Path) -> list[Path]:
     """A strip per target: its health state over the run."""
     strips: list[tuple[str, list[list[Any]]]] = []
     for tg_name, tg in sorted(result.summary.get("target_groups", {}).items()):
         for tid, t in sorted(tg.get("targets", {}).items()):
-            strips.append((f"{tg_name} / {tid}", t.get("health") or []))
+            strips.append((f"{tg_name} / {_short_id(tid)}", t.get("health") or []))
     if not strips:
         return []
     shown = strips[:MAX_STRIPS]

@@ -21,7 +21,7 @@ class Result:
     metric_rows: list[tuple[float, str, str, str, str, float]] = field(default_factory=list)
     histograms: dict[str, dict[str, LogHistogram]] = field(default_factory=dict)
     wall_seconds: float = 0.0
-    # finer than a minute for runs under an hour (``Recorder.series_rows``): what the report draws
+    # finer than a minute for runs of up to half an hour (``Recorder.series_rows``): what the report draws
     series: list[tuple[float, str, str, str, float]] = field(default_factory=list)
     series_step: int = 60
 

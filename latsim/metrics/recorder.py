@@ -292,21 +292,22 @@ def _merged(hists: list[LogHistogram]) -> LogHistogram:
 
 
 STEPS = (1, 2, 5, 10, 15, 30, 60)  # divisors of a minute, the resolutions a report may use
-MAX_BUCKETS = 120
+MAX_BUCKETS = 60
 
 
 def resolution_s(duration: float, dimensions: int = 0) -> int:
     """The time resolution of a run's series: the finest step of ``STEPS`` that cuts the run in at
-    most ``MAX_BUCKETS`` buckets (1 s for 2 minutes, 5 s for 10 minutes, a minute from an hour on);
-    a minute when there are many dimensions (memory grows with buckets x dimensions)."""
+    most ``MAX_BUCKETS`` buckets (1 s for a minute, 2 s for 2 minutes, 10 s for 10 minutes, a
+    minute beyond half an hour); a minute when there are many dimensions (memory grows with
+    buckets x dimensions: REF-1's 60 over 10 minutes add about 10 MB)."""
     if dimensions > 400:
         return 60
     return next((s for s in STEPS if duration / s <= MAX_BUCKETS), 60)
 
 
 class Recorder:
-    """Everything a run records: per-minute series (CloudWatch's period) and, for runs shorter than
-    an hour, the same counters and percentiles per bucket of ``step`` seconds (``series_rows``)."""
+    """Everything a run records: per-minute series (CloudWatch's period) and, for runs of up to
+    half an hour, the same counters and percentiles per bucket of ``step`` seconds (``series_rows``)."""
 
     def __init__(self, warmup: float, step: int = 60) -> None:
         if step not in STEPS:
@@ -410,8 +411,8 @@ class Recorder:
                 out.append((t, kind, name, "HTTPCode_5XX_Count", counts[b][1]))
                 h = hists.get(b)
                 if h is not None and h.count:
-                    for q in (50, 90, 99):
-                        out.append((t, kind, name, f"RequestTime_p{q}", _ms(h.percentile(q))))
+                    for q, v in zip((50, 90, 99), h.percentiles((50, 90, 99)), strict=True):
+                        out.append((t, kind, name, f"RequestTime_p{q}", _ms(v)))
         return out
 
     def metric_rows(self) -> list[tuple[float, str, str, str, str, float]]:

@@ -303,10 +303,22 @@ def _slo_section(s: dict[str, Any]) -> str:
             value = c.get("value")
             check_ok = c.get("ok")
             mark = "" if check_ok is None else ("✓ " if check_ok else "✗ ")
+            unit = c.get("unit", "")
             rows.append([v["slo"] if i == 0 else "", verdict if i == 0 else "", _int(v.get("requests")) if i == 0
-                         else "", mark + str(c.get("metric", "-")), "-" if value is None else f"{value:,}",
-                         f"{c.get('limit', '-')}", c.get("unit", "")])
-    return _table(["objective", "verdict", "requests", "check", "measured", "limit", "unit"], rows, [2, 4, 5])
+                         else "", mark + str(c.get("metric", "-")), _slo_value(value, unit),
+                         _slo_value(c.get("limit"), unit)])
+    return _table(["objective", "verdict", "requests", "check", "measured", "limit"], rows, [2, 4, 5])
+
+
+def _slo_value(v: Any, unit: str) -> str:
+    """An SLO figure in its unit: fractions as percentages, latencies in ms, rates in req/s."""
+    if v is None:
+        return "-"
+    if unit == "fraction":
+        return f"{100 * float(v):.3f}".rstrip("0").rstrip(".") + "%"
+    if unit == "ms":
+        return f"{_ms(v)} ms"
+    return f"{float(v):,.1f} {unit}".strip() if isinstance(v, (int, float)) else str(v)
 
 
 def _services_table(s: dict[str, Any]) -> str:

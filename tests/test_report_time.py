@@ -183,6 +183,10 @@ def test_the_report_shows_resolution_rates_and_per_target_group_latency(tmp_path
     assert orders[6] == f"{100 * s['services']['orders']['HTTPCode_5XX_Count'] / n:.2f}%"
     assert "request bodies" in page.headers["services"] and "received" not in page.headers["services"]
     assert page.wrapped >= 6  # every table scrolls in its own box on a narrow screen
+    slo = page.cells["slo"]
+    reporting = next(v for v in s["slo"] if v["slo"] == "client:reporting")["checks"][0]
+    row = slo[slo.index("client:reporting"):slo.index("client:reporting") + 6]
+    assert row[4:] == [f"{100 * reporting['value']:.3f}".rstrip("0").rstrip(".") + "%", "99.5%"]
 
 
 def test_the_report_names_auth_types_association_groups_and_denied_pairs(tmp_path):

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv lint bench import-graph mutate clean
+.PHONY: demo test venv lint bench import-graph mutate screenshots clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,9 @@ import-graph: $(STAMP)
 # two cores with the default sample of 20 mutants per module; see README, Development)
 mutate: $(STAMP)
 	$(BIN)/python scripts/mutate.py
+
+screenshots: $(STAMP)   # the report at desktop and narrow widths (needs chromium)
+	$(BIN)/python docs/screenshots/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

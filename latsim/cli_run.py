@@ -178,6 +178,7 @@ def _announce_start(sim: Any) -> threading.Event:
 
 
 def print_summary(result: Any) -> None:
+    from latsim.results import cold_start_label, target_health_label
     s = result.summary
     out.print(f"[bold]{s['scenario']}[/bold]  seed {s['seed']}, {s['duration_s']:g}s simulated "
               f"(warm-up {s['warmup_s']:g}s), {s['requests']:,} requests")
@@ -191,13 +192,18 @@ def print_summary(result: Any) -> None:
                   _f(rt["max"]))
     out.print(t)
     t = Table(title="target groups", title_justify="left")
-    for col in ("target group", "requests", "5xx", "p50 ms", "p99 ms", "targets (requests, health)"):
-        t.add_column(col, justify="right" if col not in ("target group", "targets (requests, health)") else "left")
+    lambdas = any("cold_starts" in d for d in s["target_groups"].values())
+    cols = ("target group", "requests", "5xx", "p50 ms", "p99 ms") + (("cold starts",) if lambdas else ()) + (
+        "targets (requests, health)",)
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("target group", "targets (requests, health)", "cold starts")
+                     else "right")
     for name, d in s["target_groups"].items():
         rt = d["RequestTime"]
-        tgt = ", ".join(f"{tid} {v['TotalRequestCount']:,} {v['health'][-1][1] if v['health'] else ''}"
+        tgt = ", ".join(f"{tid} {v['TotalRequestCount']:,} {target_health_label(d, v)}"
                         for tid, v in d["targets"].items())
-        t.add_row(name, f"{d['TotalRequestCount']:,}", f"{d['HTTPCode_5XX_Count']:,}", _f(rt["p50"]), _f(rt["p99"]), tgt)
+        t.add_row(name, f"{d['TotalRequestCount']:,}", f"{d['HTTPCode_5XX_Count']:,}", _f(rt["p50"]), _f(rt["p99"]),
+                  *((cold_start_label(d),) if lambdas else ()), tgt)
     out.print(t)
     t = Table(title="rules", title_justify="left")
     for col in ("rule", "hits", "split"):

@@ -25,7 +25,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 __all__ = ["PLOTS", "PlotSpec", "RenderedPlot", "plot_all", "plot_az_heatmap", "plot_canary", "plot_latency",
-           "plot_latency_cdf", "plot_request_rates", "plot_target_health", "plot_topology", "render_all"]
+           "plot_latency_cdf", "plot_request_rates", "plot_target_group_latency", "plot_target_health", "plot_topology",
+           "denied_pairs", "events", "mark_events", "render_all", "requests_by_az", "time_series"]
 
 MAX_SERIES = 8          # services drawn in the time-series figures (the busiest ones)
 MAX_STRIPS = 60         # targets drawn in the health figure
@@ -34,6 +35,7 @@ _RC: dict[str, Any] = {"svg.hashsalt": "latsim", "font.size": 9, "axes.titlesize
        "legend.fontsize": 8, "axes.grid": True, "grid.alpha": 0.3}
 HEALTH_COLORS = {"HEALTHY": "#2e9d4a", "UNHEALTHY": "#d1342f", "INITIAL": "#8fb3d9", "UNAVAILABLE": "#b9b9b9",
                  "DRAINING": "#f0a020", "UNUSED": "#e4e4e4", "REMOVED": "#444444"}
+HEALTH_LABELS = {"UNAVAILABLE": "UNAVAILABLE (not health checked:\nLambda, ALB or checks off; routed)"}
 DECISION_MARKERS = {"start": ("o", "#1f77b4"), "advance": ("^", "#2e9d4a"), "pass": ("^", "#2e9d4a"),
                     "inconclusive": ("o", "#999999"), "fail": ("x", "#d1342f"), "rollback": ("X", "#d1342f"),
                     "promote": ("*", "#2e9d4a"), "complete": ("*", "#1f77b4")}
@@ -77,8 +79,9 @@ def _duration(result: Any) -> float:
     return float(s.get("simulated_s") or s.get("duration_s") or 60.0)
 
 
-def _minute_len(t: float, duration: float) -> float:
-    return max(min(60.0, duration - t), 1e-9)
+def _clock(result: Any) -> tuple[float, str]:
+    """(seconds per x-axis unit, axis label): seconds for runs up to 5 minutes, minutes beyond."""
+    return (1.0, "simulated time (s)") if _duration(result) <= 300.0 else (60.0, "simulated time (min)")
 
 
 def _series(result: Any, kind: str, metric: str, *, az: str | None = None) -> dict[str, dict[float, float]]:
@@ -88,6 +91,23 @@ def _series(result: Any, kind: str, metric: str, *, az: str | None = None) -> di
         if k == kind and m == metric and (az is None or row_az == az):
             out[name][t] += value
     return {n: dict(sorted(v.items())) for n, v in sorted(out.items())}
+
+
+def time_series(result: Any, kind: str, metric: str) -> tuple[dict[str, dict[float, float]], int]:
+    """(name -> {bucket start s: value over all AZs}, bucket length s) at the finest resolution the
+    run recorded: its fine series (``Result.series``) when it has one, else CloudWatch's minutes."""
+    fine = getattr(result, "series", None)
+    if fine:
+        out: dict[str, dict[float, float]] = defaultdict(dict)
+        for t, k, name, m, value in fine:
+            if k == kind and m == metric:
+                out[name][t] = value
+        return {n: dict(sorted(v.items())) for n, v in sorted(out.items())}, int(result.series_step)
+    return _series(result, kind, metric), 60
+
+
+def resolution_text(step: int) -> str:
+    return "per minute" if step >= 60 else f"per {step} s"
 
 
 def _busiest(result: Any, section: str, limit: int = MAX_SERIES) -> list[str]:
@@ -100,22 +120,98 @@ def _of(shown: int, total: int) -> str:
     return f" (busiest {shown} of {total})" if total > shown else ""
 
 
-def _shade_warmup(ax: Any, warmup_s: float) -> None:
+def _shade_warmup(ax: Any, warmup_s: float, unit: float = 60.0) -> None:
     if warmup_s > 0:
-        ax.axvspan(0, warmup_s / 60.0, color="#999999", alpha=0.15, lw=0, label="warm-up")
+        ax.axvspan(0, warmup_s / unit, color="#999999", alpha=0.15, lw=0, label="warm-up")
 
 
-def _steps(ax: Any, series: dict[float, float], duration: float, per_second: bool, **kw: Any) -> None:
-    """A per-minute series as a step line (each minute's value holds over that minute)."""
+def _steps(ax: Any, series: dict[float, float], duration: float, per_second: bool, *, step: int = 60,
+           unit: float = 60.0, **kw: Any) -> None:
+    """A bucketed series as a step line (each bucket's value holds over its ``step`` seconds)."""
     if not series:
         return
     xs, ys = [], []
     for t, v in series.items():
-        xs.append(t / 60.0)
-        ys.append(v / _minute_len(t, duration) if per_second else v)
-    xs.append(duration / 60.0)
+        xs.append(t / unit)
+        ys.append(v / max(min(float(step), duration - t), 1e-9) if per_second else v)
+    xs.append(min(duration, max(series) + step) / unit)
     ys.append(ys[-1])
     ax.step(xs, ys, where="post", **kw)
+
+
+EVENT_COLOR = "#7b3294"
+CANARY_COLOR = "#1a9850"
+
+
+def events(result: Any, scn: Any) -> list[tuple[float, float | None, str, str]]:
+    """What happened when: (start s, end s or None, label, colour) for each timeline event (with
+    its ``for`` window when the scenario is at hand) and each canary step."""
+    out: list[tuple[float, float | None, str, str]] = []
+    timeline = list(getattr(scn, "timeline", None) or []) if scn is not None else []
+    for ev in result.summary.get("timeline") or []:
+        t = float(ev.get("t_ms", 0.0)) / 1000.0
+        kind = str(ev.get("kind", "event"))
+        label, end = kind, None
+        i = ev.get("event")
+        if isinstance(i, int) and 0 <= i < len(timeline):
+            model = timeline[i]
+            detail = model.model_dump(mode="json", by_alias=True, exclude_none=True).get(kind)
+            if isinstance(detail, (str, int, float)):
+                label = f"{kind} {detail}"
+            elif isinstance(detail, list) and detail:
+                label = f"{kind} {', '.join(map(str, detail[:2]))}{'…' if len(detail) > 2 else ''}"
+            elif isinstance(detail, dict) and detail.get("service"):
+                label = f"{kind} {detail['service']}"
+            if model.for_:
+                end = t + float(model.for_)
+        out.append((t, end, label, EVENT_COLOR))
+    for c in result.summary.get("canary") or []:
+        for st in c.get("steps") or []:
+            out.append((float(st["t_ms"]) / 1000.0, None, f"{st['weight']}% {st['decision']}", CANARY_COLOR))
+    return out
+
+
+def mark_events(ax: Any, marks: list[tuple[float, float | None, str, str]], unit: float, *,
+                labels: bool = True) -> None:
+    """Timeline events (dashed, their window shaded) and canary steps (dotted) on a time axis;
+    marks at the same time share one label."""
+    texts: dict[tuple[float, str], list[str]] = {}
+    for start, end, label, color in marks:
+        ax.axvline(start / unit, color=color, lw=1.0, ls="--" if color == EVENT_COLOR else ":", alpha=0.9, zorder=4)
+        if end is not None:
+            ax.axvspan(start / unit, end / unit, color=color, alpha=0.08, lw=0, zorder=4)
+        texts.setdefault((start, color), []).append(label)
+    if not labels:
+        return
+    for (start, color), parts in texts.items():
+        ax.text(start / unit, 0.97, " " + ", ".join(dict.fromkeys(parts)), transform=ax.get_xaxis_transform(),
+                rotation=90, va="top", ha="left", fontsize=6.5, color=color, clip_on=True, zorder=6,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
+
+
+def _event_handles(marks: list[tuple[float, float | None, str, str]]) -> list[Any]:
+    colors = {c for *_, c in marks}
+    out: list[Any] = []
+    if EVENT_COLOR in colors:
+        out.append(Line2D([], [], color=EVENT_COLOR, ls="--", label="timeline event"))
+    if CANARY_COLOR in colors:
+        out.append(Line2D([], [], color=CANARY_COLOR, ls=":", label="canary step"))
+    return out
+
+
+def _time_axes(ax: Any, result: Any, scn: Any, *, labels: bool = True) -> list[Any]:
+    """Warm-up band, events and limits of one time axis; returns legend handles for the marks."""
+    unit, _ = _clock(result)
+    _shade_warmup(ax, float(result.summary.get("warmup_s", 0)), unit)
+    marks = events(result, scn)
+    mark_events(ax, marks, unit, labels=labels)
+    ax.set_xlim(0, _duration(result) / unit)
+    return _event_handles(marks)
+
+
+def _legend(ax: Any, extra: list[Any], **kw: Any) -> None:
+    handles, _labels = ax.get_legend_handles_labels()
+    ax.legend(handles=handles + extra, loc="upper left", bbox_to_anchor=(1.01, 1.0), **kw)
 
 
 def _empty_note(ax: Any, text: str) -> None:
@@ -125,57 +221,74 @@ def _empty_note(ax: Any, text: str) -> None:
 # -- figures -----------------------------------------------------------------------------------------
 @_styled
 def plot_request_rates(result: Any, scn: Any, path: Path) -> list[Path]:
-    """Requests/s and 5xx/s per service, per simulated minute."""
+    """Requests/s and 5xx/s per service, at the run's resolution, with the timeline's events."""
     names = _busiest(result, "services")
     if not names:
         return []
     duration = _duration(result)
-    total = _series(result, "service", "TotalRequestCount")
-    errors = _series(result, "service", "HTTPCode_5XX_Count")
+    unit, xlabel = _clock(result)
+    total, step = time_series(result, "service", "TotalRequestCount")
+    errors, _ = time_series(result, "service", "HTTPCode_5XX_Count")
     fig = _figure(10, 5.5)
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
     colors = matplotlib.colormaps["tab10"]
     for i, name in enumerate(names):
-        _steps(ax1, total.get(name, {}), duration, True, color=colors(i % 10), label=name, lw=1.6)
-        _steps(ax2, errors.get(name, {}), duration, True, color=colors(i % 10), label=name, lw=1.6)
-    warm = float(result.summary.get("warmup_s", 0))
+        for ax, data in ((ax1, total), (ax2, errors)):
+            _steps(ax, data.get(name, {}), duration, True, step=step, unit=unit, color=colors(i % 10), label=name,
+                   lw=1.6)
+    extra = _time_axes(ax1, result, scn)
+    _time_axes(ax2, result, scn, labels=False)
     for ax in (ax1, ax2):
-        _shade_warmup(ax, warm)
-        ax.set_xlim(0, duration / 60.0)
         ax.set_ylim(bottom=0)
-    ax1.set_title("Request rate per service" + _of(len(names), len(result.summary.get("services", {}))))
+    ax1.set_title(f"Request rate per service, {resolution_text(step)}"
+                  + _of(len(names), len(result.summary.get("services", {}))))
     ax1.set_ylabel("requests (req/s)")
-    ax2.set_title("5xx rate per service")
+    ax2.set_title(f"5xx rate per service, {resolution_text(step)}")
     ax2.set_ylabel("HTTP 5xx (req/s)")
-    ax2.set_xlabel("simulated time (min)")
-    ax1.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="service")
+    ax2.set_xlabel(xlabel)
+    _legend(ax1, extra, title="service")
+    return _save(fig, path)
+
+
+def _latency_panels(result: Any, scn: Any, path: Path, kind: str, section: str, what: str) -> list[Path]:
+    """RequestTime p50/p90/p99 over time, one panel per dimension of ``kind`` (the busiest ones)."""
+    names = _busiest(result, section)
+    series: dict[int, dict[str, dict[float, float]]] = {}
+    step = 60
+    for q in (50, 90, 99):
+        series[q], step = time_series(result, kind, f"RequestTime_p{q}")
+    names = [n for n in names if any(n in series[q] for q in series)]
+    if not names:
+        return []
+    duration = _duration(result)
+    unit, xlabel = _clock(result)
+    fig = _figure(10, 1.2 + 2.2 * len(names))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    styles = {50: ("#2e9d4a", "p50"), 90: ("#f0a020", "p90"), 99: ("#d1342f", "p99")}
+    for i, (ax, name) in enumerate(zip(axes, names, strict=True)):
+        for q, (color, label) in styles.items():
+            _steps(ax, series[q].get(name, {}), duration, False, step=step, unit=unit, color=color, label=label,
+                   lw=1.6)
+        extra = _time_axes(ax, result, scn, labels=i == 0)
+        ax.set_title(f"RequestTime of {what} {name}, {resolution_text(step)}")
+        ax.set_ylabel("latency (ms)")
+        ax.set_ylim(bottom=0)
+        _legend(ax, extra)
+    axes[-1].set_xlabel(xlabel)
     return _save(fig, path)
 
 
 @_styled
 def plot_latency(result: Any, scn: Any, path: Path) -> list[Path]:
-    """RequestTime p50/p90/p99 per service and minute (from the per-minute histograms)."""
-    names = _busiest(result, "services")
-    series = {q: _series(result, "service", f"RequestTime_p{q}") for q in (50, 90, 99)}
-    names = [n for n in names if any(n in series[q] for q in series)]
-    if not names:
-        return []
-    duration = _duration(result)
-    fig = _figure(10, 1.2 + 2.2 * len(names))
-    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
-    styles = {50: ("#2e9d4a", "p50"), 90: ("#f0a020", "p90"), 99: ("#d1342f", "p99")}
-    warm = float(result.summary.get("warmup_s", 0))
-    for ax, name in zip(axes, names, strict=True):
-        for q, (color, label) in styles.items():
-            _steps(ax, series[q].get(name, {}), duration, False, color=color, label=label, lw=1.6)
-        _shade_warmup(ax, warm)
-        ax.set_title(f"RequestTime of service {name}")
-        ax.set_ylabel("latency (ms)")
-        ax.set_ylim(bottom=0)
-        ax.set_xlim(0, duration / 60.0)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    axes[-1].set_xlabel("simulated time (min)")
-    return _save(fig, path)
+    """RequestTime p50/p90/p99 per service over time (from the per-bucket histograms)."""
+    return _latency_panels(result, scn, path, "service", "services", "service")
+
+
+@_styled
+def plot_target_group_latency(result: Any, scn: Any, path: Path) -> list[Path]:
+    """RequestTime p50/p90/p99 per target group over time: where a rule's requests go, and how
+    long each destination takes."""
+    return _latency_panels(result, scn, path, "target_group", "target_groups", "target group")
 
 
 @_styled
@@ -221,36 +334,47 @@ def plot_canary(result: Any, scn: Any, path: Path) -> list[Path]:
         return []
     models = {c.name: c for c in getattr(scn, "canaries", [])} if scn is not None else {}
     duration = _duration(result)
-    tg_counts = _series(result, "target_group", "TotalRequestCount")
+    unit, xlabel = _clock(result)
+    tg_counts, step = time_series(result, "target_group", "TotalRequestCount")
     fig = _figure(10, 1.4 + 3.0 * len(canaries))
     axes = fig.subplots(len(canaries), 1, squeeze=False)[:, 0]
     for ax, c in zip(axes, canaries, strict=True):
         steps = c.get("steps") or []
         if steps:
-            xs = [s["t_ms"] / 60000.0 for s in steps] + [duration / 60.0]
+            xs = [s["t_ms"] / 1000.0 / unit for s in steps] + [duration / unit]
             ys = [s["weight"] for s in steps] + [steps[-1]["weight"]]
             ax.step(xs, ys, where="post", color="#1f77b4", lw=2, label="canary weight set (%)")
         m = models.get(c["name"])
         if m is not None:
             can, prim = tg_counts.get(m.canary, {}), tg_counts.get(m.primary, {})
-            obs = [(t / 60.0 + _minute_len(t, duration) / 120.0, 100.0 * can.get(t, 0) / (can.get(t, 0) + prim.get(t, 0)))
+            obs = [((t + min(step, duration - t) / 2.0) / unit, 100.0 * can.get(t, 0) / (can.get(t, 0) + prim.get(t, 0)))
                    for t in sorted(set(can) | set(prim)) if t >= 0 and can.get(t, 0) + prim.get(t, 0) > 0]
             if obs:
-                ax.plot([o[0] for o in obs], [o[1] for o in obs], "o--", color="#ff7f0e", ms=4, lw=1,
-                        label=f"observed share of {m.canary} (%)")
+                ax.plot([o[0] for o in obs], [o[1] for o in obs], "o--", color="#ff7f0e", ms=3, lw=0.8,
+                        label=f"observed share of {m.canary} (%, {resolution_text(step)})")
         seen: set[str] = set()
         for s in steps:
             marker, color = DECISION_MARKERS.get(s["decision"], ("o", "#333333"))
-            ax.scatter([s["t_ms"] / 60000.0], [s["weight"]], marker=marker, color=color, s=70, zorder=5,
+            ax.scatter([s["t_ms"] / 1000.0 / unit], [s["weight"]], marker=marker, color=color, s=70, zorder=5,
                        label=s["decision"] if s["decision"] not in seen else None)
             seen.add(s["decision"])
-        ax.set_xlim(0, duration / 60.0)
+        unit_marks = [e for e in events(result, scn) if e[3] == EVENT_COLOR]  # its own steps are drawn above
+        mark_events(ax, unit_marks, unit)
+        _shade_warmup(ax, float(result.summary.get("warmup_s", 0)), unit)
+        ax.set_xlim(0, duration / unit)
         ax.set_ylim(-5, 105)
         ax.set_title(f"Canary {c['name']}: {c.get('outcome', '?')}")
         ax.set_ylabel("traffic to canary (%)")
-        ax.set_xlabel("simulated time (min)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="weight, split, decisions")
+        ax.set_xlabel(xlabel)
+        _legend(ax, _event_handles(unit_marks), title="weight, split, decisions")
     return _save(fig, path)
+
+
+def _short_id(target_id: str) -> str:
+    """A target id short enough for an axis label: an ARN keeps its resource part."""
+    if target_id.startswith("arn:") and target_id.count(":") >= 5:
+        return "…" + target_id.split(":", 5)[5]
+    return target_id
 
 
 @_styled
@@ -259,44 +383,53 @@ def plot_target_health(result: Any, scn: Any, path: Path) -> list[Path]:
     strips: list[tuple[str, list[list[Any]]]] = []
     for tg_name, tg in sorted(result.summary.get("target_groups", {}).items()):
         for tid, t in sorted(tg.get("targets", {}).items()):
-            strips.append((f"{tg_name} / {tid}", t.get("health") or []))
+            strips.append((f"{tg_name} / {_short_id(tid)}", t.get("health") or []))
     if not strips:
         return []
     shown = strips[:MAX_STRIPS]
     duration = _duration(result)
+    unit, xlabel = _clock(result)
     fig = _figure(10, 1.3 + 0.32 * len(shown))
     ax = fig.subplots()
     used: set[str] = set()
     for i, (_label, log) in enumerate(shown):
         y = len(shown) - 1 - i
         for j, (t_ms, state) in enumerate(log):
-            start = t_ms / 60000.0
-            end = log[j + 1][0] / 60000.0 if j + 1 < len(log) else duration / 60.0
+            start = t_ms / 1000.0 / unit
+            end = log[j + 1][0] / 1000.0 / unit if j + 1 < len(log) else duration / unit
             if end > start or j + 1 == len(log):
                 ax.broken_barh([(start, max(end - start, 1e-6))], (y - 0.38, 0.76),
                                color=HEALTH_COLORS.get(state, "#000000"))
                 used.add(state)
     ax.set_yticks(range(len(shown)), [label for label, _ in reversed(shown)])
     ax.set_ylim(-0.6, len(shown) - 0.4)
-    ax.set_xlim(0, duration / 60.0)
+    extra = _time_axes(ax, result, scn)
     ax.grid(axis="y", visible=False)
     more = f" (first {MAX_STRIPS} of {len(strips)})" if len(strips) > MAX_STRIPS else ""
     ax.set_title(f"Target health over time{more}")
-    ax.set_xlabel("simulated time (min)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("target group / target")
-    ax.legend(handles=[Patch(color=HEALTH_COLORS.get(s, "#000000"), label=s) for s in HEALTH_COLORS if s in used],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), title="health state")
+    ax.legend(handles=[Patch(color=HEALTH_COLORS.get(s, "#000000"), label=HEALTH_LABELS.get(s, s))
+                       for s in HEALTH_COLORS if s in used] + extra,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), title="health state (as Lattice reports it)")
     return _save(fig, path)
+
+
+def requests_by_az(result: Any) -> dict[tuple[str, str], float]:
+    """(target group, AZ of the target) -> requests its targets served after the warm-up: the
+    summary's per-target counts, so that the heatmap and the tables agree."""
+    counts: dict[tuple[str, str], float] = defaultdict(float)
+    for tg_name, tg in result.summary.get("target_groups", {}).items():
+        for t in tg.get("targets", {}).values():
+            counts[(tg_name, str(t.get("az") or "-"))] += float(t.get("TotalRequestCount", 0))
+    return dict(counts)
 
 
 @_styled
 def plot_az_heatmap(result: Any, scn: Any, path: Path) -> list[Path]:
-    """Requests per target group and target AZ over the whole run (warm-up included)."""
-    counts: dict[tuple[str, str], float] = defaultdict(float)
-    for _t, kind, name, az, metric, value in _rows(result):
-        if kind == "target_group" and metric == "TotalRequestCount" and az != "all":
-            counts[(name, az)] += value
-    if not counts:
+    """Requests per target group and target AZ after the warm-up (the tables' figures)."""
+    counts = requests_by_az(result)
+    if not any(counts.values()):
         return []
     tgs = sorted({k[0] for k in counts})
     azs = sorted({k[1] for k in counts})
@@ -314,7 +447,7 @@ def plot_az_heatmap(result: Any, scn: Any, path: Path) -> list[Path]:
     ax.grid(False)
     ax.set_xlabel("availability zone of the target")
     ax.set_ylabel("target group")
-    ax.set_title("Requests per target group and AZ (whole run)")
+    ax.set_title("Requests per target group and AZ (after the warm-up)")
     fig.colorbar(im, ax=ax, label="requests (count)")
     return _save(fig, path)
 
@@ -357,6 +490,8 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
     flow.remove_nodes_from([n for n in list(flow) if g.nodes[n]["kind"] == "vpc" and flow.degree(n) == 0])
     nodes = [n for n in nodes if n in flow]
     pos = _layered_positions(flow)
+    for n in nodes:
+        labels[n] += _auth_label(g.nodes[n])
     tallest = max(sum(1 for n in nodes if g.nodes[n]["kind"] == k) for k in _LAYER)
     fig = _figure(12, min(30.0, max(4.5, 1.2 + 0.9 * tallest)))
     ax = fig.subplots()
@@ -386,9 +521,15 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
                 nx.draw_networkx_edges(flow, pos, edgelist=group, edge_color=color, style=ls, ax=ax, arrows=True,
                                        arrowsize=12, node_size=900, width=1.3)
     fwd = {(u, v): str(d["weight"]) for u, v, d in flow.edges(data=True) if d["kind"] == "forward"}
+    fwd.update(_association_labels(flow))
     if fwd:
         nx.draw_networkx_edge_labels(flow, pos, edge_labels=fwd, font_size=7, ax=ax, label_pos=0.5,
                                      bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"})
+    denied = _draw_denied(ax, pos, denied_pairs(scn))
+    iam = [n for n in nodes if g.nodes[n].get("auth_type") == "AWS_IAM"]
+    if iam:  # a thick dark ring marks where an auth policy decides
+        nx.draw_networkx_nodes(flow, pos, nodelist=iam, node_shape="o", node_size=1500, ax=ax, node_color="none",
+                               edgecolors="#b35806", linewidths=2.2)
     for n in nodes:
         ax.annotate(labels[n], pos[n], xytext=(0, -19), textcoords="offset points", ha="center", va="top",
                     fontsize=8)
@@ -407,9 +548,65 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
                     ("SN endpoint", (styles["association"][0], "dashed"), "endpoint" in vias),
                     ("forward (rule weight)", styles["forward"], "forward" in kinds)]
     handles += [Line2D([], [], color=c, ls=ls, label=lbl) for lbl, (c, ls), used in legend_edges if used]
+    if iam:
+        handles.append(Line2D([], [], marker="o", ls="none", mfc="none", mec="#b35806", mew=2.2, ms=11,
+                              label="auth_type AWS_IAM"))
+    if denied:
+        handles.append(Line2D([], [], color=DENIED_COLOR, ls="dashed", label=f"denied (403): {denied} pair"
+                              + ("s" if denied != 1 else "")))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="legend")
     ax.set_title(f"Topology of {scn.name}")
     return _save(fig, path)
+
+
+DENIED_COLOR = "#c51b7d"
+MAX_DENIED = 30  # denied pairs drawn (the report's table lists them all)
+
+
+def _auth_label(node: dict[str, Any]) -> str:
+    """A service network's or service's auth type under its name."""
+    auth = node.get("auth_type")
+    return f"\nauth {auth}" if node.get("kind") in ("service_network", "service") and auth else ""
+
+
+def _association_labels(flow: Any) -> dict[tuple[str, str], str]:
+    """VPC -> service network associations labelled with their security groups."""
+    return {(u, v): "SG " + ", ".join(d["security_groups"]) for u, v, d in flow.edges(data=True)
+            if d["kind"] == "association" and d.get("security_groups")}
+
+
+def denied_pairs(scn: Any) -> list[tuple[str, str, str]]:
+    """(client, service, authDeniedReason) for every client the auth policies deny (403) on some
+    listener of a service, as ``latsim matrix`` decides it for the client's own requests."""
+    from latsim.analysis.matrix import CSV_COLUMNS, compute_matrix
+    from latsim.compile import Topology
+    if not scn.clients or not scn.services:
+        return []
+    col = {c: i for i, c in enumerate(CSV_COLUMNS)}
+    out: dict[tuple[str, str], str] = {}
+    for row in compute_matrix(Topology(scn)).rows():
+        if row[col["status"]] == 403 and row[col["auth_denied_reason"]]:
+            out.setdefault((row[col["client"]], row[col["service"]]), str(row[col["auth_denied_reason"]]))
+    return [(c, svc, why) for (c, svc), why in out.items()]
+
+
+def _draw_denied(ax: Any, pos: dict[str, tuple[float, float]], pairs: list[tuple[str, str, str]]) -> int:
+    """Client -> service arcs for denied pairs, labelled with who says no; returns how many."""
+    from matplotlib.patches import FancyArrowPatch
+
+    from latsim.model.graph import node_id
+    drawn = 0
+    for client, service, why in pairs[:MAX_DENIED]:
+        a, b = pos.get(node_id("client", client)), pos.get(node_id("service", service))
+        if a is None or b is None:
+            continue
+        ax.add_patch(FancyArrowPatch(a, b, connectionstyle="arc3,rad=-0.18", arrowstyle="-|>", mutation_scale=11,
+                                     color=DENIED_COLOR, ls="dashed", lw=1.2, shrinkA=14, shrinkB=16, zorder=0.5))
+        mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2 + 0.18 * abs(b[0] - a[0]) / 3)
+        ax.text(mid[0], mid[1], f"403 {why}", color=DENIED_COLOR, fontsize=6.5, ha="center", va="center",
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+        drawn += 1
+    return drawn
 
 
 def _layered_positions(flow: Any) -> dict[str, tuple[float, float]]:
@@ -457,21 +654,29 @@ class RenderedPlot:
         return next(p for p in self.paths if p.suffix == ".svg")
 
 
+_MARKS = "Dashed lines are timeline events (their window shaded), dotted lines canary steps; the grey band is " \
+    "the warm-up, left out of every table."
 PLOTS: tuple[PlotSpec, ...] = (
     PlotSpec("topology", "Topology", "Who can reach what: clients sit in VPCs, VPCs join service networks "
-             "(association or SN endpoint), services forward to target groups (edge labels: rule and weight).", plot_topology),
-    PlotSpec("request_rates", "Request and 5xx rates", "Per service and simulated minute (the shaded band is "
-             "the warm-up, excluded from the tables).", plot_request_rates),
-    PlotSpec("latency", "Latency over time", "RequestTime p50/p90/p99 per service and minute, as CloudWatch "
-             "would show it.", plot_latency),
+             "(association, labelled with its security groups, or SN endpoint), services forward to target groups "
+             "(edge labels: rule and weight). Auth type under each service network and service; red dashed edges: "
+             "client -> service pairs that auth policies deny (403).", plot_topology),
+    PlotSpec("request_rates", "Request and 5xx rates", "Per service, in buckets chosen for the run's length "
+             "(seconds for short runs, minutes for long ones; metrics.parquet keeps CloudWatch's minutes). "
+             + _MARKS, plot_request_rates),
+    PlotSpec("latency", "Latency over time", "RequestTime p50/p90/p99 per service. " + _MARKS, plot_latency),
+    PlotSpec("target_group_latency", "Latency per target group", "RequestTime p50/p90/p99 of each target group: "
+             "the destinations of the rules (see the split in the rules table). " + _MARKS,
+             plot_target_group_latency),
     PlotSpec("latency_cdf", "Latency distributions", "Whole-run CDFs after warm-up: clients end to end "
              "(retries included) and target groups.", plot_latency_cdf),
     PlotSpec("canary", "Canary", "The weight the controller set and the share the canary target group "
-             "received each minute, with the controller's decisions.", plot_canary),
-    PlotSpec("target_health", "Target health", "Each target's health-check state over the run.",
-             plot_target_health),
-    PlotSpec("az_heatmap", "Requests by AZ", "Requests each target group served in each Availability Zone.",
-             plot_az_heatmap),
+             "received in each bucket, with the controller's decisions and the timeline's events.", plot_canary),
+    PlotSpec("target_health", "Target health", "Each target's health state as Lattice reports it; UNAVAILABLE "
+             "means not health checked (Lambda and ALB groups never are) and such targets still receive traffic. "
+             + _MARKS, plot_target_health),
+    PlotSpec("az_heatmap", "Requests by AZ", "Requests each target group's targets served in each Availability "
+             "Zone after the warm-up (the tables' figures).", plot_az_heatmap),
 )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from latsim.metrics.histogram import LogHistogram
-from latsim.metrics.recorder import latency_summary
+from latsim.metrics.recorder import ColdStarts, latency_summary
 
 
 @dataclass
@@ -21,6 +21,9 @@ class Result:
     metric_rows: list[tuple[float, str, str, str, str, float]] = field(default_factory=list)
     histograms: dict[str, dict[str, LogHistogram]] = field(default_factory=dict)
     wall_seconds: float = 0.0
+    # finer than a minute for runs of up to half an hour (``Recorder.series_rows``): what the report draws
+    series: list[tuple[float, str, str, str, float]] = field(default_factory=list)
+    series_step: int = 60
 
     @classmethod
     def from_simulation(cls, sim: Any, wall: float) -> Result:
@@ -40,6 +43,13 @@ class Result:
                 targets[srv.id] = {"TotalRequestCount": srv.requests, "az": srv.az,
                                    "health": [[round(t * 1000, 3), s] for t, s in srv.health_log]}
             d["targets"] = targets
+            # Lattice does not health check LAMBDA (or ALB) groups: their targets show UNAVAILABLE
+            # and still receive every request (LATTICE.md §4.2)
+            d["health_checks"] = "enabled" if st.checked else (
+                "not supported" if st.kind in ("LAMBDA", "ALB") else "disabled")
+            if st.kind == "LAMBDA":
+                cold = rec.cold_starts.get(name)
+                d["cold_starts"] = cold.summary() if cold is not None else ColdStarts().summary()
             tgs[name] = d
         rules: dict[str, Any] = {}
         rule_hits = rec.rule_hits
@@ -64,7 +74,7 @@ class Result:
         hists = {"services": {n: s.hist for n, s in svc_stats.items()},
                  "target_groups": {n: s.hist for n, s in tg_stats.items()},
                  "clients": {n: c.stats.hist for n, c in sim.clients.items()}}
-        result = cls(summary, rec.metric_rows(), hists, wall)
+        result = cls(summary, rec.metric_rows(), hists, wall, rec.series_rows(), rec.step)
         from latsim.slo import evaluate_slos
         summary["slo"] = evaluate_slos(scn, result, sim)
         from latsim.cost import estimate_cost
@@ -87,6 +97,11 @@ class Result:
         """Per-minute metrics, long format: time_s, dimension, name, az, metric, value."""
         return [{"time_s": t, "dimension": k, "name": n, "az": az, "metric": m, "value": v}
                 for t, k, n, az, m, v in self.metric_rows]
+
+    def series_records(self) -> list[dict[str, Any]]:
+        """The fine series, long format: time_s, step_s, dimension, name, metric, value (all AZs)."""
+        return [{"time_s": t, "step_s": self.series_step, "dimension": k, "name": n, "metric": m, "value": v}
+                for t, k, n, m, v in self.series]
 
     def to_pandas(self) -> Any:
         import pandas as pd
@@ -150,6 +165,28 @@ def critical_paths(sim: Any) -> dict[str, Any]:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000.0, 3)
+
+
+def target_health_label(group: dict[str, Any], target: dict[str, Any]) -> str:
+    """A target's last health state as Lattice names it, with what it means where the name
+    misleads: UNAVAILABLE only says the group is not health checked (Lambda and ALB groups never
+    are), and such targets receive traffic."""
+    state = target["health"][-1][1] if target.get("health") else "-"
+    checks = group.get("health_checks", "enabled")
+    if state == "UNAVAILABLE" and checks != "enabled":
+        return f"UNAVAILABLE (health checks {checks}; receives traffic)"
+    return str(state)
+
+
+def cold_start_label(group: dict[str, Any]) -> str:
+    """``76 (+645 ms mean, p99 892 ms)`` for a Lambda group, ``-`` for any other."""
+    cold = group.get("cold_starts")
+    if cold is None:
+        return "-"
+    if not cold["count"]:
+        return "0"
+    added = cold["added_ms"]
+    return f"{cold['count']:,} (+{added['mean']:,.0f} ms mean, p99 {added['p99']:,.0f} ms)"
 
 
 def _empty() -> dict[str, Any]:

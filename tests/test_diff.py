@@ -124,3 +124,23 @@ def test_diff_json(tmp_path):
     d = json.loads(res.stdout)
     assert set(d) >= {"flipped", "rerouted", "changes", "problems", "summary"}
     assert d["flipped"][0]["new_explanation"]["command"].startswith(f"latsim explain {new} --client ops-payments")
+
+
+def test_a_policy_edit_is_shown_as_a_unified_diff_of_its_json(tmp_path):
+    old = copy.deepcopy(base_scenario())
+    old["services"][0]["auth_type"] = "AWS_IAM"
+    old["services"][0]["auth_policy"] = allow({"StringEquals": {"aws:PrincipalOrgID": "o-example"}})
+    new = copy.deepcopy(old)
+    new["services"][0]["auth_policy"]["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalOrgID"] = "o-other"
+    d = diff_scenarios(scenario_from_data(old), scenario_from_data(new))
+    [c] = d["changes"]
+    assert (c["category"], c["path"]) == ("policy", "services.rates.auth_policy")
+    assert c["diff"][:2] == ["--- old/services.rates.auth_policy", "+++ new/services.rates.auth_policy"]
+    changed = [line for line in c["diff"][2:] if line[:1] in "+-"]
+    assert changed == ['-          "aws:PrincipalOrgID": "o-example"', '+          "aws:PrincipalOrgID": "o-other"']
+    res = runner.invoke(app, ["diff", write(tmp_path, "old.yaml", old), write(tmp_path, "new.yaml", new)],
+                        terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert '+          "aws:PrincipalOrgID": "o-other"' in res.output
+    assert '-          "aws:PrincipalOrgID": "o-example"' in res.output
+    assert "..." not in res.output  # nothing cut

@@ -377,3 +377,22 @@ def test_every_simulated_request_agrees_with_explain(data):
         if all(e["outcome"] == "unreachable" for e in outcomes):
             assert not any(r[0] == c.name for r in rec.rows)
             assert observed or summary["clients"][c.name]["requests"] == 0
+
+
+@pytest.mark.parametrize(("args", "code", "outcome"), [
+    (["--client", "batch-anonymous", "--url", "https://orders.acme.internal/orders"], 1, "denied"),
+    (["--client", "order-reader", "--url", "https://orders.acme.internal/orders"], 0, "forwarded"),
+])
+def test_explain_fail_on_deny_exit_code_says_whether_the_request_gets_through(args, code, outcome):
+    zt = str(ROOT / "scenarios" / "zero-trust.yaml")
+    gated = runner.invoke(app, ["explain", zt, *args, "--fail-on-deny", "--json"])
+    assert gated.exit_code == code, gated.output
+    assert json.loads(gated.output)["outcome"] == outcome
+    assert runner.invoke(app, ["explain", zt, *args]).exit_code == 0  # without the flag: informational
+
+
+def test_explain_fail_on_deny_exits_1_when_unreachable():
+    qs = str(ROOT / "scenarios" / "quickstart.yaml")
+    args = ["explain", qs, "--vpc", "backend", "--url", "https://checkout.shop.internal/api/cart", "--json"]
+    res = runner.invoke(app, [*args, "--fail-on-deny"])
+    assert res.exit_code == 1 and json.loads(res.output)["outcome"] == "unreachable"

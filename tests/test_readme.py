@@ -24,16 +24,16 @@ HEADING = "## Five minutes with the quickstart"
 LATSIM = Path(sys.executable).parent / "latsim"
 
 
-def quickstart_commands() -> list[str]:
-    """The command lines of the first ```sh block under the quickstart heading, in order."""
+def quickstart_commands(heading: str = HEADING) -> list[str]:
+    """The command lines of the first ```sh block under ``heading``, in order."""
     text = README.read_text(encoding="utf-8")
-    start = text.index(HEADING)
+    start = text.index(heading)
     section = text[start:]
-    nxt = re.search(r"^## ", section[len(HEADING):], flags=re.M)
+    nxt = re.search(r"^## ", section[len(heading):], flags=re.M)
     if nxt:
-        section = section[:len(HEADING) + nxt.start()]
+        section = section[:len(heading) + nxt.start()]
     block = re.search(r"^```sh\n(.*?)^```", section, flags=re.M | re.S)
-    assert block, f"no ```sh block under {HEADING!r} in README.md"
+    assert block, f"no ```sh block under {heading!r} in README.md"
     return [line.strip() for line in block.group(1).splitlines() if line.strip()]
 
 
@@ -69,3 +69,39 @@ def test_quickstart_commands_work_verbatim(workdir):
     run_dir = workdir / "out" / "quick"
     assert (run_dir / "summary.json").is_file()
     assert (run_dir / "report.html").is_file()
+
+
+NEW_HEADING = "## Your first scenario: `latsim new`"
+
+
+def test_the_readme_starts_with_latsim_new_then_the_walk_and_your_own_topology():
+    text = README.read_text(encoding="utf-8")
+    first, walk, own = (text.index(h) for h in (NEW_HEADING, HEADING, "## Your own topology in ten minutes"))
+    assert first < walk < own < text.index("## Commands")
+    new = quickstart_commands(NEW_HEADING)
+    assert new[0] == ". .venv/bin/activate" and new[1].startswith("latsim new ")
+
+
+@pytest.mark.slow
+def test_latsim_new_commands_work_verbatim(tmp_path):
+    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
+    for command in quickstart_commands(NEW_HEADING)[1:]:
+        line = str(LATSIM) + command[len("latsim"):]
+        proc = subprocess.run(line, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, f"{command}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    assert (tmp_path / "first.yaml").is_file()
+
+
+def test_the_package_builds_without_a_license_warning_and_ships_jupyter():
+    import tomllib
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    project = meta["project"]
+    # an SPDX string (PEP 639): the table form makes setuptools >= 77 print a deprecation warning
+    assert project["license"] == "Apache-2.0"
+    assert any(r.startswith("setuptools>=77") for r in meta["build-system"]["requires"])
+    extras = project["optional-dependencies"]
+    assert any(r.startswith("jupyterlab") for r in extras["notebooks"])
+    assert "notebooks" in extras["all"][0]
+    readme = README.read_text(encoding="utf-8")
+    assert "jupyter lab notebooks/" in readme and "`notebooks` extra" in readme
+    assert (Path(sys.executable).parent / "jupyter-lab").exists(), "jupyterlab is not in the venv"

@@ -300,3 +300,28 @@ def test_tls_passthrough_policy_without_connect_is_a_warning(quickstart_data):
     assert warnings and "vpc-lattice-svcs:Connect" in warnings[0].message
     inv["auth_policy"]["Statement"][0]["Action"] = "vpc-lattice-svcs:Connect"
     assert not [p for p in notes(scenario_from_data(data)) if p.code == "tls-passthrough-auth"]
+
+
+def test_overlap_notes_are_one_line_per_group_of_overlapping_cidrs():
+    from latsim.model.validate import notes
+    from tests.builders import build, one_service
+    data = one_service()
+    data["vpcs"] = [{"name": f"v{i}", "account": "acct", "cidr": "10.0.0.0/16", "azs": ["use1-az1"]}
+                    for i in range(10)]
+    data["vpcs"] += [{"name": "client-vpc", "account": "acct", "cidr": "172.16.0.0/16", "azs": ["use1-az1"]},
+                     {"name": "target-vpc", "account": "acct", "cidr": ["172.16.4.0/24", "192.168.0.0/16"],
+                      "azs": ["use1-az1"]}]
+    infos = [p for p in notes(build(data)) if p.code == "overlapping-cidr"]
+    assert len(infos) == 2, [p.message for p in infos]  # not 45 + 1 lines
+    ten = next(p for p in infos if p.message.startswith("10.0.0.0/16"))
+    assert "used by VPCs " + ", ".join(f"v{i}" for i in range(10)) + ";" in ten.message
+    nested = next(p for p in infos if p.message.startswith("172.16.0.0/16"))
+    assert "172.16.4.0/24 (overlapping): used by VPCs client-vpc, target-vpc" in nested.message
+    assert all(p.severity == "info" and "fine with Lattice" in p.message for p in infos)
+
+
+def test_inventory_uses_singular_for_one():
+    from tests.builders import build, one_service
+    line = build(one_service()).summary_line()
+    assert line.startswith("1 account, 2 VPCs, 1 service network, 1 service, 1 listener, 0 rules, ")
+    assert line.endswith("1 target group, 1 target, 1 client, 0 timeline events")

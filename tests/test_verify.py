@@ -192,3 +192,20 @@ def test_assert_on_the_command_line(tmp_path):
     assert "FAIL" in res.stdout and "latsim explain" in res.stdout
     res = runner.invoke(app, ["verify", path, "--assert", "no_access: {principal: anonymous, service: admn}"])
     assert res.exit_code == 2 and "did you mean 'admin'" in res.stderr
+
+
+def test_counterexamples_n_shows_up_to_n_with_the_clients_real_requests_first():
+    from latsim.scenario import load_scenario
+    scn = load_scenario(Path(__file__).parent.parent / "scenarios" / "quickstart.yaml")
+    fails = {"no_access": {"vpcs": ["web"], "service": "checkout"}}
+    for n in (1, 5, 8):
+        [r] = verify(scn, [fails], max_counterexamples=n).results
+        assert r.failures > 8 and len(r.counterexamples) == n
+    [r] = verify(scn, [fails], max_counterexamples=5).results
+    storefront = [c for c in r.counterexamples if c.caller == "client storefront"]
+    # the client's own requests (quickstart: GET /api/cart, POST /api/pay) come before synthetic ones
+    assert [(c.request["method"], c.request["url"]) for c in storefront if c.real] == [
+        ("GET", "https://checkout.shop.internal/api/cart"), ("POST", "https://checkout.shop.internal/api/pay")]
+    assert storefront[0].real and storefront[0].to_dict()["from_client_mix"] is True
+    # /stock goes to inventory in the mix: against checkout it is not the client's real request
+    assert not any(c.real for c in r.counterexamples if c.request["url"].endswith("/stock"))

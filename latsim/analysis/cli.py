@@ -1,7 +1,8 @@
 """The static-analysis commands: ``latsim explain``, ``matrix``, ``diff`` and ``verify``.
 
 Exit codes: 0 fine, 1 a finding the user asked to gate on (a verdict flipped with
-``--fail-on-change``, an assertion failed), 2 a usage or scenario error.
+``--fail-on-change``, an assertion failed, a request denied or unreachable with
+``explain --fail-on-deny``), 2 a usage or scenario error.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from latsim.cli import FileArg, OverlayOpt, app, handle_errors, load, out
+from latsim.compile import DENIED, UNREACHABLE
 from latsim.errors import UsageError
 
 FORMATS = ("table", "csv", "json")
@@ -61,10 +63,15 @@ def explain(
     security_group: Annotated[list[str] | None, typer.Option("--security-group", help="The caller's security "
                                                              "groups (repeatable).")] = None,
     overlay: OverlayOpt = None,
+    fail_on_deny: Annotated[bool, typer.Option("--fail-on-deny", help="Exit 1 when the request is denied "
+                                               "(auth, 403) or unreachable (DNS, security group, no "
+                                               "association); 0 when forwarded or answered by a fixed "
+                                               "response.")] = False,
 ) -> None:
     """Explain one request stage by stage: DNS, AZ address, security groups, listener, auth,
     rule, target groups (with each target's security-group and health-check verdict), then the
-    chain of calls the code of those target groups makes, hop by hop."""
+    chain of calls the code of those target groups makes, hop by hop. Exit 0, or 1 with
+    --fail-on-deny when the request, or a call of its chain, is denied or unreachable."""
     from latsim.analysis.explain import CallerSpec, render_explanation
     from latsim.analysis.explain import explain as run_explain
     scn = load(file, overlay)
@@ -80,6 +87,8 @@ def explain(
         sys.stdout.write(json.dumps(d, indent=2) + "\n")
     else:
         render_explanation(d, out)
+    if fail_on_deny and (d["outcome"] in (DENIED, UNREACHABLE) or _chain_denied(d)):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -184,3 +193,10 @@ def verify(
         render(report, out)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _chain_denied(d: dict[str, Any]) -> bool:
+    """A call of the request's chain (call graphs) that is denied or unreachable."""
+    def walk(calls: list[dict[str, Any]]) -> bool:
+        return any(c.get("outcome") in (DENIED, UNREACHABLE) or walk(c.get("calls") or []) for c in calls)
+    return walk(d.get("calls") or [])

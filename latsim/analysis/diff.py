@@ -197,8 +197,18 @@ def _list_key_ok(items: list[Any], key: str) -> bool:
     return len(set(vals)) == len(vals)
 
 
+POLICY_KEYS = ("auth_policy", "identity_policy")
+
+
 def _walk(old: Any, new: Any, path: str, out: list[dict[str, Any]]) -> None:
     if old == new:
+        return
+    if path.rsplit(".", 1)[-1] in POLICY_KEYS and old is not None and new is not None:
+        # a policy is read as a document: one change with a unified diff of its JSON, not a
+        # scatter of paths into its statements
+        change = _change("changed", path, old, new)
+        change["diff"] = policy_diff(old, new, path)
+        out.append(change)
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for k in dict.fromkeys(list(old) + list(new)):
@@ -235,6 +245,17 @@ def _walk(old: Any, new: Any, path: str, out: list[dict[str, Any]]) -> None:
                 out.append(_change("changed", path, old, new))  # reordered
             return
     out.append(_change("changed", path, old, new))
+
+
+def policy_diff(old: Any, new: Any, path: str) -> list[str]:
+    """The unified diff (lines, no trailing newlines) of two policy documents as indented JSON
+    with sorted keys, so that only what changed is marked, with three lines of context."""
+    import difflib
+
+    def lines(doc: Any) -> list[str]:
+        text = doc if isinstance(doc, str) else json.dumps(doc, indent=2, sort_keys=True, default=str)
+        return text.splitlines()
+    return list(difflib.unified_diff(lines(old), lines(new), f"old/{path}", f"new/{path}", lineterm=""))
 
 
 def _category(path: str) -> str:
@@ -353,6 +374,12 @@ def render(d: Mapping[str, Any], console: Any) -> None:
         colour = {"added": "green", "removed": "red"}.get(c["change"], "yellow")
         what = _value(c["new"] if c["change"] == "added" else c["old"]) if c["change"] != "changed" else \
             f"{_value(c['old'])} -> {_value(c['new'])}"
+        if c.get("diff"):
+            console.print(f"  [{colour}]{c['change']:<8}[/{colour}] {c['category']:<14} {e(c['path'])}:")
+            for line in c["diff"]:
+                style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+                console.print(f"      [{style}]{e(line)}[/{style}]", soft_wrap=True)
+            continue
         console.print(f"  [{colour}]{c['change']:<8}[/{colour}] {c['category']:<14} {e(c['path'])}: {e(what)}")
     for p in d["problems"]["new"]:
         console.print(f"  [yellow]new problem[/yellow] {e(str(p['path']))}: {e(str(p['message']))}")
@@ -378,4 +405,5 @@ def _value(v: Any) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
-__all__ = ["call_changes", "diff_scenarios", "problem_changes", "render", "resource_changes", "verdict_changes"]
+__all__ = ["call_changes", "diff_scenarios", "policy_diff", "problem_changes", "render", "resource_changes",
+           "verdict_changes"]

@@ -67,6 +67,7 @@ from latsim.model.assertions import (
     parse_assertions,
 )
 from latsim.model.calls import walk_steps
+from latsim.model.client import split_url
 from latsim.model.scenario import Scenario
 from latsim.model.service import Match
 
@@ -441,10 +442,11 @@ class Counterexample:
     verdict: Verdict
     command: str
     chain: list[dict[str, Any]] | None = None  # never_reaches: the hops from the caller to the service
+    real: bool = False  # the request is one the client sends (from its mix), not a synthetic class
 
     def to_dict(self) -> dict[str, Any]:
         v = self.verdict
-        d: dict[str, Any] = {"caller": self.caller, "request": self.request,
+        d: dict[str, Any] = {"caller": self.caller, "request": self.request, "from_client_mix": self.real,
                              "verdict": {"outcome": v.outcome, "status": v.status, "failure": v.failure,
                                          "rule": v.rule, "auth_denied_reason": v.auth_denied_reason,
                                          "reason": v.reason},
@@ -466,13 +468,20 @@ class AssertionResult:
     _seen: dict[Any, Counterexample] = field(default_factory=dict, repr=False)
 
     def pick_counterexamples(self, limit: int) -> None:
-        """Forwarded requests first, one per caller before a second one of the same caller."""
+        """Up to ``limit``: one per (caller, verdict) first — forwarded requests first, one per
+        caller before a second of the same caller — then further requests of those pairs; within a
+        pair a request the client really sends (from its mix) comes before a synthetic one."""
+        groups: dict[tuple[str, Any], list[Counterexample]] = {}
+        for c in sorted(self._seen.values(), key=lambda c: (c.verdict.outcome != FORWARDED, not c.real)):
+            groups.setdefault((c.caller, c.verdict), []).append(c)
         rank: dict[str, int] = {}
-        keyed: list[tuple[int, bool, int, Counterexample]] = []
-        for c in sorted(self._seen.values(), key=lambda c: c.verdict.outcome != FORWARDED):
-            n = rank[c.caller] = rank.get(c.caller, -1) + 1
-            keyed.append((n, c.verdict.outcome != FORWARDED, len(keyed), c))
-        self.counterexamples = [c for *_, c in sorted(keyed, key=lambda k: k[:3])][:limit]
+        keyed: list[tuple[int, int, bool, int, Counterexample]] = []
+        for members in groups.values():
+            head = members[0]
+            n = rank[head.caller] = rank.get(head.caller, -1) + 1
+            for depth, c in enumerate(members):
+                keyed.append((depth, n, c.verdict.outcome != FORWARDED, len(keyed), c))
+        self.counterexamples = [c for *_, c in sorted(keyed, key=lambda k: k[:4])][:limit]
         self._seen = {}
 
     def to_dict(self) -> dict[str, Any]:
@@ -541,6 +550,8 @@ def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | 
     spaces: dict[tuple[str, Any], RequestSpace] = {}
     mixes = client_mixes(topo)
     graph: CallGraph | None = None
+    # what each client really sends, to show its own requests as counterexamples first
+    real = {name: _own_requests(c.model) for name, c in topo.clients.items()}
     for n, a in enumerate(parsed, 1):
         assert a is not None
         chains = a.never_reaches if a.never_reaches is not None else a.only_through
@@ -571,19 +582,37 @@ def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | 
                 if ep.service != service or (sel.listener is not None and ep.listener != sel.listener):
                     continue
                 _check_endpoint(cache, ep_i, ep, space.requests, population, kind, sel, orgs, res,
-                                max_counterexamples, src)
+                                max_counterexamples, src, real)
         res.ok = res.failures == 0
         res.pick_counterexamples(max_counterexamples)
         results.append(res)
     return VerifyReport(results, len(callers), cache.routes)
 
 
+def _own_requests(client: Any) -> set[tuple[Any, ...]]:
+    """The requests of a client's mix, keyed by ``_request_key`` (host included)."""
+    out = set()
+    for spec in client.requests:
+        rc = RequestClass.of(client, spec)
+        url_path = split_url(rc.url)[3]
+        path = rc.path if rc.path != "/" or url_path == "/" else url_path
+        out.add(_request_key(replace(rc, path=path), rc.url))
+    return out
+
+
+def _request_key(rc: RequestClass, url: str) -> tuple[Any, ...]:
+    """A request to ``url``'s host (request classes of the search space carry no URL)."""
+    return (split_url(url)[1], rc.method, rc.path, tuple(sorted(rc.headers)), rc.query, rc.protocol)
+
+
 def _check_endpoint(cache: RouteCache, ep_i: int, ep: Endpoint, requests: Sequence[RequestClass],
                     population: Sequence[tuple[Caller, CallerInfo]], kind: str, sel: Selector, orgs: set[str],
-                    res: AssertionResult, limit: int, source: str | None) -> None:
+                    res: AssertionResult, limit: int, source: str | None,
+                    real: Mapping[str, set[tuple[Any, ...]]] | None = None) -> None:
     """Evaluate every caller x request class of one endpoint; record violations."""
     rids = [cache.request_id(r) for r in requests]
     for caller, info in population:
+        own = (real or {}).get(info.client or "", set())
         allowed = kind == "only" and _caller_selected(sel, info, orgs)
         if kind == "only" and allowed:
             res.checked += len(requests)
@@ -593,15 +622,16 @@ def _check_endpoint(cache: RouteCache, ep_i: int, ep: Endpoint, requests: Sequen
             res.checked += 1
             if _violates(kind, v, allowed, sel.target_group):
                 res.failures += 1
-                # one example per (caller, verdict): varied, and the strongest (forwarded) shown first
-                key = (id(caller), v)
+                # examples per (caller, verdict, request): varied, and the strongest (forwarded) and
+                # the client's own requests shown first (``pick_counterexamples``)
+                key = (id(caller), v, rid)
                 if key not in res._seen and len(res._seen) < limit * 20:
                     full = at(rc, ep.url)
                     res._seen[key] = Counterexample(
                         info.spec.describe(),
                         {"url": request_url(full), "method": rc.method, "headers": dict(rc.headers),
                          "query": {k: list(val) for k, val in rc.query}, "protocol": rc.protocol},
-                        v, explain_command(source, info.spec, full))
+                        v, explain_command(source, info.spec, full), real=_request_key(rc, ep.url) in own)
 
 
 # --- never_reaches: chains of calls -------------------------------------------------------------

@@ -50,7 +50,7 @@ from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
 from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
 from latsim.engine.timeline import DISRUPTIVE
 from latsim.gcpause import paused
-from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
+from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder, resolution_s
 from latsim.model.scenario import Scenario
 from latsim.streams import Streams, draws
 from latsim.workload.arrivals import INF, Poisson, make_arrivals
@@ -256,7 +256,7 @@ class Simulation:
         self._eid = self.env._eid
         self.streams = Streams(scn.seed)
         self.topo = Topology(scn)
-        self.rec = Recorder(scn.warmup)
+        self.rec = Recorder(scn.warmup, resolution_s(scn.duration, len(scn.services) + len(scn.target_groups)))
         self.access_log = access_log
         self.tracer = tracer  # sampled traces (latsim.metrics.traces.Tracer); None: no tracing, no cost
         if tracer is not None:
@@ -892,7 +892,9 @@ class Simulation:
         if best >= 0:
             warm.pop(best)
             return 0.0
-        return float(srv.cold_start())
+        cold = float(srv.cold_start())
+        self.rec.cold_start(srv.tg.name, start, cold)
+        return cold
 
     def _complete(self, req: Request, srv: TargetServer, failed: bool = False) -> None:
         """The target answers at ``req.t_end`` (or Lattice times out first); ``failed``: a call of its

@@ -89,6 +89,33 @@ class Stats:
         }
 
 
+class ColdStarts:
+    """A Lambda target group's cold starts: per simulated minute (warm-up included, like the
+    per-minute series) and whole-run after the warm-up (count and the latency they added)."""
+
+    __slots__ = ("count", "hist", "minutes")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.hist = BufferedHistogram()
+        self.minutes: dict[int, list[float]] = {}  # minute -> [count, seconds added]
+
+    def add(self, t: float, seconds: float, counted: bool) -> None:
+        m = self.minutes.get(int(t // 60.0))
+        if m is None:
+            m = self.minutes[int(t // 60.0)] = [0.0, 0.0]
+        m[0] += 1
+        m[1] += seconds
+        if counted:
+            self.count += 1
+            self.hist.add(seconds)
+
+    def summary(self) -> dict[str, Any]:
+        """``count`` and ``added_ms`` (mean/p50/p90/p99/p999/max of the wait, in ms) after the warm-up."""
+        h = self.hist.flushed()
+        return {"count": self.count, "added_ms": latency_summary(h), "added_total_ms": _ms(h.sum)}
+
+
 def latency_summary(h: LogHistogram) -> dict[str, float | None]:
     """mean/p50/p90/p99/p999/max in milliseconds, rounded to the microsecond (stable JSON)."""
     if h.count == 0:
@@ -127,15 +154,16 @@ class Cursor:
         if left is not None:
             left.compact()
         warmup = d.warmup
-        m = int(t // 60.0)
-        lo = m * 60.0
-        hi = lo + 60.0
+        step = d.step
+        b = int(t // step)
+        lo = float(b * step)
+        hi = lo + step
         if t >= warmup:
-            seg = 2 * m + 1
+            seg = 2 * b + 1
             if warmup > lo:
                 lo = warmup
         else:
-            seg = 2 * m
+            seg = 2 * b
             if warmup < hi:
                 hi = warmup
         self.lo, self.hi, self.seg = lo, hi, seg
@@ -175,16 +203,18 @@ class Cursor:
 
 class Dim:
     """One dimension (service or target group): counters per AZ and segment, a latency histogram
-    per segment (all AZs). A segment is a simulated minute, split in two at the end of the
-    warm-up: segment ``2m`` holds minute ``m`` before the warm-up ends, ``2m + 1`` after. Minutes
-    are the sum of their two segments; the whole-run summary is the sum of the odd ones."""
+    per segment (all AZs). A segment is a bucket of ``step`` seconds (a divisor of 60: the
+    report's resolution), split in two at the end of the warm-up: segment ``2b`` holds bucket
+    ``b`` before the warm-up ends, ``2b + 1`` after. Minutes (CloudWatch's period) are the sum of
+    their buckets; the whole-run summary is the sum of the odd segments."""
 
-    __slots__ = ("kind", "name", "warmup", "rows", "hists", "cursors", "lattice_codes")
+    __slots__ = ("kind", "name", "warmup", "step", "rows", "hists", "cursors", "lattice_codes")
 
-    def __init__(self, kind: str, name: str, warmup: float = 0.0) -> None:
+    def __init__(self, kind: str, name: str, warmup: float = 0.0, step: int = 60) -> None:
         self.kind = kind
         self.name = name
         self.warmup = warmup
+        self.step = step
         self.rows: dict[str, dict[int, list[float]]] = {}
         self.hists: dict[int, LogHistogram] = {}
         self.cursors: dict[str, Cursor] = {}
@@ -226,20 +256,36 @@ class Dim:
         st.hist = _merged([h for seg, h in sorted(self.hists.items()) if seg & 1])
         return st
 
+    def minute_of(self, seg: int) -> int:
+        return (seg >> 1) * self.step // 60
+
     def minutes(self, az: str) -> list[tuple[int, list[float]]]:
-        """Per-minute counters of one AZ: the sum of each minute's two segments."""
+        """Per-minute counters of one AZ: the sum of each minute's segments."""
+        return self._sums(az, self.minute_of)
+
+    def buckets(self, az: str) -> list[tuple[int, list[float]]]:
+        """Counters of one AZ per bucket of ``step`` seconds (both sides of the warm-up summed)."""
+        return self._sums(az, lambda seg: seg >> 1)
+
+    def _sums(self, az: str, key: Any) -> list[tuple[int, list[float]]]:
         out: dict[int, list[float]] = {}
         for seg, row in sorted(self.rows[az].items()):
-            m = seg >> 1
+            m = key(seg)
             acc = out.get(m)
             out[m] = list(row) if acc is None else [a + b for a, b in zip(acc, row, strict=True)]
         return sorted(out.items())
 
     def minute_hists(self) -> list[tuple[int, LogHistogram]]:
+        return self._hists(self.minute_of)
+
+    def bucket_hists(self) -> list[tuple[int, LogHistogram]]:
+        return self._hists(lambda seg: seg >> 1)
+
+    def _hists(self, key: Any) -> list[tuple[int, LogHistogram]]:
         self.flush()
         out: dict[int, list[LogHistogram]] = {}
         for seg, h in sorted(self.hists.items()):
-            out.setdefault(seg >> 1, []).append(h)
+            out.setdefault(key(seg), []).append(h)
         return [(m, _merged(hs)) for m, hs in sorted(out.items())]
 
 
@@ -256,20 +302,39 @@ def _merged(hists: list[LogHistogram]) -> LogHistogram:
     return out
 
 
-class Recorder:
-    """Everything a run records."""
+STEPS = (1, 2, 5, 10, 15, 30, 60)  # divisors of a minute, the resolutions a report may use
+MAX_BUCKETS = 60
 
-    def __init__(self, warmup: float) -> None:
+
+def resolution_s(duration: float, dimensions: int = 0) -> int:
+    """The time resolution of a run's series: the finest step of ``STEPS`` that cuts the run in at
+    most ``MAX_BUCKETS`` buckets (1 s for a minute, 2 s for 2 minutes, 10 s for 10 minutes, a
+    minute beyond half an hour); a minute when there are many dimensions (memory grows with
+    buckets x dimensions: REF-1's 60 over 10 minutes add about 10 MB)."""
+    if dimensions > 400:
+        return 60
+    return next((s for s in STEPS if duration / s <= MAX_BUCKETS), 60)
+
+
+class Recorder:
+    """Everything a run records: per-minute series (CloudWatch's period) and, for runs of up to
+    half an hour, the same counters and percentiles per bucket of ``step`` seconds (``series_rows``)."""
+
+    def __init__(self, warmup: float, step: int = 60) -> None:
+        if step not in STEPS:
+            raise ValueError(f"step {step} s does not divide a minute: one of {STEPS}")
         self.warmup = warmup
+        self.step = step
         self.dims: dict[tuple[str, str], Dim] = {}
         self.rules: dict[str, dict[str, int]] = {}  # rule -> target group -> requests forwarded
         self.rule_unforwarded: dict[str, int] = defaultdict(int)  # rule -> fixed responses, all-zero 500s
         self.watchers: dict[str, Any] = {}  # target group -> window (canary controllers)
+        self.cold_starts: dict[str, ColdStarts] = {}  # Lambda target group -> its cold starts
 
     def dim(self, kind: str, name: str) -> Dim:
         d = self.dims.get((kind, name))
         if d is None:
-            d = self.dims[(kind, name)] = Dim(kind, name, self.warmup)
+            d = self.dims[(kind, name)] = Dim(kind, name, self.warmup, self.step)
         return d
 
     @property
@@ -309,6 +374,13 @@ class Recorder:
         if self.watchers and d.kind == "target_group" and d.name in self.watchers:
             self.watchers[d.name].add(dur, status)
 
+    def cold_start(self, tg: str, t: float, seconds: float) -> None:
+        """A Lambda invocation at ``t`` waited ``seconds`` for a new execution environment."""
+        c = self.cold_starts.get(tg)
+        if c is None:
+            c = self.cold_starts[tg] = ColdStarts()
+        c.add(t, seconds, t >= self.warmup)
+
     def rule(self, key: str, tg: str | None, t: float) -> None:
         """A rule (or default action) matched a request after the warm-up; ``tg`` it was forwarded to."""
         if t < self.warmup:
@@ -328,6 +400,32 @@ class Recorder:
         return {k: sum(self.rules.get(k, {}).values()) + self.rule_unforwarded.get(k, 0) for k in sorted(keys)}
 
     # -- output -------------------------------------------------------------------------------
+    def series_rows(self) -> list[tuple[float, str, str, str, float]]:
+        """Per bucket of ``step`` seconds, all AZs: (bucket start s, dimension kind, name, metric,
+        value) for ``TotalRequestCount``, ``HTTPCode_5XX_Count`` and ``RequestTime_p50/p90/p99``;
+        empty when the step is a minute (the per-minute rows say it all)."""
+        if self.step >= 60:
+            return []
+        out: list[tuple[float, str, str, str, float]] = []
+        for (kind, name), d in sorted(self.dims.items()):
+            d.flush()
+            counts: dict[int, list[float]] = {}
+            for az in sorted(d.rows):
+                for b, row in d.buckets(az):
+                    acc = counts.setdefault(b, [0.0, 0.0])
+                    acc[0] += row[0]
+                    acc[1] += row[4]
+            hists = dict(d.bucket_hists())
+            for b in sorted(counts):
+                t = float(b * self.step)
+                out.append((t, kind, name, "TotalRequestCount", counts[b][0]))
+                out.append((t, kind, name, "HTTPCode_5XX_Count", counts[b][1]))
+                h = hists.get(b)
+                if h is not None and h.count:
+                    for q, v in zip((50, 90, 99), h.percentiles((50, 90, 99)), strict=True):
+                        out.append((t, kind, name, f"RequestTime_p{q}", _ms(v)))
+        return out
+
     def metric_rows(self) -> list[tuple[float, str, str, str, str, float]]:
         """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted."""
         out: list[tuple[float, str, str, str, str, float]] = []
@@ -351,4 +449,9 @@ class Recorder:
                 if h.count:
                     for q in (50, 90, 99):
                         out.append((m * 60.0, kind, name, "all", f"RequestTime_p{q}", _ms(h.percentile(q))))
+            cold = self.cold_starts.get(name) if kind == "target_group" else None
+            if cold is not None:  # not a CloudWatch metric of Lattice: Lambda reports it as Init Duration
+                for m, (n, secs) in sorted(cold.minutes.items()):
+                    out.append((m * 60.0, kind, name, "all", "ColdStartCount", n))
+                    out.append((m * 60.0, kind, name, "all", "ColdStartTimeMs", round(1000.0 * secs, 3)))
         return out

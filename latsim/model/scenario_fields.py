@@ -111,10 +111,11 @@ class ScenarioFields(Model):
         n_targets = sum(len(tg.targets) for tg in self.target_groups)
         n_listeners = sum(len(s.listeners) for s in self.services)
         n_rules = sum(len(lst.rules) for s in self.services for lst in s.listeners)
-        return (f"{len(self.accounts)} accounts, {len(self.vpcs)} VPCs, {len(self.service_networks)} service "
-                f"networks, {len(self.services)} services, {n_listeners} listeners, {n_rules} rules, "
-                f"{len(self.target_groups)} target groups, {n_targets} targets, {len(self.clients)} clients, "
-                f"{len(self.timeline)} timeline events")
+        counts = [(len(self.accounts), "account"), (len(self.vpcs), "VPC"),
+                  (len(self.service_networks), "service network"), (len(self.services), "service"),
+                  (n_listeners, "listener"), (n_rules, "rule"), (len(self.target_groups), "target group"),
+                  (n_targets, "target"), (len(self.clients), "client"), (len(self.timeline), "timeline event")]
+        return ", ".join(plural(n, noun) for n, noun in counts)
 
 
 class ScenarioIndex:
@@ -159,3 +160,8 @@ class ScenarioIndex:
                 if any(tg.name in a.weights for a in actions):
                     return self.account_id(svc.account)
         return None
+
+
+def plural(n: int, noun: str) -> str:
+    """``1 account``, ``2 accounts`` (every noun of an inventory takes a plain -s)."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

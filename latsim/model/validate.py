@@ -170,15 +170,33 @@ def _accounts_vpcs(c: Checker) -> None:
         for j, sn in enumerate(v.service_network_endpoints):
             c.ref(("vpcs", i, "service_network_endpoints", j), "service network", sn,
                   [s.name for s in scn.service_networks])
-    # Overlapping CIDRs are legal in Lattice: that is the point. Say so, as information.
+    # Overlapping CIDRs are legal in Lattice: that is the point. Say so, as information, once per
+    # group of overlapping ranges (ten VPCs in one CIDR are one note, not 45).
     nets = [(v, n) for v in scn.vpcs for n in v.networks()]
+    group = list(range(len(nets)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
     for a in range(len(nets)):
         for b in range(a + 1, len(nets)):
             (va, na), (vb, nb) = nets[a], nets[b]
             if va.name != vb.name and na.version == nb.version and na.overlaps(nb):
-                c.add(("vpcs", scn.vpcs.index(vb), "cidr"),
-                      f"VPC {vb.name} ({nb}) overlaps VPC {va.name} ({na}): fine with Lattice, which exchanges no routes",
-                      severity="info", code="overlapping-cidr")
+                group[root(b)] = root(a)
+    members: dict[int, list[int]] = {}
+    for i in range(len(nets)):
+        members.setdefault(root(i), []).append(i)
+    for idx in members.values():
+        if len({nets[i][0].name for i in idx}) < 2:
+            continue
+        cidrs = sorted({str(nets[i][1]) for i in idx})
+        vpcs = ", ".join(dict.fromkeys(nets[i][0].name for i in idx))
+        where = cidrs[0] if len(cidrs) == 1 else f"{', '.join(cidrs)} (overlapping)"
+        c.add(("vpcs", scn.vpcs.index(nets[idx[1]][0]), "cidr"),
+              f"{where}: used by VPCs {vpcs}; overlapping CIDRs are fine with Lattice, which exchanges no routes",
+              severity="info", code="overlapping-cidr")
 
 
 def _sg_peer_ok(c: Checker, peer: str) -> bool:

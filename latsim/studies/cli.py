@@ -173,16 +173,44 @@ def sweep(
         raise typer.Exit(1)
 
 
+def short_names(names: list[str], min_segments: int = 2) -> dict[str, str]:
+    """Each dotted name -> its shortest suffix (of at least ``min_segments`` segments) that no other
+    name ends with, so that a table column stays narrow and nothing is cut in the middle."""
+    out: dict[str, str] = {}
+    for name in names:
+        parts = name.split(".")
+        for k in range(min(min_segments, len(parts)), len(parts) + 1):
+            tail = ".".join(parts[-k:])
+            if not any(o != name and (o == tail or o.endswith("." + tail)) for o in names):
+                out[name] = tail
+                break
+        else:
+            out[name] = name
+    return out
+
+
 def _print_aggregate(rows: list[dict[str, Any]], columns: list[str], params: list[str], limit: int = 200) -> None:
     from latsim.studies.design import label
 
+    metrics = list(dict.fromkeys(str(r["metric"]) for r in rows))
+    short = short_names(params + metrics, min_segments=1)
+    short.update(short_names(metrics))
     t = Table(title="mean and 95% CI per design point", title_justify="left")
-    for c in ["point", *params, "metric", "n", "mean", "95% CI"]:
-        t.add_column(c, justify="right" if c in ("point", "n", "mean") else "left")
+    t.add_column("point", justify="right", no_wrap=True)
+    for p in params:
+        t.add_column(short[p], overflow="fold")
+    t.add_column("metric", no_wrap=True, min_width=max((len(short[m]) for m in metrics), default=6))
+    for c in ("n", "mean"):
+        t.add_column(c, justify="right", no_wrap=True)
+    t.add_column("95% CI", no_wrap=True)
     for r in rows[:limit]:
         ci = f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]"
-        t.add_row(str(r["point"]), *[label(r[p]) for p in params], r["metric"], str(r["n"]), _num(r["mean"]), ci)
+        t.add_row(str(r["point"]), *[label(r[p]) for p in params], short[str(r["metric"])], str(r["n"]),
+                  _num(r["mean"]), ci)
     out.print(t)
+    legend = [(short[n], n) for n in params + metrics if short[n] != n]
+    for s, n in legend:  # whole names, never cut: a legend line each
+        out.print(f"  {s} = {n}", markup=False, soft_wrap=True)
     if len(rows) > limit:
         out.print(f"... {len(rows) - limit} more rows in aggregate.csv", markup=False)
 

@@ -365,6 +365,11 @@ def _params(probs: _Problems, base: dict[str, Any], opts: StudyOptions, section:
         seen[path] = len(params)
         original = get_at(base, keys, None)
         missing = not has_at(base, keys)
+        hint = _new_key_typo(base, keys) if missing else None
+        if hint is not None:  # "did you mean" comes before any complaint about the values
+            probs.at(where or keys[:-1], f"{prefix}no key '{keys[-1]}' here" if where is None
+                     else f"'{path}': no key '{keys[-1]}' here", hint=hint, display=display)
+            continue
         try:
             vals, low, high = parse_values(values, original, missing=missing)
         except ValuesError as exc:
@@ -373,6 +378,41 @@ def _params(probs: _Problems, base: dict[str, Any], opts: StudyOptions, section:
             continue
         params.append(Param(path, keys, label(values) if not isinstance(values, str) else values, vals, low, high))
     return params
+
+
+def _new_key_typo(base: Any, keys: Keys) -> str | None:
+    """A "did you mean" when a path's new last key looks like a misspelling of a key beside it
+    (``arrival.poison`` next to ``poisson``); None when it is a key the format knows anywhere
+    (setting an optional key the file leaves out is fine)."""
+    parent = get_at(base, keys[:-1], None)
+    if not isinstance(parent, dict) or not isinstance(keys[-1], str) or keys[-1] in _format_keys():
+        return None
+    return suggest(keys[-1], [str(k) for k in parent])
+
+
+def _format_keys() -> frozenset[str]:
+    """Every property name of the scenario's JSON Schema."""
+    global _FORMAT_KEYS
+    if _FORMAT_KEYS is None:
+        from latsim.schema import scenario_schema
+        names: set[str] = set()
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                props = node.get("properties")
+                if isinstance(props, dict):
+                    names.update(props)
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+        walk(scenario_schema())
+        _FORMAT_KEYS = frozenset(names)
+    return _FORMAT_KEYS
+
+
+_FORMAT_KEYS: frozenset[str] | None = None
 
 
 # --- running ------------------------------------------------------------------------------------------

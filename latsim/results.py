@@ -44,7 +44,7 @@ class Result:
                                    "health": [[round(t * 1000, 3), s] for t, s in srv.health_log]}
             d["targets"] = targets
             # Lattice does not health check LAMBDA (or ALB) groups: their targets show UNAVAILABLE
-            # and still receive every request (LATTICE.md §4.2)
+            # and still receive every request (docs/lattice.md §4.2)
             d["health_checks"] = "enabled" if st.checked else (
                 "not supported" if st.kind in ("LAMBDA", "ALB") else "disabled")
             if st.kind == "LAMBDA":

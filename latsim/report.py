@@ -149,6 +149,7 @@ def render_html(result: Any, scn: Any, plots: Sequence[Any]) -> str:
         ("services", "Services", _services_table(s) + _pop(figures, "request_rates") + _pop(figures, "latency")),
         ("target-groups", "Target groups", _target_groups_table(s) + _pop(figures, "target_group_latency")
          + _pop(figures, "target_health") + _pop(figures, "az_heatmap")),
+        ("targets", "Targets", _targets_table(s)),
         ("rules", "Rules", _rules_table(s)),
         ("clients", "Clients", _clients_table(s) + _pop(figures, "latency_cdf")),
     ]
@@ -377,16 +378,25 @@ def _target_groups_table(s: dict[str, Any]) -> str:
 
 def _rules_table(s: dict[str, Any]) -> str:
     rows = []
-    tgs = s.get("target_groups", {})
     for key, d in s.get("rules", {}).items():
         hits = d.get("hits", 0)
         split = ", ".join(f"{tg} {n:,} ({_pct(n, hits)})" for tg, n in d.get("target_groups", {}).items())
-        lat = ", ".join(f"{tg} {_ms(tgs.get(tg, {}).get('RequestTime', {}).get('p50'))} / "
-                        f"{_ms(tgs.get(tg, {}).get('RequestTime', {}).get('p99'))}"
-                        for tg in d.get("target_groups", {}))
-        rows.append([key, _int(hits), split or "-", lat or "-"])
-    return _table(["service / listener / rule", "hits", "split by target group",
-                   "latency of its target groups (p50 / p99 ms)"], rows, [1])
+        rt = d.get("RequestTime", {})
+        rows.append([key, _int(hits), split or "-", _ms(rt.get("p50")), _ms(rt.get("p99"))])
+    return _table(["service / listener / rule", "hits", "split by target group", "p50 ms", "p99 ms"], rows,
+                  [1, 3, 4])
+
+
+def _targets_table(s: dict[str, Any]) -> str:
+    """Latency per target (its share of its group's RequestTime)."""
+    rows = []
+    for name, d in s.get("target_groups", {}).items():
+        for tid, t in d.get("targets", {}).items():
+            rt = t.get("RequestTime", {})
+            rows.append([name, tid, t.get("az") or "-", _int(t.get("TotalRequestCount")), _ms(rt.get("p50")),
+                         _ms(rt.get("p90")), _ms(rt.get("p99")), _ms(rt.get("max"))])
+    return _table(["target group", "target", "AZ", "requests", "p50 ms", "p90 ms", "p99 ms", "max ms"], rows,
+                  range(3, 8))
 
 
 def _clients_table(s: dict[str, Any]) -> str:

@@ -40,7 +40,8 @@ class Result:
             targets = {}
             for srv in sorted(st.targets + [t for t in sim.targets_by_id_all(name) if t not in st.targets],
                               key=lambda s: s.id):
-                targets[srv.id] = {"TotalRequestCount": srv.requests, "az": srv.az,
+                targets[srv.id] = {"TotalRequestCount": srv.requests, "RequestTime": latency_summary(srv.time.flushed()),
+                                   "az": srv.az,
                                    "health": [[round(t * 1000, 3), s] for t, s in srv.health_log]}
             d["targets"] = targets
             # Lattice does not health check LAMBDA (or ALB) groups: their targets show UNAVAILABLE
@@ -57,8 +58,10 @@ class Result:
             for lst in svc.listeners.values():
                 for action in lst.actions().values():
                     key = action.key
+                    times = rec.rule_times.get(key)
                     rules[key] = {"hits": rule_hits.get(key, 0),
-                                  "target_groups": dict(sorted(rec.rules.get(key, {}).items()))}
+                                  "target_groups": dict(sorted(rec.rules.get(key, {}).items())),
+                                  "RequestTime": latency_summary(times.flushed() if times else LogHistogram())}
         clients = {name: caller_summary(sim.clients[name].stats) for name in sorted(sim.clients)}
         total = sum(c.stats.requests for c in sim.clients.values())
         summary: dict[str, Any] = {

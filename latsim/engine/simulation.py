@@ -512,7 +512,7 @@ class Simulation:
                     self.handed_over += 1
                     self._enter(self._request(cs, spec, t_send, hop))
                     continue
-                svc, route, key, split, c, idle, http11, draw_body, draw_resp, hits, bucket = plan
+                svc, route, key, split, c, idle, http11, draw_body, draw_resp, hits, bucket, rule_time = plan
                 if recorded:
                     cst.sent += 1
                 overhead = cs.overhead()
@@ -580,9 +580,12 @@ class Simulation:
                 resp = draw_resp()
                 # the service's and the target group's records (as Recorder.record for a 200)
                 c.count(t, t_l - t, 1, body, resp)
+                if t >= warmup:  # as Recorder.rule_time
+                    rule_time.add(t_l - t)
                 t_tg = ta - hop_t
                 if t_tg >= warmup:
                     srv.requests += 1
+                    srv.time.add(t_l - t_tg)
                 srv.cursor.count(t_tg, t_l - t_tg, 1, body, resp)
                 if watchers and tg_name in watchers:
                     watchers[tg_name].add(t_l - t_tg, 200)
@@ -637,7 +640,8 @@ class Simulation:
                 hits = rules[key] = {}
             plan = (svc, route, key, self._split(action), self.svc_dims[svc].cursor(cs.az),  # type: ignore[index,arg-type]
                     self.idle[svc], cs.specs[spec].protocol == "HTTP/1.1", cs.body[spec], cs.resp[spec],  # type: ignore[index]
-                    hits, self._bucket(svc, cs.az, self.env._now) if self.rate_limit else None)  # type: ignore[arg-type]
+                    hits, self._bucket(svc, cs.az, self.env._now) if self.rate_limit else None,  # type: ignore[arg-type]
+                    self.rec.rule_time(key))
         cs.plans[spec] = plan
         return plan
 
@@ -961,10 +965,14 @@ class Simulation:
         rec = self.rec
         rec.record(self.svc_dims[req.svc], az, req.t_entry, t, status, timeout, False, lattice,  # type: ignore[index]
                    req.body, resp)
+        route = req.route
+        if route is not None and route.action is not None and req.t_entry >= self.warmup:
+            rec.rule_time(route.action.key).add(t - req.t_entry)  # the latency of the rule's requests
         srv = req.target
         if srv is not None:
             if req.t_target - req.hop_t >= self.warmup:
                 srv.requests += 1  # the target's share of its group's TotalRequestCount
+                srv.time.add(t - (req.t_target - req.hop_t))
             rec.record(self.tg_dims[srv.tg.name], srv.az, req.t_target - req.hop_t, t, status, timeout, conn_error,
                        lattice, req.body, resp)
         if self.access_log is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from latsim.metrics.recorder import BufferedHistogram
+
 HEALTHY = "HEALTHY"
 UNHEALTHY = "UNHEALTHY"
 INITIAL = "INITIAL"
@@ -25,7 +27,7 @@ class TargetServer:
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
                  "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
                  "queued", "hop_same", "hop_cross", "plain", "cursor", "program", "stream_suffix",
-                 "steps")
+                 "steps", "time")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -60,6 +62,7 @@ class TargetServer:
         self.passes = 0
         self.health_log: list[list[Any]] = []
         self.requests = 0
+        self.time = BufferedHistogram()  # the RequestTime of its requests after the warm-up (the group's, per target)
         self.warm: list[float] = []  # Lambda: idle execution environments (time they became idle)
         self.cold_start: Any = None
         self.idle_expiry = m.idle_expiry

@@ -328,6 +328,7 @@ class Recorder:
         self.dims: dict[tuple[str, str], Dim] = {}
         self.rules: dict[str, dict[str, int]] = {}  # rule -> target group -> requests forwarded
         self.rule_unforwarded: dict[str, int] = defaultdict(int)  # rule -> fixed responses, all-zero 500s
+        self.rule_times: dict[str, BufferedHistogram] = {}  # rule -> RequestTime of the requests it matched
         self.watchers: dict[str, Any] = {}  # target group -> window (canary controllers)
         self.cold_starts: dict[str, ColdStarts] = {}  # Lambda target group -> its cold starts
 
@@ -380,6 +381,13 @@ class Recorder:
         if c is None:
             c = self.cold_starts[tg] = ColdStarts()
         c.add(t, seconds, t >= self.warmup)
+
+    def rule_time(self, key: str) -> BufferedHistogram:
+        """The latency (Lattice's RequestTime) of the requests a rule matched after the warm-up."""
+        h = self.rule_times.get(key)
+        if h is None:
+            h = self.rule_times[key] = BufferedHistogram()
+        return h
 
     def rule(self, key: str, tg: str | None, t: float) -> None:
         """A rule (or default action) matched a request after the warm-up; ``tg`` it was forwarded to."""

@@ -70,7 +70,7 @@ class Result:
         hists = {"services": {n: s.hist for n, s in svc_stats.items()},
                  "target_groups": {n: s.hist for n, s in tg_stats.items()},
                  "clients": {n: c.stats.hist for n, c in sim.clients.items()}}
-        result = cls(summary, rec.metric_rows(), hists, wall)
+        result = cls(summary, rec.metric_rows(sim.end_time), hists, wall)
         from latsim.slo import evaluate_slos
         summary["slo"] = evaluate_slos(scn, result, sim)
         from latsim.cost import estimate_cost

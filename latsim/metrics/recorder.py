@@ -87,6 +87,13 @@ def latency_summary(h: LogHistogram) -> dict[str, float | None]:
             "p99": _ms(h.percentile(99)), "p999": _ms(h.percentile(99.9)), "max": _ms(h.max)}
 
 
+def minute_length(m: int, end: float | None) -> float:
+    """Simulated seconds of minute ``m`` in a run that reached ``end`` (60 s but for the last)."""
+    if end is None:
+        return 60.0
+    return max(min(60.0, end - m * 60.0), 1e-9)
+
+
 def _ms(seconds: float) -> float:
     return round(seconds * 1000.0, 3)
 
@@ -317,8 +324,9 @@ class Recorder:
         return {k: sum(self.rules.get(k, {}).values()) + self.rule_unforwarded.get(k, 0) for k in sorted(keys)}
 
     # -- output -------------------------------------------------------------------------------
-    def metric_rows(self) -> list[tuple[float, str, str, str, str, float]]:
-        """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted."""
+    def metric_rows(self, end: float | None = None) -> list[tuple[float, str, str, str, str, float]]:
+        """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted.
+        ``end``: the simulated time the run reached; the minute it cuts is that much long."""
         out: list[tuple[float, str, str, str, str, float]] = []
         for (kind, name), d in sorted(self.dims.items()):
             d.flush()
@@ -330,9 +338,11 @@ class Recorder:
                         out.append((m * 60.0, kind, name, az, metric, row[i]))
                     if row[0]:
                         out.append((m * 60.0, kind, name, az, "RequestTime", round(1000.0 * row[6] / row[0], 3)))
-                    # average in flight over the minute (Little's law: time in flight / 60 s); one
-                    # connection per request, as latsim does not model connection reuse
-                    active = round(row[6] / 60.0, 6)
+                    # average in flight over the minute (Little's law: time in flight / the minute's
+                    # simulated length, which is under 60 s for the last minute of a run that ends or
+                    # is interrupted mid-minute); one connection per request, as latsim does not
+                    # model connection reuse
+                    active = round(row[6] / minute_length(m, end), 6)
                     out.append((m * 60.0, kind, name, az, "ActiveRequestCount", active))
                     out.append((m * 60.0, kind, name, az, "ActiveConnectionCount", active))
             for m, h in d.minute_hists():

@@ -58,6 +58,7 @@ def run(
         if out_dir is not None:
             out.print(f"wrote {out_dir}/", markup=False)
     if result.summary.get("partial"):
+        err.print(f"{result.summary['interrupted']}: SLOs not judged on a partial run", markup=False)
         raise typer.Exit(130)
     if not result.slo_ok:
         if not as_json:
@@ -108,7 +109,8 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
 
 def print_summary(result: Any) -> None:
     s = result.summary
-    out.print(f"[bold]{s['scenario']}[/bold]  seed {s['seed']}, {s['duration_s']:g}s simulated "
+    span = s.get("interrupted") or f"{s['duration_s']:g}s simulated"
+    out.print(f"[bold]{s['scenario']}[/bold]  seed {s['seed']}, {span} "
               f"(warm-up {s['warmup_s']:g}s), {s['requests']:,} requests")
     t = Table(title="services", title_justify="left")
     for col in ("service", "requests", "2xx", "4xx", "5xx", "timeouts", "p50 ms", "p99 ms", "max ms"):
@@ -154,7 +156,9 @@ def print_summary(result: Any) -> None:
             t.add_column(col)
         for v in s["slo"]:
             checks = "; ".join(f"{c['metric']} {c['value']} (limit {c['limit']})" for c in v["checks"])
-            t.add_row(v["slo"], "[green]met[/green]" if v["ok"] else "[red]breached[/red]", checks)
+            verdict = ("[yellow]not judged (interrupted)[/yellow]" if v["ok"] is None
+                       else "[green]met[/green]" if v["ok"] else "[red]breached[/red]")
+            t.add_row(v["slo"], verdict, checks)
         out.print(t)
     if "cost" in s:
         c = s["cost"]

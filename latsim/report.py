@@ -23,6 +23,7 @@ from typing import Any
 from latsim import __version__
 from latsim.io import atomic_write_text
 from latsim.results import Result
+from latsim.slo import interrupted_text
 
 __all__ = ["load_run", "render_html", "write_report"]
 
@@ -175,6 +176,8 @@ def _header(s: dict[str, Any], scn: Any) -> str:
     slos = s.get("slo") or []
     if not slos:
         badge = '<span class="badge none">no SLOs</span>'
+    elif s.get("partial"):
+        badge = '<span class="badge none">SLOs not judged: the run was interrupted</span>'
     elif all(v["ok"] for v in slos):
         badge = f'<span class="badge ok">SLOs met ({len(slos)}/{len(slos)})</span>'
     else:
@@ -185,7 +188,7 @@ def _header(s: dict[str, Any], scn: Any) -> str:
     cost = s.get("cost") or {}
     facts = [
         ("seed", str(s.get("seed", "-"))),
-        ("simulated", f"{_num(s.get('simulated_s'))} s" + (" (interrupted)" if s.get("partial") else "")),
+        ("simulated", interrupted_text(s) or f"{_num(s.get('simulated_s'))} s"),
         ("warm-up", f"{_num(s.get('warmup_s'))} s"),
         ("requests after warm-up", _int(s.get("requests"))),
         ("services", str(len(s.get("services", {})))),
@@ -251,7 +254,8 @@ def _slo_section(s: dict[str, Any]) -> str:
         return '<p class="small">The scenario declares no SLOs.</p>'
     rows = []
     for v in slos:
-        verdict = _Html('<span class="met">met</span>' if v["ok"] else '<span class="breached">breached</span>')
+        verdict = _Html('<span>not judged (interrupted)</span>' if v["ok"] is None else
+                        '<span class="met">met</span>' if v["ok"] else '<span class="breached">breached</span>')
         for i, c in enumerate(v["checks"] or [{}]):
             value = c.get("value")
             check_ok = c.get("ok")

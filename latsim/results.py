@@ -71,7 +71,9 @@ class Result:
                  "target_groups": {n: s.hist for n, s in tg_stats.items()},
                  "clients": {n: c.stats.hist for n, c in sim.clients.items()}}
         result = cls(summary, rec.metric_rows(sim.end_time), hists, wall)
-        from latsim.slo import evaluate_slos
+        from latsim.slo import evaluate_slos, interrupted_text
+        if sim.partial:
+            summary["interrupted"] = interrupted_text(summary)
         summary["slo"] = evaluate_slos(scn, result, sim)
         from latsim.cost import estimate_cost
         summary["cost"] = estimate_cost(scn, summary)
@@ -87,7 +89,8 @@ class Result:
 
     @property
     def slo_ok(self) -> bool:
-        return all(s["ok"] for s in self.summary.get("slo", []))
+        """Every SLO met (False for a partial run, whose SLOs are not judged)."""
+        return all(s["ok"] is True for s in self.summary.get("slo", []))
 
     def metrics(self) -> list[dict[str, Any]]:
         """Per-minute metrics, long format: time_s, dimension, name, az, metric, value."""

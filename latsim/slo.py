@@ -5,9 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 
+def interrupted_text(summary: dict[str, Any]) -> str | None:
+    """"interrupted at X of Y simulated seconds" for a partial run, else None (one wording for
+    the terminal, the JSON summary and the report)."""
+    if not summary.get("partial"):
+        return None
+    return (f"interrupted at {summary.get('simulated_s', 0):g} of {summary.get('duration_s', 0):g} "
+            "simulated seconds")
+
+
 def evaluate_slos(scn: Any, result: Any, sim: Any) -> list[dict[str, Any]]:
+    """Each objective's checks; on a partial run every verdict is ``ok: null`` (``verdict:
+    "not_judged"``): an interrupted run measured part of the scenario, which says nothing of the
+    whole (a breach to come, or errors diluted by the missing minutes)."""
     out: list[dict[str, Any]] = []
     s = result.summary
+    partial = bool(s.get("partial"))
     for slo in scn.slo:
         kind, name = slo.subject
         if kind == "client":
@@ -50,8 +63,10 @@ def evaluate_slos(scn: Any, result: Any, sim: Any) -> list[dict[str, Any]]:
                            "unit": "req/s", "ok": thr >= slo.min_throughput})
         if slo.window is not None and kind != "client":
             checks.extend(_window_checks(slo, kind, name, result, scn))
+        ok: bool | None = None if partial else all(c["ok"] for c in checks)
+        verdict = "not_judged" if ok is None else ("met" if ok else "breached")
         out.append({"slo": slo.label, "subject": kind, "name": name, "requests": total,
-                    "ok": all(c["ok"] for c in checks), "checks": checks})
+                    "ok": ok, "verdict": verdict, "checks": checks})
     return out
 
 

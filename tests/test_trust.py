@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import build, one_service, run
+from builders import build, one_service
 
 
 def _engine() -> Any:

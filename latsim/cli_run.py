@@ -57,6 +57,9 @@ def run(
         print_summary(result)
         if out_dir is not None:
             out.print(f"wrote {out_dir}/", markup=False)
+    from latsim.slo import only_4xx_warnings
+    for warning in only_4xx_warnings(result.summary):
+        err.print(f"warning: {warning}", style="yellow", markup=False)
     if result.summary.get("partial"):
         err.print(f"{result.summary['interrupted']}: SLOs not judged on a partial run", markup=False)
         raise typer.Exit(130)

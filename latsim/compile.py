@@ -562,7 +562,11 @@ class Topology:
             steps.append(Step(f"auth_{s.level.lower()}", s.verdict, s.detail))
         resolved = "Anonymous" if client.principal is None or tcp else client.principal.arn
         if not decision.allowed:
-            return Route(DENIED, 403, "ClientAccessDenied", svc.name, net.name, lst.name, address=address,
+            if tcp:  # Lattice does not terminate this TLS: it cannot answer 403, it closes the connection
+                steps.append(Step("tls_passthrough", "fail", "Lattice closes the TLS connection: no HTTP status "
+                                  "(it cannot write a 403 inside TLS it does not terminate)"))
+            return Route(DENIED, None if tcp else 403, "ClientAccessDenied", svc.name, net.name, lst.name,
+                         address=address,
                          auth_denied_reason=decision.auth_denied_reason, auth_body=decision.body,
                          resolved_user=resolved, steps=steps)
         headers = dict(rc.headers)

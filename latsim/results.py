@@ -27,9 +27,12 @@ class Result:
         scn = sim.scn
         rec = sim.rec
         svc_stats, tg_stats = rec.services, rec.target_groups
+        from latsim.slo import caller_error_rate, server_error_rate
         services = {}
         for name in sorted(sim.topo.services):
-            services[name] = svc_stats[name].summary() if name in svc_stats else _empty()
+            d = svc_stats[name].summary() if name in svc_stats else _empty()
+            d["unreached"] = sim.unreached.get(name, 0)
+            services[name] = _with_rates(d, caller_error_rate, server_error_rate)
         tgs: dict[str, Any] = {}
         for name in sorted(sim.tgs):
             st = sim.tgs[name]
@@ -40,7 +43,7 @@ class Result:
                 targets[srv.id] = {"TotalRequestCount": srv.requests, "az": srv.az,
                                    "health": [[round(t * 1000, 3), s] for t, s in srv.health_log]}
             d["targets"] = targets
-            tgs[name] = d
+            tgs[name] = _with_rates(d, caller_error_rate, server_error_rate)
         rules: dict[str, Any] = {}
         rule_hits = rec.rule_hits
         for svc in sim.topo.services.values():
@@ -100,6 +103,14 @@ class Result:
     def to_pandas(self) -> Any:
         import pandas as pd
         return pd.DataFrame(self.metrics())
+
+
+def _with_rates(d: dict[str, Any], caller: Any, server: Any) -> dict[str, Any]:
+    """``error_rate`` (what callers experience) and ``server_error_rate`` (5xx only), rounded."""
+    for key, fn in (("error_rate", caller), ("server_error_rate", server)):
+        v = fn(d)
+        d[key] = None if v is None else round(v, 9)
+    return d
 
 
 def _empty() -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from builders import build, one_service
+from builders import build, one_service, run
 
 
 def _engine() -> Any:
@@ -68,3 +68,112 @@ def test_an_interrupted_run_gives_no_slo_verdict_and_says_how_far_it_got(monkeyp
     assert summary["slo"][0]["verdict"] == "not_judged"
     html = (tmp_path / "out" / "report.html").read_text()
     assert "interrupted at 30 of 60 simulated seconds" in html and "SLOs met" not in html
+
+
+# --- 2: the SLO gate does not pass a total denial -------------------------------------------------
+
+def _denied_by_typo(tmp_path: Any) -> Any:
+    import json
+    data = one_service(rate=50, duration="20s", slo=[{"service": "svc", "error_rate": "0.1%"}])
+    data["services"][0]["auth_type"] = "AWS_IAM"
+    data["services"][0]["auth_policy"] = {"Statement": [{"Effect": "Allow", "Principal": "*",
+                                                         "Action": "vpc-lattice-svc:Invoke", "Resource": "*"}]}
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_policy_typo_that_denies_everyone_breaches_the_error_rate_slo(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    import latsim.commands  # noqa: F401
+    from latsim.cli import app
+    path = _denied_by_typo(tmp_path)
+    res = CliRunner().invoke(app, ["run", str(path), "--json"])
+    assert res.exit_code == 1
+    import json
+    s = json.loads(res.stdout)
+    svc = s["services"]["svc"]
+    assert svc["HTTPCode_4XX_Count"] == svc["TotalRequestCount"] > 500
+    assert svc["error_rate"] == 1.0 and svc["server_error_rate"] == 0.0
+    (check,) = s["slo"][0]["checks"]
+    assert check["metric"] == "error_rate" and check["value"] == 1.0 and check["ok"] is False
+    assert "service svc answered all" in res.stderr and "4xx" in res.stderr
+
+
+def test_validate_strict_fails_on_warnings(tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    import latsim.commands  # noqa: F401
+    from latsim.cli import app
+    path = _denied_by_typo(tmp_path)
+    assert CliRunner().invoke(app, ["validate", str(path)]).exit_code == 0
+    res = CliRunner().invoke(app, ["validate", str(path), "--strict"])
+    assert res.exit_code == 1 and "vpc-lattice-svc:Invoke" in res.stderr
+
+
+def test_error_rate_counts_connection_failures_and_timeouts_server_error_rate_only_5xx() -> None:
+    """A target that takes 100 ms for a client with a 50 ms timeout: every attempt times out.
+    The service sees each as closed without a response; its 5xx rate stays 0."""
+    data = one_service(rate=20, duration="20s", concurrency=100, latency={"constant": "100ms"}, timeout="50ms")
+    s = run(data)
+    svc = s["services"]["svc"]
+    n = svc["TotalRequestCount"]
+    assert n > 300 and svc["HTTPCode_2XX_Count"] == 0
+    assert svc["ClosedWithoutResponse"] == {"ClientConnectionClosed": n}
+    assert svc["error_rate"] == 1.0 and svc["server_error_rate"] == 0.0
+    assert s["clients"]["client"]["failures"] == {"client_timeout": n}
+
+
+# --- 7: requests the client abandoned ------------------------------------------------------------
+
+def test_an_abandoned_request_is_logged_as_client_connection_closed_not_2xx(tmp_path: Any) -> None:
+    """Half the requests take 20 ms, half 200 ms, for a client that waits 100 ms: the slow half
+    is logged (and counted) as closed by the client at its timeout, never as a 2XX that took
+    longer than the client waited."""
+    import json
+
+    import latsim
+    data = one_service(rate=20, duration="20s", concurrency=100, timeout="100ms",
+                       latency={"mixture": [{"weight": 1, "of": {"constant": "20ms"}},
+                                            {"weight": 1, "of": {"constant": "200ms"}}]},
+                       access_logs={"enabled": True})
+    result = latsim.simulate(build(data), access_logs=str(tmp_path / "logs"))
+    records = [json.loads(line) for line in (tmp_path / "logs" / "access_logs" / "svc.jsonl").open()]
+    assert len(records) == result.summary["services"]["svc"]["TotalRequestCount"] > 300
+    for r in records:
+        if r["responseCode"] == 200:
+            assert r["duration"] <= 100
+        else:
+            assert (r["responseCode"], r["failureReason"], r["duration"]) == (0, "ClientConnectionClosed", 100)
+    closed = sum(1 for r in records if r["responseCode"] == 0)
+    assert abs(closed - len(records) / 2) < 4 * (len(records) / 4) ** 0.5  # binomial(n, 1/2): 4 sigma
+    svc = result.summary["services"]["svc"]
+    assert svc["HTTPCode_2XX_Count"] == len(records) - closed
+    assert svc["ClosedWithoutResponse"] == {"ClientConnectionClosed": closed}
+
+
+# --- 5: a denied TLS-passthrough connection is closed, not answered 403 ---------------------------
+
+def _tls_denying_settlement() -> Any:
+    from latsim.scenario import load_scenario
+    scn = load_scenario("scenarios/tls-passthrough.yaml")
+    data = scn.model_dump(mode="json", exclude_none=True, by_alias=True)
+    st = data["services"][0]["auth_policy"]["Statement"][0]
+    st["Condition"]["StringEquals"]["vpc-lattice-svcs:SourceVpc"] = ["vpc-0a11ce5eed0000001"]  # payments only
+    data["duration"] = "30s"
+    return data
+
+
+def test_a_denied_tls_passthrough_connection_is_closed_without_an_http_status() -> None:
+    from latsim.analysis.explain import explain
+    data = _tls_denying_settlement()
+    d = explain(build(data), "reconciler", "tls://ledger.bank.internal:443")
+    assert (d["outcome"], d["status"], d["failure"]) == ("denied", None, "ClientAccessDenied")
+    s = run(data)
+    svc = s["services"]["ledger"]
+    assert "HTTPCode_VpcLattice_403_Count" not in svc and svc["HTTPCode_4XX_Count"] == 0
+    denied = svc["ClosedWithoutResponse"]["ClientAccessDenied"]
+    rec = s["clients"]["reconciler"]
+    assert denied == rec["failures"]["connection_closed"] > 150 and "403" not in rec["status"]
+    assert s["clients"]["payment-gateway"]["failed"] == 0

@@ -909,7 +909,7 @@ def _fill_rows(cache: RouteCache, groups: Sequence[Group]) -> None:
 
 # --- rendering -----------------------------------------------------------------------------------
 
-_CELL_STYLE = {"forwarded": ("✓", "green"), "fixed_response": (None, "yellow"), "denied": ("403", "red"),
+_CELL_STYLE = {"forwarded": ("✓", "green"), "fixed_response": (None, "yellow"), "denied": (None, "red"),
                "unreachable": ("✗", "red"), "mixed": ("~", "yellow")}
 GRID_MAX_ENDPOINTS = 24
 
@@ -932,7 +932,7 @@ def render_table(m: Matrix, console: Any) -> None:
                 verdict = c.verdict
                 mark, style = _CELL_STYLE[verdict]
                 main = c.main()
-                text = mark or str(main.status)
+                text = mark or (str(main.status) if main.status is not None else "✗")  # TLS: closed
                 cells.append(f"[{style}]{text}[/{style}]")
                 if verdict != FORWARDED:
                     reason = m.row_tail(c)[-1]

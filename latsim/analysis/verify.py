@@ -53,7 +53,7 @@ from latsim.analysis.matrix import (
     client_requests,
 )
 from latsim.auth.context import K_HEADER, K_METHOD, K_PATH, K_QUERY
-from latsim.compile import FIXED, FORWARDED, RequestClass, Topology
+from latsim.compile import DENIED, FIXED, FORWARDED, RequestClass, Topology
 from latsim.errors import Location, Problem, ScenarioError, UsageError, suggest
 from latsim.model.base import Model
 from latsim.model.scenario import Scenario
@@ -697,7 +697,7 @@ def _violates(kind: str, v: Verdict, allowed: bool, target_group: str | None) ->
         return access and not allowed
     if kind == "always_forwarded":
         return not forwarded
-    return v.status == 403  # never_denied
+    return v.outcome == DENIED  # never_denied (a TLS-passthrough denial has no 403: the connection closes)
 
 
 def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | None = None, *,

@@ -263,6 +263,7 @@ class Simulation:
         self.handed_over = 0  # ... and handed over to the general path
         self.partial = False
         self.end_time = 0.0
+        self.unreached: dict[str, int] = {}  # attempts at a service that failed before Lattice answered
         self.canary_log: list[dict[str, Any]] = []
         self.tgs: dict[str, TargetGroupState] = {}
         self.targets_by_id: dict[str, list[TargetServer]] = {}
@@ -561,6 +562,12 @@ class Simulation:
                     continue
                 # the answer (as _complete and lattice_response: a 200 from the target)
                 t_l = end + hop_t
+                c_deadline = t_send + cs.timeout
+                if t_l + hop > c_deadline:  # the client gives up first: lattice_response says how
+                    self.handed_over += 1
+                    self._complete(self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
+                                                deadline, start, end), srv)
+                    continue
                 resp = draw_resp()
                 # the service's and the target group's records (as Recorder.record for a 200)
                 c.count(t, t_l - t, 1, body, resp)
@@ -571,15 +578,6 @@ class Simulation:
                 if watchers and tg_name in watchers:
                     watchers[tg_name].add(t_l - t_tg, 200)
                 t_client = t_l + hop
-                c_deadline = t_send + cs.timeout
-                if t_client > c_deadline:
-                    self.handed_over += 1
-                    req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
-                                       deadline, start, end)
-                    req.lattice_done = True
-                    req.status = 200
-                    self.client_outcome(req, c_deadline if c_deadline > t else t, None, "client_timeout")
-                    continue
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:
                     codes = cst.status
@@ -714,6 +712,7 @@ class Simulation:
             self._unreachable(req, route)
             return
         if req.entry_az is None:  # every AZ of the client's VPC is down: no entry point
+            self._count_unreached(req, route)
             self.client_outcome(req, req.client_deadline, None, "connect_timeout")
             return
         svc = route.service
@@ -725,7 +724,9 @@ class Simulation:
                                   failure="ClientRateLimited")
             return
         if outcome is DENIED:
-            self.lattice_response(req, now + overhead, 403, lattice=True, failure="ClientAccessDenied")
+            # status None: a TLS-passthrough connection, which Lattice closes (it cannot write an HTTP 403
+            # inside TLS it does not terminate); status 0 records "no HTTP status"
+            self.lattice_response(req, now + overhead, route.status or 0, lattice=True, failure="ClientAccessDenied")
             return
         if outcome is FIXED:
             if now >= self.warmup:
@@ -808,9 +809,16 @@ class Simulation:
         b[0] = tokens
         return False
 
+    def _count_unreached(self, req: Request, route: Route) -> None:
+        """An attempt at a service that Lattice never answered for it (no service metrics): the
+        callers' error rate counts it (``latsim.slo.caller_error_rate``)."""
+        if route.service is not None and req.t_send >= self.warmup:
+            self.unreached[route.service] = self.unreached.get(route.service, 0) + 1
+
     def _unreachable(self, req: Request, route: Route) -> None:
         failure = route.failure
         now = self.env._now
+        self._count_unreached(req, route)
         if failure == "dns_failure":
             self.client_outcome(req, req.t_send, None, "dns_failure")
         elif failure == "connect_timeout":
@@ -920,7 +928,15 @@ class Simulation:
     def lattice_response(self, req: Request, t: float, status: int, *, lattice: bool, failure: str | None = None,
                          timeout: bool = False, conn_error: bool = False) -> None:
         """Lattice answers at ``t``: record the service and target-group metrics; the client sees it
-        one hop later, unless it gave up first."""
+        one hop later, unless it gave up first.
+
+        A client that gives up (its timeout) closes the connection; when the close reaches Lattice
+        before Lattice has an answer, Lattice logs the request then, as ``ClientConnectionClosed``
+        with no HTTP status (0), and the target's late answer is discarded (latsim's assumption,
+        README; the target still spends the work)."""
+        closed = req.client_deadline + req.hop_c
+        if t > closed:
+            t, status, lattice, failure, timeout, conn_error = closed, 0, True, "ClientConnectionClosed", False, False
         req.lattice_done = True
         req.status = status
         spec = req.spec
@@ -932,18 +948,25 @@ class Simulation:
         az = req.entry_az or "-"
         rec = self.rec
         rec.record(self.svc_dims[req.svc], az, req.t_entry, t, status, timeout, False, lattice,  # type: ignore[index]
-                   req.body, resp)
+                   req.body, resp, failure)
         srv = req.target
         if srv is not None:
             if req.t_target - req.hop_t >= self.warmup:
                 srv.requests += 1  # the target's share of its group's TotalRequestCount
             rec.record(self.tg_dims[srv.tg.name], srv.az, req.t_target - req.hop_t, t, status, timeout, conn_error,
-                       lattice, req.body, resp)
+                       lattice, req.body, resp, failure)
         if self.access_log is not None:
             self.access_log.write(self, req, t, status, failure, resp)
         if req.client_done:
             return
         t_client = t + req.hop_c
+        if status == 0:  # the connection was closed without a response
+            if failure == "ClientConnectionClosed" or t_client > req.client_deadline:  # the client gave up
+                t_client = req.client_deadline if req.client_deadline > self.env._now else self.env._now
+                self.client_outcome(req, t_client, None, "client_timeout")
+            else:
+                self.client_outcome(req, t_client, None, "connection_closed")
+            return
         if t_client > req.client_deadline:
             # the client gives up first, at its own deadline
             now = self.env._now

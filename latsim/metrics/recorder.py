@@ -51,7 +51,8 @@ class Stats:
     """Whole-run statistics of one dimension (service, target group), summed from its segments
     after the warm-up (``Dim.stats``)."""
 
-    __slots__ = ("count", "codes", "timeouts", "conn_errors", "hist", "lattice_codes", "bytes_in", "bytes_out")
+    __slots__ = ("count", "codes", "timeouts", "conn_errors", "hist", "lattice_codes", "bytes_in", "bytes_out",
+                 "closed")
 
     def __init__(self) -> None:
         self.count = 0
@@ -62,6 +63,7 @@ class Stats:
         self.lattice_codes: dict[int, int] = {}
         self.bytes_in = 0
         self.bytes_out = 0
+        self.closed: dict[str, int] = {}  # connections closed without an HTTP response, by failureReason
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -76,6 +78,9 @@ class Stats:
             **{f"HTTPCode_VpcLattice_{code}_Count": n for code, n in sorted(self.lattice_codes.items())},
             "TotalReceivedBytes": self.bytes_in,
             "TotalSentBytes": self.bytes_out,
+            # latsim's own counts (not CloudWatch's): requests that ended with the connection closed
+            # and no HTTP status (the client gave up first, or a TLS-passthrough connection denied)
+            "ClosedWithoutResponse": dict(sorted(self.closed.items())),
         }
 
 
@@ -175,7 +180,7 @@ class Dim:
     warm-up: segment ``2m`` holds minute ``m`` before the warm-up ends, ``2m + 1`` after. Minutes
     are the sum of their two segments; the whole-run summary is the sum of the odd ones."""
 
-    __slots__ = ("kind", "name", "warmup", "rows", "hists", "cursors", "lattice_codes")
+    __slots__ = ("kind", "name", "warmup", "rows", "hists", "cursors", "lattice_codes", "closed")
 
     def __init__(self, kind: str, name: str, warmup: float = 0.0) -> None:
         self.kind = kind
@@ -185,6 +190,7 @@ class Dim:
         self.hists: dict[int, LogHistogram] = {}
         self.cursors: dict[str, Cursor] = {}
         self.lattice_codes: dict[int, int] = {}  # Lattice-generated statuses after the warm-up
+        self.closed: dict[str, int] = {}  # closed without a response, by failureReason, after the warm-up
 
     def cursor(self, az: str) -> Cursor:
         c = self.cursors.get(az)
@@ -219,6 +225,7 @@ class Dim:
         st.bytes_in = int(total[8])
         st.bytes_out = int(total[9])
         st.lattice_codes = dict(self.lattice_codes)
+        st.closed = dict(self.closed)
         st.hist = _merged([h for seg, h in sorted(self.hists.items()) if seg & 1])
         return st
 
@@ -283,10 +290,14 @@ class Recorder:
 
     def record(self, d: Dim, az: str, t_start: float, t_end: float, status: int, timeout: bool = False,
                conn_error: bool = False, lattice_generated: bool = False, bytes_in: int = 0,
-               bytes_out: int = 0) -> None:
+               bytes_out: int = 0, failure: str | None = None) -> None:
         """One request seen by a service or a target group (``d`` from ``dim``). The engine's fast
         path counts a target's 200 with ``Cursor.count`` directly (and feeds watchers itself)."""
         dur = t_end - t_start
+        if status == 0 and lattice_generated:  # no HTTP status: the connection was closed (status 0)
+            lattice_generated = False
+            if t_start >= self.warmup and failure is not None:
+                d.closed[failure] = d.closed.get(failure, 0) + 1
         c = d.cursors.get(az)
         if c is None:
             c = d.cursor(az)

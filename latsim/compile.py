@@ -46,6 +46,7 @@ FORWARDED = "forwarded"
 FIXED = "fixed_response"
 DENIED = "denied"
 UNREACHABLE = "unreachable"
+TARGET_FAILURE = "target_failure"  # forwarded, but every target it can reach fails it (latsim.delivery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,16 +339,20 @@ class Route:
     auth_body: str | None = None
     resolved_user: str | None = None
     steps: list[Step] = field(default_factory=list)
+    component: str | None = None  # what decided a target_failure (latsim.delivery)
+    target_failures: list[dict[str, Any]] = field(default_factory=list)  # failing groups and targets
 
     @property
     def target_groups(self) -> dict[str, int]:
-        return self.action.describe() if self.action is not None and self.outcome == FORWARDED else {}
+        return self.action.describe() if self.action is not None and self.outcome in (FORWARDED, TARGET_FAILURE) \
+            else {}
 
     def to_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "status": self.status, "failure": self.failure,
                 "service": self.service, "service_network": self.service_network, "listener": self.listener,
                 "rule": self.rule, "target_groups": self.target_groups,
-                "auth_denied_reason": self.auth_denied_reason, "steps": [s.to_dict() for s in self.steps]}
+                "auth_denied_reason": self.auth_denied_reason, "component": self.component,
+                "target_failures": self.target_failures, "steps": [s.to_dict() for s in self.steps]}
 
 
 @dataclass(frozen=True)
@@ -507,6 +512,11 @@ class Topology:
             "dns", "fail", f"service {name} is not associated with {', '.join(n.name for n, _ in nets)}, the service "
             f"network(s) of VPC {client.vpc}: Lattice answers 404 Non Existent Service")
 
+    def decide(self, client: CompiledClient, rc: RequestClass) -> Route:
+        """``route`` followed to the targets (``latsim.delivery.decide``): what static analysis asks."""
+        from latsim.delivery import decide
+        return decide(self, client, rc)
+
     def route(self, client: CompiledClient, rc: RequestClass) -> Route:
         """Decide a request class, stage by stage, in Lattice's order (LATTICE.md §12)."""
         scheme, host, port, url_path = split_url(rc.url)
@@ -622,5 +632,5 @@ def compile_scenario(scn: Scenario) -> Topology:
 
 __all__ = ["ActionState", "CompiledClient", "CompiledListener", "CompiledService", "CompiledTarget",
            "CompiledTargetGroup", "DENIED", "FIXED", "FORWARDED", "Peer", "RequestClass", "Route", "Step",
-           "Topology", "UNREACHABLE", "compile_match", "compile_scenario", "protocol_error", "sg_verdict",
-           "vpc_arn"]
+           "TARGET_FAILURE", "Topology", "UNREACHABLE", "compile_match", "compile_scenario", "protocol_error",
+           "sg_verdict", "vpc_arn"]

@@ -177,3 +177,82 @@ def test_a_denied_tls_passthrough_connection_is_closed_without_an_http_status() 
     rec = s["clients"]["reconciler"]
     assert denied == rec["failures"]["connection_closed"] > 150 and "403" not in rec["status"]
     assert s["clients"]["payment-gateway"]["failed"] == 0
+
+
+# --- 1: the decision follows the request to the targets ------------------------------------------
+
+def _grpc_group() -> dict[str, Any]:
+    """An HTTP/1.1 caller forwarded to a GRPC target group: every request is a 502."""
+    data = one_service(rate=20, duration="10s")
+    data["target_groups"][0]["protocol_version"] = "GRPC"
+    data["services"][0]["listeners"][0].update({"name": "https", "protocol": "HTTPS", "port": 443})
+    data["clients"][0]["url"] = "https://svc.example.internal"
+    return data
+
+
+def test_explain_reports_a_target_failure_first_for_an_http1_caller_on_a_grpc_group() -> None:
+    import io
+
+    from rich.console import Console
+
+    from latsim.analysis.explain import explain, render
+    data = _grpc_group()
+    d = explain(build(data), "client", "https://svc.example.internal/")
+    assert (d["outcome"], d["status"], d["failure"]) == ("target_failure", 502, "TargetProtocolError")
+    assert d["component"] == "target group tg-main (GRPC)"
+    buf = io.StringIO()
+    render(d, Console(file=buf, width=200, color_system=None))
+    last = [line for line in buf.getvalue().splitlines() if line.startswith("target_failure")]
+    assert last and "502 TargetProtocolError" in last[0] and "tg-main" in last[0]
+    # the engine agrees: every request is that 502
+    svc = run(data)["services"]["svc"]
+    assert svc["HTTPCode_VpcLattice_502_Count"] == svc["TotalRequestCount"] > 100
+
+
+def test_security_group_blocking_lattice_empty_group_and_zero_weights_are_target_failures() -> None:
+    from latsim.analysis.explain import explain
+    blocked = one_service()
+    blocked["security_groups"] = [{"name": "tg-sg", "vpc": "target-vpc",
+                                   "ingress": [{"protocol": "tcp", "ports": 8080, "source": "10.0.0.0/8"}]}]
+    blocked["target_groups"][0]["security_groups"] = ["tg-sg"]
+    empty = one_service(targets=0)
+    zero = one_service()
+    zero["services"][0]["listeners"][0]["default_action"] = {"forward": [{"target_group": "tg-main", "weight": 0}]}
+    got = {name: explain(build(d), "client", "http://svc.example.internal/")
+           for name, d in (("blocked", blocked), ("empty", empty), ("zero", zero))}
+    assert {k: (v["outcome"], v["status"], v["failure"]) for k, v in got.items()} == {
+        "blocked": ("target_failure", 500, "TargetConnectionError"),
+        "empty": ("target_failure", 500, "TargetConnectionError"),
+        "zero": ("target_failure", 500, "InternalError")}
+    assert got["blocked"]["component"] == "target i-0000's security groups (tg-sg)"
+    assert got["zero"]["component"] == "rule default of svc/http"
+
+
+def test_matrix_verify_and_diff_see_a_target_failure() -> None:
+    from latsim.analysis.diff import verdict_changes
+    from latsim.analysis.matrix import compute_matrix
+    from latsim.analysis.verify import verify
+    from latsim.compile import Topology
+    bad = build(_grpc_group())
+    good_data = _grpc_group()
+    good_data["target_groups"][0]["protocol_version"] = "HTTP1"
+    good = build(good_data)
+    cell = compute_matrix(Topology(bad)).cell("client", "svc")
+    assert cell.verdict == "target_failure"
+    main = cell.main()
+    assert main.status == 502 and "target group tg-main (GRPC)" in main.reason
+    report = verify(bad, [{"always_forwarded": {"service": "svc"}}])
+    assert not report.ok and report.results[0].failures > 0
+    assert verify(good, [{"always_forwarded": {"service": "svc"}}]).ok
+    changes, _ = verdict_changes(Topology(good), Topology(bad))
+    assert [(c["client"], c["direction"], c["new"]["outcome"]) for c in changes] == \
+        [("client", "lost", "target_failure")]
+
+
+def test_partial_target_failures_name_the_failing_targets() -> None:
+    from latsim.analysis.explain import explain
+    data = one_service(targets=2)
+    data["target_groups"][0]["targets"][1]["errors"] = {"rate": 1.0, "status": 503}
+    d = explain(build(data), "client", "http://svc.example.internal/")
+    assert d["outcome"] == "forwarded"
+    assert [(f["target"], f["status"]) for f in d["target_failures"]] == [("i-0001", 503)]

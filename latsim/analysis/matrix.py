@@ -57,11 +57,11 @@ from typing import IO, Any, NamedTuple
 
 from latsim.auth import build_context
 from latsim.auth.context import K_SERVICE_ARN, K_SOURCE_IP, K_SOURCE_VPC, K_SOURCE_VPC_OWNER
-from latsim.compile import FIXED, FORWARDED, CompiledClient, RequestClass, Route, Topology
+from latsim.compile import FIXED, FORWARDED, TARGET_FAILURE, CompiledClient, RequestClass, Route, Topology
 from latsim.model.client import Client, split_url
 
 LISTENER_SCHEME = {"HTTP": "http", "HTTPS": "https", "TLS_PASSTHROUGH": "tls"}
-VERDICTS = ("forwarded", "fixed_response", "denied", "unreachable", "mixed")
+VERDICTS = ("forwarded", "fixed_response", "denied", "unreachable", "target_failure", "mixed")
 CSV_COLUMNS = ("client", "service", "listener", "port", "verdict", "status", "failure", "auth_denied_reason",
                "rule", "target_groups", "forwarded", "requests", "reason")
 _NETWORK_ONLY = frozenset({"dns_failure", "NonExistentService"})
@@ -306,6 +306,13 @@ def verdict_of(r: Route) -> Verdict:
         reason = f"rule {r.rule} -> " + ", ".join(f"{k} {w}" for k, w in tgs)
         if total == 0:
             reason += " (every weight is 0)"
+        if r.target_failures:  # some targets fail it: say which
+            reason += "; failing: " + ", ".join(
+                f"{f['target_group']}{'/' + f['target'] if f['target'] else ''} ({f['status']} {f['failure']})"
+                for f in r.target_failures)
+    elif r.outcome == TARGET_FAILURE:
+        stop = r.steps[-1]
+        reason = f"rule {r.rule} -> {r.component}: {stop.detail}"
     elif r.outcome == FIXED:
         reason = f"rule {r.rule}: fixed response {r.status}"
     elif r.auth_denied_reason is not None:
@@ -468,7 +475,7 @@ class RouteCache:
         rc = self._at.get((ep, rid))
         if rc is None:
             rc = self._at[ep, rid] = at(req, e.url)
-        r = self.topo.route(caller.client, rc)
+        r = self.topo.decide(caller.client, rc)
         self.routes += 1
         v = self.intern(verdict_of(r))
         host = e.host
@@ -510,7 +517,7 @@ class RouteCache:
         rc = self._at.get((ep, rid))
         if rc is None:
             rc = self._at[ep, rid] = at(req, self.endpoints[ep].url)
-        r = self.topo.route(caller.client, rc)
+        r = self.topo.decide(caller.client, rc)
         self.routes += 1
         if r.failure not in _NETWORK_ONLY:
             raise AssertionError(f"VPC {caller.vpc}'s DNS class stops {rc.url} at DNS, route does not")
@@ -589,7 +596,7 @@ class UncachedRoutes(RouteCache):
     """One ``route`` call per caller x endpoint x request: the reference the grouping is tested against."""
 
     def vid(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> int:
-        r = self.topo.route(caller.client, at(req, self.endpoints[ep].url))
+        r = self.topo.decide(caller.client, at(req, self.endpoints[ep].url))
         self.routes += 1
         return self.intern(verdict_of(r))
 
@@ -910,7 +917,7 @@ def _fill_rows(cache: RouteCache, groups: Sequence[Group]) -> None:
 # --- rendering -----------------------------------------------------------------------------------
 
 _CELL_STYLE = {"forwarded": ("✓", "green"), "fixed_response": (None, "yellow"), "denied": (None, "red"),
-               "unreachable": ("✗", "red"), "mixed": ("~", "yellow")}
+               "unreachable": ("✗", "red"), "target_failure": ("✗", "red"), "mixed": ("~", "yellow")}
 GRID_MAX_ENDPOINTS = 24
 
 
@@ -940,7 +947,7 @@ def render_table(m: Matrix, console: Any) -> None:
             t.add_row(e(name), *cells)
         console.print(t)
         console.print("[green]✓[/green] forwarded  [yellow]404/500[/yellow] fixed response  [red]403[/red] denied  "
-                      "[red]✗[/red] unreachable  [yellow]~[/yellow] some requests of the mix only")
+                      "[red]✗[/red] unreachable or target failure  [yellow]~[/yellow] some requests of the mix only")
         for reason, where in reasons.items():
             shown = ", ".join(where[:4]) + (f" and {len(where) - 4} more" if len(where) > 4 else "")
             console.print(f"  {e(reason)}  [dim]({e(shown)})[/dim]")

@@ -256,3 +256,44 @@ def test_partial_target_failures_name_the_failing_targets() -> None:
     d = explain(build(data), "client", "http://svc.example.internal/")
     assert d["outcome"] == "forwarded"
     assert [(f["target"], f["status"]) for f in d["target_failures"]] == [("i-0001", 503)]
+
+
+# --- 4: health checks apply the matcher and wait in the target's queue -----------------------------
+
+_HC = {"enabled": True, "path": "/health", "interval": "5s", "timeout": "2s", "healthy_threshold": 2,
+       "unhealthy_threshold": 2, "matcher": "200-299"}
+
+
+def _health_of(summary: dict[str, Any], target: str) -> list[str]:
+    return [state for _, state in summary["target_groups"]["tg-main"]["targets"][target]["health"]]
+
+
+def test_a_target_answering_500_to_everything_fails_its_health_checks() -> None:
+    data = one_service(targets=2, rate=50, duration="60s", concurrency=10, health=_HC)
+    data["target_groups"][0]["targets"][1]["errors"] = {"rate": 1.0, "status": 500}
+    s = run(data)
+    assert _health_of(s, "i-0000") == ["HEALTHY"]
+    assert _health_of(s, "i-0001") == ["HEALTHY", "UNHEALTHY"]
+    # out of rotation after two failed probes (<= 2 intervals + timeout): it served few requests
+    assert s["target_groups"]["tg-main"]["targets"]["i-0001"]["TotalRequestCount"] < 0.25 * s["requests"]
+
+
+def test_the_health_path_status_is_configurable_per_target() -> None:
+    data = one_service(targets=2, rate=50, duration="60s", concurrency=10, health=_HC)
+    fail_real = data["target_groups"][0]["targets"][0]
+    fail_real.update({"errors": {"rate": 1.0, "status": 500}, "health_status": 200})  # healthy, useless
+    data["target_groups"][0]["targets"][1]["health_status"] = 503  # serves well, fails its checks
+    s = run(data)
+    assert _health_of(s, "i-0000") == ["HEALTHY"]
+    assert _health_of(s, "i-0001") == ["HEALTHY", "UNHEALTHY"]
+
+
+def test_an_overloaded_target_fails_its_health_checks_by_timeout() -> None:
+    """One worker taking 10 ms, 200 requests/s (rho = 2): the queue grows by 100 requests a second,
+    so a probe soon waits longer than the 2 s timeout."""
+    data = one_service(targets=1, rate=200, duration="60s", concurrency=1, latency={"constant": "10ms"},
+                       health=_HC)
+    s = run(data)
+    assert _health_of(s, "i-0000")[:2] == ["HEALTHY", "UNHEALTHY"]
+    t_unhealthy = s["target_groups"]["tg-main"]["targets"]["i-0000"]["health"][1][0]
+    assert t_unhealthy < 40_000  # ms: the backlog passes 2 s after ~20 s, then two failed probes

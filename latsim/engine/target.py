@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from heapq import heapreplace
 from typing import Any
 
 HEALTHY = "HEALTHY"
@@ -80,6 +81,18 @@ class TargetServer:
             return False
         starts.append(start)
         return True
+
+    def take_worker(self, arrival: float, service_time: float) -> float | None:
+        """A job that is not a client request (a health-check probe) arrives at ``arrival`` and
+        waits its turn like one (FIFO, the same workers and queue bound): when it ends, or None
+        when the queue is full. The engine's ``_serve`` is the same recursion for requests."""
+        free = self.free
+        f = free[0]
+        if f > arrival and self.queue_limit is not None and not self.enqueue(f, arrival):
+            return None
+        end = (f if f > arrival else arrival) + service_time
+        heapreplace(free, end)
+        return end
 
     def set_down(self, *, self_down: bool | None = None, az_down: bool | None = None) -> bool:
         """Update the failure flags; return True if the target just went down."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from builders import build, one_service, run
 
 
@@ -297,3 +298,51 @@ def test_an_overloaded_target_fails_its_health_checks_by_timeout() -> None:
     assert _health_of(s, "i-0000")[:2] == ["HEALTHY", "UNHEALTHY"]
     t_unhealthy = s["target_groups"]["tg-main"]["targets"]["i-0000"]["health"][1][0]
     assert t_unhealthy < 40_000  # ms: the backlog passes 2 s after ~20 s, then two failed probes
+
+
+# --- 3: one instance in two target groups is one machine ----------------------------------------
+
+def _blue_green_one_instance(lam: float, duration: float, seed: int, shared: bool = True) -> dict[str, Any]:
+    """Instance i-0000 (one worker, 10 ms constant service) registered in a blue and a green group
+    that split the traffic 50/50: one M/D/1 queue at rho = lam / 100."""
+    data = one_service(rate=lam, duration=f"{duration:.3f}s", warmup="20s", seed=seed, concurrency=1,
+                       latency={"constant": "10ms"})
+    blue = data["target_groups"][0]
+    blue["name"] = "blue"
+    green = {**blue, "name": "green", "port": 8081}
+    data["target_groups"] = [blue, green]
+    data["services"][0]["listeners"][0]["default_action"] = {
+        "forward": [{"target_group": "blue", "weight": 50}, {"target_group": "green", "weight": 50}]}
+    if not shared:
+        data["assumptions"] = {"shared_instances": False}
+    return data
+
+
+@pytest.mark.slow
+def test_one_instance_in_two_target_groups_is_one_md1_queue() -> None:
+    """M/D/1 at rho = 0.8 (Pollaczek-Khinchine): mean response = S + rho S / (2 (1 - rho)) =
+    10 + 20 = 30 ms. Two separate servers at rho = 0.4 each would give 10 + 3.33 ms. Five
+    replications of ~200 000 requests: the 99 % t-interval of the replication means must hold 30."""
+    import math
+
+    import numpy as np
+    lam = 80.0
+    analytic = 10.0 + 0.8 * 10.0 / (2 * (1 - 0.8))
+    means = []
+    for r in range(5):
+        s = run(_blue_green_one_instance(lam, 200_000 / lam, 500 + r))
+        tgs = s["target_groups"]
+        n = [tgs[g]["TotalRequestCount"] for g in ("blue", "green")]
+        m = [tgs[g]["RequestTime"]["mean"] for g in ("blue", "green")]
+        means.append(float(np.average(m, weights=n)))
+    mean, sd = float(np.mean(means)), float(np.std(means, ddof=1))
+    half = 4.604 * sd / math.sqrt(5)  # t_{0.995, 4}
+    assert abs(mean - analytic) / analytic < 0.03, (mean, means)
+    assert mean - half <= analytic <= mean + half, (mean, half, means)
+
+
+def test_shared_instances_can_be_switched_off() -> None:
+    s = run(_blue_green_one_instance(80.0, 200.0, 7, shared=False))
+    tgs = s["target_groups"]
+    mean = (tgs["blue"]["RequestTime"]["mean"] + tgs["green"]["RequestTime"]["mean"]) / 2
+    assert mean < 15.0  # two M/D/1 queues at rho = 0.4: 13.3 ms

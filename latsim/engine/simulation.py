@@ -48,7 +48,16 @@ from latsim.compile import (
 from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
 from latsim.engine.streams import Streams, draws
-from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
+from latsim.engine.target import (
+    DRAINING,
+    HEALTHY,
+    INITIAL,
+    UNAVAILABLE,
+    TargetGroupState,
+    TargetServer,
+    machine_key,
+    share_machine,
+)
 from latsim.gcpause import paused
 from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder
 from latsim.model.scenario import Scenario
@@ -268,6 +277,7 @@ class Simulation:
         self.tgs: dict[str, TargetGroupState] = {}
         self.targets_by_id: dict[str, list[TargetServer]] = {}
         self.reg_count: dict[str, int] = {}
+        self.machines: dict[tuple[str, ...], TargetServer] = {}  # machine -> its first registration
         net = scn.network
         self._net = net
         self.alb_hop = sampler(net.alb_hop, self.streams.rng("network/alb_hop"))
@@ -337,7 +347,14 @@ class Simulation:
         srv.health = (INITIAL if initial else HEALTHY) if st.checked else UNAVAILABLE
         if st.kind == "LAMBDA" and ct.model.cold_start is not None:
             srv.cold_start = sampler(ct.model.cold_start, self.streams.rng(f"{base}/cold_start"))
-        srv.free = [self.env._now] * srv.concurrency
+        key = machine_key(st.kind, ct, st.ctg.vpc_id) if self.a.shared_instances else None
+        peer = self.machines.get(key) if key is not None else None
+        if peer is not None:
+            share_machine(srv, peer)
+        else:
+            srv.free = [self.env._now] * srv.concurrency
+            if key is not None:
+                self.machines[key] = srv
         srv.cursor = self.rec.dim("target_group", st.name).cursor(srv.az)
         st.add(srv)
         self.targets_by_id.setdefault(ct.id, []).append(srv)
@@ -916,8 +933,11 @@ class Simulation:
         now = self.env._now
         victims = sorted(srv.inflight, key=lambda r: (r.t_target, r.t_entry))
         srv.inflight.clear()
-        srv.queued.clear()
-        srv.free = [now] * srv.concurrency
+        if not any(p is not srv and p.registered and p.up for p in srv.peers):
+            # the machine stops (in place: its registrations share these); a registration that
+            # finishes draining while another still serves leaves the machine's work alone
+            srv.queued.clear()
+            srv.free[:] = [now] * len(srv.free)
         for req in victims:
             if req.dead or req.lattice_done:
                 continue

@@ -25,7 +25,7 @@ class TargetServer:
                  "registered", "health", "service", "error_rate", "error_status", "error_u", "slowdown",
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
                  "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
-                 "queued", "hop_same", "hop_cross", "plain", "cursor")
+                 "queued", "hop_same", "hop_cross", "plain", "cursor", "peers")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -67,6 +67,7 @@ class TargetServer:
         self.hop_same: Any = None  # Lattice -> target hop samplers (same AZ as the entry, other AZ)
         self.hop_cross: Any = None
         self.cursor: Any = None  # recorder cursor of (target group, this target's AZ)
+        self.peers: list[TargetServer] = [self]  # registrations on the same machine (share_machine)
         # what never changes during a run and lets the engine's fast path serve this target: no ALB
         # hop, no Lambda environments, a security group that admits Lattice
         self.plain = kind != "ALB" and kind != "LAMBDA" and bool(ct.sg_allows_traffic[0])
@@ -103,6 +104,28 @@ class TargetServer:
             self.az_down = az_down
         self.up = not (self.self_down or self.az_down)
         return was and not self.up
+
+
+def machine_key(kind: str, ct: Any, vpc_id: str | None) -> tuple[str, ...] | None:
+    """What identifies the machine behind a registration: the instance id, or the IP address in
+    its VPC (None for Lambda functions and ALBs, which latsim does not share)."""
+    if kind == "INSTANCE":
+        return ("instance", ct.id)
+    if kind == "IP":
+        return ("ip", vpc_id or "", ct.ip)
+    return None
+
+
+def share_machine(srv: TargetServer, peer: TargetServer) -> None:
+    """``srv`` runs on ``peer``'s machine: the same workers (the free-time heap) and the same
+    queue, whatever the group or port they are registered under (the first registration's
+    ``concurrency`` and ``queue``)."""
+    srv.free = peer.free
+    srv.queued = peer.queued
+    srv.concurrency = peer.concurrency
+    srv.queue_limit = peer.queue_limit
+    srv.peers = peer.peers
+    srv.peers.append(srv)
 
 
 class TargetGroupState:

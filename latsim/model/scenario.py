@@ -36,6 +36,10 @@ class Assumptions(Model):
     identity_default_allow: bool = Field(
         default=True, description="a signed principal without a declared identity policy may Invoke")
     association_sg_block: Literal["silent_drop"] = "silent_drop"
+    shared_instances: bool = Field(
+        default=True, description=("one instance (or IP address in one VPC) registered in several target groups or "
+                                   "ports is one machine: its workers and queue are shared; false: one per "
+                                   "registration"))
 
 
 class AccessLogs(Model):

@@ -71,18 +71,26 @@ def run(
 
 def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs: bool = False, quiet: bool = True,
                           report: bool = True, source: Path | None = None) -> Any:
-    """Run one scenario with the optional outputs of a run directory."""
+    """Run one scenario with the optional outputs of a run directory (``latsim.outputs.RunDir``)."""
+    from latsim.outputs import RunDir
+    run_dir = RunDir(out_dir) if out_dir is not None else None
+    stage = run_dir.open() if run_dir is not None else None  # everything is written there, then swapped in
+    try:
+        return _simulate_into(scn, run_dir, stage, access_logs=access_logs, quiet=quiet, report=report,
+                              source=source)
+    finally:
+        if run_dir is not None:
+            run_dir.close()
+
+
+def _simulate_into(scn: Any, run_dir: Any, stage: Path | None, *, access_logs: bool, quiet: bool, report: bool,
+                   source: Path | None) -> Any:
     from latsim.engine.simulation import Simulation
     writer = None
-    if out_dir is not None:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:  # a file of that name, or under a file
-            from latsim.errors import UsageError
-            raise UsageError(f"--out {out_dir}: cannot create the run directory ({exc.strerror or exc})") from None
+    if stage is not None:
         if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
             from latsim.metrics.access_log import AccessLogWriter
-            writer = AccessLogWriter.for_run(scn, out_dir, all_services=access_logs)
+            writer = AccessLogWriter.for_run(scn, stage, all_services=access_logs)
     progress = None
     bar = None
     if not quiet and sys.stdout.isatty():
@@ -104,9 +112,12 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
             bar.stop()
         if writer is not None:
             writer.close()
-    if out_dir is not None:
+    if stage is not None:
+        from latsim import __version__
         from latsim.outputs import write_run_dir
-        write_run_dir(result, scn, out_dir, report=report)
+        write_run_dir(result, scn, stage, report=report)
+        run_dir.commit({"latsim": __version__, "scenario": scn.name, "seed": scn.seed,
+                        "partial": bool(result.summary.get("partial"))})
     return result
 
 

@@ -346,3 +346,55 @@ def test_shared_instances_can_be_switched_off() -> None:
     tgs = s["target_groups"]
     mean = (tgs["blue"]["RequestTime"]["mean"] + tgs["green"]["RequestTime"]["mean"]) / 2
     assert mean < 15.0  # two M/D/1 queues at rho = 0.4: 13.3 ms
+
+
+# --- 9: a run directory describes exactly one run -----------------------------------------------
+
+def _cli_run(tmp_path: Any, out: Any, *extra: str) -> Any:
+    import json
+
+    from typer.testing import CliRunner
+
+    import latsim.commands  # noqa: F401
+    from latsim.cli import app
+    path = tmp_path / "s.json"
+    if not path.exists():
+        path.write_text(json.dumps(one_service(rate=20, duration="5s")))
+    return CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--quiet", "--no-report", *extra])
+
+
+def test_run_refuses_a_non_empty_directory_that_is_not_a_run(tmp_path: Any) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    res = _cli_run(tmp_path, out)
+    assert res.exit_code == 2 and "not empty and holds no latsim run" in res.stderr
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+
+
+def test_a_rerun_replaces_the_previous_run_as_a_whole(tmp_path: Any) -> None:
+    out = tmp_path / "run"
+    assert _cli_run(tmp_path, out, "--access-logs").exit_code == 0
+    assert (out / "access_logs").is_dir()
+    assert _cli_run(tmp_path, out).exit_code == 0
+    assert not (out / "access_logs").exists()
+    names = sorted(p.name for p in out.iterdir())
+    assert names in (["latsim-run.json", "metrics.parquet", "summary.json"],
+                     ["latsim-run.json", "metrics.csv", "summary.json"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "s.json"]  # no staging, no lock left
+
+
+def test_run_refuses_a_directory_another_live_run_holds(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+    out = tmp_path / "run"
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / ".run.latsim-lock").write_text(f"{other.pid}\n")
+        res = _cli_run(tmp_path, out)
+        assert res.exit_code == 2 and f"another latsim run (pid {other.pid})" in res.stderr
+        assert not out.exists()
+    finally:
+        other.kill()
+        other.wait()
+    assert _cli_run(tmp_path, out).exit_code == 0  # its process is gone: the lock is stale

@@ -398,3 +398,40 @@ def test_run_refuses_a_directory_another_live_run_holds(tmp_path: Any) -> None:
         other.kill()
         other.wait()
     assert _cli_run(tmp_path, out).exit_code == 0  # its process is gone: the lock is stale
+
+
+# --- 8: matrix and diff cells are the requests a client sends ------------------------------------
+
+QUICK = "scenarios/quickstart.yaml"
+
+
+def test_matrix_cells_are_the_requests_each_client_sends_at_their_own_url() -> None:
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    import latsim.commands  # noqa: F401
+    from latsim.cli import app
+    res = CliRunner().invoke(app, ["matrix", QUICK, "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    rows = [(r["client"], r["service"], r["requests"], r["verdict"], r["status"])
+            for r in csv.DictReader(io.StringIO(res.stdout))]
+    # the simulation never sends /stock to checkout: no 404 (the reachability view still has it)
+    assert rows == [("storefront", "checkout", "2", "forwarded", ""), ("storefront", "inventory", "1", "forwarded", "")]
+    reach = CliRunner().invoke(app, ["matrix", QUICK, "--format", "csv", "--reach"])
+    assert "404" in reach.stdout and "mixed" in reach.stdout
+
+
+def test_diff_ignores_a_change_to_a_request_no_client_sends() -> None:
+    """Removing checkout's default 404 changes nothing any client sends: no flip in the sent view,
+    a flip (404 -> forwarded) in the reachability view."""
+    from latsim.analysis.diff import diff_scenarios
+    from latsim.scenario import load_scenario
+    old = load_scenario(QUICK)
+    data = old.model_dump(mode="json", exclude_none=True, by_alias=True)
+    lst = data["services"][0]["listeners"][0]
+    lst["default_action"] = {"forward": [{"target_group": "checkout-stable"}]}
+    new = build(data)
+    assert diff_scenarios(old, new)["flipped"] == []
+    assert diff_scenarios(old, new, view="reach")["summary"]["flipped"] == 1

@@ -927,7 +927,8 @@ def render_table(m: Matrix, console: Any) -> None:
     from rich.table import Table
     if len(m.endpoints) <= GRID_MAX_ENDPOINTS:
         multi = {e_.service for e_ in m.endpoints if sum(1 for x in m.endpoints if x.service == e_.service) > 1}
-        t = Table(title="reachability (rows: clients, columns: services)", title_justify="left")
+        t = Table(title="reachability view: what each client could reach, its whole mix against every listener "
+                        "(rows: clients, columns: services)", title_justify="left")
         t.add_column("client")
         for ep in m.endpoints:
             t.add_column(ep.label if ep.service in multi else ep.service, justify="center")

@@ -435,3 +435,54 @@ def test_diff_ignores_a_change_to_a_request_no_client_sends() -> None:
     new = build(data)
     assert diff_scenarios(old, new)["flipped"] == []
     assert diff_scenarios(old, new, view="reach")["summary"]["flipped"] == 1
+
+
+# --- 10: one error per mistake, at its place -----------------------------------------------------
+
+def _problems(data: dict[str, Any], tmp_path: Any) -> list[Any]:
+    import json
+
+    from latsim.errors import ScenarioError
+    from latsim.scenario import load_scenario
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data, indent=1))
+    try:
+        load_scenario(path)
+    except ScenarioError as exc:
+        return exc.all_problems
+    return []
+
+
+def _two_groups() -> dict[str, Any]:
+    data = one_service()
+    data["target_groups"].append({"name": "tg-b", "type": "INSTANCE", "vpc": "target-vpc", "protocol": "HTTP",
+                                  "port": 8080, "health_check": {"enabled": False}, "targets": [{"id": "i-b"}]})
+    return data
+
+
+@pytest.mark.parametrize("weight", [0.8, 1000])
+def test_a_bad_weight_is_one_error_at_the_weight_with_what_is_allowed(weight: float, tmp_path: Any) -> None:
+    data = _two_groups()
+    data["services"][0]["listeners"][0]["default_action"] = {
+        "forward": [{"target_group": "tg-main", "weight": weight}, {"target_group": "tg-b", "weight": 20}]}
+    (p,) = _problems(data, tmp_path)
+    assert p.location.path == "services.svc.listeners.http.default_action.forward.0.weight"
+    assert p.allowed == "an integer 0-999" and "required" not in p.message
+
+
+def test_a_misspelt_target_group_type_is_one_error(tmp_path: Any) -> None:
+    data = one_service()
+    data["target_groups"].append({"name": "fn-x", "type": "LAMDBA",
+                                  "targets": [{"id": "arn:aws:lambda:us-east-1:111111111111:function:f"}]})
+    (p,) = _problems(data, tmp_path)
+    assert p.location.path == "target_groups.fn-x.type" and "did you mean 'LAMBDA'" in p.format()
+
+
+def test_a_missing_replay_file_is_found_by_validate_at_its_place(tmp_path: Any) -> None:
+    data = one_service()
+    data["clients"][0]["arrival"] = {"replay": {"file": "trace.csv"}}
+    (p,) = _problems(data, tmp_path)
+    assert p.location.path == "clients.client.arrival.replay.file" and p.location.line
+    assert "trace.csv" in p.message
+    (tmp_path / "trace.csv").write_text("timestamp,method,path\n0.1,GET,/\n")
+    assert _problems(data, tmp_path) == []

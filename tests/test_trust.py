@@ -486,3 +486,47 @@ def test_a_missing_replay_file_is_found_by_validate_at_its_place(tmp_path: Any) 
     assert "trace.csv" in p.message
     (tmp_path / "trace.csv").write_text("timestamp,method,path\n0.1,GET,/\n")
     assert _problems(data, tmp_path) == []
+
+
+# --- decision: a full target queue is the target's 503, not Lattice's ------------------------------
+
+def test_a_full_target_queue_is_the_targets_503_not_a_lattice_code() -> None:
+    data = one_service(rate=200, duration="20s", concurrency=1, queue=2, latency={"constant": "10ms"})
+    svc = run(data)["services"]["svc"]
+    assert svc["HTTPCode_5XX_Count"] > 500  # rho = 2: about half are turned away
+    assert "HTTPCode_VpcLattice_503_Count" not in svc and svc["ConnectionErrorCount"] == 0
+
+
+# --- decisions: condition-key names match case-insensitively; undeclared identity policies ---------
+
+def _with_service_policy(condition: dict[str, Any]) -> dict[str, Any]:
+    data = one_service()
+    data["services"][0]["auth_type"] = "AWS_IAM"
+    data["services"][0]["auth_policy"] = {"Statement": [{"Effect": "Allow", "Principal": "*",
+                                                         "Action": "vpc-lattice-svcs:Invoke", "Resource": "*",
+                                                         "Condition": condition}]}
+    return data
+
+
+def test_condition_key_names_match_whatever_their_case() -> None:
+    """IAM's Condition reference: context key names are not case-sensitive (values follow the
+    operator)."""
+    from latsim.analysis.explain import explain
+    vpc_id = build(one_service()).index.vpcs["client-vpc"].vpc_id
+    for key in ("vpc-lattice-svcs:SourceVpc", "VPC-LATTICE-SVCS:sourcevpc"):
+        d = explain(build(_with_service_policy({"StringEquals": {key: vpc_id}})), "client",
+                    "http://svc.example.internal/")
+        assert d["outcome"] == "forwarded", key
+
+
+def test_a_signed_caller_without_an_identity_policy_is_allowed_and_explain_says_it_is_assumed() -> None:
+    from latsim.analysis.explain import explain
+    data = _with_service_policy({})
+    data["services"][0]["auth_policy"]["Statement"][0].pop("Condition")
+    data["clients"][0]["principal"] = {"arn": "arn:aws:iam::111111111111:role/caller"}
+    d = explain(build(data), "client", "http://svc.example.internal/")
+    step = next(s for s in d["steps"] if s["stage"] == "auth_identity")
+    assert d["outcome"] == "forwarded" and "assumed" in step["detail"]
+    data["assumptions"] = {"identity_default_allow": False}
+    d = explain(build(data), "client", "http://svc.example.internal/")
+    assert (d["outcome"], d["auth_denied_reason"]) == ("denied", "Identity")

@@ -854,9 +854,8 @@ class Simulation:
             if srv.queue_limit is not None and not srv.enqueue(f, ta):
                 if srv.kind == "LAMBDA":
                     self.lattice_response(req, ta + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
-                else:
-                    self.lattice_response(req, ta + req.hop_t, self.a.queue_overflow_status, lattice=True,
-                                          failure="TargetConnectionError", conn_error=True)
+                else:  # the target turns it away itself (its 503; Lattice has no 503 of its own, LATTICE.md §7.1)
+                    self.lattice_response(req, ta + req.hop_t, self.a.queue_overflow_status, lattice=False)
                 return
             start = f
         else:

@@ -24,7 +24,8 @@ class Assumptions(Model):
     all_zero_weights: Literal["fixed_500", "equal_split"] = Field(
         default="fixed_500", description="a forward action whose weights are all 0")
     queue_overflow_status: int = Field(default=503, ge=500, le=599,
-                                       description="status when a target's queue is full")
+                                       description="status the target answers when its queue is full (the "
+                                                   "target's own, not a Lattice-generated code)")
     target_connection_error_status: int = Field(default=500, ge=500, le=599,
                                                 description="status when Lattice cannot connect to a target")
     target_connect_timeout: Duration = Field(

@@ -203,7 +203,9 @@ def test_explain_reports_a_target_failure_first_for_an_http1_caller_on_a_grpc_gr
     assert d["component"] == "target group tg-main (GRPC)"
     buf = io.StringIO()
     render(d, Console(file=buf, width=200, color_system=None))
-    last = [line for line in buf.getvalue().splitlines() if line.startswith("target_failure")]
+    lines = buf.getvalue().splitlines()
+    assert lines[0].endswith(": target_failure 502 TargetProtocolError")
+    last = [line for line in lines if line.startswith("target_failure")]
     assert last and "502 TargetProtocolError" in last[0] and "tg-main" in last[0]
     # the engine agrees: every request is that 502
     svc = run(data)["services"]["svc"]

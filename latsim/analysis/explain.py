@@ -404,7 +404,11 @@ def render(d: Mapping[str, Any], console: Any) -> None:
     """Print an explanation as a readable, coloured listing."""
     from rich.markup import escape as e
     req = d["request"]
-    console.print(f"[bold]{e(d['caller'])}[/bold] -> {e(req['method'])} {e(req['url'])} ({e(req['protocol'])})")
+    verdict = f"[{_OUTCOME_STYLE[d['outcome']]}]{d['outcome']}[/{_OUTCOME_STYLE[d['outcome']]}]" + \
+        (f" {d['status']}" if d["status"] is not None else "") + (f" {e(d['failure'])}" if d["failure"] else "")
+    # the verdict leads: a reader of the first line must not take a target failure for "forwarded"
+    console.print(f"[bold]{e(d['caller'])}[/bold] -> {e(req['method'])} {e(req['url'])} ({e(req['protocol'])}): "
+                  f"{verdict}")
     width = max(len(s["stage"]) for s in d["steps"]) if d["steps"] else 10
     for s in d["steps"]:
         style = _STYLE.get(s["verdict"], "")

@@ -16,6 +16,7 @@ changes with load) is not static and stays the engine's.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from latsim.compile import (
@@ -29,7 +30,7 @@ from latsim.compile import (
     Topology,
     protocol_error,
 )
-from latsim.model.target_group import TargetGroup
+from latsim.model.target_group import HealthCheck, TargetGroup
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,13 @@ class TargetFailure:
 
 def matcher_accepts(tg: TargetGroup, status: int) -> bool:
     """Does the health check's ``matcher`` ("200", "200-299", "200,202") accept ``status``?"""
-    return any(lo <= status <= hi for lo, hi in tg.health_check.matcher_ranges())
+    return any(lo <= status <= hi for lo, hi in _ranges(tg.health_check.matcher))
+
+
+@lru_cache(maxsize=1024)
+def _ranges(matcher: str) -> tuple[tuple[int, int], ...]:
+    """The matcher's ranges, parsed once (every health probe asks)."""
+    return tuple(HealthCheck(matcher=matcher).matcher_ranges())
 
 
 def probe_status(target: Any) -> int | None:

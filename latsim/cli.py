@@ -92,6 +92,8 @@ def validate(
     overlay: OverlayOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as failures: exit 1 if there is "
+                                         "any (for CI).")] = False,
 ) -> None:
     """Check a scenario against Lattice's rules; print 'ok' and an inventory, or every error."""
     from latsim.model.validate import notes
@@ -102,12 +104,22 @@ def validate(
             out.print(json.dumps({"ok": False, "problems": [p.to_dict() for p in exc.all_problems]}, indent=2),
                       markup=False)
             raise typer.Exit(2) from None
-        out.print(json.dumps({"ok": True, "inventory": scn.summary_line(),
-                              "problems": [p.to_dict() for p in notes(scn)]}, indent=2), markup=False)
+        problems = notes(scn)
+        failed = strict and any(p.severity == "warning" for p in problems)
+        out.print(json.dumps({"ok": not failed, "inventory": scn.summary_line(),
+                              "problems": [p.to_dict() for p in problems]}, indent=2), markup=False)
+        if failed:
+            raise typer.Exit(1)
         return
     scn = load(file, overlay)
-    if not quiet:
-        print_problems(notes(scn))
+    problems = notes(scn)
+    warnings = [p for p in problems if p.severity == "warning"]
+    if not quiet or (strict and warnings):
+        print_problems(problems if not quiet else warnings)
+    if strict and warnings:
+        err.print(f"--strict: {len(warnings)} warning{'s' if len(warnings) != 1 else ''}", style="bold red",
+                  markup=False)
+        raise typer.Exit(1)
     out.print(f"ok: {file}: {scn.summary_line()}", markup=False)
 
 

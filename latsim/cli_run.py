@@ -89,7 +89,11 @@ def run(
         print_summary(result)
         if out_dir is not None:
             out.print(f"wrote {out_dir}/", markup=False)
+    from latsim.slo import only_4xx_warnings
+    for warning in only_4xx_warnings(result.summary):
+        err.print(f"warning: {warning}", style="yellow", markup=False)
     if result.summary.get("partial"):
+        err.print(f"{result.summary['interrupted']}: SLOs not judged on a partial run", markup=False)
         raise typer.Exit(130)
     if not result.summary.get("requests") and not allow_empty:
         err.print(f"{file}: no request was sent in {scn.duration:g}s simulated (clients: "
@@ -104,21 +108,29 @@ def run(
 
 def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs: bool = False, quiet: bool = True,
                           report: bool = True, source: Path | None = None, traces: float | None = None) -> Any:
-    """Run one scenario with the optional outputs of a run directory (``traces``: the sampling
-    rate of request traces, written to ``out_dir``)."""
+    """Run one scenario with the optional outputs of a run directory (``latsim.run_dir.RunDir``;
+    ``traces``: the sampling rate of request traces, written there)."""
+    from latsim.run_dir import RunDir
+    run_dir = RunDir(out_dir) if out_dir is not None else None
+    stage = run_dir.open() if run_dir is not None else None  # everything is written there, then swapped in
+    try:
+        return _simulate_into(scn, run_dir, stage, access_logs=access_logs, quiet=quiet, report=report,
+                              source=source, traces=traces)
+    finally:
+        if run_dir is not None:
+            run_dir.close()
+
+
+def _simulate_into(scn: Any, run_dir: Any, stage: Path | None, *, access_logs: bool, quiet: bool, report: bool,
+                   source: Path | None, traces: float | None = None) -> Any:
     from latsim.engine.simulation import Simulation
     writer = None
-    if out_dir is not None:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:  # a file of that name, or under a file
-            from latsim.errors import UsageError
-            raise UsageError(f"--out {out_dir}: cannot create the run directory ({exc.strerror or exc})") from None
+    if stage is not None:
         if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
             from latsim.metrics.access_log import AccessLogWriter
-            writer = AccessLogWriter.for_run(scn, out_dir, all_services=access_logs)
+            writer = AccessLogWriter.for_run(scn, stage, all_services=access_logs)
     tracer = None
-    if traces is not None and out_dir is not None:
+    if traces is not None and stage is not None:
         from latsim.metrics.traces import Tracer
         tracer = Tracer(scn, traces)
     progress = None
@@ -147,13 +159,17 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
             bar.stop()
         if writer is not None:
             writer.close()
-    if out_dir is not None:
+    if stage is not None:
+        from latsim import __version__
         from latsim.run_dir import write_run_dir
-        write_run_dir(result, scn, out_dir, report=report)
+        write_run_dir(result, scn, stage, report=report)
         if tracer is not None:
-            path = tracer.write(out_dir, sim.end_time)
+            path = tracer.write(stage, sim.end_time)
             if not quiet:
-                err.print(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> {path}", markup=False)
+                shown = run_dir.target / path.relative_to(stage) if run_dir is not None else path
+                err.print(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> {shown}", markup=False)
+        run_dir.commit({"latsim": __version__, "scenario": scn.name, "seed": scn.seed,
+                        "partial": bool(result.summary.get("partial"))})
     return result
 
 
@@ -180,7 +196,8 @@ def _announce_start(sim: Any) -> threading.Event:
 def print_summary(result: Any) -> None:
     from latsim.results import cold_start_label, target_health_label
     s = result.summary
-    out.print(f"[bold]{s['scenario']}[/bold]  seed {s['seed']}, {s['duration_s']:g}s simulated "
+    span = s.get("interrupted") or f"{s['duration_s']:g}s simulated"
+    out.print(f"[bold]{s['scenario']}[/bold]  seed {s['seed']}, {span} "
               f"(warm-up {s['warmup_s']:g}s), {s['requests']:,} requests")
     t = Table(title="services", title_justify="left")
     for col in ("service", "requests", "2xx", "4xx", "5xx", "timeouts", "p50 ms", "p99 ms", "max ms"):
@@ -233,7 +250,9 @@ def print_summary(result: Any) -> None:
             t.add_column(col)
         for v in s["slo"]:
             checks = "; ".join(f"{c['metric']} {c['value']} (limit {c['limit']})" for c in v["checks"])
-            t.add_row(v["slo"], "[green]met[/green]" if v["ok"] else "[red]breached[/red]", checks)
+            verdict = ("[yellow]not judged (interrupted)[/yellow]" if v["ok"] is None
+                       else "[green]met[/green]" if v["ok"] else "[red]breached[/red]")
+            t.add_row(v["slo"], verdict, checks)
         out.print(t)
     if "cost" in s:
         c = s["cost"]

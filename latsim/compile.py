@@ -48,6 +48,7 @@ FORWARDED = "forwarded"
 FIXED = "fixed_response"
 DENIED = "denied"
 UNREACHABLE = "unreachable"
+TARGET_FAILURE = "target_failure"  # forwarded, but every target it can reach fails it (latsim.delivery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,16 +341,20 @@ class Route:
     auth_body: str | None = None
     resolved_user: str | None = None
     steps: list[Step] = field(default_factory=list)
+    component: str | None = None  # what decided a target_failure (latsim.delivery)
+    target_failures: list[dict[str, Any]] = field(default_factory=list)  # failing groups and targets
 
     @property
     def target_groups(self) -> dict[str, int]:
-        return self.action.describe() if self.action is not None and self.outcome == FORWARDED else {}
+        return self.action.describe() if self.action is not None and self.outcome in (FORWARDED, TARGET_FAILURE) \
+            else {}
 
     def to_dict(self) -> dict[str, Any]:
         return {"outcome": self.outcome, "status": self.status, "failure": self.failure,
                 "service": self.service, "service_network": self.service_network, "listener": self.listener,
                 "rule": self.rule, "target_groups": self.target_groups,
-                "auth_denied_reason": self.auth_denied_reason, "steps": [s.to_dict() for s in self.steps]}
+                "auth_denied_reason": self.auth_denied_reason, "component": self.component,
+                "target_failures": self.target_failures, "steps": [s.to_dict() for s in self.steps]}
 
 
 @dataclass(frozen=True)
@@ -563,6 +568,11 @@ class Topology:
             "dns", "fail", f"service {name} is not associated with {', '.join(n.name for n, _ in nets)}, the service "
             f"network(s) of VPC {client.vpc}: Lattice answers 404 Non Existent Service")
 
+    def decide(self, client: CompiledClient, rc: RequestClass) -> Route:
+        """``route`` followed to the targets (``latsim.delivery.decide``): what static analysis asks."""
+        from latsim.delivery import decide
+        return decide(self, client, rc)
+
     def route(self, client: CompiledClient, rc: RequestClass) -> Route:
         """Decide a request class, stage by stage, in Lattice's order (docs/lattice.md §12)."""
         scheme, host, port, url_path = split_url(rc.url)
@@ -618,7 +628,11 @@ class Topology:
             steps.append(Step(f"auth_{s.level.lower()}", s.verdict, s.detail))
         resolved = "Anonymous" if client.principal is None or tcp else client.principal.arn
         if not decision.allowed:
-            return Route(DENIED, 403, "ClientAccessDenied", svc.name, net.name, lst.name, address=address,
+            if tcp:  # Lattice does not terminate this TLS: it cannot answer 403, it closes the connection
+                steps.append(Step("tls_passthrough", "fail", "Lattice closes the TLS connection: no HTTP status "
+                                  "(it cannot write a 403 inside TLS it does not terminate)"))
+            return Route(DENIED, None if tcp else 403, "ClientAccessDenied", svc.name, net.name, lst.name,
+                         address=address,
                          auth_denied_reason=decision.auth_denied_reason, auth_body=decision.body,
                          resolved_user=resolved, steps=steps)
         headers = dict(rc.headers)
@@ -674,5 +688,5 @@ def compile_scenario(scn: Scenario) -> Topology:
 
 __all__ = ["ActionState", "CompiledClient", "CompiledListener", "CompiledService", "CompiledTarget",
            "CompiledTargetGroup", "DENIED", "FIXED", "FORWARDED", "Peer", "RequestClass", "Route", "Step",
-           "Topology", "UNREACHABLE", "call_applies", "compile_match", "compile_scenario", "protocol_error", "sg_verdict",
-           "vpc_arn"]
+           "TARGET_FAILURE", "Topology", "UNREACHABLE", "call_applies", "compile_match", "compile_scenario",
+           "protocol_error", "sg_verdict", "vpc_arn"]

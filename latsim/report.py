@@ -23,6 +23,7 @@ from typing import Any
 from latsim import __version__
 from latsim.atomic_write import atomic_write_text
 from latsim.results import Result
+from latsim.slo import interrupted_text
 
 __all__ = ["load_run", "render_html", "write_report"]
 
@@ -191,6 +192,8 @@ def _header(s: dict[str, Any], scn: Any, result: Any = None) -> str:
     slos = s.get("slo") or []
     if not slos:
         badge = '<span class="badge none">no SLOs</span>'
+    elif s.get("partial"):
+        badge = '<span class="badge none">SLOs not judged: the run was interrupted</span>'
     elif all(v["ok"] for v in slos):
         badge = f'<span class="badge ok">SLOs met ({len(slos)}/{len(slos)})</span>'
     else:
@@ -202,7 +205,7 @@ def _header(s: dict[str, Any], scn: Any, result: Any = None) -> str:
     step = int(getattr(result, "series_step", 60) or 60) if getattr(result, "series", None) else 60
     facts = [
         ("seed", str(s.get("seed", "-"))),
-        ("simulated", _duration(s.get("simulated_s")) + (" (interrupted)" if s.get("partial") else "")),
+        ("simulated", interrupted_text(s) or _duration(s.get("simulated_s"))),
         ("warm-up (left out of every table)", _duration(s.get("warmup_s"))),
         ("requests after warm-up", _int(s.get("requests"))),
         ("client request rate", _rate(s.get("requests"), _measured_s(s))),
@@ -304,7 +307,8 @@ def _slo_section(s: dict[str, Any]) -> str:
         return '<p class="small">The scenario declares no SLOs.</p>'
     rows = []
     for v in slos:
-        verdict = _Html('<span class="met">met</span>' if v["ok"] else '<span class="breached">breached</span>')
+        verdict = _Html('<span>not judged (interrupted)</span>' if v["ok"] is None else
+                        '<span class="met">met</span>' if v["ok"] else '<span class="breached">breached</span>')
         for i, c in enumerate(v["checks"] or [{}]):
             value = c.get("value")
             check_ok = c.get("ok")

@@ -30,9 +30,12 @@ class Result:
         scn = sim.scn
         rec = sim.rec
         svc_stats, tg_stats = rec.services, rec.target_groups
+        from latsim.slo import caller_error_rate, server_error_rate
         services = {}
         for name in sorted(sim.topo.services):
-            services[name] = svc_stats[name].summary() if name in svc_stats else _empty()
+            d = svc_stats[name].summary() if name in svc_stats else _empty()
+            d["unreached"] = sim.unreached.get(name, 0)
+            services[name] = _with_rates(d, caller_error_rate, server_error_rate)
         tgs: dict[str, Any] = {}
         for name in sorted(sim.tgs):
             st = sim.tgs[name]
@@ -51,7 +54,7 @@ class Result:
             if st.kind == "LAMBDA":
                 cold = rec.cold_starts.get(name)
                 d["cold_starts"] = cold.summary() if cold is not None else ColdStarts().summary()
-            tgs[name] = d
+            tgs[name] = _with_rates(d, caller_error_rate, server_error_rate)
         rules: dict[str, Any] = {}
         rule_hits = rec.rule_hits
         for svc in sim.topo.services.values():
@@ -77,8 +80,10 @@ class Result:
         hists = {"services": {n: s.hist for n, s in svc_stats.items()},
                  "target_groups": {n: s.hist for n, s in tg_stats.items()},
                  "clients": {n: c.stats.hist for n, c in sim.clients.items()}}
-        result = cls(summary, rec.metric_rows(), hists, wall, rec.series_rows(), rec.step)
-        from latsim.slo import evaluate_slos
+        result = cls(summary, rec.metric_rows(sim.end_time), hists, wall, rec.series_rows(), rec.step)
+        from latsim.slo import evaluate_slos, interrupted_text
+        if sim.partial:
+            summary["interrupted"] = interrupted_text(summary)
         summary["slo"] = evaluate_slos(scn, result, sim)
         from latsim.cost import estimate_cost
         summary["cost"] = estimate_cost(scn, summary)
@@ -94,7 +99,8 @@ class Result:
 
     @property
     def slo_ok(self) -> bool:
-        return all(s["ok"] for s in self.summary.get("slo", []))
+        """Every SLO met (False for a partial run, whose SLOs are not judged)."""
+        return all(s["ok"] is True for s in self.summary.get("slo", []))
 
     def metrics(self) -> list[dict[str, Any]]:
         """Per-minute metrics, long format: time_s, dimension, name, az, metric, value."""
@@ -190,6 +196,14 @@ def cold_start_label(group: dict[str, Any]) -> str:
         return "0"
     added = cold["added_ms"]
     return f"{cold['count']:,} (+{added['mean']:,.0f} ms mean, p99 {added['p99']:,.0f} ms)"
+
+
+def _with_rates(d: dict[str, Any], caller: Any, server: Any) -> dict[str, Any]:
+    """``error_rate`` (what callers experience) and ``server_error_rate`` (5xx only), rounded."""
+    for key, fn in (("error_rate", caller), ("server_error_rate", server)):
+        v = fn(d)
+        d[key] = None if v is None else round(v, 9)
+    return d
 
 
 def _empty() -> dict[str, Any]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +60,101 @@ def write_run_dir(result: Any, scn: Any, out_dir: Path, *, report: bool = True) 
         from latsim.report import write_report
         write_report(result, scn, out_dir)
     atomic_write_text(out_dir / "summary.json", result.to_json())
+
+
+# -- the run directory as a whole ---------------------------------------------------------------------
+RUN_MARKER = "latsim-run.json"  # says "this directory is a latsim run" (older runs: summary.json)
+
+
+class RunDir:
+    """``--out DIR`` for one run: the directory describes exactly that run.
+
+    ``open`` refuses a non-empty directory that is not a previous latsim run, and one that another
+    live run holds (a lock file beside it, ``.NAME.latsim-lock``, with that run's pid; a lock whose
+    process is gone is stale and taken over), then returns a staging directory beside ``DIR``
+    where the run writes everything. ``commit`` swaps it in: the previous run is replaced as a
+    whole (no access logs or plots of it are left behind). ``close`` removes an uncommitted
+    staging directory and releases the lock."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.parent = target.parent
+        self.lock = self.parent / f".{target.name}.latsim-lock"
+        self.stage = self.parent / f".{target.name}.latsim-new-{os.getpid()}"
+        self.locked = False
+        self.committed = False
+
+    def open(self) -> Path:
+        from latsim.errors import UsageError
+        t = self.target
+        if t.exists() and not t.is_dir():
+            raise UsageError(f"--out {t}: a file of that name exists; a run directory is a directory")
+        if t.is_dir() and any(t.iterdir()) and not is_run_dir(t):
+            raise UsageError(f"--out {t}: the directory is not empty and holds no latsim run (no {RUN_MARKER} or "
+                             "summary.json); a run directory is replaced as a whole, so latsim will not write "
+                             "into it", hint="choose a new or empty directory")
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--out {t}: cannot create the run directory ({exc.strerror or exc})") from None
+        self._take_lock()
+        shutil.rmtree(self.stage, ignore_errors=True)
+        self.stage.mkdir()
+        return self.stage
+
+    def _take_lock(self) -> None:
+        from latsim.errors import UsageError
+        for _ in range(2):
+            try:
+                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                pid = _lock_pid(self.lock)
+                if pid is not None and _alive(pid):
+                    raise UsageError(f"--out {self.target}: another latsim run (pid {pid}) is writing this "
+                                     f"directory (lock {self.lock})", hint="wait for it, or choose another "
+                                     "directory") from None
+                self.lock.unlink(missing_ok=True)  # stale: its run is gone
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            self.locked = True
+            return
+        raise UsageError(f"--out {self.target}: cannot take the lock {self.lock}")
+
+    def commit(self, marker: dict[str, Any]) -> None:
+        """Swap the staging directory in for ``DIR`` (the previous run, if any, goes as a whole)."""
+        atomic_write_text(self.stage / RUN_MARKER, json.dumps(marker, indent=2) + "\n")
+        old = self.parent / f".{self.target.name}.latsim-old-{os.getpid()}"
+        if self.target.exists():
+            os.rename(self.target, old)
+        os.rename(self.stage, self.target)
+        shutil.rmtree(old, ignore_errors=True)
+        self.committed = True
+
+    def close(self) -> None:
+        if not self.committed:
+            shutil.rmtree(self.stage, ignore_errors=True)
+        if self.locked and _lock_pid(self.lock) == os.getpid():
+            self.lock.unlink(missing_ok=True)
+        self.locked = False
+
+
+def is_run_dir(d: Path) -> bool:
+    return (d / RUN_MARKER).is_file() or (d / "summary.json").is_file()
+
+
+def _lock_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

@@ -283,6 +283,9 @@ def problems_from_validation(exc: ValidationError, data: Any, pos: Positions) ->
             allowed = f"pattern {err.get('ctx', {}).get('pattern')}"
         elif etype.endswith("_type") or etype.endswith("_parsing"):
             msg = f"{msg.lower()}, got {type(err.get('input')).__name__} {_short(err.get('input'))}"
+        elif etype in _BOUND_ERRORS:
+            msg = f"{_short(err.get('input'))}: {msg[0].lower()}{msg[1:]}"
+            allowed = _field_range(keys)
         at_key = etype in ("extra_forbidden", "missing")
         loc_keys: Keys = tuple(keys[:-1]) if etype == "missing" else tuple(keys)
         display = readable_path(data, keys)
@@ -293,6 +296,29 @@ def problems_from_validation(exc: ValidationError, data: Any, pos: Positions) ->
         seen.add(sig)
         out.append(Problem(msg, location, allowed=allowed, hint=hint, code=etype))
     return out
+
+
+_BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_from_float")
+
+
+def _field_range(keys: list[Any]) -> str | None:
+    """'an integer 0-999' for a field with both bounds (what a bound error should say is allowed)."""
+    if not keys or not isinstance(keys[-1], str):
+        return None
+    model = _model_at(list(keys[:-1]))
+    f = _field(model, keys[-1]) if model is not None else None
+    if f is None:
+        return None
+    lo = hi = None
+    for m in f.metadata:
+        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
+        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+    if lo is None and hi is None:
+        return None
+    kind = "an integer" if "int" in str(f.annotation) and "float" not in str(f.annotation) else "a number"
+    if lo is not None and hi is not None:
+        return f"{kind} {lo}-{hi}"
+    return f"{kind} >= {lo}" if lo is not None else f"{kind} <= {hi}"
 
 
 def _short(value: Any) -> str:
@@ -355,12 +381,16 @@ def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
         Scenario.model_validate(data, context={"skip_semantics": True})
     except ValidationError as exc:
         problems.extend(problems_from_validation(exc, data, pos))
+    first = [p.location.keys for p in problems]  # what the first pass found (and _repair dropped)
     cleaned, index_map, broken = _without_broken(data, problems)
+    problems += _missing_replay_files(data, pos)
     try:
         scn = Scenario.model_validate(cleaned, context={"broken": broken})
     except ScenarioError as exc:
         for p in exc.all_problems:
             keys = _remap(p.location.keys, index_map)
+            if p.severity == "error" and _follows_on(keys, first, p.code):
+                continue  # an echo of a mistake already reported at its place
             display = readable_path(data, keys) if keys else p.location.path
             problems.append(Problem(p.message, pos.locate(keys, data=data, display=display), allowed=p.allowed,
                                     hint=p.hint, severity=p.severity, code=p.code))
@@ -379,6 +409,43 @@ def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
     object.__setattr__(scn, "__latsim_notes__", located)
     object.__setattr__(scn, "__latsim_source__", pos.filename)
     return scn
+
+
+def _follows_on(keys: Keys, first: list[Keys], code: str | None) -> bool:
+    """Is a semantic error at ``keys`` an echo of a first-pass mistake? The first pass dropped the
+    offending key (``_repair``) so the rest of the item could be checked; an object containing it
+    then looks as if the key were missing (a weight of 0.8 or 1000 is not "weights are
+    required"), and an item whose ``type`` was dropped is checked as the default type (a
+    'LAMDBA' target group is not "an INSTANCE target group needs a vpc")."""
+    if len(keys) < 2:
+        return False
+    for bad in first:
+        if len(bad) > len(keys) and tuple(bad[:len(keys)]) == tuple(keys):
+            return True
+        if bad and bad[-1] == "type" and len(keys) == len(bad) and tuple(keys[:-1]) == tuple(bad[:-1]) and \
+                code != "name":
+            return True
+    return False
+
+
+def _missing_replay_files(data: dict[str, Any], pos: Positions) -> list[Problem]:
+    """A replay trace is read when the run starts; a missing one is a mistake of the scenario,
+    reported at its place by ``validate`` (relative paths: beside the scenario file, as the
+    engine resolves them)."""
+    if not pos.filename or not isinstance(data.get("clients"), list):
+        return []
+    base = Path(pos.filename).resolve().parent
+    out = []
+    for i, c in enumerate(data["clients"]):
+        replay = c.get("arrival", {}).get("replay") if isinstance(c, dict) and isinstance(c.get("arrival"), dict) \
+            else None
+        file = replay.get("file") if isinstance(replay, dict) else None
+        if isinstance(file, str) and file and not (base / file).is_file():
+            keys = ("clients", i, "arrival", "replay", "file")
+            out.append(Problem(f"replay file '{file}' not found (looked in {base})",
+                               pos.locate(keys, data=data, display=readable_path(data, keys)),
+                               hint="paths are relative to the scenario file", code="replay-file"))
+    return out
 
 
 def _errors_only(problems: list[Problem]) -> list[Problem]:

@@ -93,7 +93,7 @@ def test_unreachable_cells_say_which_stage():
 
 def test_table_output_is_a_grid_with_reasons(tmp_path):
     out = tmp_path / "m.txt"
-    res = runner.invoke(app, ["matrix", QUICK, "--out", str(out)])
+    res = runner.invoke(app, ["matrix", QUICK, "--out", str(out), "--reach"])  # the reachability view's grid
     assert res.exit_code == 0, res.output
     text = out.read_text()
     assert "storefront" in text and "inventory" in text and "fixed response 404" in text

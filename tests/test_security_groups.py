@@ -115,7 +115,8 @@ def test_all_unhealthy_targets_fail_open_into_connection_errors():
 
 def test_explain_predicts_the_target_sg_failure():
     d = explain(scenario_from_data(target_sg_without_prefix_list()), "payments", URL)
-    assert d["outcome"] == "forwarded"  # Lattice itself forwards; the target SG drops it
+    # Lattice forwards, the target SG drops every connection: a target failure (issue 15)
+    assert (d["outcome"], d["status"], d["failure"]) == ("target_failure", 500, "TargetConnectionError")
     g = d["target_group_details"]["rates-tg"]
     assert g["verdict"] == "failing"
     assert all(not t["traffic"]["allowed"] and not t["health_check"]["allowed"] for t in g["targets"])

@@ -101,12 +101,14 @@ def test_replication_seeds_are_shared_across_points_and_differ_across_replicatio
 
 def test_derived_metrics():
     s = {"duration_s": 12.0, "warmup_s": 2.0,
-         "services": {"a": {"TotalRequestCount": 200, "HTTPCode_5XX_Count": 5}},
+         "services": {"a": {"TotalRequestCount": 200, "HTTPCode_2XX_Count": 190, "HTTPCode_4XX_Count": 5,
+                            "HTTPCode_5XX_Count": 5}},
          "clients": {"c": {"succeeded": 90, "failed": 10}},
          "slo": [{"slo": "service:a", "name": "a", "ok": True}, {"slo": "x", "name": "b", "ok": False}],
          "canary": [{"name": "k", "outcome": "rolled_back", "t_decision_ms": 6000.0,
                      "steps": [{"observed": None}, {"observed": {"requests": 82}}]}]}
-    assert evaluate("services.a.error_rate", s) == 0.025
+    assert evaluate("services.a.error_rate", s) == 0.05  # what callers experience: 4xx and 5xx
+    assert evaluate("services.a.server_error_rate", s) == 0.025
     assert evaluate("services.a.throughput", s) == 20.0
     assert evaluate("clients.c.error_rate", s) == 0.1
     assert evaluate("slo.ok", s) == 0.0

@@ -95,7 +95,7 @@ CASES: list[tuple[str, Mut, str, str]] = [
      lambda d: (d["accounts"].append({"id": "222222222222", "name": "other"}), set_(tg(d, "inventory"), "account", "other")),
      "must be in the same account as its service", "forward.0.target_group"),
     ("TG VPC required for INSTANCE/IP/ALB",
-     lambda d: tg(d, "inventory").pop("vpc"), "a IP target group needs a vpc", "target_groups.inventory.vpc"),
+     lambda d: tg(d, "inventory").pop("vpc"), "an IP target group needs a vpc", "target_groups.inventory.vpc"),
     ("IP targets inside the TG VPC CIDR",
      lambda d: set_(tg(d, "inventory")["targets"][0], "id", "192.168.1.1"), "lies outside VPC backend's CIDR",
      "target_groups.inventory.targets.192.168.1.1.id"),

@@ -100,12 +100,17 @@ def matrix(
     path: Annotated[str | None, typer.Option("--path", help="Use this path instead of the clients' mixes.")] = None,
     method: Annotated[str | None, typer.Option("--method", help="Use this method instead of the clients' "
                                                "mixes.")] = None,
+    reach: Annotated[bool, typer.Option("--reach", help="The reachability view: what each client COULD reach "
+                                        "(its whole mix replayed against every listener of every service), "
+                                        "instead of what its requests get.")] = False,
     overlay: OverlayOpt = None,
 ) -> None:
-    """Every client x service (x listener) verdict and its reason, for the requests of each client's mix;
-    then each target group whose code calls services, with the verdicts of the calls it makes."""
+    """What each client's requests get: a cell per client x endpoint it sends to (each request at
+    its own url), with the verdict and its reason, then each target group whose code calls services,
+    with the verdicts of the calls it makes; --reach: every client x service (x listener)."""
     from latsim.analysis.matrix import compute_matrix
     from latsim.analysis.matrix_output import render_table, write_csv, write_json
+    from latsim.analysis.sent import render_sent, sent_matrix
     from latsim.compile import Topology
     if fmt not in FORMATS:
         from latsim.errors import suggest
@@ -113,21 +118,23 @@ def matrix(
     if path is not None and not path.startswith("/"):
         raise UsageError(f"--path '{path}' must start with '/'")
     scn = load(file, overlay)
-    m = compute_matrix(Topology(scn), path=path, method=method)
+    m: Any = compute_matrix(Topology(scn), path=path, method=method) if reach else \
+        sent_matrix(Topology(scn), path=path, method=method)
+    draw = render_table if reach else render_sent
     if fmt == "table":
         if output is not None:
             from rich.console import Console
             with output.open("w", encoding="utf-8") as text:
-                render_table(m, Console(file=text, width=200, highlight=False, soft_wrap=True))
+                draw(m, Console(file=text, width=200, highlight=False, soft_wrap=True))
         else:
-            render_table(m, out)
+            draw(m, out)
         return
     fh: Any = output.open("w", encoding="utf-8", newline="") if output is not None else sys.stdout
     try:
         if fmt == "csv":
-            write_csv(m, fh)
+            m.write_csv(fh) if not reach else write_csv(m, fh)
         else:
-            write_json(m, fh)
+            m.write_json(fh) if not reach else write_json(m, fh)
     finally:
         if output is not None:
             fh.close()
@@ -145,11 +152,13 @@ def diff(
                                              "mixes.")] = None,
     method: Annotated[str | None, typer.Option("--method", help="Compare this method instead of the clients' "
                                                "mixes.")] = None,
+    reach: Annotated[bool, typer.Option("--reach", help="Compare the reachability views (every client x "
+                                        "every listener) instead of the requests the clients send.")] = False,
 ) -> None:
-    """What changed from OLD to NEW: flipped verdicts (with both explanations), rerouted requests,
-    added/removed/changed resources and new validation problems."""
+    """What changed from OLD to NEW: flipped verdicts of the requests the clients send (with both
+    explanations), rerouted requests, added/removed/changed resources and new validation problems."""
     from latsim.analysis.diff import diff_scenarios, render
-    d = diff_scenarios(load(old), load(new), path=path, method=method)
+    d = diff_scenarios(load(old), load(new), path=path, method=method, view="reach" if reach else "sent")
     if as_json:
         sys.stdout.write(json.dumps(d, indent=2, default=str) + "\n")
     else:

@@ -2,7 +2,9 @@
 
 Three views of OLD -> NEW:
 
-* **flipped verdicts** -- the reachability matrix of both topologies over the same clients,
+* **flipped verdicts** -- by default the requests each client sends, each at its own URL (the
+  union of both sides' request mixes; ``latsim.analysis.sent``), decided on both sides; with
+  ``view="reach"`` (``--reach``) the reachability matrix of both topologies over the same clients,
   endpoints (the union of both sides' services and listener ports: a removed listener or service
   shows up as a flip to unreachable) and requests (the union of both sides' request mixes), with
   the explanation of each flipped request on both sides; ``rerouted`` lists requests that stay
@@ -163,6 +165,38 @@ def call_changes(old: Topology, new: Topology) -> dict[str, Any]:
     return {"call_edges": {"added": added, "removed": removed}, "flipped_calls": flipped, "rerouted_calls": rerouted}
 
 
+def sent_changes(old: Topology, new: Topology, *, path: str | None = None, method: str | None = None,
+                 explanations: int = EXPLANATION_LIMIT) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(flipped, rerouted) over the requests each client sends, at their own URLs."""
+    from latsim.analysis.matrix import verdict_of
+    from latsim.analysis.sent import endpoint_of, sent_requests
+    flipped: list[dict[str, Any]] = []
+    rerouted: list[dict[str, Any]] = []
+    for name in (c for c in old.clients if c in new.clients):
+        co, cn = old.clients[name], new.clients[name]
+        reqs = dict.fromkeys(sent_requests(co.model, path=path, method=method) +
+                             sent_requests(cn.model, path=path, method=method))
+        for rc in reqs:
+            ro, rn = old.decide(co, rc), new.decide(cn, rc)
+            a, b = verdict_of(ro), verdict_of(rn)
+            if a == b:
+                continue
+            ep = endpoint_of(new, rc)
+            entry = {"client": name, "service": ep.service, "listener": ep.listener, "port": ep.port,
+                     "request": {"method": rc.method, "path": rc.path, "headers": dict(rc.headers),
+                                 "protocol": rc.protocol, "url": request_url(rc)},
+                     "old": _verdict_dict(a), "new": _verdict_dict(b)}
+            if _flipped(a, b):
+                entry["direction"] = _direction(a, b)
+                if len(flipped) < explanations:
+                    entry["old_explanation"] = explain_route(old, co, rc, route=ro)
+                    entry["new_explanation"] = explain_route(new, cn, rc, route=rn)
+                flipped.append(entry)
+            elif (a.rule, a.target_groups) != (b.rule, b.target_groups):
+                rerouted.append(entry)
+    return flipped, rerouted
+
+
 # --- resource changes ---------------------------------------------------------------------------
 
 def _dump(scn: Scenario) -> dict[str, Any]:
@@ -307,10 +341,12 @@ def problem_changes(old: Scenario, new: Scenario) -> dict[str, list[dict[str, An
 # --- all together -------------------------------------------------------------------------------
 
 def diff_scenarios(old: Scenario, new: Scenario, *, path: str | None = None, method: str | None = None,
-                   explanations: int = EXPLANATION_LIMIT) -> dict[str, Any]:
-    """Flipped verdicts, rerouted requests, resource changes and new problems, OLD -> NEW."""
+                   explanations: int = EXPLANATION_LIMIT, view: str = "sent") -> dict[str, Any]:
+    """Flipped verdicts, rerouted requests, resource changes and new problems, OLD -> NEW.
+    ``view``: "sent" (the requests each client sends) or "reach" (every client x endpoint)."""
     t_old, t_new = Topology(old), Topology(new)
-    flipped, rerouted = verdict_changes(t_old, t_new, path=path, method=method, explanations=explanations)
+    changed = sent_changes if view == "sent" else verdict_changes
+    flipped, rerouted = changed(t_old, t_new, path=path, method=method, explanations=explanations)
     changes = resource_changes(old, new)
     problems = problem_changes(old, new)
     clients = {"added": [c for c in t_new.clients if c not in t_old.clients],
@@ -323,7 +359,7 @@ def diff_scenarios(old: Scenario, new: Scenario, *, path: str | None = None, met
         summary.update({"call_edges_added": len(calls["call_edges"]["added"]),
                         "call_edges_removed": len(calls["call_edges"]["removed"]),
                         "flipped_calls": len(calls["flipped_calls"]), "rerouted_calls": len(calls["rerouted_calls"])})
-    return {"flipped": flipped, "rerouted": rerouted, "changes": changes, "problems": problems,
+    return {"view": view, "flipped": flipped, "rerouted": rerouted, "changes": changes, "problems": problems,
             "clients": clients, **calls, "summary": summary}
 
 

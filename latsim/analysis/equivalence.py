@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 from latsim.analysis.endpoints import Endpoint, at
 from latsim.auth import build_context
 from latsim.auth.context import K_SERVICE_ARN, K_SOURCE_IP, K_SOURCE_VPC, K_SOURCE_VPC_OWNER
-from latsim.compile import FIXED, FORWARDED, CompiledClient, RequestClass, Route, Topology
+from latsim.compile import FIXED, FORWARDED, TARGET_FAILURE, CompiledClient, RequestClass, Route, Topology
 
 _NETWORK_ONLY = frozenset({"dns_failure", "NonExistentService"})
 _LISTENER = frozenset({"connection_refused", "ClientProtocolError"})
@@ -223,6 +223,13 @@ def verdict_of(r: Route) -> Verdict:
         reason = f"rule {r.rule} -> " + ", ".join(f"{k} {w}" for k, w in tgs)
         if total == 0:
             reason += " (every weight is 0)"
+        if r.target_failures:  # some targets fail it: say which
+            reason += "; failing: " + ", ".join(
+                f"{f['target_group']}{'/' + f['target'] if f['target'] else ''} ({f['status']} {f['failure']})"
+                for f in r.target_failures)
+    elif r.outcome == TARGET_FAILURE:
+        stop = r.steps[-1]
+        reason = f"rule {r.rule} -> {r.component}: {stop.detail}"
     elif r.outcome == FIXED:
         reason = f"rule {r.rule}: fixed response {r.status}"
     elif r.auth_denied_reason is not None:
@@ -385,7 +392,7 @@ class RouteCache:
         rc = self._at.get((ep, rid))
         if rc is None:
             rc = self._at[ep, rid] = at(req, e.url)
-        r = self.topo.route(caller.client, rc)
+        r = self.topo.decide(caller.client, rc)
         self.routes += 1
         v = self.intern(verdict_of(r))
         host = e.host
@@ -427,7 +434,7 @@ class RouteCache:
         rc = self._at.get((ep, rid))
         if rc is None:
             rc = self._at[ep, rid] = at(req, self.endpoints[ep].url)
-        r = self.topo.route(caller.client, rc)
+        r = self.topo.decide(caller.client, rc)
         self.routes += 1
         if r.failure not in _NETWORK_ONLY:
             raise AssertionError(f"VPC {caller.vpc}'s DNS class stops {rc.url} at DNS, route does not")
@@ -506,7 +513,7 @@ class UncachedRoutes(RouteCache):
     """One ``route`` call per caller x endpoint x request: the reference the grouping is tested against."""
 
     def vid(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> int:
-        r = self.topo.route(caller.client, at(req, self.endpoints[ep].url))
+        r = self.topo.decide(caller.client, at(req, self.endpoints[ep].url))
         self.routes += 1
         return self.intern(verdict_of(r))
 

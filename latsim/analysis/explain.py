@@ -24,7 +24,17 @@ from pydantic import ValidationError
 
 from latsim import auth
 from latsim.analysis.callgraph import CallGraph, Hop, hop_counts
-from latsim.compile import DENIED, FORWARDED, CompiledClient, RequestClass, Route, Topology, protocol_error
+from latsim.compile import (
+    DENIED,
+    FORWARDED,
+    TARGET_FAILURE,
+    CompiledClient,
+    RequestClass,
+    Route,
+    Topology,
+    protocol_error,
+)
+from latsim.delivery import probe_passes
 from latsim.errors import UsageError, suggest
 from latsim.model.client import Client, split_url
 from latsim.model.client import Principal as PrincipalModel
@@ -264,7 +274,7 @@ def explain(scn: Scenario, client: str | None, url: str, method: str = "GET",
 def explain_route(topo: Topology, cc: CompiledClient, rc: RequestClass, *, caller: CallerSpec | None = None,
                   route: Route | None = None) -> dict[str, Any]:
     """The explanation of an already compiled caller and request class (``route`` if known)."""
-    r = route if route is not None else topo.route(cc, rc)
+    r = route if route is not None else topo.decide(cc, rc)
     d = r.to_dict()
     spec = caller or CallerSpec(client=cc.name)
     d.update({
@@ -275,7 +285,8 @@ def explain_route(topo: Topology, cc: CompiledClient, rc: RequestClass, *, calle
         "resolved_user": r.resolved_user,
         "auth_body": r.auth_body,
         "auth_hint": auth_hint(topo, cc, rc, r),
-        "target_group_details": target_group_details(topo, r, rc) if r.outcome == FORWARDED else {},
+        "target_group_details": target_group_details(topo, r, rc) if r.outcome in (FORWARDED, TARGET_FAILURE)
+        else {},
         "command": explain_command(getattr(topo.scn, "__latsim_source__", None), spec, rc),
     })
     d.update(explain_calls(topo, r, rc))
@@ -413,7 +424,7 @@ def target_group_details(topo: Topology, route: Route, rc: RequestClass) -> dict
         healthy: list[Any] = []
         for ct in ctg.targets:
             t_ok, t_why = ct.sg_allows_traffic
-            h_ok, h_why = ct.sg_allows_health
+            h_ok, h_why = probe_passes(ct, tg)
             if checked:
                 expected = "would be healthy" if h_ok else "would fail health checks"
             else:
@@ -466,17 +477,21 @@ def target_group_details(topo: Topology, route: Route, rc: RequestClass) -> dict
 # --- text rendering -----------------------------------------------------------------------------
 
 _STYLE = {"pass": "green", "allow": "green", "skipped": "dim", "fail": "red", "deny": "red",
-          "implicit-deny": "red"}
-_MARK = {"pass": "✓", "allow": "✓", "skipped": "·", "fail": "✗", "deny": "✗", "implicit-deny": "✗"}
+          "implicit-deny": "red", "degraded": "yellow"}
+_MARK = {"pass": "✓", "allow": "✓", "skipped": "·", "fail": "✗", "deny": "✗", "implicit-deny": "✗", "degraded": "!"}
 _OUTCOME_STYLE = {"forwarded": "bold green", "fixed_response": "bold yellow", "denied": "bold red",
-                  "unreachable": "bold red"}
+                  "unreachable": "bold red", "target_failure": "bold red"}
 
 
 def render(d: Mapping[str, Any], console: Any) -> None:
     """Print an explanation as a readable, coloured listing."""
     from rich.markup import escape as e
     req = d["request"]
-    console.print(f"[bold]{e(d['caller'])}[/bold] -> {e(req['method'])} {e(req['url'])} ({e(req['protocol'])})")
+    verdict = f"[{_OUTCOME_STYLE[d['outcome']]}]{d['outcome']}[/{_OUTCOME_STYLE[d['outcome']]}]" + \
+        (f" {d['status']}" if d["status"] is not None else "") + (f" {e(d['failure'])}" if d["failure"] else "")
+    # the verdict leads: a reader of the first line must not take a target failure for "forwarded"
+    console.print(f"[bold]{e(d['caller'])}[/bold] -> {e(req['method'])} {e(req['url'])} ({e(req['protocol'])}): "
+                  f"{verdict}")
     width = max(len(s["stage"]) for s in d["steps"]) if d["steps"] else 10
     for s in d["steps"]:
         style = _STYLE.get(s["verdict"], "")
@@ -490,8 +505,14 @@ def render(d: Mapping[str, Any], console: Any) -> None:
         line += f" {e(d['failure'])}"
     if d["auth_denied_reason"]:
         line += f" (authDeniedReason {d['auth_denied_reason']})"
-    if outcome == FORWARDED:
+    if outcome in (FORWARDED, TARGET_FAILURE):
         line += f": rule {e(d['rule'] or '')} of {e(d['service'] or '')}/{e(d['listener'] or '')}"
+    if outcome == TARGET_FAILURE:
+        line += f", decided by {e(d.get('component') or '')}"
+    elif d.get("target_failures"):
+        failing = ", ".join(f"{f['target_group']}{'/' + f['target'] if f['target'] else ''} ({f['status']} "
+                            f"{f['failure']})" for f in d["target_failures"])
+        line += f" [yellow]but some requests fail: {e(failing)}[/yellow]"
     console.print(line)
     if d.get("auth_hint"):
         console.print(f"  why: {e(d['auth_hint'])}")

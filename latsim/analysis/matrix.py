@@ -48,7 +48,7 @@ from latsim.compile import FORWARDED, RequestClass, Topology
 from latsim.gcpause import paused
 from latsim.model.client import split_url
 
-VERDICTS = ("forwarded", "fixed_response", "denied", "unreachable", "mixed")
+VERDICTS = ("forwarded", "fixed_response", "denied", "unreachable", "target_failure", "mixed")
 CSV_COLUMNS = ("client", "service", "listener", "port", "verdict", "status", "failure", "auth_denied_reason",
                "rule", "target_groups", "forwarded", "requests", "reason")
 

@@ -108,8 +108,8 @@ def _json_members(d: Mapping[str, Any]) -> str:
     return json.dumps(d, indent=1)[2:-2].replace("\n", "\n  ")[1:]
 
 
-_CELL_STYLE = {"forwarded": ("✓", "green"), "fixed_response": (None, "yellow"), "denied": ("403", "red"),
-               "unreachable": ("✗", "red"), "mixed": ("~", "yellow")}
+_CELL_STYLE = {"forwarded": ("✓", "green"), "fixed_response": (None, "yellow"), "denied": (None, "red"),
+               "unreachable": ("✗", "red"), "target_failure": ("✗", "red"), "mixed": ("~", "yellow")}
 GRID_MAX_ENDPOINTS = 24
 
 
@@ -119,7 +119,8 @@ def render_table(m: Matrix, console: Any) -> None:
     from rich.table import Table
     if len(m.endpoints) <= GRID_MAX_ENDPOINTS:
         multi = {e_.service for e_ in m.endpoints if sum(1 for x in m.endpoints if x.service == e_.service) > 1}
-        t = Table(title="reachability (rows: clients" + (", then calling target groups" if m.call_rows else "")
+        t = Table(title="reachability view: what each client could reach, its whole mix against every listener "
+                  "(rows: clients" + (", then calling target groups" if m.call_rows else "")
                   + ", columns: services)", title_justify="left")
         t.add_column("client")
         for ep in m.endpoints:
@@ -132,7 +133,7 @@ def render_table(m: Matrix, console: Any) -> None:
                 verdict = c.verdict
                 mark, style = _CELL_STYLE[verdict]
                 main = c.main()
-                text = mark or str(main.status)
+                text = mark or (str(main.status) if main.status is not None else "✗")  # TLS: closed
                 cells.append(f"[{style}]{text}[/{style}]")
                 if verdict != FORWARDED:
                     reason = m.row_tail(c)[-1]
@@ -147,14 +148,15 @@ def render_table(m: Matrix, console: Any) -> None:
                     continue
                 c = Cell(tuple(v for _, _, v in items))
                 mark, style = _CELL_STYLE[c.verdict]
-                cells.append(f"[{style}]{mark or str(c.main().status)}[/{style}]")
+                status = c.main().status
+                cells.append(f"[{style}]{mark or (str(status) if status is not None else '✗')}[/{style}]")
                 if c.verdict != FORWARDED:
                     reasons.setdefault(f"{c.verdict}: {summary(c.results)[-1]}", []).append(
                         f"{crow.name} -> {ep.label}")
             t.add_row(f"[italic]{e(crow.name)}[/italic]", *cells)
         console.print(t)
         console.print("[green]✓[/green] forwarded  [yellow]404/500[/yellow] fixed response  [red]403[/red] denied  "
-                      "[red]✗[/red] unreachable  [yellow]~[/yellow] some requests of the mix only"
+                      "[red]✗[/red] unreachable or target failure  [yellow]~[/yellow] some requests of the mix only"
                       + ("  [dim]·[/dim] not called; [italic]italic[/italic] rows: calling target groups, their "
                          "calls" if m.call_rows else ""))
         for reason, where in reasons.items():

@@ -55,7 +55,7 @@ from latsim.analysis.endpoints import Endpoint, all_endpoints, at, client_reques
 from latsim.analysis.equivalence import Caller, CallerKeyer, RouteCache, Verdict, verdict_of
 from latsim.analysis.explain import CallerSpec, caller_client, explain_command, request_dict, request_url
 from latsim.auth.context import K_HEADER, K_METHOD, K_PATH, K_QUERY
-from latsim.compile import FIXED, FORWARDED, CompiledClient, RequestClass, Route, Topology
+from latsim.compile import DENIED, FIXED, FORWARDED, CompiledClient, RequestClass, Route, Topology
 from latsim.errors import ScenarioError, UsageError
 from latsim.model.assertions import (
     KINDS,
@@ -525,7 +525,7 @@ def _violates(kind: str, v: Verdict, allowed: bool, target_group: str | None) ->
         return access and not allowed
     if kind == "always_forwarded":
         return not forwarded
-    return v.status == 403  # never_denied
+    return v.outcome == DENIED  # never_denied (a TLS-passthrough denial has no 403: the connection closes)
 
 
 def verify(scn: Scenario, assertions: Sequence[Assertion | Mapping[str, Any]] | None = None, *,

@@ -1,17 +1,23 @@
 """Health checks (docs/lattice.md §4.2): an independent probe per target every interval.
 
-A probe passes when the target is up, its security group admits the health-check port from
-the Lattice prefix list, and it answers within the timeout (the answer time is drawn from the
-target's own latency distribution, slowdown and injected latency included). A new target turns
-HEALTHY after one pass; then ``unhealthy_threshold`` consecutive failures take it out of
-rotation and ``healthy_threshold`` consecutive passes bring it back. Targets present at t=0 are
-assumed to have been registered long ago and start HEALTHY (a documented assumption).
+A probe is an HTTP request to the health-check path: it fails at once when the target is down
+or its security group does not admit the health-check port from the Lattice prefix list;
+otherwise it waits in the target's queue like any request (the same workers, the same queue
+bound: an overloaded target fails its checks by timeout), takes a draw of the target's latency
+(slowdown and injected latency included), and passes when it answers within the timeout with a
+status the ``matcher`` accepts. The status is the target's ``health_status`` when set, else what
+a request would get (its error rate and injected errors, drawn from the probe's own stream).
+A new target turns HEALTHY after one pass; then ``unhealthy_threshold`` consecutive failures
+take it out of rotation and ``healthy_threshold`` consecutive passes bring it back. Targets
+present at t=0 are assumed to have been registered long ago and start HEALTHY (a documented
+assumption).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from latsim.delivery import matcher_accepts
 from latsim.engine.sampling import sampler
 from latsim.engine.target import HEALTHY, INITIAL, UNHEALTHY, TargetServer
 
@@ -34,24 +40,47 @@ class HealthChecker:
         name = f"health/{srv.tg.name}/{srv.id}/{sim.reg_count.get(f'{srv.tg.name}/{srv.id}', 1)}"
         phase = sim.streams.uniform(f"{name}/phase")() * hc.interval
         draw = sampler(srv.ct.model.latency, sim.streams.rng(f"{name}/latency"))
-        sim.at(sim.now + phase, self._probe, (srv, draw))
+        status_u = sim.streams.uniform(f"{name}/status")
+        sim.at(sim.now + phase, self._probe, (srv, draw, status_u))
 
     def _probe(self, ev: Any) -> None:
-        srv, sampler = ev._value
+        srv, draw, status_u = ev._value
         sim = self.sim
         if not srv.registered:
             return
         hc = srv.tg.model.health_check
         self.probes += 1
-        ok = srv.up and srv.ct.sg_allows_health[0]
-        if ok:
-            answer = sampler() * srv.slowdown
-            if srv.extra is not None:
-                answer = answer * srv.extra[0] + (srv.extra[1]() if srv.extra[1] is not None else 0.0)
-            ok = answer < hc.timeout
+        now = sim.now
+        sim.at(now + hc.interval, self._probe, ev._value)  # a slow answer does not shift the schedule
+        if not (srv.up and srv.ct.sg_allows_health[0]):
+            self.result(srv, False)
+            return
+        answer = draw() * srv.slowdown
+        if srv.extra is not None:
+            answer = answer * srv.extra[0] + (srv.extra[1]() if srv.extra[1] is not None else 0.0)
+        end = srv.take_worker(now, answer)
+        if end is None:  # the queue is full: the target turns the probe away
+            self.result(srv, False)
+            return
+        ok = end - now < hc.timeout and matcher_accepts(srv.tg.model, self._status(srv, status_u))
         # the result is known when the probe returns (or times out)
-        self.result(srv, ok)
-        sim.at(sim.now + hc.interval, self._probe, (srv, sampler))
+        sim.at(min(end, now + hc.timeout), self._on_result, (srv, ok))
+
+    @staticmethod
+    def _status(srv: TargetServer, u: Any) -> int:
+        """The probe's HTTP status: the target's ``health_status``, else a request's."""
+        fixed = srv.ct.model.health_status
+        if fixed is not None:
+            return int(fixed)
+        rate = srv.error_rate + srv.inject_rate
+        if rate > 0.0 and u() < rate:
+            return srv.inject_status if srv.inject_rate and u() < srv.inject_rate / rate else srv.error_status
+        return 200
+
+    def _on_result(self, ev: Any) -> None:
+        srv, ok = ev._value
+        if srv.registered:
+            self.result(srv, ok)
 
     def result(self, srv: TargetServer, ok: bool) -> None:
         hc = srv.tg.model.health_check

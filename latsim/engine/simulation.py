@@ -47,7 +47,16 @@ from latsim.compile import (
 )
 from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
-from latsim.engine.target import DRAINING, HEALTHY, INITIAL, UNAVAILABLE, TargetGroupState, TargetServer
+from latsim.engine.target import (
+    DRAINING,
+    HEALTHY,
+    INITIAL,
+    UNAVAILABLE,
+    TargetGroupState,
+    TargetServer,
+    machine_key,
+    share_machine,
+)
 from latsim.engine.timeline import DISRUPTIVE
 from latsim.gcpause import paused
 from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder, resolution_s
@@ -276,10 +285,12 @@ class Simulation:
         self.handed_over = 0  # ... and handed over to the general path
         self.partial = False
         self.end_time = 0.0
+        self.unreached: dict[str, int] = {}  # attempts at a service that failed before Lattice answered
         self.canary_log: list[dict[str, Any]] = []
         self.tgs: dict[str, TargetGroupState] = {}
         self.targets_by_id: dict[str, list[TargetServer]] = {}
         self.reg_count: dict[str, int] = {}
+        self.machines: dict[tuple[str, ...], TargetServer] = {}  # machine -> its first registration
         net = scn.network
         self._net = net
         self.alb_hop = sampler(net.alb_hop, self.streams.rng("network/alb_hop"))
@@ -352,7 +363,17 @@ class Simulation:
         srv.health = (INITIAL if initial else HEALTHY) if st.checked else UNAVAILABLE
         if st.kind == "LAMBDA" and ct.model.cold_start is not None:
             srv.cold_start = sampler(ct.model.cold_start, self.streams.rng(f"{base}/cold_start"))
-        srv.free = [self.env._now] * srv.concurrency
+        # one machine under several registrations shares its workers and queue; a target whose group
+        # has calls keeps its own (its workers are event-driven: README, assumptions)
+        key = machine_key(st.kind, ct, st.ctg.vpc_id) if self.assumptions.shared_instances and \
+            srv.program is None else None
+        peer = self.machines.get(key) if key is not None else None
+        if peer is not None:
+            share_machine(srv, peer)
+        else:
+            srv.free = [self.env._now] * srv.concurrency
+            if key is not None:
+                self.machines[key] = srv
         srv.cursor = self.rec.dim("target_group", st.name).cursor(srv.az)
         st.add(srv)
         self.targets_by_id.setdefault(ct.id, []).append(srv)
@@ -577,6 +598,12 @@ class Simulation:
                     continue
                 # the answer (as _complete and lattice_response: a 200 from the target)
                 t_l = end + hop_t
+                c_deadline = t_send + cs.timeout
+                if t_l + hop > c_deadline:  # the client gives up first: lattice_response says how
+                    self.handed_over += 1
+                    self._complete(self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
+                                                deadline, start, end), srv)
+                    continue
                 resp = draw_resp()
                 # the service's and the target group's records (as Recorder.record for a 200)
                 c.count(t, t_l - t, 1, body, resp)
@@ -590,15 +617,6 @@ class Simulation:
                 if watchers and tg_name in watchers:
                     watchers[tg_name].add(t_l - t_tg, 200)
                 t_client = t_l + hop
-                c_deadline = t_send + cs.timeout
-                if t_client > c_deadline:
-                    self.handed_over += 1
-                    req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
-                                       deadline, start, end)
-                    req.lattice_done = True
-                    req.status = 200
-                    self.client_outcome(req, c_deadline if c_deadline > t else t, None, "client_timeout")
-                    continue
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:
                     codes = cst.status
@@ -736,6 +754,7 @@ class Simulation:
             self._unreachable(req, route)
             return
         if req.entry_az is None:  # every AZ of the client's VPC is down: no entry point
+            self._count_unreached(req, route)
             self.client_outcome(req, req.client_deadline, None, "connect_timeout")
             return
         svc = route.service
@@ -747,7 +766,9 @@ class Simulation:
                                   failure="ClientRateLimited")
             return
         if outcome is DENIED:
-            self.lattice_response(req, now + overhead, 403, lattice=True, failure="ClientAccessDenied")
+            # status None: a TLS-passthrough connection, which Lattice closes (it cannot write an HTTP 403
+            # inside TLS it does not terminate); status 0 records "no HTTP status"
+            self.lattice_response(req, now + overhead, route.status or 0, lattice=True, failure="ClientAccessDenied")
             return
         if outcome is FIXED:
             if now >= self.warmup:
@@ -830,9 +851,16 @@ class Simulation:
         b[0] = tokens
         return False
 
+    def _count_unreached(self, req: Request, route: Route) -> None:
+        """An attempt at a service that Lattice never answered for it (no service metrics): the
+        callers' error rate counts it (``latsim.slo.caller_error_rate``)."""
+        if route.service is not None and req.t_send >= self.warmup:
+            self.unreached[route.service] = self.unreached.get(route.service, 0) + 1
+
     def _unreachable(self, req: Request, route: Route) -> None:
         failure = route.failure
         now = self.env._now
+        self._count_unreached(req, route)
         if failure == "dns_failure":
             self.client_outcome(req, req.t_send, None, "dns_failure")
         elif failure == "connect_timeout":
@@ -855,9 +883,8 @@ class Simulation:
             if srv.queue_limit is not None and not srv.enqueue(f, ta):
                 if srv.kind == "LAMBDA":
                     self.lattice_response(req, ta + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
-                else:
-                    self.lattice_response(req, ta + req.hop_t, self.assumptions.queue_overflow_status, lattice=True,
-                                          failure="TargetConnectionError", conn_error=True)
+                else:  # the target turns it away itself (its 503; Lattice has no 503 of its own, docs/lattice.md §7.1)
+                    self.lattice_response(req, ta + req.hop_t, self.assumptions.queue_overflow_status, lattice=False)
                 return
             start = f
         else:
@@ -939,8 +966,11 @@ class Simulation:
         if srv.program is not None:
             self.calls.kill(srv)
         srv.inflight.clear()
-        srv.queued.clear()
-        srv.free = [now] * srv.concurrency
+        if not any(p is not srv and p.registered and p.up for p in srv.peers):
+            # the machine stops (in place: its registrations share these); a registration that
+            # finishes draining while another still serves leaves the machine's work alone
+            srv.queued.clear()
+            srv.free[:] = [now] * len(srv.free)
         for req in victims:
             if req.dead or req.lattice_done:
                 continue
@@ -951,7 +981,15 @@ class Simulation:
     def lattice_response(self, req: Request, t: float, status: int, *, lattice: bool, failure: str | None = None,
                          timeout: bool = False, conn_error: bool = False) -> None:
         """Lattice answers at ``t``: record the service and target-group metrics; the client sees it
-        one hop later, unless it gave up first."""
+        one hop later, unless it gave up first.
+
+        A client that gives up (its timeout) closes the connection; when the close reaches Lattice
+        before Lattice has an answer, Lattice logs the request then, as ``ClientConnectionClosed``
+        with no HTTP status (0), and the target's late answer is discarded (latsim's assumption,
+        README; the target still spends the work)."""
+        closed = req.client_deadline + req.hop_c
+        if t > closed:
+            t, status, lattice, failure, timeout, conn_error = closed, 0, True, "ClientConnectionClosed", False, False
         req.lattice_done = True
         req.status = status
         req.t_resp = t
@@ -964,7 +1002,7 @@ class Simulation:
         az = req.entry_az or "-"
         rec = self.rec
         rec.record(self.svc_dims[req.svc], az, req.t_entry, t, status, timeout, False, lattice,  # type: ignore[index]
-                   req.body, resp)
+                   req.body, resp, failure)
         route = req.route
         if route is not None and route.action is not None and req.t_entry >= self.warmup:
             rec.rule_time(route.action.key).add(t - req.t_entry)  # the latency of the rule's requests
@@ -974,7 +1012,7 @@ class Simulation:
                 srv.requests += 1  # the target's share of its group's TotalRequestCount
                 srv.time.add(t - (req.t_target - req.hop_t))
             rec.record(self.tg_dims[srv.tg.name], srv.az, req.t_target - req.hop_t, t, status, timeout, conn_error,
-                       lattice, req.body, resp)
+                       lattice, req.body, resp, failure)
         if self.access_log is not None:
             self.access_log.write(self, req, t, status, failure, resp)
         if req.trace is not None:
@@ -982,6 +1020,13 @@ class Simulation:
         if req.client_done:
             return
         t_client = t + req.hop_c
+        if status == 0:  # the connection was closed without a response
+            if failure == "ClientConnectionClosed" or t_client > req.client_deadline:  # the client gave up
+                t_client = req.client_deadline if req.client_deadline > self.env._now else self.env._now
+                self.client_outcome(req, t_client, None, "client_timeout")
+            else:
+                self.client_outcome(req, t_client, None, "connection_closed")
+            return
         if t_client > req.client_deadline:
             # the client gives up first, at its own deadline
             now = self.env._now

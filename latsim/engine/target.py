@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from heapq import heapreplace
 from typing import Any
 
 from latsim.metrics.recorder import BufferedHistogram
@@ -27,7 +28,7 @@ class TargetServer:
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
                  "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
                  "queued", "hop_same", "hop_cross", "plain", "cursor", "program", "stream_suffix",
-                 "steps", "time")
+                 "steps", "time", "peers")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -73,6 +74,7 @@ class TargetServer:
         self.program: Any = None  # the group's calls (latsim.engine.calls.Program), if it has any
         self.steps: Any = None  # its draws and caller views per step of the program (latsim.engine.calls)
         self.stream_suffix = ""  # "#n" for the n-th re-registration of the same id (its own streams)
+        self.peers: list[TargetServer] = [self]  # registrations on the same machine (share_machine)
         # what never changes during a run and lets the engine's fast path serve this target: no ALB
         # hop, no Lambda environments, a security group that admits Lattice
         self.plain = kind != "ALB" and kind != "LAMBDA" and bool(ct.sg_allows_traffic[0])
@@ -88,6 +90,18 @@ class TargetServer:
         starts.append(start)
         return True
 
+    def take_worker(self, arrival: float, service_time: float) -> float | None:
+        """A job that is not a client request (a health-check probe) arrives at ``arrival`` and
+        waits its turn like one (FIFO, the same workers and queue bound): when it ends, or None
+        when the queue is full. The engine's ``_serve`` is the same recursion for requests."""
+        free = self.free
+        f = free[0]
+        if f > arrival and self.queue_limit is not None and not self.enqueue(f, arrival):
+            return None
+        end = (f if f > arrival else arrival) + service_time
+        heapreplace(free, end)
+        return end
+
     def set_down(self, *, self_down: bool | None = None, az_down: bool | None = None) -> bool:
         """Update the failure flags; return True if the target just went down."""
         was = self.up
@@ -97,6 +111,28 @@ class TargetServer:
             self.az_down = az_down
         self.up = not (self.self_down or self.az_down)
         return was and not self.up
+
+
+def machine_key(kind: str, ct: Any, vpc_id: str | None) -> tuple[str, ...] | None:
+    """What identifies the machine behind a registration: the instance id, or the IP address in
+    its VPC (None for Lambda functions and ALBs, which latsim does not share)."""
+    if kind == "INSTANCE":
+        return ("instance", ct.id)
+    if kind == "IP":
+        return ("ip", vpc_id or "", ct.ip)
+    return None
+
+
+def share_machine(srv: TargetServer, peer: TargetServer) -> None:
+    """``srv`` runs on ``peer``'s machine: the same workers (the free-time heap) and the same
+    queue, whatever the group or port they are registered under (the first registration's
+    ``concurrency`` and ``queue``)."""
+    srv.free = peer.free
+    srv.queued = peer.queued
+    srv.concurrency = peer.concurrency
+    srv.queue_limit = peer.queue_limit
+    srv.peers = peer.peers
+    srv.peers.append(srv)
 
 
 class TargetGroupState:

@@ -61,7 +61,8 @@ class Stats:
     """Whole-run statistics of one dimension (service, target group), summed from its segments
     after the warm-up (``Dim.stats``)."""
 
-    __slots__ = ("count", "codes", "timeouts", "conn_errors", "hist", "lattice_codes", "bytes_in", "bytes_out")
+    __slots__ = ("count", "codes", "timeouts", "conn_errors", "hist", "lattice_codes", "bytes_in", "bytes_out",
+                 "closed")
 
     def __init__(self) -> None:
         self.count = 0
@@ -72,6 +73,7 @@ class Stats:
         self.lattice_codes: dict[int, int] = {}
         self.bytes_in = 0
         self.bytes_out = 0
+        self.closed: dict[str, int] = {}  # connections closed without an HTTP response, by failureReason
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -86,6 +88,9 @@ class Stats:
             **{f"HTTPCode_VpcLattice_{code}_Count": n for code, n in sorted(self.lattice_codes.items())},
             "TotalReceivedBytes": self.bytes_in,
             "TotalSentBytes": self.bytes_out,
+            # latsim's own counts (not CloudWatch's): requests that ended with the connection closed
+            # and no HTTP status (the client gave up first, or a TLS-passthrough connection denied)
+            "ClosedWithoutResponse": dict(sorted(self.closed.items())),
         }
 
 
@@ -122,6 +127,13 @@ def latency_summary(h: LogHistogram) -> dict[str, float | None]:
         return {"mean": None, "p50": None, "p90": None, "p99": None, "p999": None, "max": None}
     return {"mean": _ms(h.mean), "p50": _ms(h.percentile(50)), "p90": _ms(h.percentile(90)),
             "p99": _ms(h.percentile(99)), "p999": _ms(h.percentile(99.9)), "max": _ms(h.max)}
+
+
+def minute_length(m: int, end: float | None) -> float:
+    """Simulated seconds of minute ``m`` in a run that reached ``end`` (60 s but for the last)."""
+    if end is None:
+        return 60.0
+    return max(min(60.0, end - m * 60.0), 1e-9)
 
 
 def _ms(seconds: float) -> float:
@@ -208,7 +220,7 @@ class Dim:
     ``b`` before the warm-up ends, ``2b + 1`` after. Minutes (CloudWatch's period) are the sum of
     their buckets; the whole-run summary is the sum of the odd segments."""
 
-    __slots__ = ("kind", "name", "warmup", "step", "rows", "hists", "cursors", "lattice_codes")
+    __slots__ = ("kind", "name", "warmup", "step", "rows", "hists", "cursors", "lattice_codes", "closed")
 
     def __init__(self, kind: str, name: str, warmup: float = 0.0, step: int = 60) -> None:
         self.kind = kind
@@ -219,6 +231,7 @@ class Dim:
         self.hists: dict[int, LogHistogram] = {}
         self.cursors: dict[str, Cursor] = {}
         self.lattice_codes: dict[int, int] = {}  # Lattice-generated statuses after the warm-up
+        self.closed: dict[str, int] = {}  # closed without a response, by failureReason, after the warm-up
 
     def cursor(self, az: str) -> Cursor:
         c = self.cursors.get(az)
@@ -253,6 +266,7 @@ class Dim:
         st.bytes_in = int(total[BYTES_IN])
         st.bytes_out = int(total[BYTES_OUT])
         st.lattice_codes = dict(self.lattice_codes)
+        st.closed = dict(self.closed)
         st.hist = _merged([h for seg, h in sorted(self.hists.items()) if seg & 1])
         return st
 
@@ -353,10 +367,14 @@ class Recorder:
 
     def record(self, d: Dim, az: str, t_start: float, t_end: float, status: int, timeout: bool = False,
                conn_error: bool = False, lattice_generated: bool = False, bytes_in: int = 0,
-               bytes_out: int = 0) -> None:
+               bytes_out: int = 0, failure: str | None = None) -> None:
         """One request seen by a service or a target group (``d`` from ``dim``). The engine's fast
         path counts a target's 200 with ``Cursor.count`` directly (and feeds watchers itself)."""
         dur = t_end - t_start
+        if status == 0 and lattice_generated:  # no HTTP status: the connection was closed (status 0)
+            lattice_generated = False
+            if t_start >= self.warmup and failure is not None:
+                d.closed[failure] = d.closed.get(failure, 0) + 1
         c = d.cursors.get(az)
         if c is None:
             c = d.cursor(az)
@@ -434,8 +452,9 @@ class Recorder:
                         out.append((t, kind, name, f"RequestTime_p{q}", _ms(v)))
         return out
 
-    def metric_rows(self) -> list[tuple[float, str, str, str, str, float]]:
-        """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted."""
+    def metric_rows(self, end: float | None = None) -> list[tuple[float, str, str, str, str, float]]:
+        """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted.
+        ``end``: the simulated time the run reached; the minute it cuts is that much long."""
         out: list[tuple[float, str, str, str, str, float]] = []
         for (kind, name), d in sorted(self.dims.items()):
             d.flush()
@@ -448,9 +467,11 @@ class Recorder:
                     if row[TOTAL]:
                         out.append((m * 60.0, kind, name, az, "RequestTime",
                                     round(1000.0 * row[TIME_SUM] / row[TOTAL], 3)))
-                    # average in flight over the minute (Little's law: time in flight / 60 s); one
-                    # connection per request, as latsim does not model connection reuse
-                    active = round(row[TIME_SUM] / 60.0, 6)
+                    # average in flight over the minute (Little's law: time in flight / the minute's
+                    # simulated length, which is under 60 s for the last minute of a run that ends or
+                    # is interrupted mid-minute); one connection per request, as latsim does not
+                    # model connection reuse
+                    active = round(row[TIME_SUM] / minute_length(m, end), 6)
                     out.append((m * 60.0, kind, name, az, "ActiveRequestCount", active))
                     out.append((m * 60.0, kind, name, az, "ActiveConnectionCount", active))
             for m, h in d.minute_hists():

@@ -29,7 +29,8 @@ class Assumptions(Model):
     all_zero_weights: Literal["fixed_500", "equal_split"] = Field(
         default="fixed_500", description="a forward action whose weights are all 0")
     queue_overflow_status: int = Field(default=503, ge=500, le=599,
-                                       description="status when a target's queue is full")
+                                       description="status the target answers when its queue is full (the "
+                                                   "target's own, not a Lattice-generated code)")
     target_connection_error_status: int = Field(default=500, ge=500, le=599,
                                                 description="status when Lattice cannot connect to a target")
     target_connect_timeout: Duration = Field(
@@ -41,6 +42,10 @@ class Assumptions(Model):
     identity_default_allow: bool = Field(
         default=True, description="a signed principal without a declared identity policy may Invoke")
     association_sg_block: Literal["silent_drop"] = "silent_drop"
+    shared_instances: bool = Field(
+        default=True, description=("one instance (or IP address in one VPC) registered in several target groups or "
+                                   "ports is one machine: its workers and queue are shared; false: one per "
+                                   "registration"))
 
 
 class AccessLogs(Model):

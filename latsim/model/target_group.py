@@ -84,6 +84,10 @@ class Target(Model):
     idle_expiry: Duration = Field(default=600.0, description="LAMBDA: idle environments are reclaimed after this")
     security_groups: list[str] | None = Field(
         default=None, description="the target's own security groups; default: the target group's")
+    health_status: int | None = Field(
+        default=None, ge=100, le=599, description=(
+            "the status the target answers its health-check path with (default: like any request, its "
+            "errors included); lets a target pass its checks while failing real requests, or the other way"))
 
 
 class TargetGroup(Model):

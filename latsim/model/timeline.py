@@ -167,7 +167,9 @@ class Slo(Model):
     p99: Duration | None = None
     p999: Duration | None = None
     mean: Duration | None = None
-    error_rate: Percent | None = Field(default=None, ge=0, le=1)
+    error_rate: Percent | None = Field(default=None, ge=0, le=1, description=(
+        "what callers experience: every response that is not 2xx/3xx, connection failures, client timeouts"))
+    server_error_rate: Percent | None = Field(default=None, ge=0, le=1, description="5xx responses only")
     availability: Percent | None = Field(default=None, ge=0, le=1)
     min_throughput: Rate | None = None
     window: Duration | None = Field(default=None, description="every window of this length must hold")
@@ -177,7 +179,8 @@ class Slo(Model):
         subjects = [k for k in ("service", "client", "target_group") if getattr(self, k) is not None]
         if len(subjects) != 1:
             raise ValueError("an SLO names exactly one of 'service', 'client' or 'target_group'")
-        bounds = ("p50", "p90", "p99", "p999", "mean", "error_rate", "availability", "min_throughput")
+        bounds = ("p50", "p90", "p99", "p999", "mean", "error_rate", "server_error_rate", "availability",
+                  "min_throughput")
         if all(getattr(self, k) is None for k in bounds):
             raise ValueError(f"an SLO needs at least one bound: {', '.join(bounds)}")
         return self

@@ -454,7 +454,7 @@ def _target_groups(c: Checker) -> None:
         vpc = None
         if tg.type in ("INSTANCE", "IP", "ALB"):
             if tg.vpc is None:
-                c.add(base + ("vpc",), f"a {tg.type} target group needs a vpc", code="tg-vpc")
+                c.add(base + ("vpc",), f"an {tg.type} target group needs a vpc", code="tg-vpc")
             elif c.ref(base + ("vpc",), "VPC", tg.vpc, list(ix.vpcs)):
                 vpc = ix.vpcs[tg.vpc]
         elif tg.vpc is not None:  # a LAMBDA function's VPC: where its calls to other services leave from

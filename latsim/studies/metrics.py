@@ -8,7 +8,9 @@ out of the statistics.
 
 Derived metrics:
 
-- ``services.NAME.error_rate`` / ``target_groups.NAME.error_rate``: HTTPCode_5XX_Count / TotalRequestCount;
+- ``services.NAME.error_rate`` / ``target_groups.NAME.error_rate``: what callers experience (every
+  response that is not 2xx/3xx, connection failures, client timeouts; ``latsim.slo.caller_error_rate``);
+  ``...server_error_rate``: HTTPCode_5XX_Count / TotalRequestCount;
   ``clients.NAME.error_rate``: failed / (succeeded + failed); ``...success_rate`` = 1 - error_rate
 - ``edges.CALLER->SERVICE.error_rate`` (call graphs): as for a client, what the calling target group saw
 - ``services.NAME.throughput`` / ``target_groups.NAME.throughput``: requests per second after warm-up
@@ -35,14 +37,14 @@ LIST_NAME_KEYS = ("name", "slo", "id")
 RATE_SECTIONS = ("services", "target_groups")
 COUNT_DICTS = ("status", "failures")  # absent key = 0 occurrences
 DERIVED = {
-    "services": ("error_rate", "success_rate", "throughput"),
-    "target_groups": ("error_rate", "success_rate", "throughput"),
+    "services": ("error_rate", "server_error_rate", "success_rate", "throughput"),
+    "target_groups": ("error_rate", "server_error_rate", "success_rate", "throughput"),
     "clients": ("error_rate", "success_rate"),
     "edges": ("error_rate", "success_rate"),
     "canary": ("promoted", "rolled_back", "decided", "t_decision_s", "canary_requests"),
 }
 BINARY_LEAVES = ("ok", "promoted", "rolled_back", "decided", "partial")
-FRACTION_LEAVES = ("error_rate", "success_rate")
+FRACTION_LEAVES = ("error_rate", "server_error_rate", "success_rate")
 
 
 class MetricError(ValueError):
@@ -204,10 +206,12 @@ def _derived(section: str, what: str, node: Any, s: dict[str, Any]) -> float:
         if what == "throughput":
             span = float(s.get("duration_s", 0)) - float(s.get("warmup_s", 0))
             return total / span if span > 0 else NAN
-        if not total:
+        from latsim.slo import caller_error_rate, server_error_rate
+        value = server_error_rate(node) if what == "server_error_rate" else caller_error_rate(node)
+        if value is None:
             return NAN
-        rate = node.get("HTTPCode_5XX_Count", 0) / total
-    return rate if what == "error_rate" else 1.0 - rate
+        rate = value
+    return 1.0 - rate if what == "success_rate" else rate
 
 
 def canary_requests(record: dict[str, Any]) -> int:

@@ -168,7 +168,7 @@ class CallGraph:
         key = (id(view), site.tg, site.keys)
         r = self._routes.get(key)
         if r is None:
-            r = self._routes[key] = self.topo.route(view, site.rc)
+            r = self._routes[key] = self.topo.decide(view, site.rc)
         return r
 
     def next_groups(self, route: Route) -> list[str]:

@@ -59,6 +59,7 @@ class SentCell:
     endpoint: Endpoint
     requests: list[RequestClass]
     results: list[Verdict]
+    caller_type: str = "client"  # or "target_group": a group whose code calls services (its calls)
 
     @property
     def verdict(self) -> str:
@@ -74,6 +75,8 @@ class SentCell:
     def to_dict(self) -> dict[str, Any]:
         e = self.endpoint
         d: dict[str, Any] = {"client": self.client, "service": e.service, "listener": e.listener, "port": e.port}
+        if self.caller_type != "client":
+            d["caller_type"] = self.caller_type
         d.update(dict(zip(CSV_COLUMNS[4:], self.tail(), strict=True)))
         d["target_groups"] = dict(self.main().target_groups)
         d["requests"] = [{"url": r.url, "method": r.method, "path": r.path, "headers": dict(r.headers),
@@ -138,19 +141,34 @@ def sent_matrix(topo: Topology, *, clients: list[str] | None = None, path: str |
                 method: str | None = None) -> SentMatrix:
     """The sent view of every client (or of ``clients``)."""
     names = list(clients) if clients is not None else list(topo.clients)
-    m = SentMatrix(names)
+    m = SentMatrix(list(names))
     for name in names:
         cc = topo.clients[name]
-        by_ep: dict[Endpoint, SentCell] = {}
-        for rc in sent_requests(cc.model, path=path, method=method):
-            ep = endpoint_of(topo, rc)
-            c = by_ep.get(ep)
-            if c is None:
-                c = by_ep[ep] = SentCell(name, ep, [], [])
-                m.cells.append(c)
-            c.requests.append(rc)
-            c.results.append(verdict_of(topo.decide(cc, rc)))
+        _add_cells(m, topo, name, cc, sent_requests(cc.model, path=path, method=method), "client")
+    if clients is None:  # then the target groups whose code calls services: their calls, from their view
+        from latsim.model.calls import walk_steps
+        for tg, ctg in topo.target_groups.items():
+            if not topo.is_caller(tg):
+                continue
+            calls = list(dict.fromkeys(RequestClass.of_call(st) for _, st in walk_steps(ctg.model.calls)
+                                       if st.call is not None))
+            if calls:
+                m.clients.append(tg)
+                _add_cells(m, topo, tg, topo.caller(tg), calls, "target_group")
     return m
+
+
+def _add_cells(m: SentMatrix, topo: Topology, name: str, cc: Any, requests: list[RequestClass],
+               caller_type: str) -> None:
+    by_ep: dict[Endpoint, SentCell] = {}
+    for rc in requests:
+        ep = endpoint_of(topo, rc)
+        c = by_ep.get(ep)
+        if c is None:
+            c = by_ep[ep] = SentCell(name, ep, [], [], caller_type)
+            m.cells.append(c)
+        c.requests.append(rc)
+        c.results.append(verdict_of(topo.decide(cc, rc)))
 
 
 _STYLE = {"forwarded": "green", "fixed_response": "yellow", "denied": "red", "unreachable": "red",
@@ -168,11 +186,13 @@ def render_sent(m: SentMatrix, console: Any) -> None:
     for c in m.cells:
         style = _STYLE.get(c.verdict, "")
         tail = c.tail()
-        t.add_row(e(c.client), e(c.endpoint.service), e(c.endpoint.listener), str(len(c.requests)),
+        t.add_row(e(c.client) if c.caller_type == "client" else f"[italic]{e(c.client)}[/italic]", e(c.endpoint.service), e(c.endpoint.listener), str(len(c.requests)),
                   f"[{style}]{c.verdict}[/{style}]", "" if tail[1] is None else str(tail[1]), e(str(tail[-1])))
     console.print(t)
     counts = ", ".join(f"{k} {v:,}" for k, v in m.counts().items() if v)
     console.print(f"{len(m.cells):,} cells ({counts})", markup=False)
+    if any(c.caller_type != "client" for c in m.cells):
+        console.print("[italic]italic[/italic] rows: target groups whose code calls services (their calls)")
 
 
 __all__ = ["SentCell", "SentMatrix", "endpoint_of", "render_sent", "sent_matrix", "sent_requests"]

@@ -10,10 +10,22 @@ engine uses per request class, so an analysis and a simulated request cannot dis
 
 from __future__ import annotations
 
-from latsim.analysis.diff import diff_scenarios
-from latsim.analysis.explain import explain, explain_route
-from latsim.analysis.matrix import Matrix, compute_matrix
-from latsim.analysis.verify import Assertion, VerifyReport, parse_assertions, verify
+import importlib
+from typing import Any
+
+# names -> the module that defines them; imported on first use (PEP 562), so that the CLI's
+# sub-commands can live in ``latsim.analysis.cli`` without `latsim --help` loading the model
+_EXPORTS = {"diff_scenarios": "diff", "explain": "explain", "explain_route": "explain", "Matrix": "matrix",
+            "compute_matrix": "matrix", "Assertion": "verify", "VerifyReport": "verify",
+            "parse_assertions": "verify", "verify": "verify"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'latsim.analysis' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"latsim.analysis.{module}"), name)
+
 
 __all__ = ["Assertion", "Matrix", "VerifyReport", "compute_matrix", "diff_scenarios", "explain", "explain_route",
            "parse_assertions", "verify"]

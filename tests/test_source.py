@@ -53,8 +53,30 @@ def test_on_is_a_key_and_yes_is_a_string():
     assert data == {"on": "yes", "off": "no"}
 
 
-def test_every_bundled_document_reads_the_same_data_and_positions_as_before():
+def ruamel_positions(text: str) -> tuple[dict[Any, tuple[int, int]], dict[Any, tuple[int, int]]]:
+    """The oracle's line/column (1-based) of every key and value."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    keys: dict[Any, tuple[int, int]] = {}
+    values: dict[Any, tuple[int, int]] = {}
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(node, CommentedMap):
+            for k in node:
+                kl, kc = node.lc.key(k)
+                vl, vc = node.lc.value(k)
+                keys[path + (str(k),)] = (kl + 1, kc + 1)
+                values[path + (str(k),)] = (vl + 1, vc + 1)
+                walk(node[k], path + (str(k),))
+        elif isinstance(node, CommentedSeq):
+            for i, item in enumerate(node):
+                il, ic = node.lc.item(i)
+                values[path + (i,)] = (il + 1, ic + 1)
+                walk(item, path + (i,))
+    walk(YAML(typ="rt", pure=True).load(io.StringIO(text)), ())
+    return keys, values
+
+
+def test_every_bundled_document_reads_the_same_data_and_positions_as_before():
     files = sorted(ROOT.glob("scenarios/*.yaml")) + sorted(ROOT.glob("tests/data/**/*.yaml"))
     files = [f for f in files if "fuzz_regressions" not in str(f) and "cfn" not in str(f)]
     assert len(files) >= 12
@@ -64,25 +86,7 @@ def test_every_bundled_document_reads_the_same_data_and_positions_as_before():
             continue  # several documents: the Gateway API importer splits them first
         data, pos = parse(text, str(f))
         assert data == ruamel_data(text), f
-        # ruamel's line/column of every key and value
-        tree = YAML(typ="rt", pure=True).load(io.StringIO(text))
-        keys: dict[Any, tuple[int, int]] = {}
-        values: dict[Any, tuple[int, int]] = {}
-
-        def walk(node: Any, path: tuple[Any, ...]) -> None:
-            if isinstance(node, CommentedMap):
-                for k in node:
-                    kl, kc = node.lc.key(k)
-                    vl, vc = node.lc.value(k)
-                    keys[path + (str(k),)] = (kl + 1, kc + 1)
-                    values[path + (str(k),)] = (vl + 1, vc + 1)
-                    walk(node[k], path + (str(k),))
-            elif isinstance(node, CommentedSeq):
-                for i, item in enumerate(node):
-                    il, ic = node.lc.item(i)
-                    values[path + (i,)] = (il + 1, ic + 1)
-                    walk(item, path + (i,))
-        walk(tree, ())
+        keys, values = ruamel_positions(text)
         assert pos.key == keys, f
         assert pos.value == values, f
 

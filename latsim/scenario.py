@@ -14,7 +14,7 @@ import io
 import json
 import typing
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -250,13 +250,21 @@ def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
         raise ScenarioError([Problem("a scenario is a mapping of sections (name, services, clients, ...)",
                                      pos.locate(()), code="not-a-mapping")])
     problems: list[Problem] = []
+    first: Scenario | None = None
     try:
-        Scenario.model_validate(data, context={"skip_semantics": True})
+        first = Scenario.model_validate(data, context={"skip_semantics": True})
     except ValidationError as exc:
         problems.extend(problems_from_validation(exc, data, pos))
     cleaned, index_map, broken = _without_broken(data, problems)
     try:
-        scn = Scenario.model_validate(cleaned, context={"broken": broken})
+        if first is not None:
+            # structurally valid as it is: the semantic checks run on that model (what validating
+            # the same data again would do, at half the cost for a large scenario)
+            from latsim.model.validate import check_scenario
+            check_scenario(first, broken=broken)
+            scn = first
+        else:
+            scn = Scenario.model_validate(cleaned, context={"broken": broken})
     except ScenarioError as exc:
         for p in exc.all_problems:
             keys = _remap(p.location.keys, index_map)
@@ -270,14 +278,39 @@ def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
     if problems:
         raise ScenarioError(_errors_only(problems))
     from latsim.model.validate import notes
-    located = []
-    for p in notes(scn):
-        keys = _remap(p.location.keys, index_map)
-        located.append(Problem(p.message, pos.locate(keys, data=data, display=readable_path(data, keys)),
-                               allowed=p.allowed, hint=p.hint, severity=p.severity, code=p.code))
-    object.__setattr__(scn, "__latsim_notes__", located)
+    object.__setattr__(scn, "__latsim_notes__", _LocatedNotes(notes(scn), pos, scn))
     object.__setattr__(scn, "__latsim_source__", pos.filename)
     return scn
+
+
+class _LocatedNotes(Sequence[Problem]):
+    """A valid scenario's warnings and information, located in its file when first read: finding
+    positions costs a second pass over a JSON file, which most runs never need. Paths are read
+    from the scenario itself (valid: the same items, names and order as the file's data)."""
+
+    def __init__(self, raw: list[Problem], pos: Positions, scn: Scenario) -> None:
+        self._raw: list[Problem] | None = raw
+        self._pos: Positions | None = pos if raw else None
+        self._scn = scn if raw else None
+        self._located: list[Problem] = []
+
+    def _items(self) -> list[Problem]:
+        if self._raw is not None:
+            pos, scn = self._pos, self._scn
+            self._located = [Problem(p.message, pos.locate(p.location.keys, display=readable_path(scn, p.location.keys)),  # type: ignore[union-attr]
+                                     allowed=p.allowed, hint=p.hint, severity=p.severity, code=p.code)
+                             for p in self._raw]
+            self._raw = self._pos = self._scn = None
+        return self._located
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._items()[i]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __reduce__(self) -> Any:  # a plain list once pickled (positions hold the file's text)
+        return (list, (self._items(),))
 
 
 def _errors_only(problems: list[Problem]) -> list[Problem]:

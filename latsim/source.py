@@ -337,8 +337,32 @@ def parse_json(text: str, filename: str | None = None) -> tuple[Any, Positions] 
     def fill(pos: Positions) -> None:
         node = _compose(text, filename)
         if node is not None:
-            _Builder(filename, pos).build(node, (), 0)
+            _json_positions(node, pos)
     return data, Positions(filename, fill)
+
+
+def _json_positions(root: Any, pos: Positions) -> None:
+    """Record where every key and value of a composed JSON document is (JSON keys are strings:
+    a key node's text is the key; no scalar needs constructing)."""
+    key_at, value_at = pos._key, pos._value
+    stack: list[tuple[Any, Keys]] = [(root, ())]
+    while stack:
+        node, keys = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for knode, vnode in node.value:
+                k = keys + (knode.value,)
+                m, v = knode.start_mark, vnode.start_mark
+                key_at[k] = (m.line + 1, m.column + 1)
+                value_at[k] = (v.line + 1, v.column + 1)
+                if not isinstance(vnode, yaml.ScalarNode):
+                    stack.append((vnode, k))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                k = keys + (i,)
+                m = item.start_mark
+                value_at[k] = (m.line + 1, m.column + 1)
+                if not isinstance(item, yaml.ScalarNode):
+                    stack.append((item, k))
 
 
 def parse(text: str, filename: str | None = None) -> tuple[Any, Positions]:

@@ -62,9 +62,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-import numpy as np
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from latsim.errors import LatsimError, Location, suggest
@@ -75,6 +74,20 @@ from latsim.units import (
     parse_duration,
     parse_size,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    class _LazyNumpy:
+        """numpy, imported when a distribution first draws or summarises: reading and validating a
+        scenario (``latsim validate``) needs none of it."""
+
+        def __getattr__(self, name: str) -> Any:
+            import numpy
+            globals()["np"] = numpy  # later uses find the module itself
+            return getattr(numpy, name)
+
+    np = _LazyNumpy()
 
 __all__ = [
     "BlockSampler",

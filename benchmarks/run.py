@@ -112,6 +112,9 @@ def child(kind: str, args: list[str]) -> dict[str, Any]:
         m = compute_matrix(topo)
         c3 = time.process_time()
         return {"validate_s": c1 - c0, "compile_s": c2 - c1, "matrix_s": c3 - c2, "cells": m.stats()["cells"]}
+    if kind == "inputs":  # the generated scenarios, written by a child: the parent stays small
+        write_inputs(Path(args[0]))
+        return {}
     raise SystemExit(f"unknown child {kind}")
 
 
@@ -162,21 +165,20 @@ def ratio_line(label: str, a: dict[str, float], b: dict[str, float], requests: f
           f"{goal} | {requests / a['cpu']:,.0f} req/CPU s")
 
 
-def write_inputs(tmp: Path) -> dict[str, Path]:
+INPUTS = {"many": "many.json", "slow1h": "slow1h.json", "slow24h": "slow24h.json", "ref1x12": "ref1x12.json",
+          "big_json": "big.json", "big_yaml": "big.yaml"}
+
+
+def write_inputs(tmp: Path) -> None:
     import yaml as pyyaml
 
     from make_ref1 import ref1_many
-    paths = {}
     for name, data in (("many", ref1_many()), ("slow1h", ref1_many(0.5, "3600s")),
                        ("slow24h", ref1_many(0.5, "86400s")), ("ref1x12", _ref1x12())):
-        paths[name] = tmp / f"{name}.json"
-        paths[name].write_text(json.dumps(data))
+        (tmp / INPUTS[name]).write_text(json.dumps(data))
     big = big_topology()
-    paths["big_json"] = tmp / "big.json"
-    paths["big_json"].write_text(json.dumps(big))
-    paths["big_yaml"] = tmp / "big.yaml"
-    paths["big_yaml"].write_text(pyyaml.safe_dump(big, sort_keys=False))
-    return paths
+    (tmp / INPUTS["big_json"]).write_text(json.dumps(big))
+    (tmp / INPUTS["big_yaml"]).write_text(pyyaml.safe_dump(big, sort_keys=False))
 
 
 def _ref1x12() -> dict[str, Any]:
@@ -198,7 +200,10 @@ def main() -> None:
     ref1_yaml = str(HERE / "ref1.yaml")
     with tempfile.TemporaryDirectory() as tmpname:
         tmp = Path(tmpname)
-        paths = write_inputs(tmp)
+        # written by a child process: Linux carries a process's peak RSS over exec, so a large
+        # parent would inflate every measured child's peak memory
+        run_process([sys.executable, __file__, "--child", "inputs", str(tmp)])
+        paths = {name: tmp / file for name, file in INPUTS.items()}
         print(f"REF-1 (600 s simulated, 2 000 req/s) against {REFERENCE.relative_to(ROOT.parent)}; "
               f"medians of {reps} interleaved run(s), {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}\n")
         m = interleaved({

@@ -10,8 +10,7 @@ engine uses per request class, so an analysis and a simulated request cannot dis
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from latsim.lazy import lazy_exports
 
 # names -> the module that defines them; imported on first use (PEP 562), so that the CLI's
 # sub-commands can live in ``latsim.analysis.cli`` without `latsim --help` loading the model
@@ -20,12 +19,7 @@ _EXPORTS = {"diff_scenarios": "diff", "explain": "explain", "explain_route": "ex
             "parse_assertions": "verify", "verify": "verify"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'latsim.analysis' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"latsim.analysis.{module}"), name)
-
+lazy_exports(__name__, _EXPORTS)
 
 __all__ = ["Assertion", "Matrix", "VerifyReport", "compute_matrix", "diff_scenarios", "explain", "explain_route",
            "parse_assertions", "verify"]

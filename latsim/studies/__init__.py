@@ -19,8 +19,7 @@ Notebook use::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from latsim.lazy import lazy_exports
 
 # names -> the module that defines them; imported on first use (PEP 562), so that
 # ``latsim.studies.cli`` registers its sub-commands without `latsim --help` loading the engine
@@ -32,12 +31,7 @@ _EXPORTS = {"canary_statistics": "canary_stats", "Comparison": "compare", "compa
                              "replication_seed", "run_study"), "study")}
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'latsim.studies' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"latsim.studies.{module}"), name)
-
+lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "Comparison",

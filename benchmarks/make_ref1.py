@@ -70,6 +70,26 @@ def ref1(rate: float = TOTAL_RATE, duration: str = "600s") -> dict[str, Any]:
     }
 
 
+def ref1_many(rate_each: float = TOTAL_RATE / (N_CLIENTS * N_SERVICES), duration: str = "600s") -> dict[str, Any]:
+    """REF-1 as 200 small clients: in each of the 10 client VPCs one client entry per service,
+    sending its VPC's path to that service only, Poisson at ``rate_each`` (10 req/s: the same
+    superposition as REF-1's 10 clients spreading 200 req/s uniformly over 20 services; 0.5 req/s:
+    the slow workload of 100 req/s in all)."""
+    data = ref1(duration=duration)
+    clients = []
+    for i in range(N_CLIENTS):
+        for s in range(N_SERVICES):
+            url = f"http://app-{s:02d}.bench.internal"
+            clients.append({
+                "name": f"client-{i:02d}-{s:02d}", "vpc": f"client-{i:02d}", "az": f"use1-az{1 + i % 2}",
+                "url": url, "arrival": {"poisson": rate_each}, "timeout": "10s",
+                "requests": [{"path": PATHS[i % len(PATHS)], "url": url}]})
+    data["name"] = "ref1-many"
+    data["description"] = "REF-1 as 200 client entries (benchmarks/make_ref1.py ref1_many)"
+    data["clients"] = clients
+    return data
+
+
 if __name__ == "__main__":
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("ref1.yaml")
     yaml = YAML(typ="safe", pure=True)

@@ -5,12 +5,23 @@ The public API: build or load a ``Scenario``, ``simulate`` it, ``explain`` a req
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from latsim.errors import LatsimError, ScenarioError
-from latsim.model import Scenario
+
+if TYPE_CHECKING:
+    from latsim.model import Scenario
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # ``latsim.Scenario`` imports the model (pydantic, numpy) on first use only: `latsim --help`
+    # must not pay for it
+    if name == "Scenario":
+        from latsim.model import Scenario
+        return Scenario
+    raise AttributeError(f"module 'latsim' has no attribute {name!r}")
 
 
 def load(path: str, **overrides: Any) -> Scenario:

@@ -14,92 +14,22 @@ import io
 import json
 import typing
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from latsim.errors import Location, Problem, ScenarioError, suggest
 from latsim.gcpause import gc_paused
 from latsim.model.scenario import Scenario
 from latsim.model.validate import readable_path
+from latsim.source import MAX_DEPTH, MAX_NODES, Positions, parse  # noqa: F401  (re-exported)
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
-MAX_NODES = 2_000_000
-MAX_DEPTH = 64
 LIST_SECTIONS = ("accounts", "vpcs", "security_groups", "service_networks", "services", "target_groups",
                  "clients", "timeline", "canaries", "slo")
 Keys = tuple[str | int, ...]
-
-
-class Positions:
-    """Line/column (1-based) of every key and value of a document, by key path."""
-
-    def __init__(self, filename: str | None) -> None:
-        self.filename = filename
-        self.value: dict[Keys, tuple[int, int]] = {}
-        self.key: dict[Keys, tuple[int, int]] = {}
-
-    def locate(self, keys: Keys, *, at_key: bool = False, data: Any = None, display: str | None = None) -> Location:
-        keys = tuple(keys)
-        probe = keys
-        pos = None
-        while True:
-            pos = (self.key.get(probe) if at_key else None) or self.value.get(probe) or self.key.get(probe)
-            if pos is not None or not probe:
-                break
-            probe = probe[:-1]
-        line, col = pos if pos else (None, None)
-        path = display if display is not None else readable_path(data, keys)
-        return Location(self.filename, line, col, path, keys)
-
-
-def _plain(node: Any, pos: Positions, keys: Keys, budget: list[int], depth: int = 0) -> Any:
-    """ruamel round-trip tree -> plain Python data, recording positions; bounded in size and depth."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ScenarioError([Problem(f"the document expands to more than {MAX_NODES:,} values (an alias bomb?)",
-                                     pos.locate(keys), code="too-large")])
-    if depth > MAX_DEPTH:
-        raise ScenarioError([Problem(f"the document is nested deeper than {MAX_DEPTH} levels",
-                                     pos.locate(keys), code="too-deep")])
-    tag = getattr(getattr(node, "tag", None), "value", None)
-    if isinstance(node, TaggedScalar) or (tag and not str(tag).startswith("tag:yaml.org,2002:")):
-        raise ScenarioError([Problem(f"YAML tag '{tag}' is not used by latsim: write the value without it",
-                                     pos.locate(keys), code="yaml-tag")])
-    if isinstance(node, CommentedMap):
-        out: dict[str, Any] = {}
-        for k in node:
-            sk = str(k) if not isinstance(k, (str, int)) or isinstance(k, bool) else k
-            try:
-                kl, kc = node.lc.key(k)
-                pos.key[keys + (sk,)] = (kl + 1, kc + 1)
-                vl, vc = node.lc.value(k)
-                pos.value[keys + (sk,)] = (vl + 1, vc + 1)
-            except (KeyError, TypeError, AttributeError):
-                pass
-            out[sk if isinstance(sk, str) else str(sk)] = _plain(node[k], pos, keys + (str(sk),), budget, depth + 1)
-        return out
-    if isinstance(node, CommentedSeq):
-        items = []
-        for i, item in enumerate(node):
-            try:
-                il, ic = node.lc.item(i)
-                pos.value[keys + (i,)] = (il + 1, ic + 1)
-            except (KeyError, TypeError, AttributeError):
-                pass
-            items.append(_plain(item, pos, keys + (i,), budget, depth + 1))
-        return items
-    if isinstance(node, Mapping):
-        return {str(k): _plain(v, pos, keys + (str(k),), budget, depth + 1) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
-        return [_plain(v, pos, keys + (i,), budget, depth + 1) for i, v in enumerate(node)]
-    return plain_scalar(node)
 
 
 def plain_scalar(node: Any, *, dates_as_text: bool = False) -> Any:
@@ -121,35 +51,9 @@ def plain_scalar(node: Any, *, dates_as_text: bool = False) -> Any:
 
 @gc_paused
 def parse_document(text: str, filename: str | None = None) -> tuple[Any, Positions]:
-    """YAML/JSON text -> (plain data, positions). Syntax errors are located ScenarioErrors."""
-    pos = Positions(filename)
-    yaml = YAML(typ="rt", pure=True)
-    yaml.allow_duplicate_keys = False
-    try:
-        tree = yaml.load(io.StringIO(text))
-    except DuplicateKeyError as exc:
-        mark = exc.problem_mark
-        raise ScenarioError([Problem(f"duplicate key: {(exc.problem or '').strip()}",
-                                     Location(filename, mark.line + 1 if mark else None,
-                                              mark.column + 1 if mark else None), code="syntax")]) from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        msg = (exc.problem or exc.context or "invalid YAML").strip()
-        raise ScenarioError([Problem(f"syntax error: {msg}",
-                                     Location(filename, mark.line + 1 if mark else None,
-                                              mark.column + 1 if mark else None), code="syntax")]) from None
-    except (YAMLError, ValueError, RecursionError) as exc:
-        raise ScenarioError([Problem(f"cannot read the document: {exc}", Location(filename), code="syntax")]) from None
-    except (AttributeError, IndexError, KeyError):
-        # how ruamel's constructors fail on a value that does not fit its tag (`!!omap x`, `!!bool x`)
-        raise ScenarioError([Problem("cannot read the document: a tagged value does not fit its tag", Location(filename),
-                                     hint="remove the '!!' tags: latsim reads plain YAML", code="syntax")]) from None
-    except TypeError:
-        # how ruamel fails on a complex key holding a mapping or list (`? - {a: b}`): unhashable
-        raise ScenarioError([Problem("cannot read the document: a key is a list or mapping", Location(filename),
-                                     hint="keys are plain names", code="syntax")]) from None
-    data = _plain(tree, pos, (), [MAX_NODES])
-    return data, pos
+    """YAML/JSON text -> (plain data, positions). Syntax errors are located ScenarioErrors
+    (``latsim.source``: JSON by the standard library, YAML by libyaml, YAML 1.2 scalars)."""
+    return parse(text, filename)
 
 
 def read_text(path: str | Path) -> str:
@@ -377,19 +281,27 @@ def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
         raise ScenarioError([Problem("a scenario is a mapping of sections (name, services, clients, ...)",
                                      pos.locate(()), code="not-a-mapping")])
     problems: list[Problem] = []
+    model: Scenario | None = None
     try:
-        Scenario.model_validate(data, context={"skip_semantics": True})
+        model = Scenario.model_validate(data, context={"skip_semantics": True})
     except ValidationError as exc:
         problems.extend(problems_from_validation(exc, data, pos))
-    first = [p.location.keys for p in problems]  # what the first pass found (and _repair dropped)
+    first_keys = [p.location.keys for p in problems]  # what the first pass found (and _repair dropped)
     cleaned, index_map, broken = _without_broken(data, problems)
     problems += _missing_replay_files(data, pos)
     try:
-        scn = Scenario.model_validate(cleaned, context={"broken": broken})
+        if model is not None:
+            # structurally valid as it is: the semantic checks run on that model (what validating
+            # the same data again would do, at half the cost for a large scenario)
+            from latsim.model.validate import check_scenario
+            check_scenario(model, broken=broken)
+            scn = model
+        else:
+            scn = Scenario.model_validate(cleaned, context={"broken": broken})
     except ScenarioError as exc:
         for p in exc.all_problems:
             keys = _remap(p.location.keys, index_map)
-            if p.severity == "error" and _follows_on(keys, first, p.code):
+            if p.severity == "error" and _follows_on(keys, first_keys, p.code):
                 continue  # an echo of a mistake already reported at its place
             display = readable_path(data, keys) if keys else p.location.path
             problems.append(Problem(p.message, pos.locate(keys, data=data, display=display), allowed=p.allowed,
@@ -401,12 +313,7 @@ def scenario_from_data(data: Any, pos: Positions | None = None) -> Scenario:
     if problems:
         raise ScenarioError(_errors_only(problems))
     from latsim.model.validate import notes
-    located = []
-    for p in notes(scn):
-        keys = _remap(p.location.keys, index_map)
-        located.append(Problem(p.message, pos.locate(keys, data=data, display=readable_path(data, keys)),
-                               allowed=p.allowed, hint=p.hint, severity=p.severity, code=p.code))
-    object.__setattr__(scn, "__latsim_notes__", located)
+    object.__setattr__(scn, "__latsim_notes__", _LocatedNotes(notes(scn), pos, scn))
     object.__setattr__(scn, "__latsim_source__", pos.filename)
     return scn
 
@@ -446,6 +353,36 @@ def _missing_replay_files(data: dict[str, Any], pos: Positions) -> list[Problem]
                                pos.locate(keys, data=data, display=readable_path(data, keys)),
                                hint="paths are relative to the scenario file", code="replay-file"))
     return out
+
+
+class _LocatedNotes(Sequence[Problem]):
+    """A valid scenario's warnings and information, located in its file when first read: finding
+    positions costs a second pass over a JSON file, which most runs never need. Paths are read
+    from the scenario itself (valid: the same items, names and order as the file's data)."""
+
+    def __init__(self, raw: list[Problem], pos: Positions, scn: Scenario) -> None:
+        self._raw: list[Problem] | None = raw
+        self._pos: Positions | None = pos if raw else None
+        self._scn = scn if raw else None
+        self._located: list[Problem] = []
+
+    def _items(self) -> list[Problem]:
+        if self._raw is not None:
+            pos, scn = self._pos, self._scn
+            self._located = [Problem(p.message, pos.locate(p.location.keys, display=readable_path(scn, p.location.keys)),  # type: ignore[union-attr]
+                                     allowed=p.allowed, hint=p.hint, severity=p.severity, code=p.code)
+                             for p in self._raw]
+            self._raw = self._pos = self._scn = None
+        return self._located
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._items()[i]
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __reduce__(self) -> Any:  # a plain list once pickled (positions hold the file's text)
+        return (list, (self._items(),))
 
 
 def _errors_only(problems: list[Problem]) -> list[Problem]:
@@ -582,6 +519,7 @@ def dump_scenario(scn: Scenario, *, fmt: str = "yaml", header: str | None = None
     data = scn.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     if fmt == "json":
         return json.dumps(data, indent=2) + "\n"
+    from ruamel.yaml import YAML
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]

@@ -71,11 +71,13 @@ def test_replay_files_are_local_paths_never_urls(tmp_path, url):
 
 
 def test_the_package_has_no_eval_exec_pickle_or_network_calls():
-    # PyYAML is not used at all (ruamel's round-trip loader builds plain data only)
+    # PyYAML is used only for libyaml's C composer (latsim/source.py: nodes, never constructors)
     pattern = re.compile(r"\beval\(|\bexec\(|\bpickle\b|^\s*import yaml\b|^\s*from yaml import|shell=True|"
                          r"\burllib\.request\b|\brequests\.(get|post)\b|\bos\.system\(")
     # documented exception: cfn-lint's (safe) template decoder raises PyYAML's exception types
-    allowed = {("latsim/importers/cloudformation.py", "import yaml")}
+    allowed = {("latsim/importers/cloudformation.py", "import yaml"),
+               # libyaml's C parser composes nodes; latsim.source builds plain data and refuses tags
+               ("latsim/source.py", "import yaml")}
     hits = []
     for path in sorted(Path(ROOT / "latsim").rglob("*.py")):
         for n, line in enumerate(path.read_text().splitlines(), start=1):

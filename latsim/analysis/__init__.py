@@ -13,10 +13,16 @@ engine uses per request class, so an analysis and a simulated request cannot dis
 
 from __future__ import annotations
 
-from latsim.analysis.diff import diff_scenarios
-from latsim.analysis.explain import explain, explain_route
-from latsim.analysis.matrix import Matrix, compute_matrix
-from latsim.analysis.verify import Assertion, VerifyReport, parse_assertions, verify
+from latsim.lazy import lazy_exports
+
+# names -> the module that defines them; imported on first use (PEP 562), so that the CLI's
+# sub-commands can live in ``latsim.analysis.cli`` without `latsim --help` loading the model
+_EXPORTS = {"diff_scenarios": "diff", "explain": "explain", "explain_route": "explain", "Matrix": "matrix",
+            "compute_matrix": "matrix", "Assertion": "verify", "VerifyReport": "verify",
+            "parse_assertions": "verify", "verify": "verify"}
+
+
+lazy_exports(__name__, _EXPORTS)
 
 __all__ = ["Assertion", "Matrix", "VerifyReport", "compute_matrix", "diff_scenarios", "explain", "explain_route",
            "parse_assertions", "verify"]

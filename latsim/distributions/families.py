@@ -25,12 +25,24 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
-from typing import Any, ClassVar, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from latsim.errors import LatsimError, Location
 from latsim.units import format_duration, parse_duration
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    class _LazyNumpy:
+        """numpy, imported when a distribution first draws or summarises: reading and validating a
+        scenario (``latsim validate``) needs none of it."""
+
+        def __getattr__(self, name: str) -> Any:
+            import numpy
+            globals()["np"] = numpy  # later uses find the module itself
+            return getattr(numpy, name)
+
+    np = _LazyNumpy()
 
 Kind = Literal["duration", "size", "number"]
 KINDS: tuple[str, ...] = ("duration", "size", "number")

@@ -236,7 +236,7 @@ class Watch:
     def _fire(self, ev: Any) -> None:
         if ev._value != self.token:  # superseded by an earlier deadline
             return
-        now = self.graph.sim.env._now
+        now = self.graph.sim.now
         self.armed = INF
         heap = self.heap
         live = self.live
@@ -300,16 +300,16 @@ class CallGraph:
             return
         self.armed = INF
         agenda = self.agenda
-        queue = self.sim._queue
-        env = self.sim.env
+        sim = self.sim
+        sim.next_event = sim.env.peek()  # as the pump does: lowered by Simulation.at while this runs
         self.running = True
         try:
             while agenda:
                 t = agenda[0][0]
-                if queue and queue[0][0] <= t:  # a SimPy event (the pump, a timeline event...) comes first
+                if sim.next_event <= t:  # a SimPy event (the pump, a timeline event...) comes first
                     break
                 _, _, fn, arg = heappop(agenda)
-                env._now = t
+                sim.now = t
                 fn(arg)
         finally:
             self.running = False
@@ -324,7 +324,7 @@ class CallGraph:
 
     def _on_arrival(self, req: Request) -> None:
         sim = self.sim
-        now = sim.env._now
+        now = sim.now
         srv = req.target
         assert srv is not None
         if req.dead or req.lattice_done:
@@ -362,10 +362,10 @@ class CallGraph:
         """A deadline of a request at a program target passed before it was answered."""
         sim = self.sim
         if kind == LATTICE:  # Lattice's idle timeout: it answers 504, the worker goes on
-            sim.lattice_response(req, sim.env._now, sim.assumptions.target_timeout_status, lattice=True,
+            sim.lattice_response(req, sim.now, sim.assumptions.target_timeout_status, lattice=True,
                                  failure="TargetDataTimeout", timeout=True)
         else:  # the caller gives up
-            sim.client_outcome(req, sim.env._now, None, "client_timeout")
+            sim.client_outcome(req, sim.now, None, "client_timeout")
 
     def _start(self, srv: TargetServer, req: Request, now: float) -> None:
         srv.busy += 1
@@ -399,7 +399,7 @@ class CallGraph:
         sim = self.sim
         run = frame.run
         srv = run.srv
-        now = sim.env._now
+        now = sim.now
         steps = frame.steps
         while frame.i < len(steps) and not frame.failed:
             step = steps[frame.i]
@@ -518,7 +518,7 @@ class CallGraph:
             if req.run is not None:
                 req.run.dead = True
                 if req.trace is not None:
-                    self.sim.tracer.killed(req, self.sim.env._now)
+                    self.sim.tracer.killed(req, self.sim.now)
             self.watch.forget(req)  # Simulation.fail_inflight answers them all now
         srv.busy = 0
         srv.queue.clear()

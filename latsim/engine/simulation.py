@@ -70,14 +70,28 @@ __all__ = ["DRAINING", "HEALTHY", "INITIAL", "UNAVAILABLE", "Request", "Simulati
 
 
 class _Call:
-    """A bare SimPy event that calls ``fn(event)``; the payload travels in ``_value``."""
+    """What ``Simulation.at`` scheduled: ``fn(call)`` runs at ``t``; the payload travels in ``_value``
+    (this object's own attribute: nothing here reads SimPy's internals)."""
 
-    __slots__ = ("callbacks", "_ok", "_value", "_defused")
+    __slots__ = ("sim", "t", "fn", "_value")
 
-    def __init__(self, fn: Any, value: Any) -> None:
-        self.callbacks = [fn]
-        self._ok = True
+    def __init__(self, sim: Simulation, t: float, fn: Any, value: Any) -> None:
+        self.sim = sim
+        self.t = t
+        self.fn = fn
         self._value = value
+
+    def fire(self, _ev: Any) -> None:
+        self.sim.now = self.t  # the SimPy event fires at exactly t (Simulation.at)
+        self.fn(self)
+
+
+def _delay_to(now: float, t: float) -> float:
+    """The delay that lands a SimPy event (scheduled at ``now + delay``) on ``t``. ``t - now`` is
+    the best there is: exact when ``now >= t / 2`` (Sterbenz), else ``now + d`` may be a rounding
+    tie one ulp off ``t`` for every d (``tests/test_simpy_public.py``); ``_Call`` then still sets
+    the simulated time to ``t`` exactly, and only an exact tie with another event could reorder."""
+    return t - now
 
 
 class Request:
@@ -261,8 +275,11 @@ class Simulation:
         self.scn = scn
         self.fast_path = fast_path  # False: every request takes the general path (for tests)
         self.env = simpy.Environment()
-        self._queue = self.env._queue
-        self._eid = self.env._eid
+        # the simulated time: SimPy's at an event, an arrival's while the pump handles it inline
+        self.now: float = self.env.now  # (the int 0: it appears in health logs as it did)
+        self.next_event = INF  # a lower bound of SimPy's next event time while the pump runs
+        self.scheduled = 0  # SimPy events scheduled (counted here, not read from SimPy's internals)
+        self.runs = 0  # env.run calls (each schedules a stop event)
         self.streams = Streams(scn.seed)
         self.topo = Topology(scn)
         self.rec = Recorder(scn.warmup, resolution_s(scn.duration, len(scn.services) + len(scn.target_groups)))
@@ -331,11 +348,12 @@ class Simulation:
 
     # -- scheduling ------------------------------------------------------------------------------
     def at(self, t: float, fn: Any, value: Any = None) -> None:
-        heappush(self._queue, (t, NORMAL, next(self._eid), _Call(fn, value)))  # type: ignore[misc]
-
-    @property
-    def now(self) -> float:
-        return self.env._now
+        """Call ``fn(call)`` at time ``t`` (>= now) through SimPy's public API; ``call._value`` is
+        ``value``."""
+        self.scheduled += 1
+        if t < self.next_event:
+            self.next_event = t
+        self.env.timeout(_delay_to(self.env.now, t)).callbacks.append(_Call(self, t, fn, value).fire)
 
     def disrupted(self, t: float) -> None:
         """A disruption happens now: eager delivery must stop at the next one."""
@@ -371,13 +389,13 @@ class Simulation:
         if peer is not None:
             share_machine(srv, peer)
         else:
-            srv.free = [self.env._now] * srv.concurrency
+            srv.free = [self.now] * srv.concurrency
             if key is not None:
                 self.machines[key] = srv
         srv.cursor = self.rec.dim("target_group", st.name).cursor(srv.az)
         st.add(srv)
         self.targets_by_id.setdefault(ct.id, []).append(srv)
-        srv.health_log.append([self.env._now, srv.health])
+        srv.health_log.append([self.now, srv.health])
         if srv.az in self.failed_azs:
             srv.set_down(az_down=True)
         return srv
@@ -386,7 +404,7 @@ class Simulation:
         if srv.health == state:
             return
         srv.health = state
-        srv.health_log.append([self.env._now, state])
+        srv.health_log.append([self.now, state])
         srv.tg.refresh()
 
     def targets_by_id_all(self, tg: str) -> list[TargetServer]:
@@ -422,10 +440,10 @@ class Simulation:
     def restart_arrivals(self, cs: ClientState) -> None:
         """A rate change: drop the client's pending arrival and draw the next from now."""
         if cs.poisson:
-            self.feed.restart(cs, self.env._now)
+            self.feed.restart(cs, self.now)
         else:
             cs.arrival_gen += 1
-            self.push_arrival(cs, cs.arrivals.next(self.env._now))  # type: ignore[union-attr]
+            self.push_arrival(cs, cs.arrivals.next(self.now))  # type: ignore[union-attr]
         self._arm_pump()
 
     def _arm_pump(self) -> None:
@@ -456,7 +474,6 @@ class Simulation:
         if _ev._value != self.pump_token:  # superseded by an earlier pump (a rate change)
             return
         heap = self.arrival_heap
-        queue = self._queue
         env = self.env
         duration = self.duration
         warmup = self.warmup
@@ -472,6 +489,7 @@ class Simulation:
         n = len(times)
         feed_live = True
         self.pump_at = INF
+        self.next_event = env.peek()  # lowered by Simulation.at while the pump runs
         pumped = 0
         try:
             while True:
@@ -493,7 +511,7 @@ class Simulation:
                         return
                     t = heap[0][0]
                     from_heap = True
-                if queue and queue[0][0] <= t:
+                if self.next_event <= t:
                     self._schedule_pump(t)
                     return
                 if from_heap:
@@ -507,7 +525,7 @@ class Simulation:
                 else:
                     cs = owners[i]
                     i += 1
-                env._now = t
+                self.now = t
                 pumped += 1
                 if not fast:
                     self._arrive(cs, t)
@@ -658,7 +676,7 @@ class Simulation:
                 hits = rules[key] = {}
             plan = (svc, route, key, self._split(action), self.svc_dims[svc].cursor(cs.az),  # type: ignore[index,arg-type]
                     self.idle[svc], cs.specs[spec].protocol == "HTTP/1.1", cs.body[spec], cs.resp[spec],  # type: ignore[index]
-                    hits, self._bucket(svc, cs.az, self.env._now) if self.rate_limit else None,  # type: ignore[arg-type]
+                    hits, self._bucket(svc, cs.az, self.now) if self.rate_limit else None,  # type: ignore[arg-type]
                     self.rec.rule_time(key))
         cs.plans[spec] = plan
         return plan
@@ -709,7 +727,7 @@ class Simulation:
 
     def _on_user_start(self, ev: Any) -> None:
         cs, user = ev._value
-        self.send_new(cs, user, self.env._now)
+        self.send_new(cs, user, self.now)
 
     def send_new(self, cs: ClientState, user: int, t: float, spec: int | None = None) -> None:
         if t >= self.warmup:
@@ -737,7 +755,7 @@ class Simulation:
 
     # -- Lattice --------------------------------------------------------------------------------------
     def _enter(self, req: Request) -> None:
-        now = self.env._now
+        now = self.now
         cs = req.client
         if self.tracer is not None:
             self.tracer.enter(req, now)
@@ -859,7 +877,7 @@ class Simulation:
 
     def _unreachable(self, req: Request, route: Route) -> None:
         failure = route.failure
-        now = self.env._now
+        now = self.now
         self._count_unreached(req, route)
         if failure == "dns_failure":
             self.client_outcome(req, req.t_send, None, "dns_failure")
@@ -957,11 +975,11 @@ class Simulation:
     def _on_client_deadline(self, ev: Any) -> None:
         req: Request = ev._value
         if not req.client_done:
-            self.client_outcome(req, self.env._now, None, "client_timeout")
+            self.client_outcome(req, self.now, None, "client_timeout")
 
     def fail_inflight(self, srv: TargetServer, status: int = 502, failure: str = "TargetConnectionClosed") -> None:
         """A target died (or finished draining): its requests in flight fail now, its workers are free."""
-        now = self.env._now
+        now = self.now
         victims = sorted(srv.inflight, key=lambda r: (r.t_target, r.t_entry))
         if srv.program is not None:
             self.calls.kill(srv)
@@ -1022,14 +1040,14 @@ class Simulation:
         t_client = t + req.hop_c
         if status == 0:  # the connection was closed without a response
             if failure == "ClientConnectionClosed" or t_client > req.client_deadline:  # the client gave up
-                t_client = req.client_deadline if req.client_deadline > self.env._now else self.env._now
+                t_client = req.client_deadline if req.client_deadline > self.now else self.now
                 self.client_outcome(req, t_client, None, "client_timeout")
             else:
                 self.client_outcome(req, t_client, None, "connection_closed")
             return
         if t_client > req.client_deadline:
             # the client gives up first, at its own deadline
-            now = self.env._now
+            now = self.now
             self.client_outcome(req, req.client_deadline if req.client_deadline > now else now, None,
                                 "client_timeout")
             return
@@ -1100,7 +1118,8 @@ class Simulation:
     @property
     def events_run(self) -> int:
         """SimPy events scheduled so far plus arrivals handled inline (a proxy for work done)."""
-        return int(self.env._eid.__reduce__()[1][0]) + self.pumped
+        # each env.run schedules its stop event, and schedules it again when it stops the loop
+        return self.scheduled + 2 * self.runs + self.pumped
 
     def run(self) -> Any:
         from latsim.results import Result
@@ -1116,12 +1135,14 @@ class Simulation:
         try:
             self.start()
             if self.progress is None:
+                self.runs += 1  # env.run schedules its own stop event
                 env.run(until=until)
             else:
                 step = max(until / 200.0, 0.001)
                 t = 0.0
                 while t < until:
                     t = min(until, t + step)
+                    self.runs += 1
                     env.run(until=t)
                     self.progress(t, until, self)
         except KeyboardInterrupt:

@@ -87,6 +87,8 @@ class Checker:
     def ref(self, keys: tuple[str | int, ...], kind: str, name: str, known: Iterable[str],
             broken_kind: str | None = None) -> bool:
         """Check that ``name`` names an existing ``kind``; say what was meant if it does not."""
+        if isinstance(known, (list, tuple, set, frozenset, dict)) and name in known:
+            return True  # the common case, without a copy of ``known``
         known = list(known)
         if name in known:
             return True
@@ -180,11 +182,9 @@ def _accounts_vpcs(c: Checker) -> None:
             group[i] = group[group[i]]
             i = group[i]
         return i
-    for a in range(len(nets)):
-        for b in range(a + 1, len(nets)):
-            (va, na), (vb, nb) = nets[a], nets[b]
-            if va.name != vb.name and na.version == nb.version and na.overlaps(nb):
-                group[root(b)] = root(a)
+    for a, b in _overlapping_pairs([n for _, n in nets]):
+        if nets[a][0].name != nets[b][0].name:
+            group[root(b)] = root(a)
     members: dict[int, list[int]] = {}
     for i in range(len(nets)):
         members.setdefault(root(i), []).append(i)
@@ -197,6 +197,21 @@ def _accounts_vpcs(c: Checker) -> None:
         c.add(("vpcs", scn.vpcs.index(nets[idx[1]][0]), "cidr"),
               f"{where}: used by VPCs {vpcs}; overlapping CIDRs are fine with Lattice, which exchanges no routes",
               severity="info", code="overlapping-cidr")
+
+
+def _overlapping_pairs(nets: list[Any]) -> list[tuple[int, int]]:
+    """Every pair (a, b), a < b, of overlapping networks (same IP version), in that order: a sweep
+    over the address ranges sorted by start, not a test of every pair (500 VPCs: 125 000 tests)."""
+    pairs: list[tuple[int, int]] = []
+    order = sorted(range(len(nets)), key=lambda k: (nets[k].version, int(nets[k].network_address)))
+    active: list[tuple[int, int, int]] = []  # (version, last address, index) of ranges not yet passed
+    for k in order:
+        n = nets[k]
+        start = int(n.network_address)
+        active = [x for x in active if x[0] == n.version and x[1] >= start]
+        pairs.extend((min(j, k), max(j, k)) for _, _, j in active)
+        active.append((n.version, int(n.broadcast_address), k))
+    return sorted(pairs)
 
 
 def _sg_peer_ok(c: Checker, peer: str) -> bool:
@@ -252,7 +267,7 @@ def _service_networks(c: Checker) -> None:
                 f"service network {sn.name} has {len(sn.services)} service associations")
         for j, assoc in enumerate(sn.vpc_associations):
             akeys = base + ("vpc_associations", j)
-            if not c.ref(akeys + ("vpc",), "VPC", assoc.vpc, list(ix.vpcs), "VPC"):
+            if not c.ref(akeys + ("vpc",), "VPC", assoc.vpc, ix.vpcs, "VPC"):
                 continue
             vpc = ix.vpcs[assoc.vpc]
             if vpc.name in vpc_assoc:
@@ -274,7 +289,7 @@ def _service_networks(c: Checker) -> None:
                       allowed=f"at most {limit} (security_groups_per_vpc_association, not adjustable)",
                       code="quota:security_groups_per_vpc_association")
             for k, sg in enumerate(assoc.security_groups):
-                if c.ref(akeys + ("security_groups", k), "security group", sg, list(ix.security_groups)):
+                if c.ref(akeys + ("security_groups", k), "security group", sg, ix.security_groups):
                     sg_vpc = ix.security_groups[sg].vpc
                     if ix.vpcs.get(sg_vpc) is not vpc:
                         c.add(akeys + ("security_groups", k),
@@ -450,12 +465,12 @@ def _target_groups(c: Checker) -> None:
         base: tuple[str | int, ...] = ("target_groups", i)
         c.name_rule(base + ("name",), "target group", tg.name)
         if tg.account is not None:
-            c.ref(base + ("account",), "account", tg.account, list(ix.accounts))
+            c.ref(base + ("account",), "account", tg.account, ix.accounts)
         vpc = None
         if tg.type in ("INSTANCE", "IP", "ALB"):
             if tg.vpc is None:
                 c.add(base + ("vpc",), f"an {tg.type} target group needs a vpc", code="tg-vpc")
-            elif c.ref(base + ("vpc",), "VPC", tg.vpc, list(ix.vpcs)):
+            elif c.ref(base + ("vpc",), "VPC", tg.vpc, ix.vpcs):
                 vpc = ix.vpcs[tg.vpc]
         elif tg.vpc is not None:  # a LAMBDA function's VPC: where its calls to other services leave from
             c.ref(base + ("vpc",), "VPC", tg.vpc, list(ix.vpcs))
@@ -480,7 +495,7 @@ def _target_groups(c: Checker) -> None:
                 f"target group {tg.name} has {len(tg.targets)} targets")
         c.unique(((base + ("targets", j, "id"), t.id) for j, t in enumerate(tg.targets)), "target")
         for k, sg in enumerate(tg.security_groups):
-            c.ref(base + ("security_groups", k), "security group", sg, list(ix.security_groups))
+            c.ref(base + ("security_groups", k), "security group", sg, ix.security_groups)
         for j, t in enumerate(tg.targets):
             _check_target(c, base + ("targets", j), tg, t, vpc)
 
@@ -504,7 +519,7 @@ def _check_target(c: Checker, keys: tuple[str | int, ...], tg: Any, t: Any, vpc:
                       allowed="an address inside the target group's VPC", code="ip-target")
     if t.security_groups:
         for k, sg in enumerate(t.security_groups):
-            c.ref(keys + ("security_groups", k), "security group", sg, list(c.ix.security_groups))
+            c.ref(keys + ("security_groups", k), "security group", sg, c.ix.security_groups)
     if tg.type in ("INSTANCE", "IP", "ALB") and t.az is None and vpc is not None and len(vpc.azs) > 1:
         c.add(keys + ("az",), f"target {t.id} has no az; latsim places it in {vpc.azs[0]}", severity="info",
               code="target-az")
@@ -516,7 +531,7 @@ def _clients(c: Checker) -> None:
     c.unique(((("clients", i, "name"), cl.name) for i, cl in enumerate(scn.clients)), "client")
     for i, cl in enumerate(scn.clients):
         base: tuple[str | int, ...] = ("clients", i)
-        if c.ref(base + ("vpc",), "VPC", cl.vpc, list(ix.vpcs)):
+        if c.ref(base + ("vpc",), "VPC", cl.vpc, ix.vpcs):
             vpc = ix.vpcs[cl.vpc]
             if cl.az not in vpc.azs:
                 c.ref(base + ("az",), f"AZ of VPC {vpc.name}", cl.az, vpc.azs)
@@ -528,7 +543,7 @@ def _clients(c: Checker) -> None:
                 except ValueError:
                     c.add(base + ("source_ip",), f"'{cl.source_ip}' is not an IP address", code="source-ip")
         for k, sg in enumerate(cl.security_groups):
-            c.ref(base + ("security_groups", k), "security group", sg, list(ix.security_groups))
+            c.ref(base + ("security_groups", k), "security group", sg, ix.security_groups)
         if cl.requests and sum(r.weight for r in cl.requests) <= 0:
             c.add(base + ("requests",), "the request mix has no positive weight", code="request-mix")
         known_hosts = _known_hosts(scn)
@@ -684,7 +699,7 @@ def _timeline(c: Checker) -> None:
         elif kind == "set_weights":
             _check_rule_ref(c, base + (kind,), body.service, body.listener, body.rule)
             for tg in body.weights:
-                c.ref(base + (kind, "weights", tg), "target group", tg, list(ix.target_groups))
+                c.ref(base + (kind, "weights", tg), "target group", tg, ix.target_groups)
             for tg, w in body.weights.items():
                 if not (0 <= w <= 999):
                     c.add(base + (kind, "weights", tg), f"weight {w} is out of range", allowed="0-999")
@@ -692,13 +707,13 @@ def _timeline(c: Checker) -> None:
             if body.target_group is None and not body.targets:
                 c.add(base + (kind,), f"{kind} needs a target_group or targets", code="timeline")
             if body.target_group is not None:
-                c.ref(base + (kind, "target_group"), "target group", body.target_group, list(ix.target_groups))
+                c.ref(base + (kind, "target_group"), "target group", body.target_group, ix.target_groups)
             for k, t in enumerate(body.targets):
                 c.ref(base + (kind, "targets", k), "target", t, targets)
         elif kind == "register_targets":
-            c.ref(base + (kind, "target_group"), "target group", body.target_group, list(ix.target_groups))
+            c.ref(base + (kind, "target_group"), "target group", body.target_group, ix.target_groups)
         elif kind == "deregister_targets":
-            if c.ref(base + (kind, "target_group"), "target group", body.target_group, list(ix.target_groups)):
+            if c.ref(base + (kind, "target_group"), "target group", body.target_group, ix.target_groups):
                 ids = [t.id for t in ix.target_groups[body.target_group].targets]
                 ids += [t.id for e in scn.timeline if e.register_targets is not None
                         and e.register_targets.target_group == body.target_group for t in e.register_targets.targets]
@@ -706,20 +721,20 @@ def _timeline(c: Checker) -> None:
                     c.ref(base + (kind, "targets", k), f"target of {body.target_group}", t, ids)
         elif kind == "set_auth_policy":
             if body.service is not None:
-                c.ref(base + (kind, "service"), "service", body.service, list(ix.services))
+                c.ref(base + (kind, "service"), "service", body.service, ix.services)
             if body.service_network is not None:
                 c.ref(base + (kind, "service_network"), "service network", body.service_network,
                       list(ix.service_networks))
         elif kind == "set_rate":
-            c.ref(base + (kind, "client"), "client", body.client, list(ix.clients))
+            c.ref(base + (kind, "client"), "client", body.client, ix.clients)
         elif kind in ("associate_vpc", "disassociate_vpc"):
-            c.ref(base + (kind, "service_network"), "service network", body.service_network, list(ix.service_networks))
-            c.ref(base + (kind, "vpc"), "VPC", body.vpc, list(ix.vpcs))
+            c.ref(base + (kind, "service_network"), "service network", body.service_network, ix.service_networks)
+            c.ref(base + (kind, "vpc"), "VPC", body.vpc, ix.vpcs)
 
 
 def _check_rule_ref(c: Checker, keys: tuple[str | int, ...], service: str, listener: str | None, rule: str) -> Any:
     ix = c.ix
-    if not c.ref(keys + ("service",), "service", service, list(ix.services)):
+    if not c.ref(keys + ("service",), "service", service, ix.services):
         return None
     svc = ix.services[service]
     if not svc.listeners:
@@ -752,7 +767,7 @@ def _canaries_slos(c: Checker) -> None:
         action = _check_rule_ref(c, base, can.service, can.listener, can.rule)
         for role in ("primary", "canary"):
             tg = getattr(can, role)
-            if c.ref(base + (role,), "target group", tg, list(ix.target_groups)) and action is not None:
+            if c.ref(base + (role,), "target group", tg, ix.target_groups) and action is not None:
                 if action.forward is None or tg not in action.weights:
                     c.add(base + (role,), f"target group {tg} is not in the forward action of rule {can.rule}",
                           hint="list both groups in the rule's forward action (the canary with weight 0)",

@@ -19,26 +19,19 @@ Notebook use::
 
 from __future__ import annotations
 
-from latsim.studies.canary_stats import canary_statistics
-from latsim.studies.compare import Comparison, compare
-from latsim.studies.executors import (
-    DaskExecutor,
-    ProcessExecutor,
-    SerialExecutor,
-    Task,
-    make_executor,
-    run_task,
-)
-from latsim.studies.findmin import find_min
-from latsim.studies.study import (
-    Study,
-    StudyOptions,
-    StudyResult,
-    build_study,
-    load_results,
-    replication_seed,
-    run_study,
-)
+from latsim.lazy import lazy_exports
+
+# names -> the module that defines them; imported on first use (PEP 562), so that
+# ``latsim.studies.cli`` registers its sub-commands without `latsim --help` loading the engine
+_EXPORTS = {"canary_statistics": "canary_stats", "Comparison": "compare", "compare": "compare",
+            **dict.fromkeys(("DaskExecutor", "ProcessExecutor", "SerialExecutor", "Task", "make_executor",
+                             "run_task"), "executors"),
+            "find_min": "findmin",
+            **dict.fromkeys(("Study", "StudyOptions", "StudyResult", "build_study", "load_results",
+                             "replication_seed", "run_study"), "study")}
+
+
+lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "Comparison",

@@ -568,11 +568,6 @@ class Topology:
             "dns", "fail", f"service {name} is not associated with {', '.join(n.name for n, _ in nets)}, the service "
             f"network(s) of VPC {client.vpc}: Lattice answers 404 Non Existent Service")
 
-    def decide(self, client: CompiledClient, rc: RequestClass) -> Route:
-        """``route`` followed to the targets (``latsim.delivery.decide``): what static analysis asks."""
-        from latsim.delivery import decide
-        return decide(self, client, rc)
-
     def route(self, client: CompiledClient, rc: RequestClass) -> Route:
         """Decide a request class, stage by stage, in Lattice's order (docs/lattice.md §12)."""
         scheme, host, port, url_path = split_url(rc.url)

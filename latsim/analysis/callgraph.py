@@ -32,6 +32,7 @@ from latsim.compile import (
     compile_match,
     protocol_error,
 )
+from latsim.delivery import decide
 from latsim.model.calls import CallStep, walk_steps
 from latsim.model.client import split_url
 
@@ -168,7 +169,7 @@ class CallGraph:
         key = (id(view), site.tg, site.keys)
         r = self._routes.get(key)
         if r is None:
-            r = self._routes[key] = self.topo.decide(view, site.rc)
+            r = self._routes[key] = decide(self.topo, view, site.rc)
         return r
 
     def next_groups(self, route: Route) -> list[str]:

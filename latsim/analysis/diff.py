@@ -32,6 +32,7 @@ from latsim.analysis.equivalence import Verdict, verdict_of
 from latsim.analysis.explain import explain_route, request_dict, request_url
 from latsim.analysis.matrix import compute_matrix
 from latsim.compile import FORWARDED, RequestClass, Topology
+from latsim.delivery import decide
 from latsim.model.client import split_url
 from latsim.model.scenario import Scenario
 
@@ -177,7 +178,7 @@ def sent_changes(old: Topology, new: Topology, *, path: str | None = None, metho
         reqs = dict.fromkeys(sent_requests(co.model, path=path, method=method) +
                              sent_requests(cn.model, path=path, method=method))
         for rc in reqs:
-            ro, rn = old.decide(co, rc), new.decide(cn, rc)
+            ro, rn = decide(old, co, rc), decide(new, cn, rc)
             a, b = verdict_of(ro), verdict_of(rn)
             if a == b:
                 continue

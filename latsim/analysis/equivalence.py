@@ -38,6 +38,7 @@ from latsim.analysis.endpoints import Endpoint, at
 from latsim.auth import build_context
 from latsim.auth.context import K_SERVICE_ARN, K_SOURCE_IP, K_SOURCE_VPC, K_SOURCE_VPC_OWNER
 from latsim.compile import FIXED, FORWARDED, TARGET_FAILURE, CompiledClient, RequestClass, Route, Topology
+from latsim.delivery import decide
 
 _NETWORK_ONLY = frozenset({"dns_failure", "NonExistentService"})
 _LISTENER = frozenset({"connection_refused", "ClientProtocolError"})
@@ -392,7 +393,7 @@ class RouteCache:
         rc = self._at.get((ep, rid))
         if rc is None:
             rc = self._at[ep, rid] = at(req, e.url)
-        r = self.topo.decide(caller.client, rc)
+        r = decide(self.topo, caller.client, rc)
         self.routes += 1
         v = self.intern(verdict_of(r))
         host = e.host
@@ -434,7 +435,7 @@ class RouteCache:
         rc = self._at.get((ep, rid))
         if rc is None:
             rc = self._at[ep, rid] = at(req, self.endpoints[ep].url)
-        r = self.topo.decide(caller.client, rc)
+        r = decide(self.topo, caller.client, rc)
         self.routes += 1
         if r.failure not in _NETWORK_ONLY:
             raise AssertionError(f"VPC {caller.vpc}'s DNS class stops {rc.url} at DNS, route does not")
@@ -513,7 +514,7 @@ class UncachedRoutes(RouteCache):
     """One ``route`` call per caller x endpoint x request: the reference the grouping is tested against."""
 
     def vid(self, caller: Caller, ep: int, req: RequestClass, rid: int) -> int:
-        r = self.topo.decide(caller.client, at(req, self.endpoints[ep].url))
+        r = decide(self.topo, caller.client, at(req, self.endpoints[ep].url))
         self.routes += 1
         return self.intern(verdict_of(r))
 

@@ -34,7 +34,7 @@ from latsim.compile import (
     Topology,
     protocol_error,
 )
-from latsim.delivery import probe_passes
+from latsim.delivery import decide, probe_passes
 from latsim.errors import UsageError, suggest
 from latsim.model.client import Client, split_url
 from latsim.model.client import Principal as PrincipalModel
@@ -274,7 +274,7 @@ def explain(scn: Scenario, client: str | None, url: str, method: str = "GET",
 def explain_route(topo: Topology, cc: CompiledClient, rc: RequestClass, *, caller: CallerSpec | None = None,
                   route: Route | None = None) -> dict[str, Any]:
     """The explanation of an already compiled caller and request class (``route`` if known)."""
-    r = route if route is not None else topo.decide(cc, rc)
+    r = route if route is not None else decide(topo, cc, rc)
     d = r.to_dict()
     spec = caller or CallerSpec(client=cc.name)
     d.update({

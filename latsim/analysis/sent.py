@@ -4,7 +4,7 @@ it actually sends, each at its own ``url``.
 The full matrix (``latsim.analysis.matrix``, ``--reach``) answers another question, "what could
 this client reach": it replays the client's request mix against every listener of every
 service. This view answers "what happens to the traffic this client sends": each distinct
-request of the mix is decided once (``Topology.decide``, the same decision as ``explain`` and the
+request of the mix is decided once (``latsim.delivery.decide``, the same decision as ``explain`` and the
 engine) at its own URL, and the cells are the endpoints it addresses -- so a request that the
 simulation sends to inventory is never shown as a 404 from checkout.
 """
@@ -21,6 +21,7 @@ from latsim.analysis.endpoints import LISTENER_SCHEME, Endpoint
 from latsim.analysis.equivalence import Verdict, summary, verdict_of
 from latsim.analysis.matrix import CSV_COLUMNS, VERDICTS
 from latsim.compile import FORWARDED, RequestClass, Topology
+from latsim.delivery import decide
 from latsim.model.client import Client, split_url
 
 VIEW = "sent"
@@ -168,7 +169,7 @@ def _add_cells(m: SentMatrix, topo: Topology, name: str, cc: Any, requests: list
             c = by_ep[ep] = SentCell(name, ep, [], [], caller_type)
             m.cells.append(c)
         c.requests.append(rc)
-        c.results.append(verdict_of(topo.decide(cc, rc)))
+        c.results.append(verdict_of(decide(topo, cc, rc)))
 
 
 _STYLE = {"forwarded": "green", "fixed_response": "yellow", "denied": "red", "unreachable": "red",

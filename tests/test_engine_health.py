@@ -123,8 +123,13 @@ def test_retries_amplify_load_on_a_failing_target_group():
                                                                  "status": 503}}])
     s = run(data)
     c = s["clients"]["client"]
-    assert c["retries"] > 2.5 * c["requests"]
-    assert c["sent"] > c["succeeded"]
+    # every send fails: three retries per request, except for requests whose chain the end of the
+    # run cuts (exact counts on a replayed workload: tests/test_exact_counts.py)
+    # a retry decided less than its backoff (<= 40 ms here) before the end is counted but never
+    # sent: at 50 requests/s, a handful
+    assert 0 <= c["requests"] + c["retries"] - c["sent"] <= 20
+    assert 2.9 * c["requests"] < c["retries"] <= 3 * c["requests"]
+    assert c["succeeded"] == 0 and c["failed"] <= c["requests"]
     assert s["target_groups"]["tg-main"]["TotalRequestCount"] > 3.5 * c["requests"]
 
 

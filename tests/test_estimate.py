@@ -60,6 +60,11 @@ def test_a_clipped_diurnal_rate_is_integrated_numerically() -> None:
     exact = sum(max(0.0, 10 + 20 * math.cos(2 * math.pi * (i + 0.5) / n)) for i in range(n)) * period / n
     assert exact > 10 * period
     assert expected_requests(scenario(arrival, "100s")) == pytest.approx(exact, rel=1e-6)
+    # half a period that starts 20 s after a peak: the phase matters
+    arrival["diurnal"]["phase"] = "20s"
+    part = sum(max(0.0, 10 + 20 * math.cos(2 * math.pi * ((i + 0.5) * 50 / n - 20) / period))
+               for i in range(n)) * 50 / n
+    assert expected_requests(scenario(arrival, "50s")) == pytest.approx(part, rel=1e-6)
 
 
 @pytest.mark.slow

@@ -62,3 +62,11 @@ def test_min_throughput_leaves_the_warm_up_out():
     """With a 60 s warm-up: 2 400 requests over the 240 s measured."""
     [v] = run_with([{"service": "svc", "min_throughput": "10/s"}], warmup="60s")
     assert checks(v)["min_throughput"]["value"] == 10.0 and v["requests"] == 2400
+
+
+@pytest.mark.parametrize(("limit", "ok"), [("79%", True), ("80%", False)])
+def test_availability_is_one_minus_the_5xx_share(limit, ok):
+    """610 answers of 3 000 are 503s: availability 2 390 / 3 000 = 0.796667."""
+    [v] = run_with([{"service": "svc", "availability": limit}])
+    c = checks(v)["availability"]
+    assert c["value"] == round(2390 / 3000, 6) and c["ok"] is ok and v["ok"] is ok

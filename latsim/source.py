@@ -142,6 +142,8 @@ _DATES = yaml.constructor.SafeConstructor()  # only its timestamp reader is used
 
 
 def _timestamp(node: Any) -> Any:
+    if _DATES.timestamp_regexp.match(node.value) is None:  # PyYAML itself would fail on None.groupdict
+        raise ValueError(f"'{node.value}' is not a timestamp")
     return _DATES.construct_yaml_timestamp(node)
 
 

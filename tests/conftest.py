@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,12 @@ FUZZ = settings(max_examples=FUZZ_EXAMPLES, deadline=None,
 #: Fuzzers whose examples go through ruamel.yaml's pure-Python reader (Gateway API manifests and
 #: saved AWS CLI outputs, 25-50 ms an example): a quarter of the examples.
 FUZZ_SLOW_READER = settings(FUZZ, max_examples=max(1, FUZZ_EXAMPLES // 4))
+
+
+def default_sigint() -> None:
+    """In the child, before exec: Ctrl-C back to its default. pytest-xdist workers ignore SIGINT and
+    children inherit that, so Python would never raise KeyboardInterrupt and the run would go on."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def load_yaml(path: Path) -> Any:

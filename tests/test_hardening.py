@@ -17,7 +17,7 @@ from latsim.errors import RunAborted, ScenarioError
 from latsim.estimate import check_size
 from latsim.scenario import MAX_FILE_BYTES, load_scenario, parse_document
 from tests.builders import build, one_service
-from tests.conftest import ROOT
+from tests.conftest import ROOT, default_sigint
 
 runner = CliRunner()
 
@@ -121,7 +121,8 @@ def test_ctrl_c_during_run_writes_a_partial_summary_and_exits_130(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "latsim.cli", "run", str(ROOT / "benchmarks" / "ref1.yaml"),
                              "--duration", "3000s", "--out", str(out), "--no-report", "--force"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     # no fixed sleep: wait for the line latsim writes as its event loop starts (a blocking read)
     assert proc.stderr is not None
     started = proc.stderr.readline()

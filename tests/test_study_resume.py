@@ -16,6 +16,7 @@ from latsim.cli import app
 from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.studies.examples import mmc_scenario
 from latsim.studies.store import ResultsLog
+from tests.conftest import default_sigint
 
 runner = CliRunner()
 LATSIM = [sys.executable, "-m", "latsim.cli"]
@@ -33,7 +34,8 @@ def test_interrupted_study_resumes_to_the_same_table_without_duplicates(tmp_path
     interrupted = tmp_path / "interrupted"
     results = interrupted / "results.jsonl"
     proc = subprocess.Popen([*LATSIM, *sweep_args(scenario, interrupted), "--jobs", "2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     # wait for the event (a fourth result on disk) or for the study to end, however long either takes:
     # no deadline, so a slow machine cannot change the verdict
     while (not results.exists() or results.read_text().count("\n") < 4) and proc.poll() is None:

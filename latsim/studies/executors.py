@@ -132,7 +132,10 @@ class ProcessExecutor:
         for proc in list(getattr(self.pool, "_processes", {}).values()):
             if proc.is_alive():
                 proc.terminate()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        # wait for the pool's manager thread (quick: its workers are gone). Left running, it closes
+        # its wake-up pipe while the interpreter's exit hook writes to it (a race of CPython 3.11's
+        # concurrent.futures): "OSError: Bad file descriptor" printed after a clean Ctrl-C
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

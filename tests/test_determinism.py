@@ -166,3 +166,16 @@ def test_changing_one_client_leaves_the_draws_of_an_unrelated_client_unchanged(b
         assert after["client-a"] != baseline["client-a"], "the change must change client a"
     for part in ("client", "service", "target_group"):
         assert after[part] == baseline[part], f"{part} of tenant b moved when client a changed {change}"
+
+
+def test_the_progress_bar_does_not_change_the_summary():
+    # a terminal run steps the loop for its progress bar: the summary (events included) must be
+    # the same bytes as the run without one
+    from latsim.engine.simulation import Simulation
+    from latsim.scenario import load_scenario
+    scn = load_scenario("scenarios/quickstart.yaml", overrides={"duration": "20s"})
+    plain = Simulation(scn).run().to_json()
+    seen: list[float] = []
+    stepped = Simulation(scn, progress=lambda t, until, sim: seen.append(t)).run().to_json()
+    assert len(seen) > 100
+    assert stepped == plain

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -81,8 +83,11 @@ def run(
                   "overlay or --workload auto (--allow-empty runs it anyway)", style="bold red", markup=False)
         raise typer.Exit(EXIT_EMPTY)
     check_size(scn, force=force)
-    result = simulate_with_outputs(scn, out_dir=out_dir, access_logs=access_logs, quiet=quiet or as_json,
-                                   report=not no_report, source=file, traces=trace_rate)
+    from latsim.run_dir import simulate_with_outputs
+    watcher = _Watcher(scn.duration, show=not (quiet or as_json))
+    result = simulate_with_outputs(scn, out_dir=out_dir, access_logs=access_logs, report=not no_report,
+                                   source=file, traces=trace_rate, progress=watcher.progress,
+                                   running=watcher.running, notify=watcher.notify)
     if as_json:
         sys.stdout.write(result.to_json())
     elif not quiet:
@@ -106,71 +111,41 @@ def run(
         raise typer.Exit(1)
 
 
-def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs: bool = False, quiet: bool = True,
-                          report: bool = True, source: Path | None = None, traces: float | None = None) -> Any:
-    """Run one scenario with the optional outputs of a run directory (``latsim.run_dir.RunDir``;
-    ``traces``: the sampling rate of request traces, written there)."""
-    from latsim.run_dir import RunDir
-    run_dir = RunDir(out_dir) if out_dir is not None else None
-    stage = run_dir.open() if run_dir is not None else None  # everything is written there, then swapped in
-    try:
-        return _simulate_into(scn, run_dir, stage, access_logs=access_logs, quiet=quiet, report=report,
-                              source=source, traces=traces)
-    finally:
-        if run_dir is not None:
-            run_dir.close()
+class _Watcher:
+    """What a user sees while a run goes: a progress bar on a terminal, else one 'simulating' line
+    on stderr once the run has started; and the notes of the run (where the traces went)."""
 
+    def __init__(self, duration: float, *, show: bool) -> None:
+        self.show = show
+        self.bar: Any = None
+        self.progress: Any = None
+        if show and sys.stdout.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            bar = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[t]}"),
+                           TimeRemainingColumn(), console=err, transient=True)
+            task = bar.add_task("run", total=duration, t="")
 
-def _simulate_into(scn: Any, run_dir: Any, stage: Path | None, *, access_logs: bool, quiet: bool, report: bool,
-                   source: Path | None, traces: float | None = None) -> Any:
-    from latsim.engine.simulation import Simulation
-    writer = None
-    if stage is not None:
-        if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
-            from latsim.metrics.access_log import AccessLogWriter
-            writer = AccessLogWriter.for_run(scn, stage, all_services=access_logs)
-    tracer = None
-    if traces is not None and stage is not None:
-        from latsim.metrics.traces import Tracer
-        tracer = Tracer(scn, traces)
-    progress = None
-    bar = None
-    if not quiet and sys.stdout.isatty():
-        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-        bar = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.fields[t]}"),
-                       TimeRemainingColumn(), console=err, transient=True)
-        task = bar.add_task("run", total=scn.duration, t="")
-        bar.start()
+            def progress(t: float, until: float, sim: Any) -> None:
+                n = sum(c.stats.sent for c in sim.clients.values())
+                bar.update(task, completed=t, t=f"{t:.0f}/{until:.0f}s simulated, {n:,} requests")
+            self.bar, self.progress = bar, progress
 
-        def progress(t: float, until: float, sim: Any) -> None:
-            n = sum(c.stats.sent for c in sim.clients.values())
-            bar.update(task, completed=t, t=f"{t:.0f}/{until:.0f}s simulated, {n:,} requests")
-    try:
-        sim = Simulation(scn, access_log=writer, progress=progress,
-                         base_dir=str(source.parent) if source is not None else None, tracer=tracer)
-        done = _announce_start(sim) if not quiet and bar is None else None
+    @contextlib.contextmanager
+    def running(self, sim: Any) -> Iterator[None]:
+        if self.bar is not None:
+            self.bar.start()
+        done = _announce_start(sim) if self.show and self.bar is None else None
         try:
-            result = sim.run()
+            yield
         finally:
             if done is not None:
                 done.set()
-    finally:
-        if bar is not None:
-            bar.stop()
-        if writer is not None:
-            writer.close()
-    if stage is not None:
-        from latsim import __version__
-        from latsim.run_dir import write_run_dir
-        write_run_dir(result, scn, stage, report=report)
-        if tracer is not None:
-            path = tracer.write(stage, sim.end_time)
-            if not quiet:
-                shown = run_dir.target / path.relative_to(stage) if run_dir is not None else path
-                err.print(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> {shown}", markup=False)
-        run_dir.commit({"latsim": __version__, "scenario": scn.name, "seed": scn.seed,
-                        "partial": bool(result.summary.get("partial"))})
-    return result
+            if self.bar is not None:
+                self.bar.stop()
+
+    def notify(self, text: str) -> None:
+        if self.show:
+            err.print(text, markup=False)
 
 
 def _announce_start(sim: Any) -> threading.Event:

@@ -3,11 +3,13 @@ plots and a report."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +160,59 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process: alive
         return True
     return True
+
+
+def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs: bool = False, report: bool = True,
+                          source: Path | None = None, traces: float | None = None,
+                          progress: Callable[[float, float, Any], None] | None = None,
+                          running: Callable[[Any], contextlib.AbstractContextManager[Any]] | None = None,
+                          notify: Callable[[str], None] | None = None) -> Any:
+    """Simulate one scenario and, with ``out_dir``, write its run directory (``RunDir``: written
+    aside, then swapped in whole): summary, metrics, access logs (``access_logs``: for every
+    service), request traces (``traces``: the sampling rate of entry requests) and, with
+    ``report``, plots and report.html. ``latsim run`` and the tests call this. The hooks are how a
+    caller shows the run: ``progress(t, until, sim)`` as simulated time advances, ``running(sim)``
+    a context manager around the event loop, ``notify(text)`` one-line notes."""
+    run_dir = RunDir(out_dir) if out_dir is not None else None
+    stage = run_dir.open() if run_dir is not None else None  # everything is written there, then swapped in
+    try:
+        return _simulate_into(scn, run_dir, stage, access_logs=access_logs, report=report, source=source,
+                              traces=traces, progress=progress, running=running, notify=notify)
+    finally:
+        if run_dir is not None:
+            run_dir.close()
+
+
+def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, access_logs: bool, report: bool,
+                   source: Path | None, traces: float | None, progress: Callable[[float, float, Any], None] | None,
+                   running: Callable[[Any], contextlib.AbstractContextManager[Any]] | None,
+                   notify: Callable[[str], None] | None) -> Any:
+    from latsim.engine.simulation import Simulation
+    writer = None
+    if stage is not None:
+        if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
+            from latsim.metrics.access_log import AccessLogWriter
+            writer = AccessLogWriter.for_run(scn, stage, all_services=access_logs)
+    tracer = None
+    if traces is not None and stage is not None:
+        from latsim.metrics.traces import Tracer
+        tracer = Tracer(scn, traces)
+    try:
+        sim = Simulation(scn, access_log=writer, progress=progress,
+                         base_dir=str(source.parent) if source is not None else None, tracer=tracer)
+        with running(sim) if running is not None else contextlib.nullcontext():
+            result = sim.run()
+    finally:
+        if writer is not None:
+            writer.close()
+    if stage is not None and run_dir is not None:
+        from latsim import __version__
+        write_run_dir(result, scn, stage, report=report)
+        if tracer is not None:
+            path = tracer.write(stage, sim.end_time)
+            if notify is not None:
+                notify(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> "
+                       f"{run_dir.target / path.relative_to(stage)}")
+        run_dir.commit({"latsim": __version__, "scenario": scn.name, "seed": scn.seed,
+                        "partial": bool(result.summary.get("partial"))})
+    return result

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from latsim.cli_run import simulate_with_outputs
 from latsim.plots_callgraph import entry_edges
+from latsim.run_dir import simulate_with_outputs
 from latsim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -94,7 +94,7 @@ def parse(path: Path) -> Page:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, Any]:
-    from latsim.cli_run import simulate_with_outputs
+    from latsim.run_dir import simulate_with_outputs
     out = tmp_path_factory.mktemp("run")
     scn = scenario_from_data(copy.deepcopy(DATA))
     result = simulate_with_outputs(scn, out_dir=out)

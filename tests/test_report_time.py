@@ -157,7 +157,7 @@ class Cells(HTMLParser):
 def report_of(scenario: str, tmp: Path) -> tuple[Cells, dict[str, Any], str]:
     import json
 
-    from latsim.cli_run import simulate_with_outputs
+    from latsim.run_dir import simulate_with_outputs
     scn = load_scenario(ROOT / "scenarios" / scenario)
     simulate_with_outputs(scn, out_dir=tmp)
     html = (tmp / "report.html").read_text(encoding="utf-8")

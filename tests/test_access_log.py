@@ -274,7 +274,6 @@ def test_the_reader_locates_a_broken_line(tmp_path):
 def test_latsim_run_access_logs_writes_one_file_per_service(tmp_path):
     from typer.testing import CliRunner
 
-    import latsim.commands  # noqa: F401  (registers the sub-commands)
     from latsim.cli import app
     src = tmp_path / "s.json"
     src.write_text(json.dumps(scenario_data()))

@@ -27,7 +27,6 @@ from latsim.analysis import compute_matrix, diff_scenarios, explain, verify
 from latsim.analysis.callgraph import CallGraph, walk_hops
 from latsim.analysis.matrix_output import write_csv, write_json
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.compile import RequestClass, Topology
 from latsim.engine import simulate
 from latsim.errors import ScenarioError

@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from latsim import __version__
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from tests.conftest import DATA, ROOT
 
 runner = CliRunner()

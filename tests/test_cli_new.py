@@ -8,8 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from latsim.cli import app
-from latsim.cli_new import scenario_name, starter_text
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
+from latsim.cli.new import scenario_name, starter_text
 from latsim.model.validate import notes
 from latsim.scenario import load_scenario
 

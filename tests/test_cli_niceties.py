@@ -6,8 +6,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
-from latsim.studies.cli import short_names
+from latsim.cli.studies import short_names
 from tests.conftest import ROOT
 
 runner = CliRunner()

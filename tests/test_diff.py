@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from latsim.analysis import diff_scenarios
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.scenario import dump_scenario, scenario_from_data
 from tests.test_explain import allow, base_scenario
 

@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 from latsim.analysis import explain
 from latsim.analysis.explain import CallerSpec
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.errors import UsageError
 from latsim.scenario import scenario_from_data
 from tests.conftest import ROOT

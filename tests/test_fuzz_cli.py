@@ -29,7 +29,6 @@ from hypothesis import event, example, given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import latsim.commands  # noqa: F401  (registers the sub-commands)
 from latsim.cli import app
 from latsim.importers.gateway_api import split_documents
 from latsim.scenario import parse_document

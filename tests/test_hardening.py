@@ -11,7 +11,6 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-import latsim.commands  # noqa: F401  (registers the sub-commands)
 from latsim.cli import app
 from latsim.errors import RunAborted, ScenarioError
 from latsim.estimate import check_size

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-import latsim.commands  # noqa: F401  (registers the sub-commands)
 from latsim.cli import app
 from latsim.scenario import load_scenario
 from tests.conftest import DATA

@@ -112,3 +112,18 @@ def test_two_layers_importing_each_other_through_different_modules_is_a_circle()
     g = {"pkg.low.a": {"pkg.high"}, "pkg.high": {"pkg.low.b"}, "pkg.low.b": set()}
     assert ig.circles(g) == []  # no circle between modules ...
     assert ig.circles(ig.layer_graph(g, "pkg")) == [["pkg.high", "pkg.low"]]  # ... but between layers
+
+
+def test_only_the_entry_points_import_the_cli_and_the_cli_package_registers_every_command() -> None:
+    """The CLI sits on top: no library module imports ``latsim.cli`` (a command module that a lower
+    layer imported to register itself would put it below them), and the sub-commands are the ones
+    ``latsim.cli`` registers, each module of the package imported by it."""
+    g = ig.graph()
+    importers_of_cli = sorted(m for m, deps in g.items() if not m.startswith("latsim.cli")
+                              and any(d == "latsim.cli" or d.startswith("latsim.cli.") for d in deps))
+    assert importers_of_cli == ["latsim.__main__"]
+    command_modules = {m for m in g if m.startswith("latsim.cli.") and m not in ("latsim.cli.common",
+                                                                                  "latsim.cli.__main__")}
+    assert command_modules <= g["latsim.cli"]
+    assert command_modules == {f"latsim.cli.{n}" for n in ("analysis", "importers", "new", "report", "run",
+                                                          "scenario", "studies")}

@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import latsim.commands  # noqa: F401  (registers the sub-commands)
 from latsim.analysis import explain
 from latsim.cli import app
 from latsim.engine.simulation import Simulation

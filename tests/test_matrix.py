@@ -17,7 +17,6 @@ from latsim.analysis.equivalence import CallerKeyer
 from latsim.analysis.matrix import CSV_COLUMNS, compute_matrix
 from latsim.analysis.matrix_output import _csv_line, write_csv, write_json
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.compile import Topology
 from latsim.scenario import scenario_from_data
 from tests.conftest import ROOT

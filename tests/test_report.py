@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import latsim.commands  # noqa: F401  (registers the sub-commands)
 from latsim.cli import app
 from latsim.plots import PLOTS, plot_az_heatmap, plot_canary, plot_topology
 from latsim.scenario import scenario_from_data

@@ -23,7 +23,6 @@ import pytest
 from typer.testing import CliRunner
 
 import latsim
-import latsim.commands  # noqa: F401  (registers the sub-commands)
 from latsim.cli import app
 from latsim.errors import LatsimError
 from latsim.scenario import load_scenario
@@ -148,7 +147,6 @@ ALLOWED = {
     ("latsim/importers/cloudformation.py", "import yaml"):
         "only to catch PyYAML's error types; cfn-lint's decoder (SafeConstructor-based) reads the template",
     ("latsim/scenario.py", "__import__('types')"): "a constant module name, to reach types.UnionType",
-    ("latsim/commands.py", "importlib.import_module(_module)"): "the constant COMMAND_MODULES, never user input",
     ("latsim/lazy.py", "importlib.import_module(f'{self.__name__}.{module}')"):
         "lazy exports: a submodule named in a package's constant _EXPORTS table, never user input",
     ("latsim/source.py", "import yaml"):

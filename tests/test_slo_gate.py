@@ -9,7 +9,6 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-import latsim.commands  # noqa: F401  (registers the sub-commands)
 from latsim.cli import app
 
 runner = CliRunner()

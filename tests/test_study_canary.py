@@ -8,7 +8,6 @@ import json
 from typer.testing import CliRunner
 
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.studies.canary_stats import canary_statistics
 from latsim.studies.examples import canary_scenario, mmc_scenario
 

@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.errors import ScenarioError
 from latsim.scenario import parse_document
 from latsim.studies.design import Design, Param, ValuesError, design_points, parse_design, parse_values

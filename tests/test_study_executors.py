@@ -74,7 +74,6 @@ def test_a_remote_scheduler_reached_by_its_tcp_address_gives_the_same_tables(tmp
     from distributed import LocalCluster
     from typer.testing import CliRunner
 
-    import latsim.commands  # noqa: F401  (registers the sub-commands)
     from latsim.cli import app
     study = small_study()
     serial = run_study(study, SerialExecutor(), out_dir=tmp_path / "serial")

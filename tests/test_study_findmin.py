@@ -7,7 +7,6 @@ import json
 from typer.testing import CliRunner
 
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.studies.examples import mmc_scenario
 from latsim.studies.findmin import point_verdict
 from latsim.theory import min_servers_for, mmc_mean_response

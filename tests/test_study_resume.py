@@ -13,7 +13,6 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.studies.examples import mmc_scenario
 from latsim.studies.store import ResultsLog
 from tests.conftest import default_sigint

@@ -13,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.engine.simulation import Simulation
 from latsim.errors import UsageError
 from latsim.metrics.traces import FILE, KIND_CLIENT, KIND_INTERNAL, KIND_SERVER, Tracer, parse_rate

@@ -52,7 +52,6 @@ def test_an_interrupted_run_gives_no_slo_verdict_and_says_how_far_it_got(monkeyp
 
     from typer.testing import CliRunner
 
-    import latsim.commands  # noqa: F401
     from latsim.cli import app
     data = one_service(rate=50, duration="60s", slo=[{"service": "svc", "p99": "1s"}])
     path = tmp_path / "s.json"
@@ -87,7 +86,6 @@ def _denied_by_typo(tmp_path: Any) -> Any:
 def test_a_policy_typo_that_denies_everyone_breaches_the_error_rate_slo(tmp_path: Any) -> None:
     from typer.testing import CliRunner
 
-    import latsim.commands  # noqa: F401
     from latsim.cli import app
     path = _denied_by_typo(tmp_path)
     res = CliRunner().invoke(app, ["run", str(path), "--json"])
@@ -105,7 +103,6 @@ def test_a_policy_typo_that_denies_everyone_breaches_the_error_rate_slo(tmp_path
 def test_validate_strict_fails_on_warnings(tmp_path: Any) -> None:
     from typer.testing import CliRunner
 
-    import latsim.commands  # noqa: F401
     from latsim.cli import app
     path = _denied_by_typo(tmp_path)
     assert CliRunner().invoke(app, ["validate", str(path)]).exit_code == 0
@@ -357,7 +354,6 @@ def _cli_run(tmp_path: Any, out: Any, *extra: str) -> Any:
 
     from typer.testing import CliRunner
 
-    import latsim.commands  # noqa: F401
     from latsim.cli import app
     path = tmp_path / "s.json"
     if not path.exists():
@@ -413,7 +409,6 @@ def test_matrix_cells_are_the_requests_each_client_sends_at_their_own_url() -> N
 
     from typer.testing import CliRunner
 
-    import latsim.commands  # noqa: F401
     from latsim.cli import app
     res = CliRunner().invoke(app, ["matrix", QUICK, "--format", "csv"])
     assert res.exit_code == 0, res.output

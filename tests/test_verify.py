@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 from latsim.analysis import verify
 from latsim.analysis.verify import principal_classes, request_space
 from latsim.cli import app
-from latsim.commands import __name__ as _registered  # noqa: F401  (registers sub-commands)
 from latsim.compile import Topology
 from latsim.errors import ScenarioError
 from latsim.scenario import dump_scenario, scenario_from_data

@@ -16,7 +16,7 @@ from __future__ import annotations
 from latsim.lazy import lazy_exports
 
 # names -> the module that defines them; imported on first use (PEP 562), so that the CLI's
-# sub-commands can live in ``latsim.analysis.cli`` without `latsim --help` loading the model
+# sub-commands (``latsim.cli.analysis``) can name them without `latsim --help` loading the model
 _EXPORTS = {"diff_scenarios": "diff", "explain": "explain", "explain_route": "explain", "Matrix": "matrix",
             "compute_matrix": "matrix", "Assertion": "verify", "VerifyReport": "verify",
             "parse_assertions": "verify", "verify": "verify"}

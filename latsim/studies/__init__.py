@@ -22,7 +22,7 @@ from __future__ import annotations
 from latsim.lazy import lazy_exports
 
 # names -> the module that defines them; imported on first use (PEP 562), so that
-# ``latsim.studies.cli`` registers its sub-commands without `latsim --help` loading the engine
+# ``latsim.cli.studies`` can name them without `latsim --help` loading the engine
 _EXPORTS = {"canary_statistics": "canary_stats", "Comparison": "compare", "compare": "compare",
             **dict.fromkeys(("DaskExecutor", "ProcessExecutor", "SerialExecutor", "Task", "make_executor",
                              "run_task"), "executors"),

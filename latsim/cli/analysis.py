@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from latsim.cli import FileArg, OverlayOpt, app, handle_errors, load, out
+from latsim.cli.common import FileArg, OverlayOpt, handle_errors, load, out
 from latsim.errors import UsageError
 
 FORMATS = ("table", "csv", "json")
@@ -36,7 +36,6 @@ def _pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
     return out_
 
 
-@app.command()
 @handle_errors
 def explain(
     file: FileArg,
@@ -90,7 +89,6 @@ def explain(
         raise typer.Exit(1)
 
 
-@app.command()
 @handle_errors
 def matrix(
     file: FileArg,
@@ -139,7 +137,6 @@ def matrix(
             fh.close()
 
 
-@app.command()
 @handle_errors
 def diff(
     old: Annotated[Path, typer.Argument(help="The topology before the change.", show_default=False)],
@@ -166,7 +163,6 @@ def diff(
         raise typer.Exit(1)
 
 
-@app.command()
 @handle_errors
 def verify(
     file: FileArg,

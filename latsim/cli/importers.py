@@ -14,12 +14,11 @@ from typing import Annotated, Any
 
 import typer
 
-from latsim.cli import app, handle_errors, print_problems
+from latsim.cli.common import handle_errors, print_problems
 from latsim.errors import Problem, ScenarioError, UsageError
 
 import_app = typer.Typer(help="Build a scenario from what you already have (CloudFormation, Terraform, "
                               "an AWS account, Kubernetes Gateway API manifests).", no_args_is_help=True)
-app.add_typer(import_app, name="import")
 
 OutOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the scenario here (default: stdout).")]
 OverlayOpt = Annotated[list[Path] | None, typer.Option("--overlay", help="Merge this file on top (repeatable).")]
@@ -63,7 +62,7 @@ def _emit(result: Any, output: Path | None, overlays: list[Path] | None, workloa
     else:
         from latsim.atomic_write import atomic_write_text
         atomic_write_text(output, text)
-        from latsim.cli import err
+        from latsim.cli.common import err
         err.print(f"wrote {output}", markup=False)
 
 

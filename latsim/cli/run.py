@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from latsim.cli import FileArg, OverlayOpt, app, err, handle_errors, load, out
+from latsim.cli.common import FileArg, OverlayOpt, err, handle_errors, load, out
 from latsim.units import parse_duration
 
 EXIT_EMPTY = 3
@@ -29,7 +29,6 @@ def _duration(text: str | None) -> float | None:
         raise UsageError(f"--duration: {exc}") from None
 
 
-@app.command()
 @handle_errors
 def run(
     file: FileArg,
@@ -72,7 +71,7 @@ def run(
             raise UsageError("--traces needs --out DIR (the traces go to DIR/traces/traces.otlp.json)")
     scn = load(file, overlay, **overrides)
     if workload is not None or rate is not None:
-        from latsim.importers.cli import _workload
+        from latsim.cli.importers import _workload
         from latsim.scenario import scenario_from_data
         from latsim.workload.auto import DEFAULT_RATE, with_auto_workload
         _workload(workload, rate)

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
-from latsim.cli import app, handle_errors, out
+from latsim.cli.common import handle_errors, out
 
 
-@app.command()
 @handle_errors
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `latsim run --out DIR`.",

@@ -1,91 +1,20 @@
-"""The ``latsim`` command. Every sub-command reports user mistakes as located errors (exit 2),
-never as a traceback."""
+"""``latsim validate``, ``show`` and ``schema``: check a scenario, print its topology, print the
+scenario format's JSON Schema."""
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.tree import Tree
 
-from latsim import __version__
-from latsim.errors import LatsimError, Problem, ScenarioError
-
-app = typer.Typer(
-    name="latsim",
-    help="Simulate Amazon VPC Lattice before you deploy it: check who can reach what, play every "
-         "request through a discrete-event model, and run what-if studies.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-out = Console(highlight=False, soft_wrap=True)
-if not out.is_terminal:
-    out = Console(highlight=False, soft_wrap=True, width=140)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-F = TypeVar("F", bound=Callable[..., Any])
+from latsim.cli.common import FileArg, OverlayOpt, err, handle_errors, load, out, print_problems
+from latsim.errors import ScenarioError
 
 
-def print_problems(problems: list[Problem], *, limit: int = 200) -> None:
-    errors = [p for p in problems if p.severity == "error"]
-    for p in problems[:limit]:
-        style = {"error": "red", "warning": "yellow"}.get(p.severity, "cyan")
-        err.print(p.format(), style=style, markup=False)
-    if len(problems) > limit:
-        err.print(f"... and {len(problems) - limit} more", markup=False)
-    if errors:
-        err.print(f"{len(errors)} error{'s' if len(errors) != 1 else ''}", style="bold red", markup=False)
-
-
-def handle_errors(fn: F) -> F:
-    """Turn LatsimErrors into located messages and exit codes; Ctrl-C into exit 130."""
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ScenarioError as exc:
-            print_problems(exc.all_problems)
-            raise typer.Exit(exc.exit_code) from None
-        except LatsimError as exc:
-            print_problems(exc.problems)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("interrupted", markup=False)
-            raise typer.Exit(130) from None
-    return wrapper  # type: ignore[return-value]
-
-
-def version_callback(value: bool) -> None:
-    if value:
-        out.print(f"latsim {__version__}", markup=False)
-        raise typer.Exit(0)
-
-
-@app.callback()
-def main_callback(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
-                                          help="Print the version and exit.")] = False,
-) -> None:
-    """latsim: a discrete-event simulator of Amazon VPC Lattice."""
-
-
-FileArg = Annotated[Path, typer.Argument(help="Scenario file (YAML or JSON).", show_default=False)]
-OverlayOpt = Annotated[list[Path] | None, typer.Option("--overlay", help="Merge this file on top (repeatable).")]
-
-
-def load(path: Path, overlays: list[Path] | None = None, **overrides: Any) -> Any:
-    from latsim.scenario import load_scenario
-    return load_scenario(path, overrides=overrides, overlays=list(overlays or []))
-
-
-@app.command()
 @handle_errors
 def validate(
     file: FileArg,
@@ -123,7 +52,6 @@ def validate(
     out.print(f"ok: {file}: {scn.summary_line()}", markup=False)
 
 
-@app.command()
 @handle_errors
 def show(file: FileArg, overlay: OverlayOpt = None) -> None:
     """Print the topology as a tree: accounts, VPCs, service networks, services, target groups."""
@@ -167,7 +95,6 @@ def _action_text(action: Any) -> str:
     return ", ".join(f"{tg}:{w}" for tg, w in action.weights.items())
 
 
-@app.command()
 @handle_errors
 def schema(
     output: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
@@ -180,15 +107,3 @@ def schema(
         atomic_write_text(output, text)
     else:
         sys.stdout.write(text)
-
-
-def main() -> None:
-    """Entry point of the ``latsim`` script."""
-    from latsim import commands  # noqa: F401  (registers the sub-commands of later layers)
-    app()
-
-
-if __name__ == "__main__":
-    # run the canonical module, so that sub-commands register on the same app
-    from latsim.cli import main as _main
-    _main()

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from latsim.cli import app, handle_errors, out
+from latsim.cli.common import handle_errors, out
 from latsim.errors import UsageError
 
 DEFAULT_FILE = Path("scenario.yaml")
@@ -133,7 +133,6 @@ def starter_text(path: Path) -> str:
     return STARTER.format(name=scenario_name(path), file=shlex.quote(path.name))
 
 
-@app.command()
 @handle_errors
 def new(
     file: Annotated[Path, typer.Argument(help="Where to write the scenario.")] = DEFAULT_FILE,

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from latsim.cli import FileArg, OverlayOpt, app, err, handle_errors, out
+from latsim.cli.common import FileArg, OverlayOpt, err, handle_errors, out
 from latsim.errors import UsageError
 
 ParamOpt = Annotated[list[str] | None, typer.Option(
@@ -99,7 +99,6 @@ def _num(x: Any) -> str:
     return str(x)
 
 
-@app.command()
 @handle_errors
 def sweep(
     file: FileArg,
@@ -235,7 +234,6 @@ def _report_errors(result: Any) -> None:
                   f"replication {first['replication']}: {first['error']}", style="red", markup=False)
 
 
-@app.command()
 @handle_errors
 def compare(
     file_a: Annotated[Path, typer.Argument(help="Scenario A (the baseline).", show_default=False)],
@@ -294,7 +292,6 @@ def compare(
         raise typer.Exit(1)
 
 
-@app.command("canary-stats")
 @handle_errors
 def canary_stats(
     file: FileArg,

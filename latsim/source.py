@@ -11,13 +11,15 @@ One reader for scenario files (``latsim.scenario``) and, later, the importers:
   duplicate keys refused, merge keys (``<<``) honoured, any tag outside the core schema refused.
 
 ``parse(text, filename) -> (data, Positions)``; every problem is a located ``ScenarioError``.
+``parse_documents`` reads a multi-document stream (Kubernetes manifests) one document at a time,
+so that a broken document is reported and the others are still read.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
@@ -374,3 +376,51 @@ def parse(text: str, filename: str | None = None) -> tuple[Any, Positions]:
         if parsed is not None:
             return parsed
     return parse_yaml(text, filename)
+
+
+# --- multi-document streams (Kubernetes manifests) -------------------------------------------------
+
+_SEPARATOR = re.compile(r"^(---|\.\.\.)(?=\s|$)")
+
+
+def split_documents(text: str) -> list[tuple[int, str]]:
+    """Multi-document YAML -> [(line offset, document text)], separators blanked so columns hold.
+    Split by line rather than by libyaml's stream, whose first broken document ends the stream."""
+    docs: list[tuple[int, str]] = []
+    start = 0
+    lines: list[str] = []
+    for i, line in enumerate(text.splitlines()):
+        if _SEPARATOR.match(line):
+            docs.append((start, "\n".join(lines)))
+            rest = line[3:]
+            start, lines = i, ["   " + rest if rest.strip() and not rest.strip().startswith("#") else ""]
+            if line.startswith("..."):
+                lines = [""]
+            continue
+        lines.append(line)
+    docs.append((start, "\n".join(lines)))
+    return [(off, body) for off, body in docs if body.strip()]
+
+
+def _shifted(pos: Positions, offset: int) -> Positions:
+    out = Positions(pos.filename)
+    out.key = {k: (line + offset, col) for k, (line, col) in pos.key.items()}
+    out.value = {k: (line + offset, col) for k, (line, col) in pos.value.items()}
+    return out
+
+
+def parse_documents(text: str, filename: str | None = None) -> Iterator[tuple[Any, Positions] | list[Problem]]:
+    """Multi-document YAML (or JSON) text -> each non-empty document in order, as (data, positions),
+    or as the list of its located problems if it cannot be read (the others are still read).
+    Positions count lines from the start of the whole text."""
+    for offset, body in split_documents(text):
+        try:
+            data, pos = parse(body, filename)
+        except ScenarioError as exc:
+            yield [Problem(p.message, Location(p.location.file, (p.location.line or 1) + offset, p.location.column,
+                                               p.location.path),
+                           allowed=p.allowed, hint=p.hint, severity=p.severity, code=p.code)
+                   for p in exc.all_problems]
+            continue
+        if data is not None:
+            yield data, _shifted(pos, offset)

@@ -31,8 +31,8 @@ from typer.testing import CliRunner
 
 import latsim.commands  # noqa: F401  (registers the sub-commands)
 from latsim.cli import app
-from latsim.importers.gateway_api import split_documents
 from latsim.scenario import parse_document
+from latsim.source import split_documents
 from tests.conftest import DATA, FUZZ
 from tests.test_fuzz_scenario import TooSlow, time_limit
 

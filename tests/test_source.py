@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from latsim.errors import ScenarioError
-from latsim.source import parse, parse_yaml
+from latsim.source import parse, parse_documents, parse_yaml
 from tests.conftest import ROOT
 
 
@@ -165,3 +165,17 @@ def test_json_and_yaml_of_the_same_data_read_back_equal(doc):
     dumper.default_flow_style = False
     dumper.dump(doc, block)
     assert parse_yaml(block.getvalue())[0] == ruamel_data(block.getvalue())
+
+
+def test_a_multi_document_stream_reads_each_document_and_locates_in_the_whole_text():
+    text = "a: 1\n---\nb: [1,\n--- # third\nc:\n  d: 2\n...\n---\n{\"e\": 3}\n"
+    docs = list(parse_documents(text, "m.yaml"))
+    assert len(docs) == 4
+    first, broken, third, fourth = docs
+    assert not isinstance(first, list) and first[0] == {"a": 1}
+    assert isinstance(broken, list) and broken  # the broken document: its problems, located in the file
+    assert all(p.location.file == "m.yaml" and p.location.line in (3, 4) for p in broken)
+    assert not isinstance(third, list) and third[0] == {"c": {"d": 2}}
+    assert third[1].key[("c",)] == (5, 1) and third[1].value[("c", "d")] == (6, 6)
+    assert not isinstance(fourth, list) and fourth[0] == {"e": 3}
+    assert fourth[1].value[("e",)] == (9, 7)

@@ -43,6 +43,7 @@ class Positions:
         self._fill = fill
         self._value: dict[Keys, tuple[int, int]] = {}
         self._key: dict[Keys, tuple[int, int]] = {}
+        self.root: tuple[int, int] | None = None  # where the document starts
 
     def _ready(self) -> None:
         fill, self._fill = self._fill, None
@@ -120,6 +121,15 @@ class _Composer(CParser, _Resolver):
         _Resolver.__init__(self)
 
 
+class _Composer11(CParser, yaml.resolver.Resolver):
+    """libyaml with PyYAML's YAML 1.1 resolver (``yes``/``on`` are booleans, ``017`` octal): the
+    schema CloudFormation reads templates with."""
+
+    def __init__(self, text: str) -> None:
+        CParser.__init__(self, text)
+        yaml.resolver.Resolver.__init__(self)
+
+
 def _int(text: str) -> int:
     t = text.replace("_", "")
     sign = -1 if t.startswith("-") else 1
@@ -149,6 +159,20 @@ def _timestamp(node: Any) -> Any:
     return _DATES.construct_yaml_timestamp(node)
 
 
+def _scalar11(node: Any) -> Any:
+    """A YAML 1.1 scalar (core tags only) as plain data: dates as ISO text, anything else that is not
+    a plain type (``!!binary``) as its text."""
+    try:
+        value = _DATES.yaml_constructors[node.tag](_DATES, node)  # a scalar's constructor returns, no cache
+    except (ArithmeticError, LookupError, yaml.YAMLError) as exc:  # e.g. '!!int ""'
+        raise ValueError(str(exc)) from None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    iso = getattr(value, "isoformat", None)
+    return iso() if callable(iso) else str(value)
+
+
+_SCALARS11 = {_CORE + t for t in ("null", "bool", "int", "float", "str", "timestamp", "binary")}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _SCALARS: dict[str, Callable[[Any], Any]] = {
     _CORE + "str": lambda n: n.value,
@@ -173,9 +197,16 @@ def _problem(message: str, mark: Any, filename: str | None, code: str = "syntax"
 class _Builder:
     """Nodes -> plain data (and, when asked, positions), bounded in size and depth."""
 
-    def __init__(self, filename: str | None, pos: Positions | None) -> None:
+    def __init__(self, filename: str | None, pos: Positions | None, *, yaml11: bool = False,
+                 local_tag: Callable[[str], str | None] | None = None,
+                 tagged: Callable[[str, Any], Any] | None = None,
+                 on_duplicate: Callable[[str, Location, tuple[int, int]], None] | None = None) -> None:
         self.filename = filename
         self.pos = pos
+        self.yaml11 = yaml11
+        self.local_tag = local_tag
+        self.tagged = tagged
+        self.on_duplicate = on_duplicate
         self.budget = MAX_NODES
         self._inherited: set[Any] = set()  # key nodes a merge brought in (the mapping's own keys win)
 
@@ -188,8 +219,11 @@ class _Builder:
             raise _problem(f"the document is nested deeper than {MAX_DEPTH} levels", node.start_mark,
                            self.filename, code="too-deep")
         tag = node.tag
+        if self.local_tag is not None and tag.startswith("!"):
+            return self._local(node, keys, depth)
         if isinstance(node, yaml.ScalarNode):
-            make = _SCALARS.get(tag)
+            make = _SCALARS.get(tag) if not self.yaml11 or tag.startswith("!") else \
+                (_scalar11 if tag in _SCALARS11 else None)
             if make is None:
                 raise self._tag(node, keys)
             try:
@@ -213,6 +247,27 @@ class _Builder:
             raise self._tag(node, keys)
         return self._mapping(node, keys, depth)
 
+    def _local(self, node: Any, keys: Keys, depth: int) -> dict[str, Any]:
+        """A local tag (``!Ref x``) the caller takes: ``{key: value}``, the value read untagged and
+        located where the tagged node is."""
+        assert self.local_tag is not None
+        name = node.tag[1:]
+        key = self.local_tag(name)
+        if key is None:
+            raise self._tag(node, keys)
+        here = keys + (key,)
+        if self.pos is not None:
+            m = node.start_mark
+            self.pos._value[here] = (m.line + 1, m.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = node.value
+        elif isinstance(node, yaml.SequenceNode):
+            value = self.build(yaml.SequenceNode(_CORE + "seq", node.value, node.start_mark, node.end_mark),
+                               here, depth + 1)
+        else:
+            value = self._mapping(node, here, depth + 1)
+        return {key: self.tagged(name, value) if self.tagged is not None else value}
+
     def _mapping(self, node: Any, keys: Keys, depth: int) -> dict[str, Any]:
         pairs = list(node.value)
         if any(k.tag == _MERGE for k, _ in pairs):
@@ -220,10 +275,18 @@ class _Builder:
         out: dict[str, Any] = {}
         seen: set[str] = set()
         pos = self.pos
+        last: dict[str, Any] = {}
+        if self.on_duplicate is not None:
+            last = {k.value: k for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
         for knode, vnode in pairs:
             if not isinstance(knode, yaml.ScalarNode):
                 raise _problem("cannot read the document: a key is a list or mapping", knode.start_mark,
                                self.filename, hint="keys are plain names")
+            if self.on_duplicate is not None and last[knode.value] is not knode:
+                m, w = knode.start_mark, last[knode.value].start_mark  # the last one wins
+                self.on_duplicate(knode.value, Location(self.filename, m.line + 1, m.column + 1),
+                                  (w.line + 1, w.column + 1))
+                continue
             key = self.build(knode, keys, depth + 1)
             skey = key if isinstance(key, str) else str(key)
             if skey in seen:
@@ -266,9 +329,9 @@ class _Builder:
                         self.filename, code="yaml-tag", keys=keys)
 
 
-def _compose(text: str, filename: str | None) -> Any:
+def _compose(text: str, filename: str | None, yaml11: bool = False) -> Any:
     try:
-        loader = _Composer(text)
+        loader = _Composer11(text) if yaml11 else _Composer(text)
         try:
             return loader.get_single_node()
         finally:
@@ -281,13 +344,22 @@ def _compose(text: str, filename: str | None) -> Any:
         raise ScenarioError([Problem(f"cannot read the document: {exc}", Location(filename), code="syntax")]) from None
 
 
-def parse_yaml(text: str, filename: str | None = None) -> tuple[Any, Positions]:
-    """YAML text -> (plain data, positions)."""
+def parse_yaml(text: str, filename: str | None = None, *, yaml11: bool = False,
+               local_tag: Callable[[str], str | None] | None = None, tagged: Callable[[str, Any], Any] | None = None,
+               on_duplicate: Callable[[str, Location, tuple[int, int]], None] | None = None) -> tuple[Any, Positions]:
+    """YAML text -> (plain data, positions); ``pos.root`` is where the document starts.
+
+    Options for CloudFormation templates: ``yaml11`` reads scalars by YAML 1.1; ``local_tag`` takes
+    local tags (``!Ref x`` -> ``{local_tag("Ref"): "x"}``; None refuses the tag, a located error),
+    ``tagged(name, value)`` may rewrite the tagged value; ``on_duplicate(key, where, last)`` makes a
+    duplicate key keep its last value (called for each earlier one) instead of an error."""
     pos = Positions(filename)
-    node = _compose(text, filename)
+    node = _compose(text, filename, yaml11)
     if node is None:
         return None, pos
-    return _Builder(filename, pos).build(node, (), 0), pos
+    pos.root = (node.start_mark.line + 1, node.start_mark.column + 1)
+    builder = _Builder(filename, pos, yaml11=yaml11, local_tag=local_tag, tagged=tagged, on_duplicate=on_duplicate)
+    return builder.build(node, (), 0), pos
 
 
 # --- JSON: the standard library, positions on demand ----------------------------------------------
@@ -341,6 +413,7 @@ def parse_json(text: str, filename: str | None = None) -> tuple[Any, Positions] 
     def fill(pos: Positions) -> None:
         node = _compose(text, filename)
         if node is not None:
+            pos.root = (node.start_mark.line + 1, node.start_mark.column + 1)
             _json_positions(node, pos)
     return data, Positions(filename, fill)
 

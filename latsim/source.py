@@ -398,6 +398,18 @@ def _depth_ok(data: Any) -> bool:
     return True
 
 
+def load_json(text: str, filename: str | None = None) -> Any:
+    """Strict JSON (machine output, no YAML fallback) by the standard library, no positions (a key
+    written twice keeps the last, as ``json`` does); a syntax error is a located ScenarioError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError([Problem(f"not valid JSON: {exc.msg}", Location(filename, exc.lineno, exc.colno),
+                                     code="syntax")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem("the JSON is nested too deeply", Location(filename), code="too-deep")]) from None
+
+
 def parse_json(text: str, filename: str | None = None) -> tuple[Any, Positions] | None:
     """JSON text -> (plain data, positions found on demand); None if the text is not plain JSON
     (the YAML reader then reads it, and reports its errors)."""

@@ -87,7 +87,7 @@ from latsim.importers.common import (
 from latsim.importers.common import az_id as az_rule
 from latsim.model.base import stable_hex
 from latsim.source import Positions as SourcePositions
-from latsim.source import parse_json, parse_yaml
+from latsim.source import load_json, parse_json, parse_yaml
 
 Keys = tuple[str | int, ...]
 
@@ -161,12 +161,11 @@ def read_template(text: str, filename: str, notes: list[Problem] | None = None) 
 def _json_error(text: str, filename: str) -> None:
     """Raise the standard library's located JSON error, if it has one."""
     try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError([Problem(f"cannot read the template: {exc.msg}", Location(filename, exc.lineno, exc.colno),
-                                     code="syntax")]) from None
-    except (ValueError, RecursionError):
-        return
+        load_json(text, filename)
+    except ScenarioError as exc:
+        if all(p.code == "syntax" for p in exc.all_problems):
+            raise ScenarioError([dataclasses.replace(p, message=_template_message(p.message))
+                                 for p in exc.all_problems]) from None
 
 
 def _long_form(tag: str) -> str | None:
@@ -181,7 +180,7 @@ def _short_value(tag: str, value: Any) -> Any:
 
 
 def _template_message(message: str) -> str:
-    for old, new in (("syntax error: ", "cannot read the template: "),
+    for old, new in (("syntax error: ", "cannot read the template: "), ("not valid JSON: ", "cannot read the template: "),
                      ("cannot read the document", "cannot read the template"), ("the document ", "the template ")):
         if message.startswith(old):
             return new + message[len(old):]

@@ -1,6 +1,7 @@
 """Reading user documents (YAML or JSON) fast, with every position still at hand for errors.
 
-One reader for scenario files (``latsim.scenario``) and, later, the importers:
+One reader for scenario files (``latsim.scenario``) and every importer (CloudFormation templates,
+Terraform plan/state JSON, saved AWS CLI JSON, Kubernetes manifests):
 
 * **JSON** goes through the standard library (``json.loads``, C speed), duplicate keys refused;
   positions are found only when an error needs one (the text is composed again by libyaml, whose
@@ -11,6 +12,8 @@ One reader for scenario files (``latsim.scenario``) and, later, the importers:
   duplicate keys refused, merge keys (``<<``) honoured, any tag outside the core schema refused.
 
 ``parse(text, filename) -> (data, Positions)``; every problem is a located ``ScenarioError``.
+``parse_yaml``'s options read CloudFormation (YAML 1.1 scalars, short-form tags through a hook, the
+last of a duplicated key kept with a warning); ``load_json`` reads strict machine JSON (Terraform);
 ``parse_documents`` reads a multi-document stream (Kubernetes manifests) one document at a time,
 so that a broken document is reported and the others are still read.
 """

@@ -32,23 +32,6 @@ LIST_SECTIONS = ("accounts", "vpcs", "security_groups", "service_networks", "ser
 Keys = tuple[str | int, ...]
 
 
-def plain_scalar(node: Any, *, dates_as_text: bool = False) -> Any:
-    """A YAML loader's scalar (ruamel's ScalarFloat, ScalarInt, ...) as a plain Python value.
-    Dates stay datetime objects unless ``dates_as_text``; anything else unknown becomes text then."""
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, str):
-        return str(node)
-    if not dates_as_text:
-        return node
-    iso = getattr(node, "isoformat", None)
-    return iso() if callable(iso) else str(node)
-
-
 @gc_paused
 def parse_document(text: str, filename: str | None = None) -> tuple[Any, Positions]:
     """YAML/JSON text -> (plain data, positions). Syntax errors are located ScenarioErrors

@@ -1,6 +1,7 @@
 """Reading user documents (YAML or JSON) fast, with every position still at hand for errors.
 
-One reader for scenario files (``latsim.scenario``) and, later, the importers:
+One reader for scenario files (``latsim.scenario``) and every importer (CloudFormation templates,
+Terraform plan/state JSON, saved AWS CLI JSON, Kubernetes manifests):
 
 * **JSON** goes through the standard library (``json.loads``, C speed), duplicate keys refused;
   positions are found only when an error needs one (the text is composed again by libyaml, whose
@@ -11,13 +12,17 @@ One reader for scenario files (``latsim.scenario``) and, later, the importers:
   duplicate keys refused, merge keys (``<<``) honoured, any tag outside the core schema refused.
 
 ``parse(text, filename) -> (data, Positions)``; every problem is a located ``ScenarioError``.
+``parse_yaml``'s options read CloudFormation (YAML 1.1 scalars, short-form tags through a hook, the
+last of a duplicated key kept with a warning); ``load_json`` reads strict machine JSON (Terraform);
+``parse_documents`` reads a multi-document stream (Kubernetes manifests) one document at a time,
+so that a broken document is reported and the others are still read.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
@@ -41,6 +46,7 @@ class Positions:
         self._fill = fill
         self._value: dict[Keys, tuple[int, int]] = {}
         self._key: dict[Keys, tuple[int, int]] = {}
+        self.root: tuple[int, int] | None = None  # where the document starts
 
     def _ready(self) -> None:
         fill, self._fill = self._fill, None
@@ -118,6 +124,15 @@ class _Composer(CParser, _Resolver):
         _Resolver.__init__(self)
 
 
+class _Composer11(CParser, yaml.resolver.Resolver):
+    """libyaml with PyYAML's YAML 1.1 resolver (``yes``/``on`` are booleans, ``017`` octal): the
+    schema CloudFormation reads templates with."""
+
+    def __init__(self, text: str) -> None:
+        CParser.__init__(self, text)
+        yaml.resolver.Resolver.__init__(self)
+
+
 def _int(text: str) -> int:
     t = text.replace("_", "")
     sign = -1 if t.startswith("-") else 1
@@ -147,6 +162,20 @@ def _timestamp(node: Any) -> Any:
     return _DATES.construct_yaml_timestamp(node)
 
 
+def _scalar11(node: Any) -> Any:
+    """A YAML 1.1 scalar (core tags only) as plain data: dates as ISO text, anything else that is not
+    a plain type (``!!binary``) as its text."""
+    try:
+        value = _DATES.yaml_constructors[node.tag](_DATES, node)  # a scalar's constructor returns, no cache
+    except (ArithmeticError, LookupError, yaml.YAMLError) as exc:  # e.g. '!!int ""'
+        raise ValueError(str(exc)) from None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    iso = getattr(value, "isoformat", None)
+    return iso() if callable(iso) else str(value)
+
+
+_SCALARS11 = {_CORE + t for t in ("null", "bool", "int", "float", "str", "timestamp", "binary")}
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _SCALARS: dict[str, Callable[[Any], Any]] = {
     _CORE + "str": lambda n: n.value,
@@ -171,9 +200,16 @@ def _problem(message: str, mark: Any, filename: str | None, code: str = "syntax"
 class _Builder:
     """Nodes -> plain data (and, when asked, positions), bounded in size and depth."""
 
-    def __init__(self, filename: str | None, pos: Positions | None) -> None:
+    def __init__(self, filename: str | None, pos: Positions | None, *, yaml11: bool = False,
+                 local_tag: Callable[[str], str | None] | None = None,
+                 tagged: Callable[[str, Any], Any] | None = None,
+                 on_duplicate: Callable[[str, Location, tuple[int, int]], None] | None = None) -> None:
         self.filename = filename
         self.pos = pos
+        self.yaml11 = yaml11
+        self.local_tag = local_tag
+        self.tagged = tagged
+        self.on_duplicate = on_duplicate
         self.budget = MAX_NODES
         self._inherited: set[Any] = set()  # key nodes a merge brought in (the mapping's own keys win)
 
@@ -186,8 +222,11 @@ class _Builder:
             raise _problem(f"the document is nested deeper than {MAX_DEPTH} levels", node.start_mark,
                            self.filename, code="too-deep")
         tag = node.tag
+        if self.local_tag is not None and tag.startswith("!"):
+            return self._local(node, keys, depth)
         if isinstance(node, yaml.ScalarNode):
-            make = _SCALARS.get(tag)
+            make = _SCALARS.get(tag) if not self.yaml11 or tag.startswith("!") else \
+                (_scalar11 if tag in _SCALARS11 else None)
             if make is None:
                 raise self._tag(node, keys)
             try:
@@ -211,6 +250,27 @@ class _Builder:
             raise self._tag(node, keys)
         return self._mapping(node, keys, depth)
 
+    def _local(self, node: Any, keys: Keys, depth: int) -> dict[str, Any]:
+        """A local tag (``!Ref x``) the caller takes: ``{key: value}``, the value read untagged and
+        located where the tagged node is."""
+        assert self.local_tag is not None
+        name = node.tag[1:]
+        key = self.local_tag(name)
+        if key is None:
+            raise self._tag(node, keys)
+        here = keys + (key,)
+        if self.pos is not None:
+            m = node.start_mark
+            self.pos._value[here] = (m.line + 1, m.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = node.value
+        elif isinstance(node, yaml.SequenceNode):
+            value = self.build(yaml.SequenceNode(_CORE + "seq", node.value, node.start_mark, node.end_mark),
+                               here, depth + 1)
+        else:
+            value = self._mapping(node, here, depth + 1)
+        return {key: self.tagged(name, value) if self.tagged is not None else value}
+
     def _mapping(self, node: Any, keys: Keys, depth: int) -> dict[str, Any]:
         pairs = list(node.value)
         if any(k.tag == _MERGE for k, _ in pairs):
@@ -218,10 +278,18 @@ class _Builder:
         out: dict[str, Any] = {}
         seen: set[str] = set()
         pos = self.pos
+        last: dict[str, Any] = {}
+        if self.on_duplicate is not None:
+            last = {k.value: k for k, _ in pairs if isinstance(k, yaml.ScalarNode)}
         for knode, vnode in pairs:
             if not isinstance(knode, yaml.ScalarNode):
                 raise _problem("cannot read the document: a key is a list or mapping", knode.start_mark,
                                self.filename, hint="keys are plain names")
+            if self.on_duplicate is not None and last[knode.value] is not knode:
+                m, w = knode.start_mark, last[knode.value].start_mark  # the last one wins
+                self.on_duplicate(knode.value, Location(self.filename, m.line + 1, m.column + 1),
+                                  (w.line + 1, w.column + 1))
+                continue
             key = self.build(knode, keys, depth + 1)
             skey = key if isinstance(key, str) else str(key)
             if skey in seen:
@@ -264,9 +332,9 @@ class _Builder:
                         self.filename, code="yaml-tag", keys=keys)
 
 
-def _compose(text: str, filename: str | None) -> Any:
+def _compose(text: str, filename: str | None, yaml11: bool = False) -> Any:
     try:
-        loader = _Composer(text)
+        loader = _Composer11(text) if yaml11 else _Composer(text)
         try:
             return loader.get_single_node()
         finally:
@@ -279,13 +347,22 @@ def _compose(text: str, filename: str | None) -> Any:
         raise ScenarioError([Problem(f"cannot read the document: {exc}", Location(filename), code="syntax")]) from None
 
 
-def parse_yaml(text: str, filename: str | None = None) -> tuple[Any, Positions]:
-    """YAML text -> (plain data, positions)."""
+def parse_yaml(text: str, filename: str | None = None, *, yaml11: bool = False,
+               local_tag: Callable[[str], str | None] | None = None, tagged: Callable[[str, Any], Any] | None = None,
+               on_duplicate: Callable[[str, Location, tuple[int, int]], None] | None = None) -> tuple[Any, Positions]:
+    """YAML text -> (plain data, positions); ``pos.root`` is where the document starts.
+
+    Options for CloudFormation templates: ``yaml11`` reads scalars by YAML 1.1; ``local_tag`` takes
+    local tags (``!Ref x`` -> ``{local_tag("Ref"): "x"}``; None refuses the tag, a located error),
+    ``tagged(name, value)`` may rewrite the tagged value; ``on_duplicate(key, where, last)`` makes a
+    duplicate key keep its last value (called for each earlier one) instead of an error."""
     pos = Positions(filename)
-    node = _compose(text, filename)
+    node = _compose(text, filename, yaml11)
     if node is None:
         return None, pos
-    return _Builder(filename, pos).build(node, (), 0), pos
+    pos.root = (node.start_mark.line + 1, node.start_mark.column + 1)
+    builder = _Builder(filename, pos, yaml11=yaml11, local_tag=local_tag, tagged=tagged, on_duplicate=on_duplicate)
+    return builder.build(node, (), 0), pos
 
 
 # --- JSON: the standard library, positions on demand ----------------------------------------------
@@ -324,6 +401,18 @@ def _depth_ok(data: Any) -> bool:
     return True
 
 
+def load_json(text: str, filename: str | None = None) -> Any:
+    """Strict JSON (machine output, no YAML fallback) by the standard library, no positions (a key
+    written twice keeps the last, as ``json`` does); a syntax error is a located ScenarioError."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError([Problem(f"not valid JSON: {exc.msg}", Location(filename, exc.lineno, exc.colno),
+                                     code="syntax")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem("the JSON is nested too deeply", Location(filename), code="too-deep")]) from None
+
+
 def parse_json(text: str, filename: str | None = None) -> tuple[Any, Positions] | None:
     """JSON text -> (plain data, positions found on demand); None if the text is not plain JSON
     (the YAML reader then reads it, and reports its errors)."""
@@ -339,6 +428,7 @@ def parse_json(text: str, filename: str | None = None) -> tuple[Any, Positions] 
     def fill(pos: Positions) -> None:
         node = _compose(text, filename)
         if node is not None:
+            pos.root = (node.start_mark.line + 1, node.start_mark.column + 1)
             _json_positions(node, pos)
     return data, Positions(filename, fill)
 
@@ -374,3 +464,51 @@ def parse(text: str, filename: str | None = None) -> tuple[Any, Positions]:
         if parsed is not None:
             return parsed
     return parse_yaml(text, filename)
+
+
+# --- multi-document streams (Kubernetes manifests) -------------------------------------------------
+
+_SEPARATOR = re.compile(r"^(---|\.\.\.)(?=\s|$)")
+
+
+def split_documents(text: str) -> list[tuple[int, str]]:
+    """Multi-document YAML -> [(line offset, document text)], separators blanked so columns hold.
+    Split by line rather than by libyaml's stream, whose first broken document ends the stream."""
+    docs: list[tuple[int, str]] = []
+    start = 0
+    lines: list[str] = []
+    for i, line in enumerate(text.splitlines()):
+        if _SEPARATOR.match(line):
+            docs.append((start, "\n".join(lines)))
+            rest = line[3:]
+            start, lines = i, ["   " + rest if rest.strip() and not rest.strip().startswith("#") else ""]
+            if line.startswith("..."):
+                lines = [""]
+            continue
+        lines.append(line)
+    docs.append((start, "\n".join(lines)))
+    return [(off, body) for off, body in docs if body.strip()]
+
+
+def _shifted(pos: Positions, offset: int) -> Positions:
+    out = Positions(pos.filename)
+    out.key = {k: (line + offset, col) for k, (line, col) in pos.key.items()}
+    out.value = {k: (line + offset, col) for k, (line, col) in pos.value.items()}
+    return out
+
+
+def parse_documents(text: str, filename: str | None = None) -> Iterator[tuple[Any, Positions] | list[Problem]]:
+    """Multi-document YAML (or JSON) text -> each non-empty document in order, as (data, positions),
+    or as the list of its located problems if it cannot be read (the others are still read).
+    Positions count lines from the start of the whole text."""
+    for offset, body in split_documents(text):
+        try:
+            data, pos = parse(body, filename)
+        except ScenarioError as exc:
+            yield [Problem(p.message, Location(p.location.file, (p.location.line or 1) + offset, p.location.column,
+                                               p.location.path),
+                           allowed=p.allowed, hint=p.hint, severity=p.severity, code=p.code)
+                   for p in exc.all_problems]
+            continue
+        if data is not None:
+            yield data, _shifted(pos, offset)

@@ -30,8 +30,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from latsim.cli import app
-from latsim.importers.gateway_api import split_documents
 from latsim.scenario import parse_document
+from latsim.source import split_documents
 from tests.conftest import DATA, FUZZ
 from tests.test_fuzz_scenario import TooSlow, time_limit
 

@@ -37,9 +37,10 @@ from hypothesis.errors import InvalidArgument
 from latsim.errors import LatsimError, ScenarioError
 from latsim.importers.aws import import_aws_json
 from latsim.importers.cloudformation import import_cloudformation, read_template
-from latsim.importers.gateway_api import import_gateway_api, split_documents
+from latsim.importers.gateway_api import import_gateway_api
 from latsim.importers.terraform import import_terraform
 from latsim.scenario import parse_document
+from latsim.source import split_documents
 from tests.conftest import DATA, FUZZ, FUZZ_SLOW_READER
 from tests.test_fuzz_scenario import REGRESSIONS, WEIRD, damage, mutated_tree, time_limit
 

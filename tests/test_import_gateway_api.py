@@ -18,8 +18,9 @@ import pytest
 
 from latsim.compile import RequestClass, Topology
 from latsim.errors import ScenarioError
-from latsim.importers.gateway_api import import_gateway_api, split_documents
+from latsim.importers.gateway_api import import_gateway_api
 from latsim.scenario import dump_scenario, parse_document, scenario_from_data
+from latsim.source import split_documents
 
 K8S = Path(__file__).resolve().parent / "data" / "k8s"
 EAST, WEST, PARTNER = (str(K8S / f) for f in ("east.yaml", "west.yaml", "partner.yaml"))

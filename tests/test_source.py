@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from latsim.errors import ScenarioError
-from latsim.source import parse, parse_yaml
+from latsim.source import parse, parse_documents, parse_yaml
 from tests.conftest import ROOT
 
 
@@ -165,3 +165,33 @@ def test_json_and_yaml_of_the_same_data_read_back_equal(doc):
     dumper.default_flow_style = False
     dumper.dump(doc, block)
     assert parse_yaml(block.getvalue())[0] == ruamel_data(block.getvalue())
+
+
+def test_a_multi_document_stream_reads_each_document_and_locates_in_the_whole_text():
+    text = "a: 1\n---\nb: [1,\n--- # third\nc:\n  d: 2\n...\n---\n{\"e\": 3}\n"
+    docs = list(parse_documents(text, "m.yaml"))
+    assert len(docs) == 4
+    first, broken, third, fourth = docs
+    assert not isinstance(first, list) and first[0] == {"a": 1}
+    assert isinstance(broken, list) and broken  # the broken document: its problems, located in the file
+    assert all(p.location.file == "m.yaml" and p.location.line in (3, 4) for p in broken)
+    assert not isinstance(third, list) and third[0] == {"c": {"d": 2}}
+    assert third[1].key[("c",)] == (5, 1) and third[1].value[("c", "d")] == (6, 6)
+    assert not isinstance(fourth, list) and fourth[0] == {"e": 3}
+    assert fourth[1].value[("e",)] == (9, 7)
+
+
+def test_cloudformation_s_options_yaml_1_1_scalars_local_tags_and_the_last_duplicate_wins():
+    seen: list[tuple[str, int | None, tuple[int, int]]] = []
+    text = "a: yes\nb: 017\nc: !Ref X\nd: !GetAtt\n  - A\n  - B\na: no\n"
+    data, pos = parse_yaml(text, "t.yaml", yaml11=True, local_tag=lambda t: t or None,
+                           tagged=lambda t, v: v.lower() if isinstance(v, str) else v,
+                           on_duplicate=lambda k, where, last: seen.append((k, where.line, last)))
+    assert data == {"b": 15, "c": {"Ref": "x"}, "d": {"GetAtt": ["A", "B"]}, "a": False}
+    assert seen == [("a", 1, (7, 1))]
+    assert pos.value[("c", "Ref")] == (3, 4) and pos.value[("d", "GetAtt", 1)] == (6, 5)
+    with pytest.raises(ScenarioError) as exc:  # a tag the caller does not take: located, no crash
+        parse_yaml("a:\n  b: !Nope x\n", "t.yaml", yaml11=True, local_tag=lambda t: None if t == "Nope" else t)
+    (p,) = exc.value.all_problems
+    assert (p.location.line, p.location.column, p.code) == (2, 6, "yaml-tag")
+    assert parse_yaml("a: yes\n")[0] == {"a": "yes"}  # the default stays YAML 1.2

@@ -41,8 +41,8 @@ Conventions (a template names no account, no region, and AWS invents physical id
   ``ImportResult.scenario(overlay)`` and ``to_yaml(overlay)`` validate and point problems back at
   the template line.
 
-The YAML is read by cfn-lint's decoder when it is installed (``latsim[cfn]``, with positions and
-alias-bomb protection), else by ruamel.yaml. A key written twice in a mapping keeps the last value,
+Templates are read by ``latsim.source`` (JSON by the standard library, YAML by libyaml with YAML 1.1
+scalars as CloudFormation reads them, short-form tags, size and depth bounds). A key written twice in a mapping keeps the last value,
 as CloudFormation does, with a located warning. Nothing from a template is executed or fetched:
 
 * Transforms: ``AWS::LanguageExtensions`` is expanded (``Fn::ForEach`` by ``cfn_foreach``,
@@ -61,10 +61,11 @@ as CloudFormation does, with a located warning. Nothing from a template is execu
 from __future__ import annotations
 
 import base64
+import dataclasses
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,11 +86,10 @@ from latsim.importers.common import (
 )
 from latsim.importers.common import az_id as az_rule
 from latsim.model.base import stable_hex
-from latsim.scenario import plain_scalar
+from latsim.source import Positions as SourcePositions
+from latsim.source import load_json, parse_json, parse_yaml
 
 Keys = tuple[str | int, ...]
-MAX_DEPTH = 100
-MAX_NODES = 500_000
 
 PSEUDO_PARAMETERS = ("AWS::AccountId", "AWS::Region", "AWS::StackName", "AWS::StackId", "AWS::Partition",
                      "AWS::URLSuffix", "AWS::NoValue", "AWS::NotificationARNs")
@@ -130,203 +130,77 @@ def known(value: Any) -> bool:
 Positions = dict[Keys, tuple[int, int]]
 
 
-def _cfnlint_decoders() -> Any:
-    try:
-        from cfnlint.decode import cfn_json, cfn_yaml
-    except ImportError:
-        return None
-    return cfn_yaml, cfn_json
-
-
-_DUP = "__latsim_duplicate_"
-
-
 def read_template(text: str, filename: str, notes: list[Problem] | None = None) -> tuple[Any, Positions]:
     """Template text -> (plain data with ``Fn::``/``Ref`` keys, positions of every key).
 
-    A key written twice in one mapping: CloudFormation keeps the last one (its parsers do not reject
-    duplicates), so latsim does too and adds a located warning to ``notes``; without ``notes`` it
-    stays an error."""
-    decoders = _cfnlint_decoders()
+    Read by ``latsim.source``: JSON by the standard library, YAML by libyaml with YAML 1.1 scalars
+    (CloudFormation's), short-form tags (``!Ref``, ``!GetAtt a.b``, ``!Sub``...) turned into their
+    long form. A key written twice in one mapping: CloudFormation keeps the last one (its parsers do
+    not reject duplicates), so latsim does too and adds a located warning to ``notes``; without
+    ``notes`` it stays an error."""
+    dups: list[Problem] = []
+
+    def duplicate(key: str, where: Location, last: tuple[int, int]) -> None:
+        dups.append(Problem(f"key '{key}' is written again at line {last[0]}; CloudFormation keeps the last one, "
+                            "and so does latsim", where, severity="warning", code="duplicate-key"))
+    is_json = text.lstrip()[:1] in ("{", "[")
     try:
-        tree = _decode_cfnlint(text, filename, *decoders) if decoders else _decode_ruamel(text, filename)
+        parsed = parse_json(text, filename) if is_json else None
+        data, found = parsed or parse_yaml(text, filename, yaml11=True, local_tag=_long_form, tagged=_short_value,
+                                           on_duplicate=duplicate if notes is not None else None)
     except ScenarioError as exc:
-        dups = [p for p in exc.all_problems if "Duplicate found" in p.message and p.location.line]
-        if notes is None or not dups or len(dups) != len(exc.all_problems):
-            raise
-        text = _rename_duplicates(text, dups, filename, notes)
-        tree = _decode_cfnlint(text, filename, *decoders) if decoders else _decode_ruamel(text, filename)
-    pos: Positions = {}
-    data = _plain(tree, (), pos, filename, 0, [MAX_NODES])
-    return _drop_duplicates(data, pos), pos
+        if is_json:  # a JSON template that is not YAML either: the JSON reader's message says more
+            _json_error(text, filename)
+        raise ScenarioError([dataclasses.replace(p, message=_template_message(p.message))
+                             for p in exc.all_problems]) from None
+    if notes is not None:
+        notes.extend(dups)
+    return data, _positions(data, found)
 
 
-def _rename_duplicates(text: str, dups: list[Problem], filename: str, notes: list[Problem]) -> str:
-    """Rename every occurrence of a duplicated key but the last, so that the last one wins."""
-    lines = text.split("\n")
-    by_key: dict[str, list[tuple[int, int]]] = {}
-    for p in dups:
-        m = re.search(r"Duplicate found '(.*)' \(line", p.message)
-        if m and p.location.line and p.location.column:
-            spot = (p.location.line, p.location.column)
-            if spot not in by_key.setdefault(m.group(1), []):
-                by_key[m.group(1)].append(spot)
-    n = 0
-    for key, spots in by_key.items():
-        spots.sort()
-        for line, col in spots[:-1]:
-            row = lines[line - 1]
-            i = col - 1
-            quoted = row[i:i + 1] in ('"', "'")
-            start = i + 1 if quoted else i
-            if row[start:start + len(key)] != key:
-                continue
-            n += 1
-            lines[line - 1] = row[:start] + f"{key}{_DUP}{n}" + row[start + len(key):]
-            notes.append(Problem(f"key '{key}' is written again at line {spots[-1][0]}; CloudFormation keeps the "
-                                 "last one, and so does latsim", Location(filename, line, col), severity="warning",
-                                 code="duplicate-key"))
-    return "\n".join(lines)
-
-
-def _drop_duplicates(data: Any, pos: Positions) -> Any:
-    if isinstance(data, dict):
-        return {k: _drop_duplicates(v, pos) for k, v in data.items() if not (isinstance(k, str) and _DUP in k)}
-    if isinstance(data, list):
-        return [_drop_duplicates(v, pos) for v in data]
-    return data
-
-
-def _err(filename: str, line: int | None, col: int | None, message: str, code: str = "syntax") -> ScenarioError:
-    return ScenarioError([Problem(message, Location(filename, line, col), code=code)])
-
-
-def _decode_cfnlint(text: str, filename: str, cfn_yaml: Any, cfn_json: Any) -> Any:
-    import yaml
-
-    def from_matches(matches: Iterable[Any]) -> ScenarioError:
-        problems = [Problem(f"cannot read the template: {m.message}",
-                            Location(filename, m.linenumber or None, m.columnnumber or None), code="syntax")
-                    for m in matches]
-        return ScenarioError(problems or [Problem("cannot read the template", Location(filename), code="syntax")])
-
+def _json_error(text: str, filename: str) -> None:
+    """Raise the standard library's located JSON error, if it has one."""
     try:
-        return cfn_yaml.loads(text, filename)
-    except cfn_yaml.CfnParseError as exc:
-        raise from_matches(exc.matches) from None
-    except yaml.MarkedYAMLError as exc:
-        if text.lstrip().startswith("{"):
-            try:
-                return cfn_json.loads(text)
-            except cfn_json.JSONDecodeError as jexc:
-                raise from_matches(jexc.matches) from None
-            except json.JSONDecodeError as jexc:
-                raise _err(filename, jexc.lineno, jexc.colno, f"cannot read the template: {jexc.msg}") from None
-            except (ValueError, TypeError, RecursionError, StopIteration):
-                return _decode_stdlib_json(text, filename)  # cfn-lint's JSON reader tripped over the input
-        mark = exc.problem_mark or exc.context_mark
-        raise _err(filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
-                   f"cannot read the template: {(exc.problem or exc.context or 'invalid YAML').strip()}") from None
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
-        raise _err(filename, None, None, f"cannot read the template: {exc}") from None
+        load_json(text, filename)
+    except ScenarioError as exc:
+        if all(p.code == "syntax" for p in exc.all_problems):
+            raise ScenarioError([dataclasses.replace(p, message=_template_message(p.message))
+                                 for p in exc.all_problems]) from None
 
 
-def _decode_stdlib_json(text: str, filename: str) -> Any:
-    """Plain ``json`` (no positions), for JSON that cfn-lint's reader cannot handle."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _err(filename, exc.lineno, exc.colno, f"cannot read the template: {exc.msg}") from None
-    except (ValueError, RecursionError) as exc:
-        raise _err(filename, None, None, f"cannot read the template: {exc}") from None
-
-
-def _decode_ruamel(text: str, filename: str) -> Any:
-    """The fallback reader (cfn-lint not installed): ruamel.yaml, short tags turned into ``Fn::``."""
-    import io
-
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-    yaml = YAML(typ="rt", pure=True)
-    yaml.allow_duplicate_keys = False
-    try:
-        return yaml.load(io.StringIO(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise _err(filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
-                   f"cannot read the template: {(exc.problem or exc.context or 'invalid YAML').strip()}") from None
-    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
-        raise _err(filename, None, None, f"cannot read the template: {exc}") from None
-
-
-def _mark(node: Any) -> tuple[int, int] | None:
-    m = getattr(node, "start_mark", None)
-    if m is None:
+def _long_form(tag: str) -> str | None:
+    """``!Ref`` -> ``Ref``, ``!Sub`` -> ``Fn::Sub``; a bare ``!`` is no function (a located error)."""
+    if not tag:
         return None
-    return int(m.line) + 1, int(m.column) + 1
+    return tag if tag in ("Ref", "Condition") else f"Fn::{tag}"
 
 
-def _tag(node: Any) -> str | None:
-    tag = getattr(node, "tag", None)
-    value = getattr(tag, "value", tag if isinstance(tag, str) else None)
-    return value if isinstance(value, str) and value.startswith("!") else None
+def _short_value(tag: str, value: Any) -> Any:
+    return value.split(".", 1) if tag == "GetAtt" and isinstance(value, str) else value
 
 
-def _plain(node: Any, keys: Keys, pos: Positions, filename: str, depth: int, budget: list[int]) -> Any:
-    """Decoded tree (cfn-lint nodes or ruamel nodes) -> plain data; positions recorded by key path.
-    Bounded in depth and in size (YAML aliases can make a small file expand enormously)."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _err(filename, None, None, f"the template expands to more than {MAX_NODES:,} values (an alias bomb?)",
-                   "too-large")
-    if depth > MAX_DEPTH:
-        line, col = pos.get(keys, (None, None))
-        raise _err(filename, line, col, f"the template is nested deeper than {MAX_DEPTH} levels", "too-deep")
-    here = _mark(node)
-    if here is not None:
-        pos.setdefault(keys, here)
-    tag = _tag(node)
-    if tag is not None:  # ruamel: a short-form intrinsic function
-        name = tag[1:]
-        fn = name if name in ("Ref", "Condition") else f"Fn::{name}"
-        value = node.value if hasattr(node, "value") and not isinstance(node, (dict, list)) else node
-        if isinstance(node, dict):
-            value = {k: v for k, v in node.items()}
-        elif isinstance(node, list):
-            value = list(node)
-        if fn == "Fn::GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-        return {fn: _plain(value, keys + (fn,), pos, filename, depth + 1, budget)}
-    if isinstance(node, dict):
-        out: dict[str, Any] = {}
-        lc = getattr(node, "lc", None)
-        for k, v in node.items():
-            sk = str(k)
-            km = _mark(k)
-            if km is None and lc is not None:
-                try:
-                    line, col = lc.key(k)
-                    km = (line + 1, col + 1)
-                except (KeyError, TypeError, AttributeError):
-                    km = None
-            pos.setdefault(keys + (sk,), km or here or pos.get(keys, (0, 0)))
-            out[sk] = _plain(v, keys + (sk,), pos, filename, depth + 1, budget)
-        return out
-    if isinstance(node, list):
-        lc = getattr(node, "lc", None)
-        items = []
-        for i, v in enumerate(node):
-            im = _mark(v)
-            if im is None and lc is not None:
-                try:
-                    line, col = lc.item(i)
-                    im = (line + 1, col + 1)
-                except (KeyError, TypeError, AttributeError):
-                    im = None
-            pos.setdefault(keys + (i,), im or pos.get(keys, (0, 0)))
-            items.append(_plain(v, keys + (i,), pos, filename, depth + 1, budget))
-        return items
-    return plain_scalar(node, dates_as_text=True)
+def _template_message(message: str) -> str:
+    for old, new in (("syntax error: ", "cannot read the template: "), ("not valid JSON: ", "cannot read the template: "),
+                     ("cannot read the document", "cannot read the template"), ("the document ", "the template ")):
+        if message.startswith(old):
+            return new + message[len(old):]
+    return message
+
+
+def _positions(data: Any, found: SourcePositions) -> Positions:
+    """The reader's positions as one table by key path: a key's own position, else its value's, else
+    (a ``!GetAtt a.b`` split in two) its parent's."""
+    keys, values = found.key, found.value
+    pos: Positions = {(): found.root or (1, 1)}
+    stack: list[tuple[Any, Keys]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for k, v in items:
+            here = path + (k,)
+            pos[here] = keys.get(here) or values.get(here) or pos[path]
+            stack.append((v, here))
+    return pos
 
 
 # --- stacks and intrinsic functions -------------------------------------------------------------
@@ -1615,10 +1489,6 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
                                      allowed="e.g. us-east-1", code="param")])
     imp = _Importer(region)
     problems: list[Problem] = []
-    if _cfnlint_decoders() is None:
-        problems.append(Problem("cfn-lint is not installed, so the templates were read with ruamel.yaml: positions "
-                                "are those of ruamel, and --lint is unavailable (pip install 'latsim[cfn]')",
-                                Location(None, None, None, "reader"), severity="info", code="cfn-lint-missing"))
     loaded: list[tuple[str, str, Any, Positions, str]] = []
     names: set[str] = set()
     for path in paths:

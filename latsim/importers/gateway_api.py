@@ -64,7 +64,8 @@ from latsim.errors import Location, Problem, ScenarioError
 from latsim.importers.common import ImportResult
 from latsim.model.base import stable_hex
 from latsim.model.service import PATH_PATTERN
-from latsim.scenario import Positions, parse_document, read_text
+from latsim.scenario import Positions, read_text
+from latsim.source import parse_documents
 
 Keys = tuple[str | int, ...]
 ANN = "application-networking.k8s.aws/"
@@ -81,7 +82,6 @@ ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute")
 IGNORED_KINDS = {"Namespace", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "ConfigMap", "Secret",
                  "ServiceAccount", "ReferenceGrant", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Role",
                  "RoleBinding", "ClusterRole", "ClusterRoleBinding", "NetworkPolicy", "Job", "CronJob"}
-_SEPARATOR = re.compile(r"^(---|\.\.\.)(?=\s|$)")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _PATH_RE = re.compile(PATH_PATTERN)
 
@@ -119,31 +119,6 @@ class Obj:
         return f"{self.kind} {self.namespace}/{self.name}"
 
 
-def _shifted(pos: Positions, offset: int) -> Positions:
-    out = Positions(pos.filename)
-    out.key = {k: (line + offset, col) for k, (line, col) in pos.key.items()}
-    out.value = {k: (line + offset, col) for k, (line, col) in pos.value.items()}
-    return out
-
-
-def split_documents(text: str) -> list[tuple[int, str]]:
-    """Multi-document YAML -> [(line offset, document text)], separators blanked so columns hold."""
-    docs: list[tuple[int, str]] = []
-    start = 0
-    lines: list[str] = []
-    for i, line in enumerate(text.splitlines()):
-        if _SEPARATOR.match(line):
-            docs.append((start, "\n".join(lines)))
-            rest = line[3:]
-            start, lines = i, ["   " + rest if rest.strip() and not rest.strip().startswith("#") else ""]
-            if line.startswith("..."):
-                lines = [""]
-            continue
-        lines.append(line)
-    docs.append((start, "\n".join(lines)))
-    return [(off, body) for off, body in docs if body.strip()]
-
-
 def _cluster_and_path(entry: str) -> tuple[str, str]:
     m = re.match(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?)=(.+)$", entry)
     if m and not Path(entry).exists():
@@ -162,19 +137,11 @@ def read_manifests(paths: Iterable[str]) -> tuple[list[Obj], list[Problem]]:
         except ScenarioError as exc:
             problems.extend(exc.all_problems)
             continue
-        for offset, body in split_documents(text):
-            try:
-                data, pos = parse_document(body, path)
-            except ScenarioError as exc:
-                problems.extend(Problem(p.message, Location(p.location.file, (p.location.line or 1) + offset,
-                                                            p.location.column, p.location.path),
-                                        allowed=p.allowed, hint=p.hint, severity=p.severity, code=p.code)
-                                for p in exc.all_problems)
-                continue
-            pos = _shifted(pos, offset)
-            if data is None:
-                continue
-            _objects(data, pos, (), cluster, objs, problems)
+        for doc in parse_documents(text, path):
+            if isinstance(doc, list):
+                problems.extend(doc)
+            else:
+                _objects(doc[0], doc[1], (), cluster, objs, problems)
     return objs, problems
 
 
@@ -1370,4 +1337,4 @@ def import_gateway_api(paths: list[str], pods_per_service: int = 2,
     return result
 
 
-__all__ = ["import_gateway_api", "lattice_slug", "read_manifests", "service_name", "split_documents"]
+__all__ = ["import_gateway_api", "lattice_slug", "read_manifests", "service_name"]

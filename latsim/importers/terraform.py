@@ -40,6 +40,7 @@ resource in the JSON file.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -117,15 +118,13 @@ class TextIndex:
 def _load(path: str) -> tuple[Any, TextIndex]:
     """-> (document, text index). Not JSON: a located ScenarioError."""
     from latsim.scenario import read_text
+    from latsim.source import load_json
     text = read_text(path)
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ScenarioError([Problem(f"not valid JSON: {exc.msg}", Location(path, exc.lineno, exc.colno),
-                                     hint="give the output of 'terraform show -json' (state or plan)",
-                                     code="syntax")]) from None
-    except RecursionError:
-        raise ScenarioError([Problem("the JSON is nested too deeply", Location(path), code="too-deep")]) from None
+        doc = load_json(text, path)
+    except ScenarioError as exc:
+        raise ScenarioError([dataclasses.replace(p, hint="give the output of 'terraform show -json' (state or plan)")
+                             if p.code == "syntax" else p for p in exc.all_problems]) from None
     return doc, TextIndex(text)
 
 

@@ -115,12 +115,8 @@ def expected_hops(scn: Any) -> float:
     fanout = call_fanout(scn) if any(tg.calls for tg in scn.target_groups) else {}
     if not fanout:
         return expected_requests(scn)
-    hosts = {}
-    from latsim.model.naming import service_dns_name
-    for svc in scn.services:
-        hosts[service_dns_name(scn, svc)] = svc.name
-        if svc.custom_domain:
-            hosts[svc.custom_domain.lower().rstrip(".")] = svc.name
+    from latsim.model.naming import service_hosts
+    hosts = service_hosts(scn)
     total = 0.0
     for c in scn.clients:
         svc = hosts.get(split_url(c.url)[1])

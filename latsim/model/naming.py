@@ -27,6 +27,17 @@ def service_dns_name(scn: ScenarioFields, svc: Service) -> str:
     return f"{svc.name}-{svc.service_id[4:]}.{partition_id(scn, acct)}.vpc-lattice-svcs.{scn.region}.on.aws"
 
 
+def service_hosts(scn: ScenarioFields) -> dict[str, str]:
+    """Every host name a service answers to (its generated DNS name, its custom domain) -> the
+    service: what a caller's URL resolves through."""
+    hosts: dict[str, str] = {}
+    for svc in scn.services:
+        hosts[service_dns_name(scn, svc)] = svc.name
+        if svc.custom_domain:
+            hosts[svc.custom_domain.lower().rstrip(".")] = svc.name
+    return hosts
+
+
 def service_arn(scn: ScenarioFields, svc: Service) -> str:
     return f"arn:aws:vpc-lattice:{scn.region}:{scn.index.account_id(svc.account)}:service/{svc.service_id}"
 

@@ -606,12 +606,8 @@ def call_edges(scn: ScenarioFields) -> dict[str, list[tuple[tuple[str | int, ...
     timeline weight change (a weight of 0 today may be raised later)."""
     from latsim.model.calls import walk_steps
     from latsim.model.client import split_url
-    hosts: dict[str, str] = {}
-    from latsim.model.naming import service_dns_name
-    for s in scn.services:
-        hosts[service_dns_name(scn, s)] = s.name
-        if s.custom_domain:
-            hosts[s.custom_domain.lower().rstrip(".")] = s.name
+    from latsim.model.naming import service_hosts
+    hosts = service_hosts(scn)
     reach: dict[str, set[str]] = {}
     for s in scn.services:
         groups = reach.setdefault(s.name, set())
@@ -670,12 +666,8 @@ def find_call_cycle(scn: ScenarioFields) -> tuple[str, tuple[str | int, ...]] | 
 def _known_hosts(scn: ScenarioFields) -> list[str]:
     cached = getattr(scn, "__latsim_hosts__", None)
     if cached is None:
-        from latsim.model.naming import service_dns_name
-        cached = []
-        for s in scn.services:
-            cached.append(service_dns_name(scn, s))
-            if s.custom_domain:
-                cached.append(s.custom_domain.lower().rstrip("."))
+        from latsim.model.naming import service_hosts
+        cached = list(service_hosts(scn))
         object.__setattr__(scn, "__latsim_hosts__", cached)
     return list(cached)
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from latsim.compile import RequestClass, call_applies, compile_match
 from latsim.engine.sampling import int_sampler, sampler
+from latsim.engine.simulation import Sender
 from latsim.model.calls import CallStep
 from latsim.model.client import RequestSpec, split_url
 from latsim.workload.arrivals import INF
@@ -91,7 +92,7 @@ class Program:
         return out
 
 
-class CallerState:
+class CallerState(Sender):
     """A calling target's view of one call step, as the general path expects of a client: the
     request it sends (one class), its samplers, its retry policy, its route cache; statistics
     are the call edge's (shared by every target of the group that calls the same service)."""
@@ -104,9 +105,6 @@ class CallerState:
     think_mean = 0.0
 
     def __init__(self, sim: Simulation, srv: TargetServer, step: CompiledStep, stats: Any) -> None:
-        from latsim.engine.simulation import ClientState
-        self.route = ClientState.route.__get__(self)  # one route cache law for every caller
-        self.backoff_delay = ClientState.backoff_delay.__get__(self)
         streams = sim.streams
         tg = srv.tg.name
         base = f"call/{tg}/{srv.id}{srv.stream_suffix}/{step.path}"
@@ -117,28 +115,13 @@ class CallerState:
         self.server = srv
         self.cc = sim.topo.caller(tg, srv.ct)
         self.model = self.cc.model
+        assert step.rc is not None  # a call step's request (CompiledStep)
         self.classes = [step.rc]
         self.specs = [step.spec]
         m = step.model
-        self.retry_u = streams.uniform(f"{base}/retry")
-        net = sim.scn.network
-        self.hop_same = sampler(net.client_hop or net.same_az, streams.rng(f"{base}/hop/same"))
-        self.hop_cross = sampler(net.client_hop or net.cross_az, streams.rng(f"{base}/hop/cross"))
-        self.overhead = sampler(net.lattice_overhead, streams.rng(f"{base}/lattice_overhead"))
         self.body = [int_sampler(m.body, streams.rng(f"{base}/body"))]
         self.resp = [int_sampler(m.response, streams.rng(f"{base}/response"))]
-        self.timeout = m.timeout
-        rp = m.retries
-        self.retry_max = rp.max
-        self.retry_on = set(rp.on)
-        self.backoff = rp.backoff
-        self.multiplier = rp.multiplier
-        self.max_backoff = rp.max_backoff
-        self.jitter = rp.jitter
-        self.arrival_gen = 0
-        self.routes: list[Any] = [None]
-        self.plans: list[Any] = [None]
-        self.route_version = -1
+        self._sender(sim, base, m.timeout, m.retries)
         self.stats = stats
         vpc = sim.scn.index.vpcs[self.cc.vpc]
         self.vpc_azs = vpc.azs

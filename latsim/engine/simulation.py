@@ -183,7 +183,55 @@ class ClientStats:
         return self.attempt_bh.flushed()
 
 
-class ClientState:
+class Sender:
+    """What every sender of requests has (a client, or the code of a target group calling a service,
+    ``latsim.engine.calls.CallerState``): its hop to Lattice and Lattice's overhead drawn from its own
+    streams, its timeout and retry policy, and its route cache (one per request class)."""
+
+    cc: Any
+    classes: list[RequestClass]
+    specs: list[Any]
+
+    def _sender(self, sim: Simulation, base: str, timeout: float, retries: Any) -> None:
+        """Samplers and policy named under ``base`` (``client/NAME``, ``call/TG/TARGET/STEP``)."""
+        streams = sim.streams
+        net = sim.scn.network
+        self.retry_u = streams.uniform(f"{base}/retry")
+        self.hop_same = sampler(net.client_hop or net.same_az, streams.rng(f"{base}/hop/same"))
+        self.hop_cross = sampler(net.client_hop or net.cross_az, streams.rng(f"{base}/hop/cross"))
+        self.overhead = sampler(net.lattice_overhead, streams.rng(f"{base}/lattice_overhead"))
+        self.timeout = timeout
+        self.retry_max = retries.max
+        self.retry_on = set(retries.on)
+        self.backoff = retries.backoff
+        self.multiplier = retries.multiplier
+        self.max_backoff = retries.max_backoff
+        self.jitter = retries.jitter
+        self.arrival_gen = 0
+        self.routes: list[Route | None] = [None] * len(self.specs)
+        self.plans: list[Any] = [None] * len(self.specs)  # the fast path's, per route (Simulation._plan)
+        self.route_version = -1
+
+    def route(self, sim: Simulation, spec: int) -> Route:
+        if self.route_version != sim.topo.version:
+            self.routes = [None] * len(self.specs)
+            self.plans = [None] * len(self.specs)
+            self.route_version = sim.topo.version
+        r = self.routes[spec]
+        if r is None:
+            r = self.routes[spec] = sim.topo.route(self.cc, self.classes[spec])
+        return r
+
+    def backoff_delay(self, attempt: int) -> float:
+        base = min(self.max_backoff, self.backoff * self.multiplier ** (attempt - 1))
+        if self.jitter == "full":
+            return base * self.retry_u()
+        if self.jitter == "equal":
+            return base / 2 + base / 2 * self.retry_u()
+        return base
+
+
+class ClientState(Sender):
     """A client's compiled view: request mix, samplers, retry policy, route cache."""
 
     def __init__(self, sim: Simulation, name: str) -> None:
@@ -211,55 +259,21 @@ class ClientState:
             def block(n: int) -> np.ndarray:
                 return np.minimum(np.searchsorted(cum, rng.random(n), side="right"), last)
             self.mix = draws(block, grow=True)
-        self.retry_u = streams.uniform(f"client/{name}/retry")
-        net = sim.scn.network
-        self.hop_same = sampler(net.client_hop or net.same_az, streams.rng(f"client/{name}/hop/same"))
-        self.hop_cross = sampler(net.client_hop or net.cross_az, streams.rng(f"client/{name}/hop/cross"))
-        self.overhead = sampler(net.lattice_overhead, streams.rng(f"client/{name}/lattice_overhead"))
         self.body = [int_sampler(s.body, streams.rng(f"client/{name}/body/{i}")) for i, s in enumerate(self.specs)]
         self.resp = [int_sampler(s.response, streams.rng(f"client/{name}/response/{i}"))
                      for i, s in enumerate(self.specs)]
         self.think_mean = m.arrival.closed.think.mean if m.arrival.closed else 0.0
-        self.timeout = m.timeout
-        rp = m.retries
-        self.retry_max = rp.max
-        self.retry_on = set(rp.on)
-        self.backoff = rp.backoff
-        self.multiplier = rp.multiplier
-        self.max_backoff = rp.max_backoff
-        self.jitter = rp.jitter
         self.arrivals = make_arrivals(m.arrival, streams, f"client/{name}")
         self.poisson = type(self.arrivals) is Poisson  # its arrivals come from the PoissonFeed
-        self.arrival_gen = 0
         self.closed = m.arrival.closed
         self.think = sampler(self.closed.think, streams.rng(f"client/{name}/think")) if self.closed else None
-        self.routes: list[Route | None] = [None] * len(self.specs)
-        self.plans: list[Any] = [None] * len(self.specs)  # the fast path's, per route (Simulation._plan)
-        self.route_version = -1
+        self._sender(sim, f"client/{name}", m.timeout, m.retries)
         self.stats = ClientStats()
         self.vpc_azs = sim.scn.index.vpcs[m.vpc].azs
         self.az = m.az
 
     def pick_spec(self) -> int:
         return 0 if self.mix is None else self.mix()
-
-    def route(self, sim: Simulation, spec: int) -> Route:
-        if self.route_version != sim.topo.version:
-            self.routes = [None] * len(self.specs)
-            self.plans = [None] * len(self.specs)
-            self.route_version = sim.topo.version
-        r = self.routes[spec]
-        if r is None:
-            r = self.routes[spec] = sim.topo.route(self.cc, self.classes[spec])
-        return r
-
-    def backoff_delay(self, attempt: int) -> float:
-        base = min(self.max_backoff, self.backoff * self.multiplier ** (attempt - 1))
-        if self.jitter == "full":
-            return base * self.retry_u()
-        if self.jitter == "equal":
-            return base / 2 + base / 2 * self.retry_u()
-        return base
 
 
 class Simulation:

@@ -199,7 +199,8 @@ def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, acce
         tracer = Tracer(scn, traces)
     try:
         sim = Simulation(scn, access_log=writer, progress=progress,
-                         base_dir=str(source.parent) if source is not None else None, tracer=tracer)
+                         base_dir=str(source.parent) if source is not None else None, tracer=tracer,
+                         series=stage is not None)  # the finer series only feeds a run directory
         with running(sim) if running is not None else contextlib.nullcontext():
             result = sim.run()
     finally:

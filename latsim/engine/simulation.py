@@ -280,12 +280,13 @@ class Simulation:
     """One run of one scenario. Build, then ``run()`` -> ``latsim.results.Result``."""
 
     def __init__(self, scn: Scenario, *, access_log: Any = None, progress: Any = None,
-                 base_dir: str | None = None, fast_path: bool = True, tracer: Any = None) -> None:
+                 base_dir: str | None = None, fast_path: bool = True, tracer: Any = None,
+                 series: bool = True) -> None:
         with paused():  # thousands of long-lived objects, no garbage: see latsim.gcpause
-            self._build(scn, access_log, progress, base_dir, fast_path, tracer)
+            self._build(scn, access_log, progress, base_dir, fast_path, tracer, series)
 
     def _build(self, scn: Scenario, access_log: Any, progress: Any, base_dir: str | None, fast_path: bool,
-               tracer: Any = None) -> None:
+               tracer: Any = None, series: bool = True) -> None:
         self.scn = scn
         self.fast_path = fast_path  # False: every request takes the general path (for tests)
         self.env = simpy.Environment()
@@ -296,7 +297,11 @@ class Simulation:
         self.runs = 0  # env.run calls (each schedules a stop event)
         self.streams = Streams(scn.seed)
         self.topo = Topology(scn)
-        self.rec = Recorder(scn.warmup, resolution_s(scn.duration, len(scn.services) + len(scn.target_groups)))
+        # the report's finer series (``series``) costs a histogram flush per bucket and dimension; a
+        # run that writes no run directory (a study's, ``run --json``) keeps CloudWatch's minute: its
+        # summary and per-minute rows are the same bytes either way (tests/test_report_time.py)
+        step = resolution_s(scn.duration, len(scn.services) + len(scn.target_groups)) if series else 60
+        self.rec = Recorder(scn.warmup, step)
         self.access_log = access_log
         self.tracer = tracer  # sampled traces (latsim.metrics.traces.Tracer); None: no tracing, no cost
         if tracer is not None:

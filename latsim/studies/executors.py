@@ -43,7 +43,7 @@ def run_task(task: Task) -> dict[str, Any]:
     data["seed"] = task.seed
     try:
         scn = scenario_from_data(data)
-        result = simulate(scn, base_dir=task.base_dir)
+        result = simulate(scn, base_dir=task.base_dir, series=False)  # a summary is all a study keeps
     except ScenarioError as exc:
         record.update(summary=None, error="; ".join(p.format() for p in exc.problems))
     except Exception as exc:  # noqa: BLE001  (a failing run is recorded and the study goes on)

@@ -240,7 +240,7 @@ def skeleton_summary(data: dict[str, Any], base_dir: str | None = None) -> dict[
     tiny["warmup"] = "0s"
     tiny.pop("access_logs", None)
     scn = scenario_from_data(tiny)
-    summary: dict[str, Any] = simulate(scn, base_dir=base_dir).summary
+    summary: dict[str, Any] = simulate(scn, base_dir=base_dir, series=False).summary
     return summary
 
 

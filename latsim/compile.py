@@ -207,20 +207,22 @@ class ActionState:
             return self.names[0]
         return self.names[min(bisect.bisect_right(self.cum, u * self.total), n - 1)]
 
-    def pick_many(self, us: np.ndarray) -> list[str | None]:
-        """``[self.pick(u) for u in us]``, vectorised: the same comparisons on the same doubles."""
+    def pick_many(self, us: np.ndarray, values: Sequence[Any] | None = None) -> list[Any]:
+        """``[self.pick(u) for u in us]``, vectorised: the same comparisons on the same doubles.
+        ``values``: what to give for each target group instead of its name (in ``names`` order)."""
         n = len(self.names)
+        out = self.names if values is None else values
         if self.total <= 0:
             if self.all_zero_policy == "equal_split" and n:
                 idx = np.minimum((us * n).astype(np.int64), n - 1)
             else:
                 return [None] * len(us)
         elif n == 1:
-            return [self.names[0]] * len(us)
+            return [out[0]] * len(us)
         else:
             idx = np.minimum(np.searchsorted(np.asarray(self.cum, dtype=float), us * float(self.total),
                                              side="right"), n - 1)
-        return np.asarray(self.names, dtype=object)[idx].tolist()
+        return np.asarray(out, dtype=object)[idx].tolist()
 
     def describe(self) -> dict[str, int]:
         return dict(zip(self.names, self.weights, strict=True))

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from latsim.compile import ActionState
-from latsim.engine.sampling import END, WeightedSplit
+from latsim.engine.sampling import END, Leg, WeightedSplit
 from latsim.model.service import Action
 from latsim.streams import BLOCK
 
@@ -59,7 +59,8 @@ def test_weighted_split_is_one_pick_per_request(start: dict[str, int], changes: 
         expected.append(ref_action.pick(next(uniforms)) if len(ref_action.names) > 1 else ref_action.pick(0.0))
     # the engine's way
     action = action_of(start, policy)
-    split = WeightedSplit(action, np.random.default_rng(seed))
+    legs: dict[str, Leg] = {}
+    split = WeightedSplit(action, np.random.default_rng(seed), lambda name: legs.setdefault(name, Leg(name, None)))
     got = []
     for i in range(n):
         for ws in at.get(i, []):
@@ -67,7 +68,7 @@ def test_weighted_split_is_one_pick_per_request(start: dict[str, int], changes: 
         choice = split.next()
         if choice is END:
             choice = split.refill()
-        got.append(choice)
+        got.append(None if choice is None else choice.name)
     assert got == expected
 
 

@@ -42,20 +42,35 @@ def int_sampler(dist: Any, rng: np.random.Generator) -> Callable[[], int]:
 END: Any = object()  # returned by WeightedSplit.next when its block is used up: call refill()
 
 
+class Leg:
+    """One target group of one rule, as the engine forwards to it: the group's state (``st``) and
+    the requests the rule forwarded to it after the warm-up (``hits``; ``Simulation.settle``
+    hands them to the recorder). A split gives legs, not names: no lookup per request."""
+
+    __slots__ = ("name", "st", "hits")
+
+    def __init__(self, name: str, st: Any) -> None:
+        self.name = name
+        self.st = st
+        self.hits = 0
+
+
 class WeightedSplit:
-    """The target group chosen for each request of one rule: the uniforms of the rule's split
-    stream mapped by ``ActionState.pick_many`` a block at a time (the values and the law of
-    ``ActionState.pick``, without a Python call per request).
+    """The target group chosen for each request of one rule, as its ``Leg`` (``leg(name)``; None
+    when no group is chosen): the uniforms of the rule's split stream mapped by
+    ``ActionState.pick_many`` a block at a time (the values and the law of ``ActionState.pick``,
+    without a Python call per request).
 
     ``next()`` is a C-level list iterator; it returns ``END`` when the block is used up, and then
     ``refill()`` gives the choice. An action with at most one target group draws nothing (its
     choice is a constant). A weight change maps the rest of the block again, from where it is."""
 
-    __slots__ = ("action", "rng", "u", "it", "next")
+    __slots__ = ("action", "rng", "leg", "u", "it", "next")
 
-    def __init__(self, action: Any, rng: np.random.Generator) -> None:
+    def __init__(self, action: Any, rng: np.random.Generator, leg: Callable[[str], Leg]) -> None:
         self.action = action
         self.rng = rng
+        self.leg = leg
         self.u: np.ndarray = np.empty(0)  # the uniforms not consumed before the last (re)mapping
         self.it: Any = None  # the iterator over the mapped block (None: a constant choice)
         self.next: Callable[[], Any] = iter((END,)).__next__
@@ -76,9 +91,10 @@ class WeightedSplit:
         action = self.action
         if len(action.names) <= 1:  # no draw: a constant choice; the unconsumed uniforms wait
             self.it = None
-            self.next = repeat(action.pick(0.0)).__next__
+            name = action.pick(0.0)
+            self.next = repeat(None if name is None else self.leg(name)).__next__
             return
-        self.it = iter(action.pick_many(rest) + [END])
+        self.it = iter(action.pick_many(rest, [self.leg(n) for n in action.names]) + [END])
         self.next = self.it.__next__
 
     def refill(self) -> Any:

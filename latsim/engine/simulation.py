@@ -46,7 +46,7 @@ from latsim.compile import (
     protocol_error,
 )
 from latsim.engine.feed import PoissonFeed
-from latsim.engine.sampling import END, WeightedSplit, int_sampler, sampler
+from latsim.engine.sampling import END, Leg, WeightedSplit, int_sampler, sampler
 from latsim.engine.target import (
     DRAINING,
     HEALTHY,
@@ -59,7 +59,17 @@ from latsim.engine.target import (
 )
 from latsim.engine.timeline import DISRUPTIVE
 from latsim.gcpause import paused
-from latsim.metrics.recorder import FLUSH, BufferedHistogram, Recorder, resolution_s
+from latsim.metrics.recorder import (
+    BYTES_IN,
+    BYTES_OUT,
+    FLUSH,
+    HTTP_2XX,
+    TIME_SUM,
+    TOTAL,
+    BufferedHistogram,
+    Recorder,
+    resolution_s,
+)
 from latsim.model.scenario import Scenario
 from latsim.streams import Streams, draws
 from latsim.workload.arrivals import INF, Poisson, make_arrivals
@@ -351,6 +361,7 @@ class Simulation:
                 self._add_target(st, ct, initial=False)
         self.clients = {name: ClientState(self, name) for name in self.topo.clients}
         self.splits: dict[str, WeightedSplit] = {}
+        self.legs: dict[tuple[str, str], Leg] = {}  # (rule, target group) -> its leg (_split)
         self.protocol_ok: dict[tuple[str, str, str], bool] = {}
         self.svc_dims = {name: self.rec.dim("service", name) for name in self.topo.services}
         self.tg_dims = {name: self.rec.dim("target_group", name) for name in self.topo.target_groups}
@@ -391,6 +402,7 @@ class Simulation:
         srv.program = self.calls.programs.get(st.name)
         if srv.program is not None:
             srv.plain = False
+            srv.refresh()
             srv.steps = self.calls.step_states(srv.program)
         srv.service = sampler(ct.model.latency, self.streams.rng(f"{base}/service"))
         srv.error_u = self.streams.uniform(f"{base}/errors")
@@ -500,8 +512,7 @@ class Simulation:
         failed_azs = self.failed_azs  # changed by timeline events only
         watchers = self.rec.watchers  # canary controllers' windows (changed by their events only)
         version = self.topo.version
-        tgs = self.tgs
-        take_token = self._take_token
+        rate = float(self.rate_limit)
         next_disruption = self.next_disruption  # changed by timeline events only, never inside the pump
         feed = self.feed
         times, owners, i = feed.times, feed.owners, feed.i
@@ -570,35 +581,49 @@ class Simulation:
                     self.handed_over += 1
                     self._enter(self._request(cs, spec, t_send, hop))
                     continue
-                svc, route, key, split, c, idle, http11, draw_body, draw_resp, hits, bucket, rule_time = plan
+                svc, route, key, split, c, idle, http11, draw_body, draw_resp, bucket, rule_time = plan
                 if recorded:
                     cst.sent += 1
                 overhead = cs.overhead()
                 body = draw_body()
-                if bucket is not None and not take_token(bucket, t):
-                    self.handed_over += 1
-                    req = self._request(cs, spec, t_send, hop, t, route, body)
-                    self.lattice_response(req, t + overhead, self.assumptions.rate_limit_status, lattice=True,
-                                          failure="ClientRateLimited")
-                    continue
-                tg_name = split.next()
-                if tg_name is END:
-                    tg_name = split.refill()
-                if tg_name is None:
+                if bucket is not None:  # as _take_token: the service's token bucket in the AZ
+                    tokens = bucket[0] + (t - bucket[1]) * rate
+                    if tokens > rate:
+                        tokens = rate
+                    bucket[1] = t
+                    if tokens >= 1.0:
+                        bucket[0] = tokens - 1.0
+                    else:
+                        bucket[0] = tokens
+                        self.handed_over += 1
+                        req = self._request(cs, spec, t_send, hop, t, route, body)
+                        self.lattice_response(req, t + overhead, self.assumptions.rate_limit_status, lattice=True,
+                                              failure="ClientRateLimited")
+                        continue
+                leg = split.next()
+                if leg is END:
+                    leg = split.refill()
+                if leg is None:
                     self.handed_over += 1
                     self.rec.rule(key, None, t)
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     self.lattice_response(req, t + overhead, 500, lattice=True, failure="InternalError")
                     continue
-                if t >= warmup:  # as Recorder.rule
-                    hits[tg_name] = hits.get(tg_name, 0) + 1
-                st = tgs[tg_name]
+                if t >= warmup:  # as Recorder.rule (Simulation.settle hands the legs' hits over)
+                    leg.hits += 1
+                st = leg.st
                 if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
                     self.handed_over += 1
                     self._to_target_group(self._request(cs, spec, t_send, hop, t, route, body), st, t, overhead)
                     continue
-                srv = st.pick()
-                if srv is None or not srv.plain or not srv.up or srv.extra is not None:
+                routable = st.routable  # as TargetGroupState.pick: round robin
+                if routable:
+                    rr = st.rr
+                    st.rr = rr + 1
+                    srv = routable[rr % len(routable)]
+                else:
+                    srv = None
+                if srv is None or not srv.fast:  # srv.fast: plain, up, no injected latency
                     self.handed_over += 1
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     req.tg = st
@@ -642,17 +667,45 @@ class Simulation:
                                                 deadline, start, end), srv)
                     continue
                 resp = draw_resp()
-                # the service's and the target group's records (as Recorder.record for a 200)
-                c.count(t, t_l - t, 1, body, resp)
+                # the service's and the target group's records (as Recorder.record for a 200, with
+                # Cursor.count and BufferedHistogram.add written out: a call each less per request)
+                dur = t_l - t
+                row = c.row if c.lo <= t < c.hi else c.move(t)
+                row[TOTAL] += 1
+                row[HTTP_2XX] += 1
+                row[TIME_SUM] += dur
+                row[BYTES_IN] += body
+                row[BYTES_OUT] += resp
+                buf = c.buf
+                buf.append(dur)
+                if len(buf) >= FLUSH:
+                    c.flush()
                 if t >= warmup:  # as Recorder.rule_time
-                    rule_time.add(t_l - t)
+                    buf = rule_time.buf
+                    buf.append(dur)
+                    if len(buf) >= FLUSH:
+                        rule_time.flushed()
                 t_tg = ta - hop_t
+                dur = t_l - t_tg
                 if t_tg >= warmup:
                     srv.requests += 1
-                    srv.time.add(t_l - t_tg)
-                srv.cursor.count(t_tg, t_l - t_tg, 1, body, resp)
-                if watchers and tg_name in watchers:
-                    watchers[tg_name].add(t_l - t_tg, 200)
+                    buf = srv.time.buf
+                    buf.append(dur)
+                    if len(buf) >= FLUSH:
+                        srv.time.flushed()
+                cur = srv.cursor
+                row = cur.row if cur.lo <= t_tg < cur.hi else cur.move(t_tg)
+                row[TOTAL] += 1
+                row[HTTP_2XX] += 1
+                row[TIME_SUM] += dur
+                row[BYTES_IN] += body
+                row[BYTES_OUT] += resp
+                buf = cur.buf
+                buf.append(dur)
+                if len(buf) >= FLUSH:
+                    cur.flush()
+                if watchers and leg.name in watchers:
+                    watchers[leg.name].add(dur, 200)
                 t_client = t_l + hop
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:
@@ -689,13 +742,9 @@ class Simulation:
             svc = route.service
             action = route.action
             key = action.key  # type: ignore[union-attr]
-            rules = self.rec.rules
-            hits = rules.get(key)
-            if hits is None:
-                hits = rules[key] = {}
             plan = (svc, route, key, self._split(action), self.svc_dims[svc].cursor(cs.az),  # type: ignore[index,arg-type]
                     self.idle[svc], cs.specs[spec].protocol == "HTTP/1.1", cs.body[spec], cs.resp[spec],  # type: ignore[index]
-                    hits, self._bucket(svc, cs.az, self.now) if self.rate_limit else None,  # type: ignore[arg-type]
+                    self._bucket(svc, cs.az, self.now) if self.rate_limit else None,  # type: ignore[arg-type]
                     self.rec.rule_time(key))
         cs.plans[spec] = plan
         return plan
@@ -815,15 +864,16 @@ class Simulation:
         action = route.action
         key = action.key  # type: ignore[union-attr]
         split = self._split(action)  # type: ignore[arg-type]
-        tg_name = split.next()
-        if tg_name is END:
-            tg_name = split.refill()
-        if now >= self.warmup:
-            self.rec.rule(key, tg_name, now)
-        if tg_name is None:  # every weight is 0 (assumption: a fixed 500)
+        leg = split.next()
+        if leg is END:
+            leg = split.refill()
+        if leg is None:  # every weight is 0 (assumption: a fixed 500)
+            self.rec.rule(key, None, now)
             self.lattice_response(req, now + overhead, 500, lattice=True, failure="InternalError")
             return
-        self._to_target_group(req, self.tgs[tg_name], now, overhead)
+        if now >= self.warmup:
+            leg.hits += 1
+        self._to_target_group(req, leg.st, now, overhead)
 
     def _to_target_group(self, req: Request, st: TargetGroupState, now: float, overhead: float) -> None:
         """Lattice forwards to target group ``st``: protocol check, then round robin."""
@@ -858,11 +908,31 @@ class Simulation:
         self._serve(srv, req, ta)
 
     def _split(self, action: ActionState) -> WeightedSplit:
-        """The weighted split of a rule (its own random stream)."""
+        """The weighted split of a rule (its own random stream), giving its legs."""
         split = self.splits.get(action.key)
         if split is None:
-            split = self.splits[action.key] = WeightedSplit(action, self.streams.rng(f"split/{action.key}"))
+            key = action.key
+            legs = self.legs
+
+            def leg(name: str) -> Leg:
+                lg = legs.get((key, name))
+                if lg is None:
+                    lg = legs[(key, name)] = Leg(name, self.tgs[name])
+                return lg
+            split = self.splits[key] = WeightedSplit(action, self.streams.rng(f"split/{key}"), leg)
         return split
+
+    def settle(self) -> None:
+        """Hand the figures that the engine keeps where it uses them to the recorder (the rules'
+        forwarded requests per target group, counted on their legs), before results are read."""
+        rules = self.rec.rules
+        for (key, name), leg in sorted(self.legs.items()):
+            if leg.hits:
+                d = rules.get(key)
+                if d is None:
+                    d = rules[key] = {}
+                d[name] = d.get(name, 0) + leg.hits
+                leg.hits = 0
 
     def _bucket(self, svc: str, az: str, now: float) -> list[float]:
         """The token bucket of a service in an AZ: [tokens, time of the last update], full when new."""
@@ -1169,6 +1239,7 @@ class Simulation:
             if frozen:
                 gc.unfreeze()
         self.end_time = env.now
+        self.settle()
         wall = time.perf_counter() - wall0
         with paused():
             return Result.from_simulation(self, wall)

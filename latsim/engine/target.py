@@ -28,7 +28,7 @@ class TargetServer:
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
                  "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
                  "queued", "hop_same", "hop_cross", "plain", "cursor", "program", "stream_suffix",
-                 "steps", "time", "peers")
+                 "steps", "time", "peers", "fast")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -78,6 +78,12 @@ class TargetServer:
         # what never changes during a run and lets the engine's fast path serve this target: no ALB
         # hop, no Lambda environments, a security group that admits Lattice
         self.plain = kind != "ALB" and kind != "LAMBDA" and bool(ct.sg_allows_traffic[0])
+        self.fast = self.plain  # plain, up and no injected latency: kept by refresh()
+
+    def refresh(self) -> None:
+        """Recompute ``fast`` after ``plain``, ``up`` or ``extra`` changed (the one flag the fast
+        path reads for all three)."""
+        self.fast = self.plain and self.up and self.extra is None
 
     def enqueue(self, start: float, now: float) -> bool:
         """A request arriving at ``now`` waits until ``start`` in a queue bounded by ``queue``:
@@ -110,6 +116,7 @@ class TargetServer:
         if az_down is not None:
             self.az_down = az_down
         self.up = not (self.self_down or self.az_down)
+        self.refresh()
         return was and not self.up
 
 

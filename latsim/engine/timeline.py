@@ -106,9 +106,11 @@ class Timeline:
                 add = sampler(body.add, sim.streams.rng(f"inject/{index}/{srv.tg.name}/{srv.id}")) \
                     if body.add is not None else None
                 srv.extra = (body.factor, add)
+                srv.refresh()
             def clear_latency() -> None:
                 for s in servers:
                     s.extra = None
+                    s.refresh()
             return clear_latency
         if kind == "inject_errors":
             servers = self._servers(body.target_group, body.targets)

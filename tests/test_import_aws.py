@@ -74,8 +74,8 @@ def test_json_maps_target_groups_targets_and_health_checks(folder: Any) -> None:
     assert sorted(tgs) == ["inventory", "payments-grpc", "payments-v1", "payments-v2"]
     v1 = tgs["payments-v1"]
     assert (v1["type"], v1["vpc"], v1["account"]) == ("INSTANCE", "pay", "222222222222")
-    assert v1["targets"] == [{"id": "i-0b1c2d3e4f5a00001", "az": "use1-az1", "ip": "10.0.3.10", "port": 8080},
-                             {"id": "i-0b1c2d3e4f5a00002", "az": "use1-az2", "ip": "10.0.4.10", "port": 8080}]
+    assert v1["targets"] == [{"id": "i-0b1c2d3e4f5a00001", "az": "use1-az1", "ip": "10.0.3.10"},
+                             {"id": "i-0b1c2d3e4f5a00002", "az": "use1-az2", "ip": "10.0.4.10"}]
     assert tgs["payments-grpc"]["protocol_version"] == "GRPC"
     assert tgs["payments-grpc"]["health_check"]["protocol_version"] == "HTTP2"
     inv = tgs["inventory"]

@@ -1528,7 +1528,7 @@ def import_cloudformation(paths: list[str], params: dict[str, str] | None = None
                                     severity="warning", code="param"))
         st = Stack(imp, name, file, data, pos, account, overrides)
         imp.stacks.append(st)
-        imp.b.account(account, name)
+        imp.b.account(account)  # unnamed, as from every source: a stack is not its account
         expand_template(st)
         _check_shape(st)
     declared = {p for st in imp.stacks for p in st.parameters} | set(PSEUDO_PARAMETERS)

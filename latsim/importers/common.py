@@ -1024,7 +1024,8 @@ class _Assembler:
             if assocs:
                 item["vpc_associations"] = assocs
             services: list[str] = []
-            for loc, svc in a["services"]:
+            # by name: a network's services are a set, and sources list them in different orders
+            for loc, svc in sorted(a["services"], key=lambda pair: pair[1].name):
                 if svc.name not in services:
                     self.prov[keys + ("services", len(services))] = loc
                     services.append(svc.name)
@@ -1218,8 +1219,8 @@ class _Assembler:
                 if "out" in vpc.attrs:
                     vpc.attrs["out"]["azs"] = list(vpc.attrs["azs"])
             out["az"] = az
-        if t["port"] is not None:
-            out["port"] = t["port"]
+        if t["port"] is not None and t["port"] != tg.attrs["port"]:
+            out["port"] = t["port"]  # a target on its group's port is written without one, whoever reports it
         if sgs:
             out["security_groups"] = sgs
         return out

@@ -3,8 +3,9 @@ AWS CLI JSON outputs.
 
 Both paths work the same way. Every API response goes into one ``Inventory`` through
 ``absorb`` (keyed by the operation that produced it, in AWS CLI spelling such as
-``get-listener``), and one function, ``map_inventory``, turns the inventory into a plain,
-scenario-shaped dict: accounts, VPCs (CIDRs, AZ ids from their subnets), security groups,
+``get-listener``), and one function, ``map_inventory``, tells the importers' one
+``common.ScenarioBuilder`` what the inventory holds (so an object gets the name it gets from a
+template of it), which gives a plain, scenario-shaped dict: accounts, VPCs (CIDRs, AZ ids from their subnets), security groups,
 service networks (auth type and policy, RAM shares, VPC associations with their security groups,
 service associations), services (custom domain, auth, tags, listeners, rules), target groups
 (config, health check, targets with their AZ) and access-log subscriptions.
@@ -61,7 +62,6 @@ from latsim.importers.common import (
     DEFAULT_REGION,
     ImportResult,
     ScenarioBuilder,
-    default_azs,
     lattice_arn_ids,
     share_principal,
     slug,
@@ -395,9 +395,7 @@ class _Mapper:
             b.vpc(vid, loc=rec.where, account=acct, name=_tag(d.get("Tags"), "Name"), id=vid, cidrs=cidrs,
                   tags=_tags_dict(d.get("Tags")))
             subnets = [s for s in self.inv.subnets.values() if s.data.get("VpcId") == vid]
-            if not any(isinstance(s.data.get("AvailabilityZoneId"), str) for s in subnets):
-                self.warn(f"VPC {vid} has no described subnets; latsim places it in {default_azs(b.region)[0]}",
-                          rec.where, hint="add describe-subnets output to import its AZs")
+            # (no subnet: the builder places the VPC where its targets are, else in the region's first AZ, and says so)
             # AZ ids in order, so that the VPC's AZ list does not depend on the subnet ids
             for s in sorted(subnets, key=lambda s: (str(s.data.get("AvailabilityZoneId")), str(s.data.get("SubnetId")))):
                 b.subnet(str(s.data.get("SubnetId")), loc=s.where, vpc=vid, id=s.data.get("SubnetId"),

@@ -11,6 +11,12 @@ known, gives every object a valid, unique latsim name, and returns the scenario 
 from scenario key paths to the source location of each item (so validation errors of the
 imported scenario point back into the source file).
 
+Every importer (CloudFormation, Terraform, AWS API JSON and live, Gateway API) builds through it,
+so there is one naming scheme: an object is named after its AWS name (a VPC's ``Name`` tag), else
+the importer's key, by ``lattice_name``, made unique by ``unique`` (a security-group name used in
+several VPCs becomes ``<vpc>-<name>``), and the same object gets the same name from every source
+(tests/test_import_equivalence.py).
+
 What the sources lack -- clients, workload, target latencies and concurrency -- is left out:
 targets get the model's defaults, and an overlay (``ImportResult.scenario(overlay)``) adds the rest.
 

@@ -42,6 +42,10 @@ Objects are applied in order, as ``kubectl apply -f`` of the files would: an obj
 (same cluster, API group, kind, namespace and name) replaces the earlier one, with a located note.
 Within one YAML document a duplicate key is an error, as kubectl (strict decoding) reports it.
 
+What the controller would create is handed to ``common.ScenarioBuilder``, the one builder of every
+importer, so the controller's names (``<route>-<namespace>``, ``k8s-<ns>-<svc>-<hash>``,
+``rule-<index>``) come out as the same objects imported from the account or a template would.
+
 Clusters: every manifest belongs to the cluster ``cluster`` unless its path is written
 ``NAME=PATH``. ``cluster_vpc`` gives the cluster VPC in scenario shape (``{name, cidr, azs,
 account, id}``), or a mapping from cluster name to such a VPC, or a whole overlay whose ``vpcs``

@@ -144,3 +144,18 @@ def test_a_policy_edit_is_shown_as_a_unified_diff_of_its_json(tmp_path):
     assert '+          "aws:PrincipalOrgID": "o-other"' in res.output
     assert '-          "aws:PrincipalOrgID": "o-example"' in res.output
     assert "..." not in res.output  # nothing cut
+
+
+def test_ids_aws_assigns_are_not_changes_but_a_target_id_is():
+    """A template has no ids (latsim derives them), the account it was deployed to has the real
+    ones: matched by name, the two are equal (latsim.analysis.diff.ASSIGNED_IDS). A target's id is
+    its address, and changing it is a change."""
+    new = copy.deepcopy(base_scenario())
+    new["vpcs"][0]["id"] = "vpc-0123456789abcdef0"
+    new["services"][0]["id"] = "svc-0123456789abcdef0"
+    new["target_groups"][0]["id"] = "tg-0123456789abcdef0"
+    d = diff_scenarios(scenario_from_data(base_scenario()), scenario_from_data(new))
+    assert d["summary"]["changes"] == 0 and d["changes"] == []
+    new["target_groups"][0]["targets"][0]["id"] = "10.1.9.9"
+    d = diff_scenarios(scenario_from_data(base_scenario()), scenario_from_data(new))
+    assert [c["category"] for c in d["changes"]] == ["target", "target"]  # one removed, one added

@@ -74,8 +74,8 @@ def test_json_maps_target_groups_targets_and_health_checks(folder: Any) -> None:
     assert sorted(tgs) == ["inventory", "payments-grpc", "payments-v1", "payments-v2"]
     v1 = tgs["payments-v1"]
     assert (v1["type"], v1["vpc"], v1["account"]) == ("INSTANCE", "pay", "222222222222")
-    assert v1["targets"] == [{"id": "i-0b1c2d3e4f5a00001", "az": "use1-az1", "ip": "10.0.3.10", "port": 8080},
-                             {"id": "i-0b1c2d3e4f5a00002", "az": "use1-az2", "ip": "10.0.4.10", "port": 8080}]
+    assert v1["targets"] == [{"id": "i-0b1c2d3e4f5a00001", "az": "use1-az1", "ip": "10.0.3.10"},
+                             {"id": "i-0b1c2d3e4f5a00002", "az": "use1-az2", "ip": "10.0.4.10"}]
     assert tgs["payments-grpc"]["protocol_version"] == "GRPC"
     assert tgs["payments-grpc"]["health_check"]["protocol_version"] == "HTTP2"
     inv = tgs["inventory"]
@@ -96,13 +96,13 @@ def test_json_multi_account_share_and_associations(folder: Any) -> None:
     assert vpcs["web"]["cidr"] == vpcs["pay"]["cidr"] == ["10.0.0.0/16"]  # overlapping, and fine
     assert vpcs["pay"]["account"] == "222222222222"
     assert [a["id"] for a in folder.data["accounts"]] == ["111111111111", "222222222222"]
-    assert folder.data["access_logs"] == {"enabled": True, "service_networks": ["prod"]}
+    assert folder.data["access_logs"] == {"service_networks": ["prod"]}  # enabled: the model's default
 
 
 def test_json_security_groups_keep_peers_and_disambiguate_default_names(folder: Any) -> None:
     sgs = {s["name"]: s for s in folder.data["security_groups"]}
     assert {"web-default", "backend-default", "pay-default"} <= set(sgs)
-    assert sgs["web-default"]["ingress"] == [{"protocol": "all", "source": "web-default"}]
+    assert sgs["web-default"]["ingress"] == [{"protocol": "all", "ports": "all", "source": "web-default"}]
     assert sgs["app-targets"]["ingress"] == [{"protocol": "tcp", "ports": 8080, "source": "pl-0123456789abcdef0",
                                               "description": "VPC Lattice"}]
 

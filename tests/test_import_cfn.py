@@ -57,8 +57,7 @@ def problems(exc: pytest.ExceptionInfo[ScenarioError]) -> list[str]:
 # --- the mapping -------------------------------------------------------------------------------
 
 def test_accounts_come_from_the_account_parameter_and_the_default(result: ImportResult) -> None:
-    assert result.data["accounts"] == [{"id": "111111111111", "name": "network"},
-                                       {"id": "222222222222", "name": "payments"}]
+    assert result.data["accounts"] == [{"id": "111111111111"}, {"id": "222222222222"}]  # a stack is not its account
     assert result.data["region"] == "us-east-1"
 
 
@@ -90,7 +89,7 @@ def test_service_network_carries_policy_share_association_and_services(result: I
     assert sn["account"] == "111111111111" and sn["auth_type"] == "AWS_IAM"
     assert sn["shared_with"] == ["222222222222"]
     assert sn["vpc_associations"] == [{"vpc": "web", "security_groups": ["lattice-clients"]}]
-    assert sn["services"] == ["checkout", "ledger", "inventory"]   # via Fn::ImportValue of the network stack
+    assert sn["services"] == ["checkout", "inventory", "ledger"]   # via Fn::ImportValue of the network stack
     condition = sn["auth_policy"]["Statement"][0]["Condition"]
     assert condition == {"StringEquals": {"aws:PrincipalOrgID": "o-exampleorg1"}}
     assert result.data["access_logs"] == {"services": ["inventory"], "service_networks": ["shop-prod"]}
@@ -131,13 +130,13 @@ def test_target_groups_and_their_targets(result: ImportResult) -> None:
     assert [(t["az"], t["security_groups"]) for t in v1["targets"]] == [("use1-az1", ["pay-targets"]),
                                                                        ("use1-az2", ["pay-targets"])]
     v2 = named(tgs, "checkout-v2")
-    assert v2["targets"] == [{"id": "10.0.1.15", "az": "use1-az1", "port": 8080}, {"id": "10.0.2.15", "az": "use1-az2"}]
+    assert v2["targets"] == [{"id": "10.0.1.15", "az": "use1-az1"}, {"id": "10.0.2.15", "az": "use1-az2"}]  # on the group's port: written without one
     rates = named(tgs, "rates-targets")
     assert rates["type"] == "LAMBDA" and rates["targets"] == [{"id": "rates"}] and "vpc" not in rates
     ledger = named(tgs, "ledger-tcp")
     assert (ledger["protocol"], ledger["port"]) == ("TCP", 8443)
     alb = named(tgs, "inventory-alb")
-    assert alb["targets"] == [{"id": "inventory-alb", "az": "use1-az1", "port": 80, "security_groups": ["alb-sg"]}]
+    assert alb["targets"] == [{"id": "inventory-alb", "az": "use1-az1", "security_groups": ["alb-sg"]}]
     stock = named(tgs, "stock")
     assert stock["targets"][0]["ip"] == "10.1.2.50" and stock["targets"][0]["az"] == "use1-az2"
     assert all("latency" not in t and "concurrency" not in t for tg in tgs for t in tg.get("targets", []))

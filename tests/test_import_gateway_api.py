@@ -259,7 +259,7 @@ def test_more_than_five_headers_refuses_the_route(tmp_path: Path) -> None:
                                                       + "      backendRefs: [{name: a, port: 80}]\n"))])
     (w,) = _warnings_with(res, "header matches")
     assert "LATTICE_EXCEED_MAX_HEADER_MATCHES" in w.message and w.location.line == 22  # the sixth header
-    assert res.data["services"] == []
+    assert res.data.get("services", []) == []  # the builder leaves an empty section out
 
 
 def test_regex_header_and_multiple_matches_refuse_the_route(tmp_path: Path) -> None:

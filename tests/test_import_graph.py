@@ -31,9 +31,6 @@ KNOWN_MODULE_CIRCLES = {
     ("latsim.engine.calls", "latsim.engine.simulation", "latsim.results"):
         "call graphs: engine/calls.py needs simulation's Request, ClientState and ClientStats, and "
         "results.edge_summaries needs ClientStats; moving those classes below simulation.py ends it",
-    ("latsim.importers.cfn_foreach", "latsim.importers.cloudformation"):
-        "Fn::ForEach: cfn_foreach imports Stack and UNRESOLVED back from cloudformation at call time; "
-        "the split of cloudformation.py by job (issue #18, point 1) gives them a lower home",
 }
 KNOWN_LAYER_CIRCLES = {
     ("latsim.engine", "latsim.metrics", "latsim.results"):

@@ -127,9 +127,9 @@ def test_state_target_groups_and_targets(state: ImportResult) -> None:
     assert [(t["az"], t["security_groups"]) for t in asg] == [("use1-az1", ["pay-targets"]),
                                                              ("use1-az2", ["pay-targets"])]
     assert attached == [
-        {"id": "i-0a1a1a1a1a1a1a1a1", "ip": "10.0.1.10", "az": "use1-az1", "port": 8080,
+        {"id": "i-0a1a1a1a1a1a1a1a1", "ip": "10.0.1.10", "az": "use1-az1",
          "security_groups": ["pay-targets"]},
-        {"id": "i-0b2b2b2b2b2b2b2b2", "ip": "10.0.2.11", "az": "use1-az2", "port": 8080,
+        {"id": "i-0b2b2b2b2b2b2b2b2", "ip": "10.0.2.11", "az": "use1-az2",
          "security_groups": ["pay-targets"]}]
     v2 = named(tgs, "checkout-v2")   # attached by ARN, registered by id: the same group
     assert [(t["id"], t["az"]) for t in v2["targets"]] == [("10.0.1.15", "use1-az1"), ("10.0.2.15", "use1-az2")]
@@ -185,9 +185,9 @@ def test_plan_resolves_references_through_the_for_each_module(plan: ImportResult
     tgs = plan.data["target_groups"]
     assert [tg["name"] for tg in tgs] == ["checkout-stable", "checkout-canary", "inventory-stable"]
     assert {tg["vpc"] for tg in tgs} == {"backend"}                 # var.vpc_id -> aws_vpc.backend
-    assert named(tgs, "checkout-stable")["targets"] == [{"id": "10.1.1.10", "az": "use1-az1", "port": 8080},
-                                                        {"id": "10.1.2.10", "az": "use1-az2", "port": 8080}]
-    assert named(tgs, "checkout-canary")["targets"] == [{"id": "10.1.2.99", "az": "use1-az2", "port": 8080}]
+    assert named(tgs, "checkout-stable")["targets"] == [{"id": "10.1.1.10", "az": "use1-az1"},
+                                                        {"id": "10.1.2.10", "az": "use1-az2"}]
+    assert named(tgs, "checkout-canary")["targets"] == [{"id": "10.1.2.99", "az": "use1-az2"}]
 
 
 def test_plan_prefix_list_data_source_is_the_lattice_one(plan: ImportResult) -> None:

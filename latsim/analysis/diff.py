@@ -10,7 +10,8 @@ Three views of OLD -> NEW:
   the explanation of each flipped request on both sides; ``rerouted`` lists requests that stay
   forwarded but now match another rule or another weighted split;
 * **resource changes** -- every rule, weight, target, listener, association, policy, security
-  group ... added, removed or changed, as dotted paths into the scenario;
+  group ... added, removed or changed, as dotted paths into the scenario (items matched by name; the
+  ids AWS assigns to VPCs, groups, networks and services are not compared: ``ASSIGNED_IDS``);
 * **problems** -- validation warnings and notes that NEW has and OLD did not (and the reverse).
 
 Call graphs add **call edges** (each call step of a target group: caller group -> service, with
@@ -200,8 +201,18 @@ def sent_changes(old: Topology, new: Topology, *, path: str | None = None, metho
 
 # --- resource changes ---------------------------------------------------------------------------
 
+ASSIGNED_IDS = ("vpcs", "security_groups", "service_networks", "services", "target_groups")
+"""Sections whose ``id`` AWS assigns at creation: a template has none (latsim derives one), an account
+has the real one. Items are matched by name and their ids are not compared, so a template and the
+account it was deployed to diff as equal; where an id decides something (a policy naming a VPC id)
+the policy text differs, and a verdict that changes is reported as a flip."""
+
+
 def _dump(scn: Scenario) -> dict[str, Any]:
     data = scn.model_dump(mode="json", by_alias=True)
+    for section in ASSIGNED_IDS:
+        for d in data[section]:
+            d.pop("id", None)
     for svc, d in zip(scn.services, data["services"], strict=True):
         for lst, ld in zip(svc.listeners, d["listeners"], strict=True):
             ld["name"] = lst.listener_name

@@ -3,8 +3,9 @@ AWS CLI JSON outputs.
 
 Both paths work the same way. Every API response goes into one ``Inventory`` through
 ``absorb`` (keyed by the operation that produced it, in AWS CLI spelling such as
-``get-listener``), and one function, ``map_inventory``, turns the inventory into a plain,
-scenario-shaped dict: accounts, VPCs (CIDRs, AZ ids from their subnets), security groups,
+``get-listener``), and one function, ``map_inventory``, tells the importers' one
+``common.ScenarioBuilder`` what the inventory holds (so an object gets the name it gets from a
+template of it), which gives a plain, scenario-shaped dict: accounts, VPCs (CIDRs, AZ ids from their subnets), security groups,
 service networks (auth type and policy, RAM shares, VPC associations with their security groups,
 service associations), services (custom domain, auth, tags, listeners, rules), target groups
 (config, health check, targets with their AZ) and access-log subscriptions.
@@ -50,8 +51,6 @@ is added) and the generated service DNS names (latsim derives its own; see the w
 from __future__ import annotations
 
 import functools
-import ipaddress
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -59,7 +58,14 @@ from pathlib import Path
 from typing import Any
 
 from latsim.errors import LatsimError, Location, Problem, ScenarioError
-from latsim.importers.common import ImportResult
+from latsim.importers.common import (
+    DEFAULT_REGION,
+    ImportResult,
+    ScenarioBuilder,
+    lattice_arn_ids,
+    share_principal,
+    slug,
+)
 from latsim.scenario import (
     Positions,
     parse_document,
@@ -109,24 +115,6 @@ class Inventory:
     region: str | None = None
 
 
-_ARN_RE = re.compile(r"^arn:aws[a-z-]*:vpc-lattice:([a-z0-9-]*):(\d{12}):(.+)$")
-_ARN_KINDS = {"servicenetwork": "sn", "service": "svc", "listener": "listener", "rule": "rule",
-              "targetgroup": "tg", "servicenetworkvpcassociation": "snva",
-              "servicenetworkserviceassociation": "snsa", "accesslogsubscription": "als"}
-
-
-def arn_parts(arn: Any) -> dict[str, str]:
-    """``arn:aws:vpc-lattice:R:A:service/svc-1/listener/listener-2`` -> {region, account, svc, listener}."""
-    m = _ARN_RE.match(arn) if isinstance(arn, str) else None
-    if not m:
-        return {}
-    out = {"region": m.group(1), "account": m.group(2)}
-    segs = m.group(3).split("/")
-    for i in range(0, len(segs) - 1, 2):
-        out[_ARN_KINDS.get(segs[i], segs[i])] = segs[i + 1]
-    return out
-
-
 def _ident(value: Any) -> str | None:
     """An identifier or ARN -> the id (last path segment)."""
     if not isinstance(value, str) or not value:
@@ -169,7 +157,7 @@ def absorb(inv: Inventory, op: str, resp: dict[str, Any], ctx: dict[str, str], l
     elif op in ("list-listeners", "get-listener"):
         entries = _items(resp, "items") if op == "list-listeners" else [(-1, resp)]
         for i, it in entries:
-            parts = arn_parts(it.get("arn"))
+            parts = lattice_arn_ids(it.get("arn"))
             svc = it.get("serviceId") or parts.get("svc") or ctx.get("svc")
             lid = it.get("id") or parts.get("listener") or ctx.get("listener")
             if not svc or not lid:
@@ -181,7 +169,7 @@ def absorb(inv: Inventory, op: str, resp: dict[str, Any], ctx: dict[str, str], l
     elif op in ("list-rules", "get-rule"):
         entries = _items(resp, "items") if op == "list-rules" else [(-1, resp)]
         for i, it in entries:
-            parts = arn_parts(it.get("arn"))
+            parts = lattice_arn_ids(it.get("arn"))
             svc = ctx.get("svc") or parts.get("svc")
             lid = ctx.get("listener") or parts.get("listener")
             rid = it.get("id") or parts.get("rule") or ctx.get("rule")
@@ -213,7 +201,7 @@ def absorb(inv: Inventory, op: str, resp: dict[str, Any], ctx: dict[str, str], l
             _merge(inv.service_associations, it.get("id"), it, loc(("items", i) if i >= 0 else ()))
     elif op == "list-service-network-vpc-endpoint-associations":
         for i, it in _items(resp, "items"):
-            sn = arn_parts(it.get("serviceNetworkArn")).get("sn") or ctx.get("sn")
+            sn = lattice_arn_ids(it.get("serviceNetworkArn")).get("sn") or ctx.get("sn")
             _merge(inv.endpoint_associations, it.get("id") or it.get("vpcEndpointId"), {**it, "_sn": sn},
                    loc(("items", i)))
     elif op == "get-auth-policy":
@@ -282,49 +270,10 @@ def _warn(message: str, where: Location, *, hint: str | None = None, severity: s
 
 
 # ---------------------------------------------------------------------------------------------
-# Mapping the inventory to a scenario-shaped dict
+# Mapping the inventory to a scenario, through the importers' one builder
 # ---------------------------------------------------------------------------------------------
 
 _LIVE_STATES = {None, "ACTIVE", "UPDATE_IN_PROGRESS", "UPDATE_FAILED"}
-_SN_ID = re.compile(r"^sn-[0-9a-z]{17}$")
-_SVC_ID = re.compile(r"^svc-[0-9a-z]{17}$")
-_TG_ID = re.compile(r"^tg-[0-9a-z]{17}$")
-_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-_SG_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
-_PROTOCOLS = {"-1": "all", "all": "all", "tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp",
-              "1": "icmp"}
-_DIRECTIONS = {"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw", "north": "n",
-               "south": "s", "east": "e", "west": "w", "central": "c"}
-
-
-def region_short(region: str) -> str:
-    """``us-east-1`` -> ``use1`` (the prefix of AZ ids), ``ap-southeast-2`` -> ``apse2``."""
-    parts = region.split("-")
-    if len(parts) < 3:
-        return "use1"
-    return parts[0] + "".join(_DIRECTIONS.get(p, p[:1]) for p in parts[1:-1]) + parts[-1]
-
-
-def slug(text: str, limit: int = 63) -> str:
-    """Any text -> a Lattice-style name: ``[a-z0-9-]``, no leading, trailing or double ``-``."""
-    s = re.sub(r"[^a-z0-9-]+", "-", str(text).lower())
-    s = re.sub(r"-{2,}", "-", s).strip("-")
-    return s[:limit].rstrip("-")
-
-
-def unique_name(base: str, taken: set[str], limit: int, suffix: str) -> str:
-    """``base`` if free, else ``base-<suffix>`` (shortened to fit ``limit``), else numbered."""
-    name = base
-    if name in taken:
-        tail = slug(suffix) or "x"
-        name = f"{base[: max(1, limit - len(tail) - 1)].rstrip('-')}-{tail}"
-    n = 2
-    while name in taken:
-        tail = f"{n}"
-        name = f"{base[: max(1, limit - len(tail) - 1)].rstrip('-')}-{tail}"
-        n += 1
-    taken.add(name)
-    return name
 
 
 def _tag(tags: Any, key: str) -> str | None:
@@ -342,81 +291,55 @@ def _tags_dict(tags: Any) -> dict[str, str]:
             if isinstance(t, dict) and isinstance(t.get("Key"), str) and not t["Key"].startswith("aws:")}
 
 
-def _policy_doc(text: Any, where: Location, label: str, warnings: list[Problem]) -> Any:
-    if isinstance(text, dict):
-        return text
-    if not isinstance(text, str) or not text.strip():
-        return None
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        warnings.append(_warn(f"the auth policy of {label} is not JSON ({exc}); it is left out", where))
-        return None
-    return doc if isinstance(doc, dict) else None
+def _config(d: dict[str, Any]) -> dict[str, Any]:
+    cfg = d.get("config")
+    return cfg if isinstance(cfg, dict) else {}
 
 
 class _Mapper:
-    """One pass from an Inventory to scenario data; collects warnings as it goes."""
+    """One pass from an Inventory to a ``ScenarioBuilder``: the builder names every object (the
+    importers' one naming scheme) and resolves the references; this class says what AWS reports
+    and warns about what it leaves out."""
 
     def __init__(self, inv: Inventory, name: str, description: str | None) -> None:
         self.inv = inv
-        self.name = name
-        self.description = description
-        self.region = inv.region or "us-east-1"
-        self.warnings: list[Problem] = list(inv.warnings)
-        self.accounts: set[str] = set()
-        self.vpc_names: dict[str, str] = {}       # vpc id -> scenario name
-        self.vpc_azs: dict[str, list[str]] = {}
-        self.sg_names: dict[str, str] = {}        # sg id -> scenario name
-        self.tg_names: dict[str, str] = {}        # tg id -> scenario name
-        self.svc_names: dict[str, str] = {}       # svc id -> scenario name
-        self.svc_accounts: dict[str, str] = {}
-        self.az_by_name: dict[str, str] = {}      # us-east-1a -> use1-az6
-        self.vpc_accounts: dict[str, str] = {}    # vpc id -> owner account
-        self.sn_names: dict[str, str] = {}        # sn id -> scenario name
-        self.prov: dict[Keys, Location] = {}      # scenario key path -> source location
+        self.b = ScenarioBuilder(name=name, region=inv.region or DEFAULT_REGION, description=description)
+        self.b.problems.extend(inv.warnings)
+        self.tgs: set[str] = set()            # ids of the imported target groups
+        self.svcs: dict[str, str] = {}        # imported service id -> its account
+        self.sns: dict[str, str] = {}         # imported service network id -> its account
+        self.vpcs: dict[str, str] = {}        # imported VPC id -> its account
+        self.labels: dict[str, str] = {}      # service / service network id -> AWS name (for messages)
 
-    def warn(self, message: str, where: Location, **kw: Any) -> None:
-        self.warnings.append(_warn(message, where, **kw))
+    def warn(self, message: str, where: Location, *, severity: str = "warning", hint: str | None = None) -> None:
+        self.b.warn(message, where, code="import", severity=severity, hint=hint)
 
-    # -- accounts ------------------------------------------------------------------------------
-    def account_of(self, arn: Any, fallback: str | None = None) -> str:
-        acct = arn_parts(arn).get("account") or fallback or "000000000000"
-        self.accounts.add(acct)
-        return acct
+    def account_of(self, arn: Any, fallback: str = "000000000000") -> str:
+        return self.b.account(lattice_arn_ids(arn).get("account") or fallback)
 
     # -- run ------------------------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
+    def run(self) -> ScenarioBuilder:
         inv = self.inv
-        for sub in inv.subnets.values():
-            az, azid = sub.data.get("AvailabilityZone"), sub.data.get("AvailabilityZoneId")
-            if isinstance(az, str) and isinstance(azid, str):
-                self.az_by_name[az] = azid
-        live_tgs = {k: r for k, r in sorted(inv.target_groups.items()) if self._tg_alive(k, r)}
+        for acct in sorted({p["account"] for r in (*inv.service_networks.values(), *inv.services.values(),
+                                                   *inv.target_groups.values())
+                            if (p := lattice_arn_ids(r.data.get("arn"))).get("account")}):
+            self.b.account(acct)
+        live_tgs = {k: r for k, r in sorted(inv.target_groups.items()) if self._tg_alive(r)}
         live_svcs = {k: r for k, r in sorted(inv.services.items()) if self._alive(r, "service")}
         live_sns = dict(sorted(inv.service_networks.items()))
-        vpc_ids = self._referenced_vpcs(live_tgs, live_sns)
-        vpcs = self._vpcs(vpc_ids)
-        sgs = self._security_groups()
-        tgs = [self._target_group(k, r, i) for i, (k, r) in enumerate(live_tgs.items())]
-        services = self._services(live_svcs)
-        sns = self._service_networks(live_sns)
-        self._endpoints(vpcs, sns)
-        data: dict[str, Any] = {"name": self.name}
-        if self.description:
-            data["description"] = self.description
-        data["region"] = self.region
-        data["accounts"] = [{"id": a} for a in sorted(self.accounts)]
-        data["vpcs"] = vpcs
-        if sgs:
-            data["security_groups"] = sgs
-        data["service_networks"] = sns
-        data["services"] = services
-        data["target_groups"] = tgs
-        logs = self._access_logs()
-        if logs:
-            data["access_logs"] = logs
-        return data
+        self._vpcs(self._referenced_vpcs(live_tgs, live_sns))
+        self._security_groups()
+        self._instances()
+        for tgid, rec in live_tgs.items():
+            self._target_group(tgid, rec)
+        for sid, rec in live_svcs.items():
+            self._service(sid, rec)
+        for snid, rec in live_sns.items():
+            self._service_network(snid, rec)
+        self._shares()
+        self._endpoints()
+        self._access_logs()
+        return self.b
 
     def _alive(self, rec: Rec, kind: str) -> bool:
         status = rec.data.get("status")
@@ -426,18 +349,17 @@ class _Mapper:
                   severity="info")
         return False
 
-    def _tg_alive(self, key: str, rec: Rec) -> bool:
+    def _tg_alive(self, rec: Rec) -> bool:
         return rec.data.get("status") in (None, "ACTIVE", "CREATE_IN_PROGRESS") or self._alive(rec, "target group")
 
-    # -- VPCs, subnets, security groups ------------------------------------------------------------
+    # -- VPCs, subnets, security groups, instances ------------------------------------------------
     def _referenced_vpcs(self, tgs: dict[str, Rec], sns: dict[str, Rec]) -> list[str]:
         ids: set[str] = set()
         for a in self.inv.vpc_associations.values():
             if isinstance(a.data.get("vpcId"), str) and a.data.get("status") in _LIVE_STATES | {"CREATE_IN_PROGRESS"}:
                 ids.add(a.data["vpcId"])
         for r in tgs.values():
-            cfg: dict[str, Any] = r.data["config"] if isinstance(r.data.get("config"), dict) else {}
-            vid = cfg.get("vpcIdentifier") or r.data.get("vpcIdentifier")
+            vid = _config(r.data).get("vpcIdentifier") or r.data.get("vpcIdentifier")
             if isinstance(vid, str):
                 ids.add(vid)
         for e in self.inv.endpoint_associations.values():
@@ -450,21 +372,16 @@ class _Mapper:
                       self.inv.vpcs[skipped[0]].where, severity="info")
         return sorted(ids)
 
-    def _vpcs(self, vpc_ids: list[str]) -> list[dict[str, Any]]:
-        taken: set[str] = set()
-        out = []
+    def _vpcs(self, vpc_ids: list[str]) -> None:
+        b = self.b
         for vid in vpc_ids:
             rec = self.inv.vpcs.get(vid)
             if rec is None:
-                out.append(self._placeholder_vpc(vid, taken))
+                self._placeholder_vpc(vid)
                 continue
             d = rec.data
-            acct = str(d.get("OwnerId") or "000000000000")
-            self.accounts.add(acct)
-            self.vpc_accounts[vid] = acct
-            base = slug(_tag(d.get("Tags"), "Name") or "") or vid
-            name = unique_name(base, taken, 255, vid[-6:])
-            self.vpc_names[vid] = name
+            acct = b.account(str(d.get("OwnerId") or "000000000000"))
+            self.vpcs[vid] = acct
             cidrs = [d["CidrBlock"]] if isinstance(d.get("CidrBlock"), str) else []
             for a in d.get("CidrBlockAssociationSet") or []:
                 c = a.get("CidrBlock") if isinstance(a, dict) else None
@@ -475,29 +392,16 @@ class _Mapper:
                 c = a.get("Ipv6CidrBlock") if isinstance(a, dict) else None
                 if isinstance(c, str) and c not in cidrs:
                     cidrs.append(c)
-            azs = self._subnet_azs(vid)
-            if not azs:
-                azs = [f"{region_short(self.region)}-az1"]
-                self.warn(f"VPC {vid} has no described subnets; latsim places it in {azs[0]}", rec.where,
-                          hint="add describe-subnets output to import its AZs")
-            self.vpc_azs[vid] = azs
-            vpc: dict[str, Any] = {"name": name}
-            if _VPC_ID.match(vid):
-                vpc["id"] = vid
-            vpc.update({"account": acct, "cidr": cidrs or ["10.0.0.0/16"], "azs": azs})
-            self.prov[("vpcs", len(out))] = rec.where
-            tags = _tags_dict(d.get("Tags"))
-            tags.pop("Name", None)
-            if tags:
-                vpc["tags"] = tags
-            out.append(vpc)
-        return out
+            b.vpc(vid, loc=rec.where, account=acct, name=_tag(d.get("Tags"), "Name"), id=vid, cidrs=cidrs,
+                  tags=_tags_dict(d.get("Tags")))
+            subnets = [s for s in self.inv.subnets.values() if s.data.get("VpcId") == vid]
+            # (no subnet: the builder places the VPC where its targets are, else in the region's first AZ, and says so)
+            # AZ ids in order, so that the VPC's AZ list does not depend on the subnet ids
+            for s in sorted(subnets, key=lambda s: (str(s.data.get("AvailabilityZoneId")), str(s.data.get("SubnetId")))):
+                b.subnet(str(s.data.get("SubnetId")), loc=s.where, vpc=vid, id=s.data.get("SubnetId"),
+                         cidr=s.data.get("CidrBlock"), az=s.data.get("AvailabilityZoneId"))
 
-    def _subnet_azs(self, vid: str) -> list[str]:
-        return sorted({s.data["AvailabilityZoneId"] for s in self.inv.subnets.values()
-                       if s.data.get("VpcId") == vid and isinstance(s.data.get("AvailabilityZoneId"), str)})
-
-    def _placeholder_vpc(self, vid: str, taken: set[str]) -> dict[str, Any]:
+    def _placeholder_vpc(self, vid: str) -> None:
         # A VPC of another account (or one not described): keep the references valid, say so.
         owner = None
         for a in self.inv.vpc_associations.values():
@@ -506,315 +410,162 @@ class _Mapper:
         for e in self.inv.endpoint_associations.values():
             if e.data.get("vpcId") == vid and isinstance(e.data.get("vpcEndpointOwnerId"), str):
                 owner = e.data["vpcEndpointOwnerId"]
-        acct = owner or next(iter(sorted(self.accounts)), "000000000000")
-        self.accounts.add(acct)
-        self.vpc_accounts[vid] = acct
-        name = unique_name(vid, taken, 255, "vpc")
-        self.vpc_names[vid] = name
-        azs = self._subnet_azs(vid) or [f"{region_short(self.region)}-az1"]
-        self.vpc_azs[vid] = azs
+        acct = self.b.account(owner or next(iter(sorted(self.b._accounts)), "000000000000"))
+        self.vpcs[vid] = acct
+        where = Location(path=f"vpcs.{vid}")
+        fact = self.b.vpc(vid, loc=where, account=acct, id=vid)
+        fact.attrs["placeholder"] = True  # the builder guesses its CIDR from its IP targets
         self.warn(f"VPC {vid} is referenced but was not described (another account?); latsim adds a placeholder "
-                  f"with CIDR 10.0.0.0/16 in {azs[0]} owned by {acct}", Location(path=f"vpcs.{name}"),
+                  f"owned by {acct} (its CIDR and AZs are guessed)", where,
                   hint="describe it (describe-vpcs, describe-subnets) or override it in an overlay")
-        vpc: dict[str, Any] = {"name": name}
-        if _VPC_ID.match(vid):
-            vpc["id"] = vid
-        vpc.update({"account": acct, "cidr": ["10.0.0.0/16"], "azs": azs})
-        return vpc
 
-    def _security_groups(self) -> list[dict[str, Any]]:
-        recs = [r for _, r in sorted(self.inv.security_groups.items()) if r.data.get("VpcId") in self.vpc_names]
-        def group_name(r: Rec) -> str:
-            return str(r.data.get("GroupName") or r.data.get("GroupId"))
-
-        counts: dict[str, int] = {}
-        for r in recs:
-            counts[group_name(r)] = counts.get(group_name(r), 0) + 1
-        taken: set[str] = set()
-        for r in recs:
-            gid, gname = str(r.data.get("GroupId")), group_name(r)
-            base = gname if counts[gname] == 1 else f"{self.vpc_names[r.data['VpcId']]}-{gname}"
-            self.sg_names[gid] = unique_name(base, taken, 255, gid)
-        out: list[dict[str, Any]] = []
-        for r in recs:
+    def _security_groups(self) -> None:
+        b = self.b
+        for gid, r in sorted(self.inv.security_groups.items()):
             d = r.data
-            gid = str(d.get("GroupId"))
-            sg: dict[str, Any] = {"name": self.sg_names[gid]}
-            if _SG_ID.match(gid):
-                sg["id"] = gid
-            sg["vpc"] = self.vpc_names[d["VpcId"]]
-            self.prov[("security_groups", len(out))] = r.where
-            if isinstance(d.get("Description"), str) and d["Description"]:
-                sg["description"] = d["Description"]
-            sg["ingress"] = self._sg_rules(d.get("IpPermissions"), "source", r.where, gid)
-            sg["egress"] = self._sg_rules(d.get("IpPermissionsEgress"), "destination", r.where, gid)
-            out.append(sg)
-        return out
+            if d.get("VpcId") not in self.vpcs:
+                continue
+            b.security_group(gid, loc=r.where, vpc=d["VpcId"], name=d.get("GroupName") or gid, id=gid,
+                             description=d.get("Description"), default_egress=False)
+            for direction, perms in (("ingress", d.get("IpPermissions")), ("egress", d.get("IpPermissionsEgress"))):
+                self._sg_rules(gid, direction, perms, r.where)
 
-    def _sg_rules(self, perms: Any, peer_key: str, where: Location, gid: str) -> list[dict[str, Any]]:
-        rules: list[dict[str, Any]] = []
+    def _sg_rules(self, gid: str, direction: str, perms: Any, where: Location) -> None:
         for perm in perms or []:
             if not isinstance(perm, dict):
                 continue
-            proto = _PROTOCOLS.get(str(perm.get("IpProtocol", "-1")).lower())
-            if proto is None:
-                self.warn(f"security group {gid}: protocol {perm.get('IpProtocol')} is not simulated; rule left out",
-                          where, severity="info")
-                continue
-            base: dict[str, Any] = {"protocol": proto}
-            if proto in ("tcp", "udp"):
-                lo, hi = perm.get("FromPort"), perm.get("ToPort")
-                if isinstance(lo, int) and isinstance(hi, int) and lo >= 0:
-                    base["ports"] = lo if lo == hi else f"{lo}-{hi}"
-            peers: list[tuple[str, str | None]] = []
-            peers += [(r["CidrIp"], r.get("Description")) for r in perm.get("IpRanges") or []
-                      if isinstance(r, dict) and isinstance(r.get("CidrIp"), str)]
-            peers += [(r["CidrIpv6"], r.get("Description")) for r in perm.get("Ipv6Ranges") or []
-                      if isinstance(r, dict) and isinstance(r.get("CidrIpv6"), str)]
-            peers += [(r["PrefixListId"], r.get("Description")) for r in perm.get("PrefixListIds") or []
-                      if isinstance(r, dict) and isinstance(r.get("PrefixListId"), str)]
-            for pair in perm.get("UserIdGroupPairs") or []:
-                other = pair.get("GroupId") if isinstance(pair, dict) else None
-                if isinstance(other, str) and other in self.sg_names:
-                    peers.append((self.sg_names[other], pair.get("Description")))
-                elif isinstance(other, str):
-                    self.warn(f"security group {gid} refers to group {other}, which was not imported; that peer is "
-                              "left out", where, hint="describe the security groups of its VPC too")
-            for peer, desc in peers:
-                rule = {**base, peer_key: peer}
-                if isinstance(desc, str) and desc:
-                    rule["description"] = desc
-                rules.append(rule)
-        return rules
+            common: dict[str, Any] = {"loc": where, "protocol": str(perm.get("IpProtocol", "-1")),
+                                      "from_port": perm.get("FromPort"), "to_port": perm.get("ToPort")}
+            for r in perm.get("IpRanges") or []:
+                if isinstance(r, dict) and isinstance(r.get("CidrIp"), str):
+                    self.b.sg_rule(gid, direction, cidr=r["CidrIp"], description=r.get("Description"), **common)
+            for r in perm.get("Ipv6Ranges") or []:
+                if isinstance(r, dict) and isinstance(r.get("CidrIpv6"), str):
+                    self.b.sg_rule(gid, direction, cidr=r["CidrIpv6"], description=r.get("Description"), **common)
+            for r in perm.get("PrefixListIds") or []:
+                if isinstance(r, dict) and isinstance(r.get("PrefixListId"), str):
+                    self.b.sg_rule(gid, direction, prefix_list=r["PrefixListId"], description=r.get("Description"),
+                                   **common)
+            for r in perm.get("UserIdGroupPairs") or []:
+                if isinstance(r, dict) and isinstance(r.get("GroupId"), str):
+                    self.b.sg_rule(gid, direction, peer_sg=r["GroupId"], self_ref=r["GroupId"] == gid,
+                                   description=r.get("Description"), **common)
+
+    def _instances(self) -> None:
+        az_by_name = {s.data["AvailabilityZone"]: s.data["AvailabilityZoneId"] for s in self.inv.subnets.values()
+                      if isinstance(s.data.get("AvailabilityZone"), str)
+                      and isinstance(s.data.get("AvailabilityZoneId"), str)}
+        for iid, r in sorted(self.inv.instances.items()):
+            d = r.data
+            placed = (d.get("Placement") or {}).get("AvailabilityZone") if isinstance(d.get("Placement"), dict) else None
+            sgs = [g.get("GroupId") for g in d.get("SecurityGroups") or [] if isinstance(g, dict)]
+            self.b.instance(iid, loc=r.where, id=iid, subnet=d.get("SubnetId"),
+                            az=az_by_name.get(str(placed)), ip=d.get("PrivateIpAddress"),
+                            security_groups=[g for g in sgs if isinstance(g, str) and g in self.inv.security_groups])
 
     # -- target groups ------------------------------------------------------------------------
-    def _target_group(self, tgid: str, rec: Rec, index: int) -> dict[str, Any]:
+    def _target_group(self, tgid: str, rec: Rec) -> None:
         d = rec.data
-        self.prov[("target_groups", index)] = rec.where
-        cfg: dict[str, Any] = d["config"] if isinstance(d.get("config"), dict) else {}
+        cfg = _config(d)
         acct = self.account_of(d.get("arn"))
-        taken = set(self.tg_names.values())
-        name = unique_name(slug(str(d.get("name") or tgid), 128) or tgid, taken, 128, acct[-4:])
-        self.tg_names[tgid] = name
         tg_type = str(d.get("type") or "INSTANCE")
-        tg: dict[str, Any] = {"name": name, "account": acct}
-        if _TG_ID.match(tgid):
-            tg["id"] = tgid
-        tg["type"] = tg_type
+        label = str(d.get("name") or tgid)
         vid = cfg.get("vpcIdentifier") or d.get("vpcIdentifier")
-        if isinstance(vid, str) and vid in self.vpc_names and tg_type != "LAMBDA":
-            tg["vpc"] = self.vpc_names[vid]
-        protocol = cfg.get("protocol") or d.get("protocol")
-        if tg_type != "LAMBDA" and isinstance(protocol, str):
-            tg["protocol"] = protocol
         version = cfg.get("protocolVersion")
-        if isinstance(version, str) and version != "HTTP1":
-            tg["protocol_version"] = version
         port = cfg.get("port") or d.get("port")
-        if isinstance(port, int) and tg_type != "LAMBDA":
-            tg["port"] = port
         ipt = cfg.get("ipAddressType") or d.get("ipAddressType")
-        if ipt == "IPV6":
-            tg["ip_address_type"] = "IPV6"
-        hc = self._health_check(cfg.get("healthCheck"), rec.where, name)
-        if hc:
-            tg["health_check"] = hc
-        tags = self.inv.tags.get(tgid)
-        if tags:
-            tg["tags"] = dict(tags)
-        tg["targets"] = self._targets(tgid, tg_type, vid if isinstance(vid, str) else None, index)
+        self.b.target_group(
+            tgid, loc=rec.where, account=acct, name=d.get("name"), id=tgid, type=tg_type,
+            vpc=vid if isinstance(vid, str) and tg_type != "LAMBDA" else None,
+            protocol=cfg.get("protocol") or d.get("protocol") if tg_type != "LAMBDA" else None,
+            protocol_version=version if isinstance(version, str) and version != "HTTP1" else None,
+            port=port if isinstance(port, int) and tg_type != "LAMBDA" else None,
+            ip_address_type="IPV6" if ipt == "IPV6" else None,
+            health_check=_health_check(cfg.get("healthCheck")), tags=self.inv.tags.get(tgid),
+            idents=[d.get("arn")])
+        self.tgs.add(tgid)
+        for t in self.inv.targets.get(tgid, []):
+            tid = t.data.get("id")
+            if not isinstance(tid, str):
+                continue
+            if t.data.get("status") == "DRAINING":
+                self.warn(f"target {tid} is draining (being deregistered); it is left out", t.where, severity="info")
+                continue
+            port = t.data.get("port")
+            self.b.target(tgid, tid, loc=t.where, port=port if isinstance(port, int) and tg_type != "LAMBDA" else None)
         if tgid not in self.inv.targets:
-            self.warn(f"target group {name}: its targets were not listed; it has none in the scenario", rec.where,
+            self.warn(f"target group {label}: its targets were not listed; it has none in the scenario", rec.where,
                       hint=f"add list-targets--{tgid}.json")
-        return tg
-
-    def _health_check(self, hc: Any, where: Location, tg: str) -> dict[str, Any]:
-        if not isinstance(hc, dict):
-            return {}
-        out: dict[str, Any] = {}
-        if isinstance(hc.get("enabled"), bool):
-            out["enabled"] = hc["enabled"]
-        if hc.get("protocol") in ("HTTP", "HTTPS"):
-            out["protocol"] = hc["protocol"]
-        if hc.get("protocolVersion") in ("HTTP1", "HTTP2"):
-            out["protocol_version"] = hc["protocolVersion"]
-        if isinstance(hc.get("port"), int) and hc["port"] > 0:
-            out["port"] = hc["port"]
-        if isinstance(hc.get("path"), str) and hc["path"]:
-            out["path"] = hc["path"]
-        for src, dst, unit in (("healthCheckIntervalSeconds", "interval", "s"),
-                               ("healthCheckTimeoutSeconds", "timeout", "s"),
-                               ("healthyThresholdCount", "healthy_threshold", ""),
-                               ("unhealthyThresholdCount", "unhealthy_threshold", "")):
-            v = hc.get(src)
-            if isinstance(v, int) and not isinstance(v, bool) and v > 0:  # 0 means "the default"
-                out[dst] = f"{v}{unit}" if unit else v
-        matcher = hc.get("matcher")
-        if isinstance(matcher, dict) and isinstance(matcher.get("httpCode"), str):
-            out["matcher"] = matcher["httpCode"]
-        return out
-
-    def _targets(self, tgid: str, tg_type: str, vid: str | None, index: int) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        for rec in self.inv.targets.get(tgid, []):
-            t = rec.data
-            tid = t.get("id")
-            if not isinstance(tid, str) or tid in seen:
-                continue
-            if t.get("status") == "DRAINING":
-                self.warn(f"target {tid} is draining (being deregistered); it is left out", rec.where,
-                          severity="info")
-                continue
-            seen.add(tid)
-            target: dict[str, Any] = {"id": tid}
-            az, ip = self._target_place(tid, tg_type, vid)
-            if az and az not in self.vpc_azs.get(vid or "", [az]):
-                self.warn(f"target {tid} sits in {az}, which is not an AZ of its target group's VPC; latsim leaves "
-                          "its AZ unset", rec.where)
-                az = None
-            if az:
-                target["az"] = az
-            if ip and tg_type != "IP":
-                target["ip"] = ip
-            if isinstance(t.get("port"), int) and tg_type != "LAMBDA":
-                target["port"] = t["port"]
-            self.prov[("target_groups", index, "targets", len(out))] = rec.where
-            out.append(target)
-        return out
-
-    def _target_place(self, tid: str, tg_type: str, vid: str | None) -> tuple[str | None, str | None]:
-        if tg_type == "IP":
-            try:
-                ip = ipaddress.ip_address(tid)
-            except ValueError:
-                return None, None
-            for s in self.inv.subnets.values():
-                cidr = s.data.get("CidrBlock")
-                if s.data.get("VpcId") != vid or not isinstance(cidr, str):
-                    continue
-                try:
-                    if ip in ipaddress.ip_network(cidr, strict=False):
-                        return s.data.get("AvailabilityZoneId"), None
-                except ValueError:
-                    continue
-            return None, None
-        if tg_type == "INSTANCE":
-            inst = self.inv.instances.get(tid)
-            if inst is None:
-                return None, None
-            sub = self.inv.subnets.get(str(inst.data.get("SubnetId")))
-            az = sub.data.get("AvailabilityZoneId") if sub else None
-            if az is None:
-                az = self.az_by_name.get(str((inst.data.get("Placement") or {}).get("AvailabilityZone")))
-            private_ip = inst.data.get("PrivateIpAddress")
-            return az, private_ip if isinstance(private_ip, str) else None
-        return None, None
 
     # -- services -----------------------------------------------------------------------------
-    def _services(self, svcs: dict[str, Rec]) -> list[dict[str, Any]]:
-        taken: set[str] = set()
-        for sid, rec in svcs.items():
-            acct = self.account_of(rec.data.get("arn"))
-            base = slug(str(rec.data.get("name") or sid), 40) or "service"
-            if base.startswith("svc-"):
-                base = "s-" + base[4:]
-            self.svc_names[sid] = unique_name(base, taken, 40, acct[-4:])
-            self.svc_accounts[sid] = acct
-        return [self._service(sid, rec, i) for i, (sid, rec) in enumerate(svcs.items())]
-
-    def _service(self, sid: str, rec: Rec, index: int) -> dict[str, Any]:
+    def _service(self, sid: str, rec: Rec) -> None:
         d = rec.data
-        self.prov[("services", index)] = rec.where
-        name = self.svc_names[sid]
-        svc: dict[str, Any] = {"name": name, "account": self.svc_accounts[sid]}
-        if _SVC_ID.match(sid):
-            svc["id"] = sid
-        if isinstance(d.get("customDomainName"), str) and d["customDomainName"]:
-            svc["custom_domain"] = d["customDomainName"]
-        if isinstance(d.get("certificateArn"), str) and d["certificateArn"]:
-            svc["certificate_arn"] = d["certificateArn"]
+        acct = self.account_of(d.get("arn"))
+        label = str(d.get("name") or sid)
+        self.svcs[sid] = acct
+        self.labels[sid] = label
+        domain = d.get("customDomainName") if isinstance(d.get("customDomainName"), str) else None
+        self.b.service(sid, loc=rec.where, account=acct, name=d.get("name"), id=sid, custom_domain=domain,
+                       certificate_arn=d.get("certificateArn") if isinstance(d.get("certificateArn"), str) else None,
+                       auth_type=self._auth(sid, d, rec.where, f"service {label}"), tags=self.inv.tags.get(sid),
+                       idents=[d.get("arn")])
         dns = (d.get("dnsEntry") or {}).get("domainName") if isinstance(d.get("dnsEntry"), dict) else None
-        if isinstance(dns, str) and dns and not svc.get("custom_domain"):
-            self.warn(f"service {name} is reached at {dns} in AWS; latsim derives its own generated name for it "
+        if isinstance(dns, str) and dns and not domain:
+            self.warn(f"service {label} is reached at {dns} in AWS; latsim derives its own generated name for it "
                       "(use `latsim show` to see it, or give clients the custom domain)", rec.where, severity="info")
-        self._auth(svc, sid, d, rec.where, f"service {name}")
-        tags = self.inv.tags.get(sid)
-        if tags:
-            svc["tags"] = dict(tags)
-        listeners: list[dict[str, Any]] = []
         for lid, lrec in sorted(self.inv.listeners.get(sid, {}).items(),
                                 key=lambda kv: (kv[1].data.get("port") or 0, kv[0])):
-            lst = self._listener(sid, lid, lrec, name)
-            if lst is not None:
-                self.prov[("services", index, "listeners", len(listeners))] = lrec.where
-                listeners.append(lst)
-        if sid in self.inv.services and sid not in self.inv.listeners:
-            self.warn(f"service {name}: no listeners were listed", rec.where,
+            self._listener(sid, lid, lrec, label)
+        if sid not in self.inv.listeners:
+            self.warn(f"service {label}: no listeners were listed", rec.where,
                       hint=f"add list-listeners--{sid}.json and get-listener outputs", severity="info")
-        svc["listeners"] = listeners
-        return svc
 
-    def _auth(self, out: dict[str, Any], rid: str, d: dict[str, Any], where: Location, label: str) -> None:
+    def _auth(self, rid: str, d: dict[str, Any], where: Location, label: str) -> str:
+        pol = self.inv.auth_policies.get(rid)
+        if pol is not None and pol.data.get("policy"):
+            self.b.auth_policy(rid, pol.data["policy"], loc=pol.where)
         auth_type = d.get("authType")
         if auth_type in ("NONE", "AWS_IAM"):
-            out["auth_type"] = auth_type
-        elif auth_type is None:
+            return str(auth_type)
+        if auth_type is None:
             self.warn(f"{label}: its auth type is unknown (only a summary was read); latsim assumes NONE", where,
                       hint="add the get-service / get-service-network output")
-        pol = self.inv.auth_policies.get(rid)
-        if pol is not None:
-            doc = _policy_doc(pol.data.get("policy"), pol.where, label, self.warnings)
-            if doc is not None:
-                out["auth_policy"] = doc
+        return "NONE"
 
-    def _listener(self, sid: str, lid: str, rec: Rec, svc_name: str) -> dict[str, Any] | None:
+    def _listener(self, sid: str, lid: str, rec: Rec, svc: str) -> None:
         d = rec.data
-        lname = slug(str(d.get("name") or ""), 63)
-        protocol = d.get("protocol")
-        lst: dict[str, Any] = {}
-        if lname and len(lname) >= 3:
-            lst["name"] = lname
-        if protocol in ("HTTP", "HTTPS", "TLS_PASSTHROUGH"):
-            lst["protocol"] = protocol
-        if isinstance(d.get("port"), int):
-            lst["port"] = d["port"]
-        default = self._action(d.get("defaultAction"), rec.where, f"{svc_name}/{lname or lid} default action")
+        label = str(d.get("name") or lid)
+        default = self._action(d.get("defaultAction"), rec.where, f"{svc}/{label} default action")
         if default is None:
-            self.warn(f"listener {lname or lid} of service {svc_name}: its default action was not read; latsim uses "
-                      "a fixed 404", rec.where, hint=f"add get-listener--{sid}--{lid}.json")
+            self.warn(f"listener {label} of service {svc}: its default action was not read; latsim uses a fixed 404",
+                      rec.where, hint=f"add get-listener--{sid}--{lid}.json")
             default = {"fixed_response": 404}
-        lst["default_action"] = default
-        rules = []
-        taken: set[str] = set()
+        protocol = d.get("protocol")
+        self.b.listener(lid, loc=rec.where, service=sid, name=d.get("name"),
+                        protocol=protocol if protocol in ("HTTP", "HTTPS", "TLS_PASSTHROUGH") else None,
+                        port=d.get("port"), default_action=default, idents=[d.get("arn")])
         for rid, rrec in sorted(self.inv.rules.get((sid, lid), {}).items(),
                                 key=lambda kv: (kv[1].data.get("priority") or 0, kv[0])):
-            rule = self._rule(rid, rrec, svc_name, taken)
-            if rule is not None:
-                rules.append(rule)
-        if rules:
-            lst["rules"] = rules
-        return lst
+            self._rule(lid, rid, rrec, svc)
 
-    def _rule(self, rid: str, rec: Rec, svc_name: str, taken: set[str]) -> dict[str, Any] | None:
+    def _rule(self, lid: str, rid: str, rec: Rec, svc: str) -> None:
         d = rec.data
         if d.get("isDefault") is True:
-            return None
-        label = f"rule {d.get('name') or rid} of service {svc_name}"
+            return
+        label = f"rule {d.get('name') or rid} of service {svc}"
         if "match" not in d or "action" not in d:
             self.warn(f"{label}: only its summary was read; it is left out", rec.where,
                       hint="add the get-rule output for it")
-            return None
+            return
         if not isinstance(d.get("priority"), int):
             self.warn(f"{label} has no priority; it is left out", rec.where)
-            return None
+            return
         match = self._match(d.get("match"), rec.where, label)
         action = self._action(d.get("action"), rec.where, label)
         if match is None or action is None:
-            return None
-        base = slug(str(d.get("name") or rid), 63)
-        name = unique_name(base if len(base) >= 3 else f"rule-{base}", taken, 63, rid[-6:])
-        return {"name": name, "priority": d["priority"], "match": match, "action": action}
+            return
+        self.b.rule(f"{lid}/{rid}", loc=rec.where, listener=lid, name=d.get("name") or rid,
+                    priority=d["priority"], match=match, action=action)
 
     def _match(self, m: Any, where: Location, label: str) -> dict[str, Any] | None:
         http = m.get("httpMatch") if isinstance(m, dict) else None
@@ -847,6 +598,7 @@ class _Mapper:
         return out
 
     def _action(self, a: Any, where: Location, label: str) -> dict[str, Any] | None:
+        """The builder's action shape (target groups by id); None when the action was not read."""
         if not isinstance(a, dict):
             return None
         fixed = a.get("fixedResponse")
@@ -860,195 +612,158 @@ class _Mapper:
             tgid = _ident(w.get("targetGroupIdentifier")) if isinstance(w, dict) else None
             if tgid is None:
                 continue
-            if tgid not in self.tg_names:
+            if tgid not in self.tgs:
                 self.warn(f"{label} forwards to target group {tgid}, which was not imported; that share is left out",
                           where, hint=f"add get-target-group--{tgid}.json")
                 continue
-            entry: dict[str, Any] = {"target_group": self.tg_names[tgid]}
-            if isinstance(w.get("weight"), int):
-                entry["weight"] = w["weight"]
-            out.append(entry)
+            out.append((tgid, w["weight"] if isinstance(w.get("weight"), int) else None))
         if not out:
             self.warn(f"{label} forwards to no imported target group; latsim answers with a fixed 500", where)
             return {"fixed_response": 500}
         return {"forward": out}
 
     # -- service networks ---------------------------------------------------------------------
-    def _service_networks(self, sns: dict[str, Rec]) -> list[dict[str, Any]]:
-        taken: set[str] = set()
-        out: list[dict[str, Any]] = []
-        for snid, rec in sns.items():
-            d = rec.data
-            acct = self.account_of(d.get("arn"))
-            name = unique_name(slug(str(d.get("name") or snid)) or snid, taken, 63, acct[-4:])
-            sn: dict[str, Any] = {"name": name, "account": acct}
-            self.prov[("service_networks", len(out))] = rec.where
-            if _SN_ID.match(snid):
-                sn["id"] = snid
-            self._auth(sn, snid, d, rec.where, f"service network {name}")
-            shared = self._shared_with(d, acct)
-            assocs = self._sn_vpc_associations(snid, name)
-            svcs = self._sn_services(snid, name)
-            inferred = set()
-            for a in assocs:
-                vacct = self._vpc_account(a["vpc"])
-                if vacct and vacct != acct:
-                    inferred.add(vacct)
-            inferred |= {self.svc_accounts[sid] for sid in self._sn_service_ids(snid)} - {acct}
-            for extra in sorted(inferred - set(shared)):
-                shared.append(extra)
-                self.warn(f"service network {name} has associations from account {extra}, so it is shared with it "
-                          "(AWS RAM); latsim adds that share", rec.where, severity="info")
-            if shared:
-                sn["shared_with"] = shared
-            if assocs:
-                sn["vpc_associations"] = assocs
-            if svcs:
-                sn["services"] = svcs
-            tags = self.inv.tags.get(snid)
-            if tags:
-                sn["tags"] = dict(tags)
-            self.sn_names[snid] = name
-            out.append(sn)
-        return out
-
-    def _shared_with(self, d: dict[str, Any], owner: str) -> list[str]:
-        arn = d.get("arn")
-        out: list[str] = []
-        for share, resources in sorted(self.inv.share_resources.items()):
-            if arn not in resources or share in self.inv.inactive_shares:
+    def _service_network(self, snid: str, rec: Rec) -> None:
+        d = rec.data
+        acct = self.account_of(d.get("arn"))
+        label = str(d.get("name") or snid)
+        self.sns[snid] = acct
+        self.labels[snid] = label
+        self.b.service_network(snid, loc=rec.where, account=acct, name=d.get("name"), id=snid,
+                               auth_type=self._auth(snid, d, rec.where, f"service network {label}"),
+                               tags=self.inv.tags.get(snid), idents=[d.get("arn")])
+        users: set[str] = set()
+        for aid, arec in sorted(self.inv.vpc_associations.items()):
+            a = arec.data
+            if not self._of(a, snid):
                 continue
-            for p in sorted(self.inv.share_principals.get(share, set())):
-                target = self._principal(p)
-                if target and target != owner and target not in out:
-                    out.append(target)
-                    if re.fullmatch(r"\d{12}", target):
-                        self.accounts.add(target)
-        return out
-
-    @staticmethod
-    def _principal(p: str) -> str | None:
-        if re.fullmatch(r"\d{12}", p):
-            return p
-        m = re.search(r"organization/(o-[a-z0-9]+)$", p)
-        if m:
-            return m.group(1)
-        m = re.search(r"/(ou-[a-z0-9-]+)$", p)
-        if m:
-            return m.group(1)
-        return None
-
-    def _vpc_account(self, vpc_name: str) -> str | None:
-        for vid, name in self.vpc_names.items():
-            if name == vpc_name:
-                return self.vpc_accounts.get(vid)
-        return None
-
-    def _sn_vpc_associations(self, snid: str, sn_name: str) -> list[dict[str, Any]]:
-        out = []
-        for aid, rec in sorted(self.inv.vpc_associations.items()):
-            d = rec.data
-            if d.get("serviceNetworkId") != snid and arn_parts(d.get("serviceNetworkArn")).get("sn") != snid:
+            vid = a.get("vpcId")
+            if a.get("status") not in _LIVE_STATES:
+                self.warn(f"the association of VPC {vid} with {label} is {a.get('status')}; it is left out",
+                          arec.where, severity="info")
                 continue
-            if d.get("status") not in _LIVE_STATES:
-                self.warn(f"the association of VPC {d.get('vpcId')} with {sn_name} is {d.get('status')}; it is left "
-                          "out", rec.where, severity="info")
+            if not isinstance(vid, str) or vid not in self.vpcs:
                 continue
-            vid = d.get("vpcId")
-            if not isinstance(vid, str) or vid not in self.vpc_names:
-                continue
-            assoc: dict[str, Any] = {"vpc": self.vpc_names[vid]}
-            if "securityGroupIds" not in d:
-                self.warn(f"the association {aid} of VPC {vid} with {sn_name} was only listed, so its security groups "
-                          "are unknown; latsim assumes none (every client in the VPC is admitted)", rec.where,
+            if "securityGroupIds" not in a:
+                self.warn(f"the association {aid} of VPC {vid} with {label} was only listed, so its security groups "
+                          "are unknown; latsim assumes none (every client in the VPC is admitted)", arec.where,
                           hint=f"add get-service-network-vpc-association--{aid}.json")
             sgs = []
-            for sg in d.get("securityGroupIds") or []:
-                if sg in self.sg_names:
-                    sgs.append(self.sg_names[sg])
+            for sg in a.get("securityGroupIds") or []:
+                if sg in self.inv.security_groups:
+                    sgs.append(sg)
                 else:
-                    self.warn(f"association security group {sg} was not described; it is left out", rec.where,
+                    self.warn(f"association security group {sg} was not described; it is left out", arec.where,
                               hint="add describe-security-groups output for the associated VPC")
-            if sgs:
-                assoc["security_groups"] = sgs
-            out.append(assoc)
-        return out
-
-    def _sn_service_ids(self, snid: str) -> list[str]:
-        out = []
-        for rec in self.inv.service_associations.values():
-            d = rec.data
-            if d.get("serviceNetworkId") != snid and arn_parts(d.get("serviceNetworkArn")).get("sn") != snid:
+            self.b.vpc_association(snid, vid, loc=arec.where, security_groups=sgs)
+            users.add(self.vpcs[vid])
+        for _aid, arec in sorted(self.inv.service_associations.items()):
+            a = arec.data
+            if not self._of(a, snid):
                 continue
-            sid = d.get("serviceId") or arn_parts(d.get("serviceArn")).get("svc")
-            if sid in self.svc_names and d.get("status") in _LIVE_STATES and sid not in out:
-                out.append(sid)
-        return out
-
-    def _sn_services(self, snid: str, sn_name: str) -> list[str]:
-        for _aid, rec in sorted(self.inv.service_associations.items()):
-            d = rec.data
-            if d.get("serviceNetworkId") != snid and arn_parts(d.get("serviceNetworkArn")).get("sn") != snid:
-                continue
-            sid = d.get("serviceId") or arn_parts(d.get("serviceArn")).get("svc")
-            if d.get("status") not in _LIVE_STATES:
-                self.warn(f"the association of service {d.get('serviceName') or sid} with {sn_name} is "
-                          f"{d.get('status')}; it is left out", rec.where, severity="info")
-            elif sid not in self.svc_names:
-                self.warn(f"service {d.get('serviceName') or sid} is associated with {sn_name} but was not read "
-                          "(another account's service?); the association is left out", rec.where,
+            sid = a.get("serviceId") or lattice_arn_ids(a.get("serviceArn")).get("svc")
+            if a.get("status") not in _LIVE_STATES:
+                self.warn(f"the association of service {a.get('serviceName') or sid} with {label} is "
+                          f"{a.get('status')}; it is left out", arec.where, severity="info")
+            elif sid not in self.svcs:
+                self.warn(f"service {a.get('serviceName') or sid} is associated with {label} but was not read "
+                          "(another account's service?); the association is left out", arec.where,
                           hint="import that account too (get-service output in the same folder)")
-        return [self.svc_names[s] for s in self._sn_service_ids(snid)]
+            else:
+                self.b.service_association(snid, sid, loc=arec.where)
+                users.add(self.svcs[sid])
+        for extra in sorted(users - {acct} - set(self._ram_principals(d.get("arn")))):
+            # an association from another account implies a RAM share, which the outputs may not show
+            self.b.resource_share(f"inferred:{snid}:{extra}", loc=rec.where)
+            self.b.share_resource(f"inferred:{snid}:{extra}", snid, loc=rec.where)
+            self.b.share_principal(f"inferred:{snid}:{extra}", extra, loc=rec.where)
+            self.warn(f"service network {label} has associations from account {extra}, so it is shared with it "
+                      "(AWS RAM); latsim adds that share", rec.where, severity="info")
 
-    def _endpoints(self, vpcs: list[dict[str, Any]], sns: list[dict[str, Any]]) -> None:
-        names = self.sn_names
-        by_name = {v["name"]: v for v in vpcs}
+    @staticmethod
+    def _of(assoc: dict[str, Any], snid: str) -> bool:
+        return assoc.get("serviceNetworkId") == snid or lattice_arn_ids(assoc.get("serviceNetworkArn")).get("sn") == snid
+
+    def _ram_principals(self, arn: Any) -> list[str]:
+        out: list[str] = []
+        for share, resources in self.inv.share_resources.items():
+            if arn in resources and share not in self.inv.inactive_shares:
+                out.extend(share_principal(p) or p for p in self.inv.share_principals.get(share, set()))
+        return out
+
+    def _shares(self) -> None:
+        where = Location(path="ram")
+        for share, resources in sorted(self.inv.share_resources.items()):
+            if share in self.inv.inactive_shares:
+                continue
+            shared = sorted(r for r in resources if _ident(r) in self.sns)
+            if not shared:
+                continue
+            self.b.resource_share(share, loc=where)
+            for res in shared:
+                self.b.share_resource(share, res, loc=where)
+            for p in sorted(self.inv.share_principals.get(share, set())):
+                owners = {self.sns[_ident(r) or ""] for r in shared}
+                if share_principal(p) not in owners:
+                    self.b.share_principal(share, p, loc=where)
+
+    def _endpoints(self) -> None:
         for rec in sorted(self.inv.endpoint_associations.values(), key=lambda r: str(r.data.get("id"))):
             d = rec.data
             if d.get("state") not in (None, "available", "Available", "ACTIVE"):
                 continue
-            vid, sn = d.get("vpcId"), d.get("_sn")
-            if vid in self.vpc_names and sn in names:
-                vpc = by_name[self.vpc_names[vid]]
-                eps = vpc.setdefault("service_network_endpoints", [])
-                if names[sn] not in eps:
-                    eps.append(names[sn])
+            if d.get("vpcId") in self.vpcs and d.get("_sn") in self.sns:
+                self.b.service_network_endpoint(d["vpcId"], d["_sn"], loc=rec.where)
 
-    def _access_logs(self) -> dict[str, Any] | None:
-        sn_names = self.sn_names
-        svcs: list[str] = []
-        nets: list[str] = []
+    def _access_logs(self) -> None:
         for rec in sorted(self.inv.access_logs.values(), key=lambda r: str(r.data.get("id"))):
             rid = _ident(rec.data.get("resourceId") or rec.data.get("resourceArn"))
-            if rid in self.svc_names and self.svc_names[rid] not in svcs:
-                svcs.append(self.svc_names[rid])
-            elif rid in sn_names and sn_names[rid] not in nets:
-                nets.append(sn_names[rid])
             dest = rec.data.get("destinationArn")
-            self.warn(f"access-log subscription {rec.data.get('id')} sends logs to {dest}; latsim writes its "
-                      "simulated logs to files instead", rec.where, severity="info")
-        if not svcs and not nets:
-            return None
-        out: dict[str, Any] = {"enabled": True}
-        if svcs:
-            out["services"] = svcs
-        if nets:
-            out["service_networks"] = nets
-        return out
+            if rid in self.svcs or rid in self.sns:
+                self.b.access_log(rid, loc=rec.where, destination=dest if isinstance(dest, str) else None)
+            else:
+                self.warn(f"access-log subscription {rec.data.get('id')} is on {rid}, which was not imported; "
+                          "left out", rec.where, severity="info")
+
+
+def _health_check(hc: Any) -> dict[str, Any]:
+    """A target group's ``healthCheck`` in the scenario's shape."""
+    if not isinstance(hc, dict):
+        return {}
+    out: dict[str, Any] = {}
+    if isinstance(hc.get("enabled"), bool):
+        out["enabled"] = hc["enabled"]
+    if hc.get("protocol") in ("HTTP", "HTTPS"):
+        out["protocol"] = hc["protocol"]
+    if hc.get("protocolVersion") in ("HTTP1", "HTTP2"):
+        out["protocol_version"] = hc["protocolVersion"]
+    if isinstance(hc.get("port"), int) and hc["port"] > 0:
+        out["port"] = hc["port"]
+    if isinstance(hc.get("path"), str) and hc["path"]:
+        out["path"] = hc["path"]
+    for src, dst, unit in (("healthCheckIntervalSeconds", "interval", "s"),
+                           ("healthCheckTimeoutSeconds", "timeout", "s"),
+                           ("healthyThresholdCount", "healthy_threshold", ""),
+                           ("unhealthyThresholdCount", "unhealthy_threshold", "")):
+        v = hc.get(src)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0:  # 0 means "the default"
+            out[dst] = f"{v}{unit}" if unit else v
+    matcher = hc.get("matcher")
+    if isinstance(matcher, dict) and isinstance(matcher.get("httpCode"), str):
+        out["matcher"] = matcher["httpCode"]
+    return out
 
 
 def map_inventory(inv: Inventory, *, name: str = "aws-import",
                   description: str | None = None) -> tuple[dict[str, Any], list[Problem]]:
     """The one mapping from API response shapes to a scenario-shaped dict (live and JSON alike)."""
-    mapper = _Mapper(inv, name, description)
-    data = mapper.run()
-    return data, mapper.warnings
+    b = _Mapper(inv, name, description).run()
+    data, _ = b.build()
+    return data, b.problems
 
 
 def _result(inv: Inventory, name: str, description: str, source: str) -> ImportResult:
-    mapper = _Mapper(inv, name, description)
-    data = mapper.run()
-    result = ImportResult(data=data, warnings=mapper.warnings, source=source, provenance=mapper.prov)
+    result = _Mapper(inv, name, description).run().result(source)
     result.scenario()  # the import must validate; problems point back at the source
     return result
 
@@ -1202,7 +917,7 @@ def _operation_of(path: Path, data: Any) -> tuple[str | None, dict[str, str]]:
                 return name, {}
         items = data.get("items")
         if isinstance(items, list) and items and isinstance(items[0], dict):
-            parts_arn = arn_parts(items[0].get("arn"))
+            parts_arn = lattice_arn_ids(items[0].get("arn"))
             for kind, name in _ITEM_KINDS.items():
                 if kind in parts_arn:
                     return name, {}
@@ -1262,7 +977,7 @@ def import_aws_json(directory: str | Path) -> ImportResult:
             continue
         loaded.append((op, data, ids, pos))
         for arn in _arns(data):
-            region = arn_parts(arn).get("region")
+            region = lattice_arn_ids(arn).get("region")
             if region:
                 regions.add(region)
     if any(p.severity == "error" for p in problems):
@@ -1492,4 +1207,4 @@ def import_aws(session: Any = None, profile: str | None = None, region: str | No
 
 
 __all__ = ["ImportResult", "Inventory", "absorb", "check_shape", "collect_live", "import_aws", "import_aws_json",
-           "map_inventory", "region_short", "slug", "unique_name"]
+           "map_inventory"]

@@ -16,12 +16,10 @@ Expanded items keep the source position of the loop's output template.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from latsim.importers.cloudformation import Stack
+from latsim.importers.cfn_intrinsics import UNRESOLVED, Keys, Stack
 
-Keys = tuple[str | int, ...]
 FOREACH = re.compile(r"^Fn::ForEach::[A-Za-z0-9]+$")
 MAX_EXPANDED = 5000
 """Items one template may expand to (a loop over a huge list is refused, not simulated)."""
@@ -99,7 +97,6 @@ def _copy_positions(st: Stack, src: Keys, dst: Keys) -> None:
 
 
 def _collection(st: Stack, raw: Any, keys: Keys, env: dict[str, str]) -> list[str] | None:
-    from latsim.importers.cloudformation import UNRESOLVED
     value = st.ev(_subst(raw, env), keys)
     if value is UNRESOLVED:
         return None

@@ -11,6 +11,12 @@ known, gives every object a valid, unique latsim name, and returns the scenario 
 from scenario key paths to the source location of each item (so validation errors of the
 imported scenario point back into the source file).
 
+Every importer (CloudFormation, Terraform, AWS API JSON and live, Gateway API) builds through it,
+so there is one naming scheme: an object is named after its AWS name (a VPC's ``Name`` tag), else
+the importer's key, by ``lattice_name``, made unique by ``unique`` (a security-group name used in
+several VPCs becomes ``<vpc>-<name>``), and the same object gets the same name from every source
+(tests/test_import_equivalence.py).
+
 What the sources lack -- clients, workload, target latencies and concurrency -- is left out:
 targets get the model's defaults, and an overlay (``ImportResult.scenario(overlay)``) adds the rest.
 
@@ -130,11 +136,13 @@ NAME_LIMITS = {"service network": (3, 63), "service": (3, 40), "listener": (3, 6
                "target group": (3, 128), "vpc": (1, 128), "security group": (1, 128)}
 
 
-def slug(raw: str) -> str:
-    """'CheckoutServiceV2' -> 'checkout-service-v2'; 'Web VPC' -> 'web-vpc' (lower case, a-z0-9 and '-')."""
+def slug(raw: str, limit: int | None = None) -> str:
+    """'CheckoutServiceV2' -> 'checkout-service-v2'; 'Web VPC' -> 'web-vpc' (lower case, a-z0-9 and '-'),
+    at most ``limit`` characters."""
     text = _CAMEL_2.sub("-", _CAMEL_1.sub("-", str(raw)))
     text = re.sub(r"[^a-z0-9-]+", "-", text.lower())
-    return re.sub(r"-{2,}", "-", text).strip("-")
+    text = re.sub(r"-{2,}", "-", text).strip("-")
+    return text[:limit].rstrip("-") if limit is not None else text
 
 
 def lattice_name(raw: str, kind: str) -> str:
@@ -216,6 +224,25 @@ def arn_parts(arn: str) -> dict[str, str] | None:
         return None
     return {"partition": parts[1], "service": parts[2], "region": parts[3], "account": parts[4],
             "resource": parts[5]}
+
+
+_LATTICE_ARN_KINDS = {"servicenetwork": "sn", "service": "svc", "listener": "listener", "rule": "rule",
+                      "targetgroup": "tg", "servicenetworkvpcassociation": "snva",
+                      "servicenetworkserviceassociation": "snsa", "accesslogsubscription": "als"}
+
+
+def lattice_arn_ids(arn: Any) -> dict[str, str]:
+    """A VPC Lattice ARN's region, account and the id of each resource on its path:
+    ``arn:aws:vpc-lattice:R:A:service/svc-1/listener/listener-2`` -> {region, account, svc, listener};
+    {} for anything else."""
+    p = arn_parts(arn) if isinstance(arn, str) else None
+    if p is None or p["service"] != "vpc-lattice" or not re.fullmatch(r"\d{12}", p["account"]):
+        return {}
+    out = {"region": p["region"], "account": p["account"]}
+    segs = p["resource"].split("/")
+    for i in range(0, len(segs) - 1, 2):
+        out[_LATTICE_ARN_KINDS.get(segs[i], segs[i])] = segs[i + 1]
+    return out
 
 
 def arn_account(arn: Any) -> str | None:
@@ -424,10 +451,12 @@ class ScenarioBuilder:
 
     # -- network -------------------------------------------------------------------------------
     def vpc(self, key: str, *, loc: Location, account: str, name: str | None = None, id: str | None = None,
-            cidrs: Iterable[str] = (), tags: Mapping[str, str] | None = None, idents: Iterable[Any] = ()) -> Fact:
+            cidrs: Iterable[str] = (), tags: Mapping[str, str] | None = None, azs: Iterable[str] = (),
+            idents: Iterable[Any] = ()) -> Fact:
+        """``azs``: AZ ids the source gives outright (else those of its subnets and targets)."""
         self.account(account)
         return self._add("vpc", key, loc, [id, *idents], account=account, label=text(name), id=text(id),
-                         cidrs=strings(list(cidrs)), tags=_tags(tags), azs=[])
+                         cidrs=strings(list(cidrs)), tags=_tags(tags), azs=strings(list(azs)))
 
     def vpc_cidr(self, vpc: str, cidr: str, *, loc: Location) -> None:
         """An additional CIDR block of a VPC."""
@@ -498,9 +527,10 @@ class ScenarioBuilder:
                          ip_address_type=text(ip_address_type), health_check=dict(health_check or {}),
                          tags=_tags(tags), targets=[])
 
-    def target(self, tg: str, target: str, *, loc: Location, port: int | None = None) -> None:
-        """Register ``target`` (an IP, an instance/function/load-balancer identifier) in ``tg``."""
-        self._deferred.append(("target", loc, {"tg": tg, "target": text(target), "port": _int(port)}))
+    def target(self, tg: str, target: str, *, loc: Location, port: int | None = None, az: str | None = None) -> None:
+        """Register ``target`` (an IP, an instance/function/load-balancer identifier) in ``tg``;
+        ``az``: its AZ when the source says so (else it comes from its subnet)."""
+        self._deferred.append(("target", loc, {"tg": tg, "target": text(target), "port": _int(port), "az": text(az)}))
 
     def instance(self, key: str, *, loc: Location, id: str, subnet: str | None = None, az: str | None = None,
                  ip: str | None = None, security_groups: Iterable[str] = (), idents: Iterable[Any] = ()) -> Fact:
@@ -554,9 +584,9 @@ class ScenarioBuilder:
         """The auth policy of a service network or a service (a dict, or a JSON string)."""
         self._deferred.append(("auth_policy", loc, {"resource": resource, "policy": policy}))
 
-    def access_log(self, resource: str | None, *, loc: Location) -> None:
-        """An access-log subscription on a service network or a service."""
-        self._deferred.append(("access_log", loc, {"resource": resource}))
+    def access_log(self, resource: str | None, *, loc: Location, destination: str | None = None) -> None:
+        """An access-log subscription on a service network or a service (``destination``: its ARN)."""
+        self._deferred.append(("access_log", loc, {"resource": resource, "destination": text(destination)}))
 
     def resource_share(self, key: str, *, loc: Location, name: str | None = None,
                        idents: Iterable[Any] = ()) -> Fact:
@@ -745,7 +775,9 @@ class _Assembler:
         owner = self._owner(a["resource"], loc, "access-log subscription")
         if owner is not None:
             owner.attrs["access_logs"] = True
-            self.b.warn("access-log subscription: latsim writes the access logs itself (the destination is "
+            dest = f" to {a['destination']}" if a.get("destination") else ""
+            of = owner.attrs["label"] or _key_name(owner.key)
+            self.b.warn(f"access-log subscription of {of}{dest}: latsim writes the access logs itself (the destination is "
                         "not used)", loc, code="access-log", severity="info")
 
     def _attach_share_resource(self, loc: Location, a: dict[str, Any]) -> None:
@@ -766,8 +798,13 @@ class _Assembler:
                 ("tg", "target group")]
         for kind, label in plan:
             taken: set[str] = set()
-            for fact in b._facts[kind]:
-                raw = fact.attrs.get("label") or fact.attrs.get("tags", {}).get("Name") or _key_name(fact.key)
+            raws = [f.attrs.get("label") or f.attrs.get("tags", {}).get("Name") or _key_name(f.key)
+                    for f in b._facts[kind]]
+            for fact, raw in zip(b._facts[kind], raws, strict=True):
+                vpc = b.find("vpc", fact.attrs["vpc"]) if kind == "sg" else None
+                if vpc is not None and raws.count(raw) > 1:
+                    # a group name is unique per VPC only (every VPC has a 'default'): the VPC tells them apart
+                    raw = f"{vpc.name}-{raw}"
                 name = lattice_name(raw, label)
                 if fact.attrs.get("label") and name != fact.attrs["label"] and kind in ("sn", "service", "tg"):
                     b.warn(f"{label} name '{fact.attrs['label']}' does not follow Lattice's name rules; "
@@ -993,7 +1030,8 @@ class _Assembler:
             if assocs:
                 item["vpc_associations"] = assocs
             services: list[str] = []
-            for loc, svc in a["services"]:
+            # by name: a network's services are a set, and sources list them in different orders
+            for loc, svc in sorted(a["services"], key=lambda pair: pair[1].name):
                 if svc.name not in services:
                     self.prov[keys + ("services", len(services))] = loc
                     services.append(svc.name)
@@ -1180,14 +1218,15 @@ class _Assembler:
                 if sub is not None and vpc is not None and b.find("vpc", sub.attrs["vpc"]) is not vpc:
                     b.warn(f"instance {inst.attrs['id']} is not in target group {tg.name}'s VPC {vpc.name}", loc,
                            code="target-vpc")
+        az = az or (self._az(t["az"], loc) if t.get("az") else None)
         if az and vpc is not None:
             if az not in vpc.attrs["azs"]:
                 vpc.attrs["azs"].append(az)
                 if "out" in vpc.attrs:
                     vpc.attrs["out"]["azs"] = list(vpc.attrs["azs"])
             out["az"] = az
-        if t["port"] is not None:
-            out["port"] = t["port"]
+        if t["port"] is not None and t["port"] != tg.attrs["port"]:
+            out["port"] = t["port"]  # a target on its group's port is written without one, whoever reports it
         if sgs:
             out["security_groups"] = sgs
         return out

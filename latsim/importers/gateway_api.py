@@ -42,6 +42,10 @@ Objects are applied in order, as ``kubectl apply -f`` of the files would: an obj
 (same cluster, API group, kind, namespace and name) replaces the earlier one, with a located note.
 Within one YAML document a duplicate key is an error, as kubectl (strict decoding) reports it.
 
+What the controller would create is handed to ``common.ScenarioBuilder``, the one builder of every
+importer, so the controller's names (``<route>-<namespace>``, ``k8s-<ns>-<svc>-<hash>``,
+``rule-<index>``) come out as the same objects imported from the account or a template would.
+
 Clusters: every manifest belongs to the cluster ``cluster`` unless its path is written
 ``NAME=PATH``. ``cluster_vpc`` gives the cluster VPC in scenario shape (``{name, cidr, azs,
 account, id}``), or a mapping from cluster name to such a VPC, or a whole overlay whose ``vpcs``
@@ -61,7 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from latsim.errors import Location, Problem, ScenarioError
-from latsim.importers.common import ImportResult
+from latsim.importers.common import DEFAULT_REGION, ImportResult, ScenarioBuilder, slug
 from latsim.model.base import stable_hex
 from latsim.model.service import PATH_PATTERN
 from latsim.scenario import Positions, read_text
@@ -276,12 +280,6 @@ def _trunc(text: str, n: int) -> str:
     return text[:n]
 
 
-def lattice_slug(text: str, limit: int) -> str:
-    s = re.sub(r"[^a-z0-9-]+", "-", str(text).lower())
-    s = re.sub(r"-{2,}", "-", s).strip("-")
-    return s[:limit].rstrip("-")
-
-
 def service_name(route: str, namespace: str) -> str:
     """The controller's service name: ``<route truncated to 20>-<namespace truncated to 18>``."""
     return f"{_trunc(route, 20)}-{_trunc(namespace, 18)}"
@@ -412,8 +410,8 @@ class _Importer:
         self.exports: list[tuple[Obj, str]] = []  # (ServiceExport, tg name)
         self.pod_cache: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
         self.security_groups: dict[str, dict[str, Any]] = {}
-        self.access_logs: dict[str, list[str]] = {"services": [], "service_networks": []}
-        self.prov: dict[Keys, Location] = {}
+        self.access_logs: list[tuple[str, Location, str | None]] = []  # (sn or service name, policy, destination)
+        self.locs: dict[tuple[str, str], Location] = {}  # (what, name) -> where the manifests declare it
         self.gateway_classes = {LATTICE_CLASS}
         for gc in self.by_kind.get("GatewayClass", []):
             if gc.spec.get("controllerName") == CONTROLLER_NAME:
@@ -427,7 +425,7 @@ class _Importer:
         self.errors.append(Problem(message, where, hint=hint, code=code))
 
     # -- run ------------------------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
+    def run(self) -> ScenarioBuilder:
         for o in self.objs:
             if o.kind in IGNORED_KINDS:
                 continue
@@ -445,7 +443,7 @@ class _Importer:
         self._auth_policies()
         self._access_log_policies()
         self._unused_policies()
-        return self._data()
+        return self._build()
 
     # -- gateways and service networks --------------------------------------------------------
     def _lattice_gateway(self, gw: Obj) -> bool:
@@ -493,7 +491,7 @@ class _Importer:
             self._share(sn, cluster.account, gw.loc("metadata", "name"), f"its VPC {vpc}")
 
     def _sn(self, name: str, cluster: Cluster, where: Location) -> dict[str, Any]:
-        sn_name = lattice_slug(name, 63)
+        sn_name = slug(name, 63)
         if len(sn_name) < 3:
             self.error(f"Gateway name '{name}' cannot name a VPC Lattice service network", where,
                        hint="service-network names have 3-63 characters of a-z, 0-9 and '-'")
@@ -533,6 +531,7 @@ class _Importer:
                 item["description"] = "from a VpcAssociationPolicy; rules assumed (listener ports from the VPC CIDR)"
                 item["ingress"] = [{"protocol": "tcp", "ports": ports, "source": c} for c in cluster.vpc["cidr"]]
                 self.security_groups[sg] = item
+                self.locs[("sg", sg)] = policy.loc("spec", "securityGroupIds", i)
                 self.warn(f"security group {sg}: the manifests do not hold its rules; latsim assumes the recommended "
                           f"inbound rule (TCP {', '.join(map(str, ports))} from the cluster VPC CIDR)",
                           policy.loc("spec", "securityGroupIds", i),
@@ -606,9 +605,9 @@ class _Importer:
         return pods
 
     def _tg_name(self, ns: str, svc: str, *key: str) -> str:
-        base = f"k8s-{lattice_slug(ns, 55)}-{lattice_slug(svc, 55)}".replace("--", "-")
+        base = f"k8s-{slug(ns, 55)}-{slug(svc, 55)}".replace("--", "-")
         name = f"{base}-{stable_hex('tg', *key, length=10)}"
-        return lattice_slug(name, 128)
+        return slug(name, 128)
 
     def _new_tg(self, key: tuple[Any, ...], cluster: Cluster, ns: str, svc: str, port: int, kind: str,
                 where: Location) -> _Tg:
@@ -835,7 +834,7 @@ class _Importer:
     def _service_name(self, route: Obj) -> str | None:
         override = route.annotations.get(ANN + "service-name-override")
         raw = override or service_name(route.name, route.namespace)
-        name = lattice_slug(raw, 40)
+        name = slug(raw, 40)
         where = route.loc("metadata", "annotations", ANN + "service-name-override") if override \
             else route.loc("metadata", "name")
         if name.startswith("svc-"):
@@ -883,7 +882,7 @@ class _Importer:
                           "parent's listener is not created", route.loc("spec", "parentRefs", i))
                 continue
             proto = "tls" if protocol == "TLS_PASSTHROUGH" else protocol.lower()
-            lname = lattice_slug(f"{_trunc(route.name, 20)}-{_trunc(route.namespace, 18)}-{port}-{proto}", 63)
+            lname = slug(f"{_trunc(route.name, 20)}-{_trunc(route.namespace, 18)}-{port}-{proto}", 63)
             lst: dict[str, Any] = {"name": lname, "protocol": protocol, "port": port}
             if protocol == "TLS_PASSTHROUGH":
                 lst["default_action"] = rules[0]["action"] if rules else {"fixed_response": 500}
@@ -1178,7 +1177,7 @@ class _Importer:
         if kind == "Gateway":
             gw = next((g for g in self.by_kind.get("Gateway", []) if g.cluster == p.cluster and g.name == name
                        and g.namespace == ns), None)
-            sn = lattice_slug(str(name), 63)
+            sn = slug(str(name), 63)
             return ("sn", sn) if gw is not None and sn in self.sns else ("", None)
         if kind in ROUTE_KINDS:
             return "service", self.route_service.get((p.cluster, str(kind), ns, str(name)))
@@ -1206,8 +1205,7 @@ class _Importer:
                           "replaces it", p.loc("spec", "policy"))
             owner["auth_type"] = "AWS_IAM"
             owner["auth_policy"] = doc
-            self.prov[("service_networks" if kind == "sn" else "services", target, "auth_policy")] = \
-                p.loc("spec", "policy")
+            self.locs[("policy", target)] = p.loc("spec", "policy")
 
     def _policy_doc(self, p: Obj) -> dict[str, Any] | None:
         from latsim.auth import parse_policy
@@ -1242,11 +1240,7 @@ class _Importer:
             if target is None:
                 self.warn(f"{p.label}: its target was not imported; ignored", p.loc("spec", "targetRef"))
                 continue
-            section = "service_networks" if kind == "sn" else "services"
-            if target not in self.access_logs[section]:
-                self.access_logs[section].append(target)
-            self.warn(f"{p.label}: Lattice would send {target}'s access logs to {dest}; latsim writes simulated logs "
-                      "to files (access_logs section)", p.loc("spec", "destinationArn"), severity="info")
+            self.access_logs.append((target, p.loc("spec", "destinationArn"), dest if isinstance(dest, str) else None))
 
     def _unused_policies(self) -> None:
         for kind in ("TargetGroupPolicy", "VpcAssociationPolicy"):
@@ -1256,49 +1250,86 @@ class _Importer:
                     self.warn(f"{p.label}: its target {ref.get('kind')} {ref.get('name')} is not used by any imported "
                               "route or Gateway; the policy takes no effect", p.loc("spec", "targetRef"))
 
-    # -- output ---------------------------------------------------------------------------------
-    def _data(self) -> dict[str, Any]:
-        accounts = sorted({c.account for c in self.clusters.values()})
-        vpcs: list[dict[str, Any]] = []
+    # -- output: every object through the importers' one builder --------------------------------
+    def _build(self) -> ScenarioBuilder:
+        """What the controller would create, told to a ``ScenarioBuilder`` (which names, resolves
+        and locates it as for every other importer)."""
+        b = ScenarioBuilder(name="gateway-api", region=DEFAULT_REGION,
+                            description="Imported from Kubernetes Gateway API manifests by latsim import gateway-api "
+                                        "(as the AWS Gateway API controller maps them).")
+        b.problems.extend(self.warnings)
+        for acct in sorted({c.account for c in self.clusters.values()}):
+            b.account(acct)
         seen: set[str] = set()
         for c in self.clusters.values():
+            v = c.vpc
             if c.vpc_name in seen:
                 continue
             seen.add(c.vpc_name)
-            self.prov[("vpcs", len(vpcs))] = Location(path=f"cluster_vpc ({c.name})")
-            vpcs.append(dict(c.vpc))
-        data: dict[str, Any] = {"name": "gateway-api",
-                                "description": "Imported from Kubernetes Gateway API manifests by latsim import "
-                                               "gateway-api (as the AWS Gateway API controller maps them).",
-                                "accounts": [{"id": a} for a in accounts], "vpcs": vpcs}
-        if self.security_groups:
-            data["security_groups"] = list(self.security_groups.values())
-        data["service_networks"] = list(self.sns.values())
-        data["services"] = list(self.services.values())
+            where = Location(path=f"cluster_vpc ({c.name})")
+            b.vpc(c.vpc_name, loc=where, account=c.account, name=c.vpc_name, id=v.get("id"), cidrs=v["cidr"],
+                  tags=v.get("tags") if isinstance(v.get("tags"), dict) else None, azs=v["azs"])
+            for sn in v.get("service_network_endpoints") or []:
+                b.service_network_endpoint(c.vpc_name, str(sn), loc=where)
+        for gid, sg in self.security_groups.items():
+            where = self.locs[("sg", gid)]
+            b.security_group(gid, loc=where, vpc=sg["vpc"], name=gid, id=sg.get("id"), description=sg["description"])
+            for rule in sg["ingress"]:
+                for port in rule["ports"]:
+                    b.sg_rule(gid, "ingress", loc=where, protocol=rule["protocol"], from_port=port, to_port=port,
+                              cidr=rule["source"])
         used = {f["target_group"] for s in self.services.values() for lst in s["listeners"]
                 for a in [lst["default_action"]] + [r["action"] for r in lst.get("rules", [])]
                 for f in a.get("forward") or []}
         exported = {tg for _, tg in self.exports}
-        data["target_groups"] = [t.data for t in self.tgs.values() if t.name in used or t.name in exported]
-        if self.access_logs["services"] or self.access_logs["service_networks"]:
-            data["access_logs"] = {k: v for k, v in self.access_logs.items() if v}
-        for i, sn in enumerate(data["service_networks"]):
-            self.prov[("service_networks", i)] = self.sn_loc[sn["name"]]
-        for i, s in enumerate(data["services"]):
-            self.prov[("services", i)] = self.svc_loc[s["name"]]
-        for i, t in enumerate(data["target_groups"]):
-            self.prov[("target_groups", i)] = self.tgs[t["name"]].loc
-        # policies were recorded by name; turn them into index paths
-        fixed: dict[Keys, Location] = {}
-        for keys, where in self.prov.items():
-            if len(keys) == 3 and isinstance(keys[1], str):
-                names = [x["name"] for x in data[str(keys[0])]]
-                if keys[1] in names:
-                    fixed[(keys[0], names.index(keys[1]), keys[2])] = where
-            else:
-                fixed[keys] = where
-        self.prov = fixed
-        return data
+        for tg in self.tgs.values():
+            if tg.name not in used and tg.name not in exported:
+                continue
+            d = tg.data
+            b.target_group(tg.name, loc=tg.loc, account=d["account"], name=tg.name, type=d["type"], vpc=d["vpc"],
+                           protocol=d.get("protocol"), protocol_version=d.get("protocol_version"), port=d.get("port"),
+                           health_check=d.get("health_check"), tags=d.get("tags"))
+            for t in d["targets"]:
+                b.target(tg.name, t["id"], loc=tg.loc, port=t.get("port"), az=t.get("az"))
+        for name, svc in self.services.items():
+            where = self.svc_loc[name]
+            b.service(name, loc=where, account=svc["account"], name=name, custom_domain=svc.get("custom_domain"),
+                      certificate_arn=svc.get("certificate_arn"), auth_type=svc.get("auth_type"))
+            self._policy(b, name, svc)
+            for lst in svc["listeners"]:
+                key = f"{name}/{lst['name']}"
+                b.listener(key, loc=where, service=name, name=lst["name"], protocol=lst["protocol"], port=lst["port"],
+                           default_action=_action(lst["default_action"]))
+                for r in lst.get("rules", []):
+                    b.rule(f"{key}/{r['name']}", loc=where, listener=key, name=r["name"], priority=r["priority"],
+                           match=r["match"], action=_action(r["action"]))
+        for name, sn in self.sns.items():
+            where = self.sn_loc[name]
+            b.service_network(name, loc=where, account=sn["account"], name=name, auth_type=sn.get("auth_type"))
+            self._policy(b, name, sn)
+            for a in sn.get("vpc_associations", []):
+                b.vpc_association(name, a["vpc"], loc=where, security_groups=a.get("security_groups", []))
+            for svc_name in sn.get("services", []):
+                b.service_association(name, svc_name, loc=self.svc_loc[svc_name])
+            if sn.get("shared_with"):
+                b.resource_share(f"share:{name}", loc=where)
+                b.share_resource(f"share:{name}", name, loc=where)
+                for acct in sn["shared_with"]:
+                    b.share_principal(f"share:{name}", acct, loc=where)
+        for target, where, dest in self.access_logs:
+            b.access_log(target, loc=where, destination=dest)
+        return b
+
+    def _policy(self, b: ScenarioBuilder, name: str, owner: dict[str, Any]) -> None:
+        if "auth_policy" in owner:
+            b.auth_policy(name, owner["auth_policy"], loc=self.locs[("policy", name)])
+
+
+def _action(action: dict[str, Any]) -> dict[str, Any]:
+    """A scenario-shaped action in the builder's shape (target groups as (identifier, weight))."""
+    if "forward" in action:
+        return {"forward": [(f["target_group"], f.get("weight")) for f in action["forward"]]}
+    return dict(action)
 
 
 def _ref(p: Obj) -> dict[str, Any]:
@@ -1324,17 +1355,16 @@ def import_gateway_api(paths: list[str], pods_per_service: int = 2,
     objs, problems = read_manifests(paths)
     objs = apply_in_order(objs, problems)
     imp = _Importer(objs, pods_per_service, cluster_vpc, problems)
-    data = imp.run() if not imp.errors else {}
-    if imp.errors:
+    builder = imp.run() if not imp.errors else None
+    if builder is None or imp.errors:
         raise ScenarioError(imp.errors + imp.warnings)
     if not objs:
         raise ScenarioError([Problem("the manifests hold no Kubernetes objects", Location(str(paths[0])),
                                      code="manifest")])
-    sources = ", ".join(_cluster_and_path(str(p))[1] for p in paths)
-    result = ImportResult(data=data, warnings=imp.warnings, source=f"Gateway API manifests ({sources})",
-                          provenance=imp.prov)
+    files = [_cluster_and_path(str(p))[1] for p in paths]
+    result = builder.result(f"Gateway API manifests ({', '.join(files)})", files)
     result.scenario()  # must validate; problems point back at the manifests
     return result
 
 
-__all__ = ["import_gateway_api", "lattice_slug", "read_manifests", "service_name"]
+__all__ = ["import_gateway_api", "read_manifests", "service_name"]

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from latsim.metrics import LogHistogram
+from latsim.metrics.histogram import _REPRESENTATIVE as _SLOT_REPS
 from latsim.metrics.histogram import ALPHA, MAX_VALUE, MIN_VALUE
 
 QS = [50, 90, 99, 99.9]
@@ -168,3 +169,36 @@ def test_compact_keeps_only_the_occupied_buckets() -> None:
     h.compact()
     lo, part = h._packed  # type: ignore[misc]
     assert 0 < part.size < 1_000 and part[0] > 0 and part[-1] > 0  # of 2 536 slots
+
+
+def _vectorised_percentiles(h: LogHistogram, qs: list[float]) -> list[float]:
+    """The estimator written the array way (the implementation before the scalar one), from the
+    histogram's exported counts: an independent oracle for ``percentiles``, value for value."""
+    d = h.to_dict()
+    n = h.count
+    counts = np.zeros(len(_SLOT_REPS), dtype=np.int64)
+    for slot, c in zip(d["slots"], d["counts"], strict=True):
+        counts[slot] = c
+    cum = np.cumsum(np.concatenate(([h.zero_count], counts)))
+    rep = np.concatenate(([0.0], _SLOT_REPS))
+    rep[1] = d["underflow_min"] if d["underflow_min"] is not None else math.inf
+    rep[-1] = h.max
+    rank = np.asarray(qs, dtype=float) / 100.0 * (n - 1)
+
+    def value_at(r: np.ndarray) -> np.ndarray:
+        out = np.clip(rep[np.searchsorted(cum, r, side="right")], h.min, h.max)
+        out[r == 0] = h.min
+        out[r == n - 1] = h.max
+        return out
+    lo, hi = np.floor(rank), np.ceil(rank)
+    v_lo, v_hi = value_at(lo), value_at(hi)
+    return np.clip(v_lo + (rank - lo) * (v_hi - v_lo), h.min, h.max).tolist()  # type: ignore[no-any-return]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.just(0.0), st.floats(1e-7, 2e5)), min_size=1, max_size=300),
+       st.lists(st.floats(0, 100), min_size=1, max_size=6))
+def test_percentiles_equal_the_array_definition_bit_for_bit(values: list[float], qs: list[float]) -> None:
+    h = LogHistogram()
+    h.record_many(values)
+    assert h.percentiles([*qs, 0, 100]) == _vectorised_percentiles(h, [*qs, 0, 100])

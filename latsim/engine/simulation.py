@@ -155,7 +155,7 @@ class ClientStats:
     value in both: it is buffered once, in ``both``."""
 
     __slots__ = ("requests", "sent", "status", "failures", "retries", "succeeded", "failed",
-                 "attempt_bh", "bh", "both")
+                 "attempt_bh", "bh", "both", "ok")
 
     def __init__(self) -> None:
         self.requests = 0
@@ -168,6 +168,15 @@ class ClientStats:
         self.attempt_bh = BufferedHistogram()
         self.bh = BufferedHistogram()
         self.both: list[float] = []
+        self.ok = 0  # the fast path's answers (200 at the first attempt) not yet in status and succeeded
+
+    def settle(self) -> None:
+        """Count the fast path's 200s in ``status`` and ``succeeded`` (one increment per request
+        in the pump instead of three; ``Simulation.settle`` calls this before results are read)."""
+        if self.ok:
+            self.status[200] = self.status.get(200, 0) + self.ok
+            self.succeeded += self.ok
+            self.ok = 0
 
     @property
     def completed(self) -> int:
@@ -555,13 +564,14 @@ class Simulation:
                 else:
                     cs = owners[i]
                     i += 1
-                self.now = t
-                pumped += 1
+                pumped += 1  # self.now is set where general code runs: a handover, a new plan
                 if not fast:
+                    self.now = t
                     self._arrive(cs, t)
                     continue
                 if failed_azs and cs.az in failed_azs:  # the client enters through another AZ
                     self.handed_over += 1
+                    self.now = t
                     self._arrive(cs, t)
                     continue
                 # the client (as _arrive; its AZ is up)
@@ -576,9 +586,11 @@ class Simulation:
                 # Lattice (as _enter)
                 plan = cs.plans[spec] if cs.route_version == version else None
                 if plan is None:
+                    self.now = t
                     plan = self._plan(cs, spec)
                 if plan is False:  # not forwarded
                     self.handed_over += 1
+                    self.now = t
                     self._enter(self._request(cs, spec, t_send, hop))
                     continue
                 svc, route, key, split, c, idle, http11, draw_body, draw_resp, bucket, rule_time = plan
@@ -596,6 +608,7 @@ class Simulation:
                     else:
                         bucket[0] = tokens
                         self.handed_over += 1
+                        self.now = t
                         req = self._request(cs, spec, t_send, hop, t, route, body)
                         self.lattice_response(req, t + overhead, self.assumptions.rate_limit_status, lattice=True,
                                               failure="ClientRateLimited")
@@ -605,6 +618,7 @@ class Simulation:
                     leg = split.refill()
                 if leg is None:
                     self.handed_over += 1
+                    self.now = t
                     self.rec.rule(key, None, t)
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     self.lattice_response(req, t + overhead, 500, lattice=True, failure="InternalError")
@@ -614,6 +628,7 @@ class Simulation:
                 st = leg.st
                 if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
                     self.handed_over += 1
+                    self.now = t
                     self._to_target_group(self._request(cs, spec, t_send, hop, t, route, body), st, t, overhead)
                     continue
                 routable = st.routable  # as TargetGroupState.pick: round robin
@@ -625,6 +640,7 @@ class Simulation:
                     srv = None
                 if srv is None or not srv.fast:  # srv.fast: plain, up, no injected latency
                     self.handed_over += 1
+                    self.now = t
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     req.tg = st
                     self._to_target(req, srv, t, overhead)
@@ -638,6 +654,7 @@ class Simulation:
                 if f > ta:
                     if srv.queue_limit is not None and not srv.enqueue(f, ta):  # the queue is full
                         self.handed_over += 1
+                        self.now = t
                         req = self._request(cs, spec, t_send, hop, t, route, body)
                         self._at_target(req, srv, hop_t, ta, deadline)
                         self._serve(srv, req, ta)
@@ -651,6 +668,7 @@ class Simulation:
                 if (respond >= next_disruption or respond > duration or end > deadline
                         or srv.error_rate + srv.inject_rate > 0.0):
                     self.handed_over += 1
+                    self.now = t
                     req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
                                        deadline, start, end)
                     if respond < next_disruption and respond <= duration:
@@ -663,6 +681,7 @@ class Simulation:
                 c_deadline = t_send + cs.timeout
                 if t_l + hop > c_deadline:  # the client gives up first: lattice_response says how
                     self.handed_over += 1
+                    self.now = t
                     self._complete(self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
                                                 deadline, start, end), srv)
                     continue
@@ -709,9 +728,7 @@ class Simulation:
                 t_client = t_l + hop
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:
-                    codes = cst.status
-                    codes[200] = codes.get(200, 0) + 1
-                    cst.succeeded += 1
+                    cst.ok += 1  # a 200 at the first attempt: ClientStats.settle counts it
                     buf = cst.both
                     buf.append(t_client - t_send)
                     if len(buf) >= FLUSH:
@@ -923,8 +940,11 @@ class Simulation:
         return split
 
     def settle(self) -> None:
-        """Hand the figures that the engine keeps where it uses them to the recorder (the rules'
-        forwarded requests per target group, counted on their legs), before results are read."""
+        """Hand over the figures that the engine keeps where it uses them, before results are read:
+        the clients' fast-path 200s (``ClientStats.settle``) and the rules' forwarded requests per
+        target group, counted on their legs, to the recorder."""
+        for cs in self.clients.values():
+            cs.stats.settle()
         rules = self.rec.rules
         for (key, name), leg in sorted(self.legs.items()):
             if leg.hits:

@@ -46,7 +46,8 @@ def _write_table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...
         atomic_write_text(path, buf.getvalue())
         return path
     types = {"float": pa.float64(), "str": pa.string()}
-    table = pa.Table.from_pylist(rows, schema=pa.schema([(c, types[t]) for c, t in columns]))
+    schema = pa.schema([(c, types[t]) for c, t in columns])
+    table = pa.Table.from_arrays([_arrow_column([r[c] for r in rows], t) for c, t in columns], schema=schema)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     path = out_dir / f"{stem}.parquet"
@@ -54,13 +55,35 @@ def _write_table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...
     return path
 
 
-def write_run_dir(result: Any, scn: Any, out_dir: Path, *, report: bool = True) -> None:
+def _arrow_column(values: list[Any], kind: str) -> Any:
+    """One column as an Arrow array built from its buffers: ``pa.array`` imports pandas (0.2-0.4 s,
+    most of what writing a small run's tables cost) to check for pandas objects that are never here."""
+    import numpy as np
+    import pyarrow as pa
+    n = len(values)
+    if kind == "float":
+        try:
+            data = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):  # a None (a null): let Arrow convert it
+            return pa.array(values, type=pa.float64())
+        return pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(data)])
+    encoded = [str(v).encode("utf-8") for v in values]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    if offsets[-1] >= 2**31:  # beyond a 32-bit offset: Arrow splits it
+        return pa.array([str(v) for v in values], type=pa.string())
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)),
+                                                  pa.py_buffer(b"".join(encoded))])
+
+
+def write_run_dir(result: Any, scn: Any, out_dir: Path, *, report: bool = True, painter: Any = None) -> None:
+    """The run's files in ``out_dir``; ``painter`` (``latsim.figures.Painter``) draws the figures."""
     out_dir.mkdir(parents=True, exist_ok=True)
     write_metrics(result, out_dir)
     write_series(result, out_dir)
     if report:
         from latsim.report import write_report
-        write_report(result, scn, out_dir)
+        write_report(result, scn, out_dir, painter=painter)
     atomic_write_text(out_dir / "summary.json", result.to_json())
 
 
@@ -188,7 +211,11 @@ def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, acce
                    running: Callable[[Any], contextlib.AbstractContextManager[Any]] | None,
                    notify: Callable[[str], None] | None) -> Any:
     from latsim.engine.simulation import Simulation
-    writer = None
+    writer = painter = None
+    if stage is not None and report:
+        # started before the simulation: its workers import matplotlib and draw the topology meanwhile
+        from latsim.figures import Painter
+        painter = Painter(scn, stage / "plots")
     if stage is not None:
         if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
             from latsim.metrics.access_log import AccessLogWriter
@@ -198,22 +225,26 @@ def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, acce
         from latsim.metrics.traces import Tracer
         tracer = Tracer(scn, traces)
     try:
-        sim = Simulation(scn, access_log=writer, progress=progress,
-                         base_dir=str(source.parent) if source is not None else None, tracer=tracer,
-                         series=stage is not None)  # the finer series only feeds a run directory
-        with running(sim) if running is not None else contextlib.nullcontext():
-            result = sim.run()
+        try:
+            sim = Simulation(scn, access_log=writer, progress=progress,
+                             base_dir=str(source.parent) if source is not None else None, tracer=tracer,
+                             series=stage is not None)  # the finer series only feeds a run directory
+            with running(sim) if running is not None else contextlib.nullcontext():
+                result = sim.run()
+        finally:
+            if writer is not None:
+                writer.close()
+        if stage is not None and run_dir is not None:
+            from latsim import __version__
+            write_run_dir(result, scn, stage, report=report, painter=painter)
+            if tracer is not None:
+                path = tracer.write(stage, sim.end_time)
+                if notify is not None:
+                    notify(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> "
+                           f"{run_dir.target / path.relative_to(stage)}")
+            run_dir.commit({"latsim": __version__, "scenario": scn.name, "seed": scn.seed,
+                            "partial": bool(result.summary.get("partial"))})
     finally:
-        if writer is not None:
-            writer.close()
-    if stage is not None and run_dir is not None:
-        from latsim import __version__
-        write_run_dir(result, scn, stage, report=report)
-        if tracer is not None:
-            path = tracer.write(stage, sim.end_time)
-            if notify is not None:
-                notify(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> "
-                       f"{run_dir.target / path.relative_to(stage)}")
-        run_dir.commit({"latsim": __version__, "scenario": scn.name, "seed": scn.seed,
-                        "partial": bool(result.summary.get("partial"))})
+        if painter is not None:
+            painter.close()
     return result

@@ -1,0 +1,273 @@
+"""The figures of a run directory (``plots/``): which are still fresh, and drawing the others.
+
+``update_figures`` is what ``write_report`` calls. A figure is *fresh* when ``plots/plots.json``
+(written beside the figures) records the same digest of their inputs — the summary, the
+per-minute and fine series, the histograms, the scenario, latsim's and matplotlib's versions and
+the drawing code — and its PNG and SVG still have the bytes recorded there; a fresh figure is
+reused as it is (``latsim report DIR`` of an untouched directory draws nothing). Any other figure
+is drawn again, missing or stale ones alike.
+
+Drawing is matplotlib's (0.1-0.5 s a figure, 0.4 s to import). ``Painter`` draws in worker
+processes (``fork``; ``LATSIM_PLOT_WORKERS``, default 2 — at most the CPU count —, 0 draws in this
+process): ``latsim run --out`` starts them before the simulation, so that they import matplotlib
+and draw the topology (it needs only the scenario) while the simulation runs, and hands them
+the result when it is ready; they then take the figures one at a time. Output is the same bytes
+whichever process draws a figure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
+
+MANIFEST = "plots.json"
+_SCN_ONLY = ("topology",)  # figures drawn from the scenario alone (a worker draws them during the run)
+
+
+def inputs_digest(result: Any, scenario_text: str, histograms_text: str) -> str:
+    """sha256 of everything the figures are drawn from and of what draws them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from latsim import __version__
+    h = hashlib.sha256()
+    try:
+        mpl = version("matplotlib")
+    except PackageNotFoundError:  # pragma: no cover - the report needs it anyway
+        mpl = "-"
+    h.update(f"latsim {__version__} matplotlib {mpl}\n".encode())
+    here = Path(__file__).parent
+    for module in ("plots.py", "plots_callgraph.py"):
+        h.update(hashlib.sha256((here / module).read_bytes()).digest())
+    h.update(result.to_json().encode())
+    # as the run directory stores them (metrics.parquet: floats and strings), so that a run and
+    # the same run read back from its directory agree
+    h.update(json.dumps([[float(t), k, n, az, m, float(v)] for t, k, n, az, m, v in result.metric_rows]).encode())
+    h.update(json.dumps([int(getattr(result, "series_step", 60) or 60)]
+                        + [[float(t), k, n, m, float(v)] for t, k, n, m, v in (result.series or [])]).encode())
+    h.update(scenario_text.encode())
+    h.update(histograms_text.encode())
+    return h.hexdigest()
+
+
+def _sha(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def fresh_figures(plots_dir: Path, digest: str) -> dict[str, tuple[Path, ...]]:
+    """name -> its files (empty: the figure had nothing to draw) for every figure that
+    ``plots.json`` records for ``digest`` and whose files still have the recorded bytes."""
+    try:
+        manifest = json.loads((plots_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(manifest, dict) or manifest.get("inputs") != digest:
+        return {}
+    out: dict[str, tuple[Path, ...]] = {}
+    for name, files in (manifest.get("figures") or {}).items():
+        if not isinstance(files, dict):
+            continue
+        paths = tuple(plots_dir / f for f in sorted(files))
+        if all(p.parent == plots_dir and _sha(p) == files[p.name] for p in paths):
+            out[str(name)] = paths
+    return out
+
+
+def write_manifest(plots_dir: Path, digest: str, figures: dict[str, tuple[Path, ...]]) -> None:
+    from latsim.atomic_write import atomic_write_text
+    record = {"inputs": digest,
+              "figures": {name: {p.name: _sha(p) for p in paths} for name, paths in sorted(figures.items())}}
+    atomic_write_text(plots_dir / MANIFEST, json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def update_figures(result: Any, scn: Any, plots_dir: Path, *, scenario_text: str, histograms_text: str,
+                   painter: Painter | None = None, redraw: bool = False) -> tuple[list[Any], int, int]:
+    """(the figures of the report in its order, how many were drawn, how many reused): fresh
+    figures reused (all drawn again with ``redraw``), the rest drawn (by ``painter`` when given)."""
+    from latsim.plots import RenderedPlot
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    digest = inputs_digest(result, scenario_text, histograms_text)
+    fresh = {} if redraw else fresh_figures(plots_dir, digest)
+    specs = figure_specs()
+    todo = [s.name for s in specs if s.name not in fresh]
+    reused = sum(1 for s in specs if fresh.get(s.name))
+    if todo:
+        own = painter is None
+        if own:
+            painter = Painter(None, plots_dir, workers=_workers() if len(todo) > 1 else 0)
+        assert painter is not None
+        try:
+            drawn = painter.draw(result, scn, todo)
+        finally:
+            if own:
+                painter.close()
+        fresh.update(drawn)
+    figures = {s.name: fresh.get(s.name, ()) for s in specs}
+    for s in specs:  # a figure with nothing to draw now leaves no file of an earlier one behind
+        if not figures[s.name]:
+            for ext in (".png", ".svg"):
+                (plots_dir / f"{s.name}{ext}").unlink(missing_ok=True)
+    write_manifest(plots_dir, digest, figures)
+    rendered = [RenderedPlot(s.name, s.title, s.caption, figures[s.name]) for s in specs if figures[s.name]]
+    return rendered, sum(1 for n in todo if figures[n]), reused
+
+
+# -- drawing, in worker processes when it pays ----------------------------------------------------------
+def _workers() -> int:
+    """Worker processes to draw with: ``LATSIM_PLOT_WORKERS`` (0 = this process), else 2 where
+    ``fork`` exists and there are 2 CPUs."""
+    raw = os.environ.get("LATSIM_PLOT_WORKERS")
+    if raw is not None:
+        try:
+            n = max(int(raw), 0)
+        except ValueError:
+            n = 0
+    else:
+        n = min(2, os.cpu_count() or 1)
+        if n < 2:
+            n = 0  # one CPU: a worker would only add its imports
+    if n and (sys.platform == "win32" or "fork" not in _start_methods()):
+        return 0
+    return n
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+    return multiprocessing.get_all_start_methods()
+
+
+def figure_specs() -> tuple[Any, ...]:
+    """Every figure a report can hold (``latsim.plots.PlotSpec``), in its order: ``PLOTS``, then
+    the call-graph figures."""
+    from latsim.plots import PLOTS, PlotSpec
+    from latsim.plots_callgraph import CALLGRAPH_PLOTS
+    return PLOTS + tuple(PlotSpec(*spec) for spec in CALLGRAPH_PLOTS)
+
+
+def _draw(name: str, result: Any, scn: Any, plots_dir: Path) -> tuple[Path, ...]:
+    spec = next(s for s in figure_specs() if s.name == name)
+    return tuple(spec.fn(result, scn, plots_dir / name))
+
+
+def _worker(conn: Any, scn: Any, plots_dir: Path, first: bool) -> None:
+    """A drawing process: imports matplotlib, draws the scenario-only figures (``first``), then
+    answers ``(name)`` requests once it has the result; an exception goes back as text."""
+    import signal
+    import traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run, which then still wants its figures
+    done: dict[str, tuple[Path, ...]] = {}
+    try:
+        import matplotlib.backends.backend_agg  # noqa: F401  (the imports overlap the simulation)
+        import matplotlib.backends.backend_svg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+        if first and scn is not None:
+            for name in _SCN_ONLY:
+                done[name] = _draw(name, None, scn, plots_dir)
+    except Exception:  # noqa: BLE001 - the parent draws it again and reports the error itself
+        done = {}
+    result = None
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        kind, payload = msg
+        if kind == "result":
+            result = payload
+            continue
+        try:
+            if payload in done and payload in _SCN_ONLY:
+                paths = done.pop(payload)
+            else:
+                paths = _draw(payload, result, scn, plots_dir)
+            conn.send(("ok", payload, paths))
+        except Exception:  # noqa: BLE001
+            conn.send(("error", payload, traceback.format_exc()))
+
+
+class Painter:
+    """Draws figures into ``plots_dir``, in ``workers`` forked processes (0: in this one).
+    Started before the result exists, it is given the scenario only (the workers draw what
+    needs nothing else meanwhile); ``draw`` hands them the result."""
+
+    def __init__(self, scn: Any, plots_dir: Path, *, workers: int | None = None) -> None:
+        self.scn = scn
+        self.plots_dir = Path(plots_dir)
+        self.conns: list[Any] = []
+        self.procs: list[Any] = []
+        n = _workers() if workers is None else workers
+        if n:
+            import multiprocessing
+            ctx = multiprocessing.get_context("fork")
+            self.plots_dir.mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                parent, child = ctx.Pipe()
+                proc = ctx.Process(target=_worker, args=(child, scn, self.plots_dir, i == 0), daemon=True,
+                                   name=f"latsim-plots-{i}")
+                proc.start()
+                child.close()
+                self.conns.append(parent)
+                self.procs.append(proc)
+
+    def draw(self, result: Any, scn: Any, names: Sequence[str]) -> dict[str, tuple[Path, ...]]:
+        """name -> written files (empty when the figure had nothing to draw), for ``names``;
+        a figure a worker could not draw is drawn here (so that its error is this process's)."""
+        from multiprocessing.connection import wait
+        if scn is not self.scn:  # a worker draws the scenario it was forked with
+            self.close()
+        # the scenario-only figures first, to the first worker: it drew them during the run
+        todo = sorted(names, key=lambda n: n not in _SCN_ONLY)
+        here: list[str] = []
+        busy: dict[Any, str] = {}
+        out: dict[str, tuple[Path, ...]] = {}
+
+        def give(conn: Any) -> None:
+            if todo:
+                busy[conn] = todo.pop(0)
+                conn.send(("draw", busy[conn]))
+
+        for conn in self.conns:
+            try:
+                conn.send(("result", result))
+                give(conn)
+            except Exception:  # noqa: BLE001 - a worker gone, or a result it cannot be sent
+                continue
+        while busy:
+            for ready in wait(list(busy)):
+                conn = cast(Any, ready)
+                name = busy.pop(conn)
+                try:
+                    kind, _, payload = conn.recv()
+                except (EOFError, OSError):  # the worker died: its figure is drawn here
+                    here.append(name)
+                    continue
+                if kind == "ok":
+                    out[name] = tuple(payload)
+                else:
+                    here.append(name)
+                give(conn)
+        for name in here + todo:
+            out[name] = _draw(name, result, scn, self.plots_dir)
+        return out
+
+    def close(self) -> None:
+        for conn in self.conns:
+            try:
+                conn.send(None)
+                conn.close()
+            except (OSError, ValueError):
+                pass
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+        self.conns, self.procs = [], []

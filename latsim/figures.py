@@ -194,6 +194,21 @@ def _worker(conn: Any, scn: Any, plots_dir: Path, first: bool) -> None:
             conn.send(("error", payload, traceback.format_exc()))
 
 
+class _Job:
+    """One result's figures among the workers: what is left, who draws what, what is done."""
+
+    def __init__(self, result: Any, scn: Any, todo: list[str]) -> None:
+        self.result, self.scn, self.todo, self.names = result, scn, todo, set(todo)
+        self.busy: dict[Any, str] = {}
+        self.here: list[str] = []
+        self.out: dict[str, tuple[Path, ...]] = {}
+
+    def give(self, conn: Any) -> None:
+        if self.todo:
+            self.busy[conn] = self.todo.pop(0)
+            conn.send(("draw", self.busy[conn]))
+
+
 class Painter:
     """Draws figures into ``plots_dir``, in ``workers`` forked processes (0: in this one).
     Started before the result exists, it is given the scenario only (the workers draw what
@@ -204,6 +219,7 @@ class Painter:
         self.plots_dir = Path(plots_dir)
         self.conns: list[Any] = []
         self.procs: list[Any] = []
+        self.job: _Job | None = None
         n = _workers() if workers is None else workers
         if n:
             import multiprocessing
@@ -218,46 +234,47 @@ class Painter:
                 self.conns.append(parent)
                 self.procs.append(proc)
 
+    def start(self, result: Any, scn: Any, names: Sequence[str]) -> None:
+        """Hand the workers ``result`` and their first figures, and return: the caller writes its
+        tables meanwhile; ``draw`` collects."""
+        if scn is not self.scn:  # a worker draws the scenario it was forked with
+            self.close()
+        # the scenario-only figures first, to the first worker: it drew them during the run
+        self.job = _Job(result, scn, sorted(names, key=lambda n: n not in _SCN_ONLY))
+        for conn in self.conns:
+            try:
+                conn.send(("result", result))
+                self.job.give(conn)
+            except Exception:  # noqa: BLE001 - a worker gone, or a result it cannot be sent
+                continue
+
     def draw(self, result: Any, scn: Any, names: Sequence[str]) -> dict[str, tuple[Path, ...]]:
         """name -> written files (empty when the figure had nothing to draw), for ``names``;
         a figure a worker could not draw is drawn here (so that its error is this process's)."""
         from multiprocessing.connection import wait
-        if scn is not self.scn:  # a worker draws the scenario it was forked with
-            self.close()
-        # the scenario-only figures first, to the first worker: it drew them during the run
-        todo = sorted(names, key=lambda n: n not in _SCN_ONLY)
-        here: list[str] = []
-        busy: dict[Any, str] = {}
-        out: dict[str, tuple[Path, ...]] = {}
-
-        def give(conn: Any) -> None:
-            if todo:
-                busy[conn] = todo.pop(0)
-                conn.send(("draw", busy[conn]))
-
-        for conn in self.conns:
-            try:
-                conn.send(("result", result))
-                give(conn)
-            except Exception:  # noqa: BLE001 - a worker gone, or a result it cannot be sent
-                continue
-        while busy:
-            for ready in wait(list(busy)):
+        job = self.job
+        if job is None or job.result is not result or job.scn is not scn or not set(names) <= job.names:
+            self.start(result, scn, names)
+            job = self.job
+        assert job is not None
+        self.job = None
+        while job.busy:
+            for ready in wait(list(job.busy)):
                 conn = cast(Any, ready)
-                name = busy.pop(conn)
+                name = job.busy.pop(conn)
                 try:
                     kind, _, payload = conn.recv()
                 except (EOFError, OSError):  # the worker died: its figure is drawn here
-                    here.append(name)
+                    job.here.append(name)
                     continue
                 if kind == "ok":
-                    out[name] = tuple(payload)
+                    job.out[name] = tuple(payload)
                 else:
-                    here.append(name)
-                give(conn)
-        for name in here + todo:
-            out[name] = _draw(name, result, scn, self.plots_dir)
-        return out
+                    job.here.append(name)
+                job.give(conn)
+        for name in job.here + job.todo:
+            job.out[name] = _draw(name, result, scn, self.plots_dir)
+        return {name: job.out[name] for name in names}
 
     def close(self) -> None:
         for conn in self.conns:

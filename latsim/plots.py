@@ -57,12 +57,92 @@ def _styled(fn: PlotFn) -> PlotFn:
     return wrapper
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, *, measured: bool = False) -> Figure:
+    """A figure on an Agg canvas; ``measured``: laid out by ``_fit`` when saved (a grid of
+    axes whose surroundings are tick labels, axis labels, titles and legends), else by
+    matplotlib's constrained layout."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=DPI, layout=None if measured else "constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+def _fit(fig: Figure) -> None:
+    """Margins and gaps of a grid of axes from the text around each one, measured once: tick
+    labels (from the locator and formatter, without building ticks), axis labels, titles and
+    legends outside the axes. Constrained layout measures every tick of every axes twice,
+    which was a third of a figure's cost."""
+    import matplotlib
+    from matplotlib.font_manager import FontProperties
+    r = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    px = r.points_to_pixels
+    rc: Any = matplotlib.rcParams
+
+    def extent(text: str, size: Any) -> tuple[float, float]:
+        if not text:
+            return 0.0, 0.0
+        prop = FontProperties(size=size)
+        sizes = [r.get_text_width_height_descent(line or " ", prop, False) for line in text.split("\n")]
+        return max(w for w, _, _ in sizes), sum(h for _, h, _ in sizes) * 1.2
+
+    def labels(axis: Any) -> list[str]:
+        lo, hi = sorted(axis.get_view_interval())
+        span = (hi - lo) * 1e-9
+        locs = [v for v in axis.get_major_locator()() if lo - span <= v <= hi + span]
+        return [t for t in axis.get_major_formatter().format_ticks(locs) if t]
+
+    need: dict[Any, list[float]] = {}  # axes -> [left, right, top, bottom] pixels outside it
+    for ax in fig.axes:
+        left = right = top = bottom = 0.0
+        if ax.axison:
+            for axis, k in ((ax.yaxis, "y"), (ax.xaxis, "x")):
+                params = axis.get_tick_params()
+                texts = labels(axis)
+                tick = px(rc[f"{k}tick.major.size"] + rc[f"{k}tick.major.pad"])
+                sizes = [extent(t, rc[f"{k}tick.labelsize"]) for t in texts] or [(0.0, 0.0)]
+                label = extent(axis.label.get_text(), axis.label.get_fontsize())[1]
+                label += px(axis.labelpad) if label else 0.0
+                if k == "y":
+                    width = max(w for w, _ in sizes)
+                    left += tick + (width if params.get("labelleft", True) else 0.0) + label
+                    right += tick + width if params.get("labelright", False) else 0.0
+                else:
+                    height = max(h for _, h in sizes)
+                    bottom += tick + (height if params.get("labelbottom", True) else 0.0) + label
+                    top += tick + height if params.get("labeltop", False) else 0.0
+        title = max(extent(ax.get_title(loc), rc["axes.titlesize"])[1] for loc in ("left", "center", "right"))
+        top += title + px(rc["axes.titlepad"]) if title else 0.0
+        legend = ax.get_legend()
+        if legend is not None:
+            box = legend.get_window_extent(r)
+            right = max(right, box.x1 - ax.bbox.x1)
+            top = max(top, box.y1 - ax.bbox.y1)
+        need[ax] = [left, right, top, bottom]
+    specs = {ax: ax.get_subplotspec() for ax in fig.axes}
+    rows, cols = next(iter(specs.values())).get_gridspec().get_geometry()  # type: ignore[union-attr]
+    first_row = [ax for ax, s in specs.items() if s.rowspan.start == 0]  # type: ignore[union-attr]
+    last_row = [ax for ax, s in specs.items() if s.rowspan.stop == rows]  # type: ignore[union-attr]
+    first_col = [ax for ax, s in specs.items() if s.colspan.start == 0]  # type: ignore[union-attr]
+    last_col = [ax for ax, s in specs.items() if s.colspan.stop == cols]  # type: ignore[union-attr]
+    edge = px(5.0)  # between the outermost text and the figure's border
+    pad = px(8.0)  # between one axes' text and the next one's
+    width, height = fig.bbox.width, fig.bbox.height
+    left = max(need[ax][0] for ax in first_col) + edge
+    right = max(need[ax][1] for ax in last_col) + edge
+    top = max(need[ax][2] for ax in first_row) + edge
+    bottom = max(need[ax][3] for ax in last_row) + edge
+    hgap = max([need[a][3] + need[b][2] for a in fig.axes for b in fig.axes
+                if specs[a].rowspan.stop == specs[b].rowspan.start] or [0.0]) + pad  # type: ignore[union-attr]
+    wgap = max([need[a][1] + need[b][0] for a in fig.axes for b in fig.axes
+                if specs[a].colspan.stop == specs[b].colspan.start] or [0.0]) + pad  # type: ignore[union-attr]
+    axes_h = (height - top - bottom - (rows - 1) * hgap) / rows
+    axes_w = (width - left - right - (cols - 1) * wgap) / cols
+    if axes_h < 0.2 * height / rows or axes_w < 0.2 * width / cols:  # text crowds the axes out: let matplotlib try
+        fig.set_layout_engine("constrained")
+        return
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height,
+                        hspace=hgap / axes_h, wspace=wgap / axes_w)
 
 
 def _save(fig: Figure, path: Path) -> list[Path]:
@@ -77,6 +157,8 @@ def _save(fig: Figure, path: Path) -> list[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     png, svg = path.with_suffix(".png"), path.with_suffix(".svg")
+    if fig.get_layout_engine() is None:
+        _fit(fig)
     canvas = fig.canvas
     agg = canvas.get_renderer()  # type: ignore[attr-defined]
     agg.clear()
@@ -382,7 +464,7 @@ def plot_request_rates(result: Any, scn: Any, path: Path) -> list[Path]:
     unit, xlabel = _clock(result)
     total, step = time_series(result, "service", "TotalRequestCount")
     errors, _ = time_series(result, "service", "HTTPCode_5XX_Count")
-    fig = _figure(10, 5.5)
+    fig = _figure(10, 5.5, measured=True)
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
     colors = _colormap("tab10")
     for i, name in enumerate(names):
@@ -415,7 +497,7 @@ def _latency_panels(result: Any, scn: Any, path: Path, kind: str, section: str, 
         return []
     duration = _duration(result)
     unit, xlabel = _clock(result)
-    fig = _figure(10, 1.2 + 2.2 * len(names))
+    fig = _figure(10, 1.2 + 2.2 * len(names), measured=True)
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     styles = {50: ("#2e9d4a", "p50"), 90: ("#f0a020", "p90"), 99: ("#d1342f", "p99")}
     for i, (ax, name) in enumerate(zip(axes, names, strict=True)):
@@ -451,7 +533,7 @@ def plot_latency_cdf(result: Any, scn: Any, path: Path) -> list[Path]:
     groups = [("clients", "Client latency CDF (end to end)"), ("target_groups", "Target-group RequestTime CDF")]
     if not any(h.count for g, _ in groups for h in hists.get(g, {}).values()):
         return []
-    fig = _figure(11, 4.5)
+    fig = _figure(11, 4.5, measured=True)
     axes = fig.subplots(1, 2)
     colors = _colormap("tab10")
     for ax, (group, title) in zip(axes, groups, strict=True):
@@ -494,7 +576,7 @@ def plot_canary(result: Any, scn: Any, path: Path) -> list[Path]:
     duration = _duration(result)
     unit, xlabel = _clock(result)
     tg_counts, step = time_series(result, "target_group", "TotalRequestCount")
-    fig = _figure(10, 1.4 + 3.0 * len(canaries))
+    fig = _figure(10, 1.4 + 3.0 * len(canaries), measured=True)
     axes = fig.subplots(len(canaries), 1, squeeze=False)[:, 0]
     for ax, c in zip(axes, canaries, strict=True):
         steps = c.get("steps") or []
@@ -548,7 +630,7 @@ def plot_target_health(result: Any, scn: Any, path: Path) -> list[Path]:
     shown = strips[:MAX_STRIPS]
     duration = _duration(result)
     unit, xlabel = _clock(result)
-    fig = _figure(10, 1.3 + 0.32 * len(shown))
+    fig = _figure(10, 1.3 + 0.32 * len(shown), measured=True)
     ax = fig.subplots()
     used: set[str] = set()
     for i, (_label, log) in enumerate(shown):

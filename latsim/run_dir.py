@@ -79,6 +79,9 @@ def _arrow_column(values: list[Any], kind: str) -> Any:
 def write_run_dir(result: Any, scn: Any, out_dir: Path, *, report: bool = True, painter: Any = None) -> None:
     """The run's files in ``out_dir``; ``painter`` (``latsim.figures.Painter``) draws the figures."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if report and painter is not None:  # its workers draw while this process writes the tables
+        from latsim.figures import figure_specs
+        painter.start(result, scn, [s.name for s in figure_specs()])
     write_metrics(result, out_dir)
     write_series(result, out_dir)
     if report:

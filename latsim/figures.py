@@ -101,10 +101,10 @@ def update_figures(result: Any, scn: Any, plots_dir: Path, *, scenario_text: str
     if todo:
         own = painter is None
         if own:
-            painter = Painter(None, plots_dir, workers=_workers() if len(todo) > 1 else 0)
+            painter = Painter(workers=_workers() if len(todo) > 1 else 0)
         assert painter is not None
         try:
-            drawn = painter.draw(result, scn, todo)
+            drawn = painter.draw(result, scn, todo, plots_dir)
         finally:
             if own:
                 painter.close()
@@ -121,18 +121,26 @@ def update_figures(result: Any, scn: Any, plots_dir: Path, *, scenario_text: str
 
 # -- drawing, in worker processes when it pays ----------------------------------------------------------
 def _workers() -> int:
-    """Worker processes to draw with: ``LATSIM_PLOT_WORKERS`` (0 = this process), else 2 where
-    ``fork`` exists and there are 2 CPUs."""
+    """Worker processes to draw with: ``LATSIM_PLOT_WORKERS`` (0 = this process); else 2 where
+    ``fork`` exists, there are 2 CPUs and one of them is idle (the 1-minute load average below
+    the CPU count - 0.5): on a busy machine workers only add their own imports."""
     raw = os.environ.get("LATSIM_PLOT_WORKERS")
     if raw is not None:
         try:
-            n = max(int(raw), 0)
+            n = int(raw)
         except ValueError:
-            n = 0
+            n = -1
+        if n < 0:
+            from latsim.errors import UsageError
+            raise UsageError(f"LATSIM_PLOT_WORKERS={raw!r}: expected a whole number >= 0 (0 draws the figures "
+                             "in latsim's own process)")
     else:
-        n = min(2, os.cpu_count() or 1)
-        if n < 2:
-            n = 0  # one CPU: a worker would only add its imports
+        cpus = os.cpu_count() or 1
+        try:
+            idle = os.getloadavg()[0] < cpus - 0.5
+        except OSError:  # no load average on this system
+            idle = True
+        n = 2 if cpus >= 2 and idle else 0
     if n and (sys.platform == "win32" or "fork" not in _start_methods()):
         return 0
     return n
@@ -156,18 +164,22 @@ def _draw(name: str, result: Any, scn: Any, plots_dir: Path) -> tuple[Path, ...]
     return tuple(spec.fn(result, scn, plots_dir / name))
 
 
-def _worker(conn: Any, scn: Any, plots_dir: Path, first: bool) -> None:
-    """A drawing process: imports matplotlib, draws the scenario-only figures (``first``), then
-    answers ``(name)`` requests once it has the result; an exception goes back as text."""
+def _worker(conn: Any, scn: Any, plots_dir: Path | None, first: bool) -> None:
+    """A drawing process: imports matplotlib and, forked with a scenario, draws the
+    scenario-only figures (``first``); then takes ``("job", result, scenario or None, directory)``
+    and ``("draw", name)`` requests. An exception goes back as text."""
     import signal
     import traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run, which then still wants its figures
     done: dict[str, tuple[Path, ...]] = {}
-    try:
-        import matplotlib.backends.backend_agg  # noqa: F401  (the imports overlap the simulation)
+    try:  # the imports (0.4-0.6 s) overlap the parent's loading and simulation
+        import matplotlib.backends.backend_agg  # noqa: F401
         import matplotlib.backends.backend_svg  # noqa: F401
         import matplotlib.figure  # noqa: F401
-        if first and scn is not None:
+        if scn is None:  # the scenario comes with the result: its model classes unpickle it
+            import latsim.model.graph  # noqa: F401
+            import latsim.scenario  # noqa: F401
+        elif first and plots_dir is not None:
             for name in _SCN_ONLY:
                 done[name] = _draw(name, None, scn, plots_dir)
     except Exception:  # noqa: BLE001 - the parent draws it again and reports the error itself
@@ -180,25 +192,27 @@ def _worker(conn: Any, scn: Any, plots_dir: Path, first: bool) -> None:
             return
         if msg is None:
             return
-        kind, payload = msg
-        if kind == "result":
-            result = payload
+        if msg[0] == "job":
+            _, result, new_scn, new_dir = msg
+            if new_scn is not None or new_dir != plots_dir:
+                done = {}  # drawn for another scenario or directory
+            scn = new_scn if new_scn is not None else scn
+            plots_dir = new_dir
             continue
+        name = msg[1]
         try:
-            if payload in done and payload in _SCN_ONLY:
-                paths = done.pop(payload)
-            else:
-                paths = _draw(payload, result, scn, plots_dir)
-            conn.send(("ok", payload, paths))
+            assert plots_dir is not None
+            paths = done.pop(name) if name in done else _draw(name, result, scn, plots_dir)
+            conn.send(("ok", name, paths))
         except Exception:  # noqa: BLE001
-            conn.send(("error", payload, traceback.format_exc()))
+            conn.send(("error", name, traceback.format_exc()))
 
 
 class _Job:
     """One result's figures among the workers: what is left, who draws what, what is done."""
 
-    def __init__(self, result: Any, scn: Any, todo: list[str]) -> None:
-        self.result, self.scn, self.todo, self.names = result, scn, todo, set(todo)
+    def __init__(self, result: Any, scn: Any, plots_dir: Path, todo: list[str]) -> None:
+        self.result, self.scn, self.plots_dir, self.todo, self.names = result, scn, plots_dir, todo, set(todo)
         self.busy: dict[Any, str] = {}
         self.here: list[str] = []
         self.out: dict[str, tuple[Path, ...]] = {}
@@ -210,13 +224,14 @@ class _Job:
 
 
 class Painter:
-    """Draws figures into ``plots_dir``, in ``workers`` forked processes (0: in this one).
-    Started before the result exists, it is given the scenario only (the workers draw what
-    needs nothing else meanwhile); ``draw`` hands them the result."""
+    """Draws figures in ``workers`` forked processes (0, or none left: in this one). Forked
+    before the result exists — ``latsim run --out`` forks them before it loads the scenario —
+    the workers import matplotlib meanwhile, and, given the scenario and the directory, draw
+    what needs nothing else; ``start`` hands them the result, ``draw`` collects."""
 
-    def __init__(self, scn: Any, plots_dir: Path, *, workers: int | None = None) -> None:
+    def __init__(self, scn: Any = None, plots_dir: Path | None = None, *, workers: int | None = None) -> None:
         self.scn = scn
-        self.plots_dir = Path(plots_dir)
+        self.plots_dir = plots_dir
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         self.job: _Job | None = None
@@ -224,37 +239,38 @@ class Painter:
         if n:
             import multiprocessing
             ctx = multiprocessing.get_context("fork")
-            self.plots_dir.mkdir(parents=True, exist_ok=True)
+            if plots_dir is not None:
+                plots_dir.mkdir(parents=True, exist_ok=True)
             for i in range(n):
                 parent, child = ctx.Pipe()
-                proc = ctx.Process(target=_worker, args=(child, scn, self.plots_dir, i == 0), daemon=True,
+                proc = ctx.Process(target=_worker, args=(child, scn, plots_dir, i == 0), daemon=True,
                                    name=f"latsim-plots-{i}")
                 proc.start()
                 child.close()
                 self.conns.append(parent)
                 self.procs.append(proc)
 
-    def start(self, result: Any, scn: Any, names: Sequence[str]) -> None:
-        """Hand the workers ``result`` and their first figures, and return: the caller writes its
-        tables meanwhile; ``draw`` collects."""
-        if scn is not self.scn:  # a worker draws the scenario it was forked with
-            self.close()
-        # the scenario-only figures first, to the first worker: it drew them during the run
-        self.job = _Job(result, scn, sorted(names, key=lambda n: n not in _SCN_ONLY))
+    def start(self, result: Any, scn: Any, names: Sequence[str], plots_dir: Path) -> None:
+        """Hand the workers ``result`` (and ``scn`` unless they were forked with it) and their
+        first figures, and return: the caller writes its tables meanwhile; ``draw`` collects."""
+        plots_dir.mkdir(parents=True, exist_ok=True)
+        # the scenario-only figures first, to the first worker: it may have drawn them already
+        self.job = _Job(result, scn, plots_dir, sorted(names, key=lambda n: n not in _SCN_ONLY))
         for conn in self.conns:
             try:
-                conn.send(("result", result))
+                conn.send(("job", result, None if scn is self.scn else scn, plots_dir))
                 self.job.give(conn)
             except Exception:  # noqa: BLE001 - a worker gone, or a result it cannot be sent
                 continue
 
-    def draw(self, result: Any, scn: Any, names: Sequence[str]) -> dict[str, tuple[Path, ...]]:
+    def draw(self, result: Any, scn: Any, names: Sequence[str], plots_dir: Path) -> dict[str, tuple[Path, ...]]:
         """name -> written files (empty when the figure had nothing to draw), for ``names``;
         a figure a worker could not draw is drawn here (so that its error is this process's)."""
         from multiprocessing.connection import wait
         job = self.job
-        if job is None or job.result is not result or job.scn is not scn or not set(names) <= job.names:
-            self.start(result, scn, names)
+        if (job is None or job.result is not result or job.scn is not scn or job.plots_dir != plots_dir
+                or not set(names) <= job.names):
+            self.start(result, scn, names, plots_dir)
             job = self.job
         assert job is not None
         self.job = None
@@ -273,7 +289,7 @@ class Painter:
                     job.here.append(name)
                 job.give(conn)
         for name in job.here + job.todo:
-            job.out[name] = _draw(name, result, scn, self.plots_dir)
+            job.out[name] = _draw(name, result, scn, plots_dir)
         return {name: job.out[name] for name in names}
 
     def close(self) -> None:

@@ -736,7 +736,7 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
     for n in nodes:
         labels[n] += _auth_label(g.nodes[n])
     tallest = max(sum(1 for n in nodes if g.nodes[n]["kind"] == k) for k in _LAYER)
-    fig = _figure(12, min(30.0, max(4.5, 1.2 + 0.9 * tallest)))
+    fig = _figure(12, min(30.0, max(4.5, 1.2 + 0.9 * tallest)), measured=True)
     ax = fig.subplots()
     ax.set_axis_off()
     accounts = sorted({str(g.nodes[n].get("account") or "") for n in nodes} - {""})

@@ -81,7 +81,7 @@ def write_run_dir(result: Any, scn: Any, out_dir: Path, *, report: bool = True, 
     out_dir.mkdir(parents=True, exist_ok=True)
     if report and painter is not None:  # its workers draw while this process writes the tables
         from latsim.figures import figure_specs
-        painter.start(result, scn, [s.name for s in figure_specs()])
+        painter.start(result, scn, [s.name for s in figure_specs()], out_dir / "plots")
     write_metrics(result, out_dir)
     write_series(result, out_dir)
     if report:
@@ -192,18 +192,20 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
                           source: Path | None = None, traces: float | None = None,
                           progress: Callable[[float, float, Any], None] | None = None,
                           running: Callable[[Any], contextlib.AbstractContextManager[Any]] | None = None,
-                          notify: Callable[[str], None] | None = None) -> Any:
+                          notify: Callable[[str], None] | None = None, painter: Any = None) -> Any:
     """Simulate one scenario and, with ``out_dir``, write its run directory (``RunDir``: written
     aside, then swapped in whole): summary, metrics, access logs (``access_logs``: for every
     service), request traces (``traces``: the sampling rate of entry requests) and, with
     ``report``, plots and report.html. ``latsim run`` and the tests call this. The hooks are how a
     caller shows the run: ``progress(t, until, sim)`` as simulated time advances, ``running(sim)``
-    a context manager around the event loop, ``notify(text)`` one-line notes."""
+    a context manager around the event loop, ``notify(text)`` one-line notes. ``painter`` (a
+    ``latsim.figures.Painter``, forked by the caller as early as it can) draws the figures; without
+    one, a painter is started here before the simulation (and closed after it)."""
     run_dir = RunDir(out_dir) if out_dir is not None else None
     stage = run_dir.open() if run_dir is not None else None  # everything is written there, then swapped in
     try:
         return _simulate_into(scn, run_dir, stage, access_logs=access_logs, report=report, source=source,
-                              traces=traces, progress=progress, running=running, notify=notify)
+                              traces=traces, progress=progress, running=running, notify=notify, painter=painter)
     finally:
         if run_dir is not None:
             run_dir.close()
@@ -212,13 +214,13 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
 def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, access_logs: bool, report: bool,
                    source: Path | None, traces: float | None, progress: Callable[[float, float, Any], None] | None,
                    running: Callable[[Any], contextlib.AbstractContextManager[Any]] | None,
-                   notify: Callable[[str], None] | None) -> Any:
+                   notify: Callable[[str], None] | None, painter: Any) -> Any:
     from latsim.engine.simulation import Simulation
-    writer = painter = None
-    if stage is not None and report:
+    writer = own = None
+    if stage is not None and report and painter is None:
         # started before the simulation: its workers import matplotlib and draw the topology meanwhile
         from latsim.figures import Painter
-        painter = Painter(scn, stage / "plots")
+        painter = own = Painter(scn, stage / "plots")
     if stage is not None:
         if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
             from latsim.metrics.access_log import AccessLogWriter
@@ -248,6 +250,6 @@ def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, acce
             run_dir.commit({"latsim": __version__, "scenario": scn.name, "seed": scn.seed,
                             "partial": bool(result.summary.get("partial"))})
     finally:
-        if painter is not None:
-            painter.close()
+        if own is not None:
+            own.close()
     return result

@@ -126,11 +126,12 @@ def test_workers_draw_the_same_bytes_as_this_process(original: Path, tmp_path: P
     from latsim.report import load_run
     result, scn = load_run(original)
     names = [s.name for s in figure_specs()]
-    here = Painter(scn, tmp_path / "here", workers=0)
-    there = Painter(scn, tmp_path / "there", workers=2)
+    here = Painter(workers=0)
+    there = Painter(workers=2)  # forked without the scenario: it comes with the result
     try:
         assert len(there.procs) == 2
-        a, b = here.draw(result, scn, names), there.draw(result, scn, names)
+        a = here.draw(result, scn, names, tmp_path / "here")
+        b = there.draw(result, scn, names, tmp_path / "there")
     finally:
         there.close()
     assert {n: [p.name for p in v] for n, v in a.items()} == {n: [p.name for p in v] for n, v in b.items()}
@@ -148,7 +149,7 @@ def test_a_dead_worker_leaves_its_figures_to_this_process(original: Path, tmp_pa
         for proc in painter.procs:
             proc.kill()
             proc.join()
-        drawn = painter.draw(result, scn, ["latency", "az_heatmap"])
+        drawn = painter.draw(result, scn, ["latency", "az_heatmap"], tmp_path / "p")
     finally:
         painter.close()
     assert sorted(p.name for ps in drawn.values() for p in ps) == ["az_heatmap.png", "az_heatmap.svg",
@@ -187,3 +188,12 @@ def test_the_tables_are_written_and_read_without_pandas(original: Path, tmp_path
     assert int(rows) > 0 and int(series) > 0
     for name in ("metrics.parquet", "series.parquet"):  # the same bytes as the run wrote
         assert (tmp_path / name).read_bytes() == (original / name).read_bytes(), name
+
+
+def test_a_bad_worker_count_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LATSIM_PLOT_WORKERS", "two")
+    res = runner.invoke(app, ["run", str(ROOT / "scenarios" / "quickstart.yaml"), "--quiet", "--duration", "30s",
+                              "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "LATSIM_PLOT_WORKERS='two': expected a whole number >= 0" in res.stderr
+    assert not (tmp_path / "out").exists() and not list(tmp_path.iterdir())  # nothing half-written left

@@ -7,12 +7,12 @@ the drawing code — and its PNG and SVG still have the bytes recorded there; a 
 reused as it is (``latsim report DIR`` of an untouched directory draws nothing). Any other figure
 is drawn again, missing or stale ones alike.
 
-Drawing is matplotlib's (0.1-0.5 s a figure, 0.4 s to import). ``Painter`` draws in worker
-processes (``fork``; ``LATSIM_PLOT_WORKERS``, default 2 — at most the CPU count —, 0 draws in this
-process): ``latsim run --out`` starts them before the simulation, so that they import matplotlib
-and draw the topology (it needs only the scenario) while the simulation runs, and hands them
-the result when it is ready; they then take the figures one at a time. Output is the same bytes
-whichever process draws a figure.
+Drawing is matplotlib's (0.1-0.4 s a figure, 0.4 s to import). ``Painter`` draws in worker
+processes (``fork``; ``LATSIM_PLOT_WORKERS``, else 2 when there are 2 CPUs and one is idle, 0 draws
+in this process): ``latsim run --out`` starts them before the simulation, so that they import
+matplotlib and draw the topology (it needs only the scenario) while the simulation runs, and
+hands them the result when it is ready, before it writes its tables; they then take the figures
+one at a time. Output is the same bytes whichever process draws a figure.
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ def inputs_digest(result: Any, scenario_text: str, histograms_text: str) -> str:
     h.update(f"latsim {__version__} matplotlib {mpl}\n".encode())
     here = Path(__file__).parent
     for module in ("plots.py", "plots_callgraph.py"):
-        h.update(hashlib.sha256((here / module).read_bytes()).digest())
+        try:
+            h.update(hashlib.sha256((here / module).read_bytes()).digest())
+        except OSError:  # no source beside the package: its version stands for it
+            h.update(module.encode())
     h.update(result.to_json().encode())
     # as the run directory stores them (metrics.parquet: floats and strings), so that a run and
     # the same run read back from its directory agree

@@ -12,17 +12,18 @@ no dates in the files, fixed SVG ids.
 from __future__ import annotations
 
 import functools
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib is imported by the functions that draw (0.4 s): the report reuses fresh figures
+# without it, and the list of figures (PLOTS) is read without it
 
 __all__ = ["PLOTS", "PlotSpec", "RenderedPlot", "plot_all", "plot_az_heatmap", "plot_canary", "plot_latency",
            "plot_latency_cdf", "plot_request_rates", "plot_target_group_latency", "plot_target_health", "plot_topology",
@@ -50,26 +51,257 @@ def _styled(fn: PlotFn) -> PlotFn:
     so the caller's backend is never touched)."""
     @functools.wraps(fn)
     def wrapper(result: Any, scn: Any, path: Path) -> list[Path]:
+        import matplotlib
         with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
             return fn(result, scn, Path(path))
     return wrapper
 
 
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+def _figure(width: float, height: float, *, measured: bool = False) -> Figure:
+    """A figure on an Agg canvas; ``measured``: laid out by ``_fit`` when saved (a grid of
+    axes whose surroundings are tick labels, axis labels, titles and legends), else by
+    matplotlib's constrained layout."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(width, height), dpi=DPI, layout=None if measured else "constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
+def _fit(fig: Figure) -> None:
+    """Margins and gaps of a grid of axes from the text around each one, measured once: tick
+    labels (from the locator and formatter, without building ticks), axis labels, titles and
+    legends outside the axes. Constrained layout measures every tick of every axes twice,
+    which was a third of a figure's cost."""
+    import matplotlib
+    from matplotlib.font_manager import FontProperties
+    r = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    px = r.points_to_pixels
+    rc: Any = matplotlib.rcParams
+
+    def extent(text: str, size: Any) -> tuple[float, float]:
+        if not text:
+            return 0.0, 0.0
+        prop = FontProperties(size=size)
+        sizes = [r.get_text_width_height_descent(line or " ", prop, False) for line in text.split("\n")]
+        return max(w for w, _, _ in sizes), sum(h for _, h, _ in sizes) * 1.2
+
+    def labels(axis: Any) -> list[str]:
+        lo, hi = sorted(axis.get_view_interval())
+        span = (hi - lo) * 1e-9
+        locs = [v for v in axis.get_major_locator()() if lo - span <= v <= hi + span]
+        return [t for t in axis.get_major_formatter().format_ticks(locs) if t]
+
+    need: dict[Any, list[float]] = {}  # axes -> [left, right, top, bottom] pixels outside it
+    for ax in fig.axes:
+        left = right = top = bottom = 0.0
+        if ax.axison:
+            for axis, k in ((ax.yaxis, "y"), (ax.xaxis, "x")):
+                params = axis.get_tick_params()
+                texts = labels(axis)
+                tick = px(rc[f"{k}tick.major.size"] + rc[f"{k}tick.major.pad"])
+                sizes = [extent(t, rc[f"{k}tick.labelsize"]) for t in texts] or [(0.0, 0.0)]
+                label = extent(axis.label.get_text(), axis.label.get_fontsize())[1]
+                label += px(axis.labelpad) if label else 0.0
+                if k == "y":
+                    width = max(w for w, _ in sizes)
+                    left += tick + (width if params.get("labelleft", True) else 0.0) + label
+                    right += tick + width if params.get("labelright", False) else 0.0
+                else:
+                    height = max(h for _, h in sizes)
+                    bottom += tick + (height if params.get("labelbottom", True) else 0.0) + label
+                    top += tick + height if params.get("labeltop", False) else 0.0
+        title = max(extent(ax.get_title(loc), rc["axes.titlesize"])[1] for loc in ("left", "center", "right"))
+        top += title + px(rc["axes.titlepad"]) if title else 0.0
+        legend = ax.get_legend()
+        if legend is not None:
+            box = legend.get_window_extent(r)
+            right = max(right, box.x1 - ax.bbox.x1)
+            top = max(top, box.y1 - ax.bbox.y1)
+        need[ax] = [left, right, top, bottom]
+    specs = {ax: ax.get_subplotspec() for ax in fig.axes}
+    rows, cols = next(iter(specs.values())).get_gridspec().get_geometry()  # type: ignore[union-attr]
+    first_row = [ax for ax, s in specs.items() if s.rowspan.start == 0]  # type: ignore[union-attr]
+    last_row = [ax for ax, s in specs.items() if s.rowspan.stop == rows]  # type: ignore[union-attr]
+    first_col = [ax for ax, s in specs.items() if s.colspan.start == 0]  # type: ignore[union-attr]
+    last_col = [ax for ax, s in specs.items() if s.colspan.stop == cols]  # type: ignore[union-attr]
+    edge = px(5.0)  # between the outermost text and the figure's border
+    pad = px(8.0)  # between one axes' text and the next one's
+    width, height = fig.bbox.width, fig.bbox.height
+    left = max(need[ax][0] for ax in first_col) + edge
+    right = max(need[ax][1] for ax in last_col) + edge
+    top = max(need[ax][2] for ax in first_row) + edge
+    bottom = max(need[ax][3] for ax in last_row) + edge
+    hgap = max([need[a][3] + need[b][2] for a in fig.axes for b in fig.axes
+                if specs[a].rowspan.stop == specs[b].rowspan.start] or [0.0]) + pad  # type: ignore[union-attr]
+    wgap = max([need[a][1] + need[b][0] for a in fig.axes for b in fig.axes
+                if specs[a].colspan.stop == specs[b].colspan.start] or [0.0]) + pad  # type: ignore[union-attr]
+    axes_h = (height - top - bottom - (rows - 1) * hgap) / rows
+    axes_w = (width - left - right - (cols - 1) * wgap) / cols
+    if axes_h < 0.2 * height / rows or axes_w < 0.2 * width / cols:  # text crowds the axes out: let matplotlib try
+        fig.set_layout_engine("constrained")
+        return
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height,
+                        hspace=hgap / axes_h, wspace=wgap / axes_w)
+
+
 def _save(fig: Figure, path: Path) -> list[Path]:
+    """Write ``fig`` as PNG and SVG from one draw: the layout, the ticks and every text are worked
+    out once and each drawing call goes to both Agg and the SVG writer (``_tee``). A figure
+    drawn once per format cost twice the artist walk, the larger part of a report's time."""
+    import io
+    import re
+
+    import matplotlib.image
+    from matplotlib.backends.backend_svg import RendererSVG
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     png, svg = path.with_suffix(".png"), path.with_suffix(".svg")
-    fig.savefig(png, format="png", dpi=DPI, metadata={"Software": None})
-    # the layout is solved: the SVG reuses it (constrained layout was half of a report's time)
-    fig.set_layout_engine("none")
-    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": "latsim"})
+    if fig.get_layout_engine() is None:
+        _fit(fig)
+    canvas = fig.canvas
+    agg = canvas.get_renderer()  # type: ignore[attr-defined]
+    agg.clear()
+    width, height = agg.get_canvas_width_height()
+    text = io.StringIO()
+    # the SVG's user units are the PNG's pixels; sizes given in points are scaled to them (_tee)
+    # and the header states the size in points, as matplotlib's own SVGs do
+    vector = RendererSVG(width, height, text, image_dpi=72, metadata={"Date": None, "Creator": "latsim"})
+    fig.draw(_tee(agg, vector, DPI / 72.0))
+    vector.finalize()
+    buf = io.BytesIO()
+    no_software: dict[str, Any] = {"Software": None}  # no version in the file: the same bytes every time
+    matplotlib.image.imsave(buf, agg.buffer_rgba(), format="png", origin="upper", dpi=DPI, metadata=no_software)
+    _replace(png, buf.getvalue())
+    w_pt, h_pt = fig.get_size_inches() * 72.0
+    out = re.sub(r'width="[^"]*pt" height="[^"]*pt"', f'width="{w_pt:g}pt" height="{h_pt:g}pt"', text.getvalue(),
+                 count=1)
+    _replace(svg, out.encode("utf-8"))
     return [png, svg]
+
+
+@functools.cache
+def _tee_class() -> type:
+    from matplotlib.backend_bases import GraphicsContextBase, RendererBase
+
+    class Tee(RendererBase):
+        """Agg for every measurement and option (the PNG's pixels are the coordinates), every
+        drawing call to both renderers, with the SVG's point sizes (line widths, dashes, fonts)
+        scaled by ``k`` = dpi / 72 to its pixel units."""
+
+        def __init__(self, agg: Any, svg: Any, k: float) -> None:
+            super().__init__()
+            self.agg, self.svg, self.k = agg, svg, k
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.agg, name)
+
+        def points_to_pixels(self, points: Any) -> Any:
+            return self.agg.points_to_pixels(points)
+
+        def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> Any:
+            return self.agg.get_text_width_height_descent(s, prop, ismath)
+
+        def get_canvas_width_height(self) -> Any:
+            return self.agg.get_canvas_width_height()
+
+        def flipy(self) -> bool:
+            return bool(self.agg.flipy())
+
+        def option_image_nocomposite(self) -> bool:
+            return bool(self.agg.option_image_nocomposite())
+
+        def option_scale_image(self) -> bool:
+            return False
+
+        def new_gc(self) -> Any:
+            return self.agg.new_gc()
+
+        def open_group(self, s: str, gid: Any = None) -> None:
+            self.agg.open_group(s, gid)
+            self.svg.open_group(s, gid)
+
+        def close_group(self, s: str) -> None:
+            self.agg.close_group(s)
+            self.svg.close_group(s)
+
+        def _gc(self, gc: Any) -> Any:
+            out = GraphicsContextBase()
+            out.copy_properties(gc)
+            out.set_linewidth(gc.get_linewidth() * self.k)
+            offset, seq = gc.get_dashes()
+            if seq is not None:
+                out.set_dashes((offset or 0.0) * self.k, [d * self.k for d in seq])
+            out.set_hatch_linewidth(gc.get_hatch_linewidth() * self.k)
+            return out
+
+        def draw_path(self, gc: Any, path: Any, transform: Any, rgbFace: Any = None) -> None:
+            self.agg.draw_path(gc, path, transform, rgbFace)
+            self.svg.draw_path(self._gc(gc), path, transform, rgbFace)
+
+        def draw_markers(self, gc: Any, marker_path: Any, marker_trans: Any, path: Any, trans: Any,
+                         rgbFace: Any = None) -> None:
+            self.agg.draw_markers(gc, marker_path, marker_trans, path, trans, rgbFace)
+            self.svg.draw_markers(self._gc(gc), marker_path, marker_trans, path, trans, rgbFace)
+
+        def draw_path_collection(self, gc: Any, master_transform: Any, paths: Any, all_transforms: Any,
+                                 offsets: Any, offset_trans: Any, facecolors: Any, edgecolors: Any,
+                                 linewidths: Any, linestyles: Any, antialiaseds: Any, urls: Any,
+                                 offset_position: Any, **kw: Any) -> None:
+            self.agg.draw_path_collection(gc, master_transform, paths, all_transforms, offsets, offset_trans,
+                                          facecolors, edgecolors, linewidths, linestyles, antialiaseds, urls,
+                                          offset_position, **kw)
+            k = self.k
+            styles = [(None if o is None else o * k, None if d is None else [x * k for x in d]) for o, d in linestyles]
+            self.svg.draw_path_collection(self._gc(gc), master_transform, paths, all_transforms, offsets, offset_trans,
+                                          facecolors, edgecolors, [w * k for w in linewidths], styles,
+                                          antialiaseds, urls, offset_position, **kw)
+
+        def draw_quad_mesh(self, gc: Any, master_transform: Any, mesh_width: Any, mesh_height: Any,
+                           coordinates: Any, offsets: Any, offset_trans: Any, facecolors: Any, antialiased: Any,
+                           edgecolors: Any) -> None:  # the colour bar
+            self.agg.draw_quad_mesh(gc, master_transform, mesh_width, mesh_height, coordinates, offsets,
+                                    offset_trans, facecolors, antialiased, edgecolors)
+            svg_gc = self._gc(gc)
+            if not len(edgecolors):  # cells edged in their own colour: no hairline seams between them
+                edgecolors = facecolors
+                svg_gc.set_linewidth(max(svg_gc.get_linewidth(), 0.75))
+            self.svg.draw_quad_mesh(svg_gc, master_transform, mesh_width, mesh_height, coordinates, offsets,
+                                    offset_trans, facecolors, antialiased, edgecolors)
+
+        def draw_gouraud_triangles(self, gc: Any, *args: Any) -> None:
+            self.agg.draw_gouraud_triangles(gc, *args)
+            self.svg.draw_gouraud_triangles(self._gc(gc), *args)
+
+        def draw_image(self, gc: Any, x: Any, y: Any, im: Any, transform: Any = None) -> None:
+            self.agg.draw_image(gc, x, y, im)
+            self.svg.draw_image(self._gc(gc), x, y, im)
+
+        def draw_text(self, gc: Any, x: Any, y: Any, s: str, prop: Any, angle: Any, ismath: Any = False,
+                      mtext: Any = None) -> None:
+            self.agg.draw_text(gc, x, y, s, prop, angle, ismath, mtext)
+            scaled = prop.copy()
+            scaled.set_size(prop.get_size_in_points() * self.k)
+            self.svg.draw_text(self._gc(gc), x, y, s, scaled, angle, ismath, mtext)
+
+    return Tee
+
+
+def _tee(agg: Any, svg: Any, k: float) -> Any:
+    return _tee_class()(agg, svg, k)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a figure under a temporary name, then rename it over ``path``: a reader (the report,
+    a browser) never sees half a file, and a redrawn figure is a new file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _colormap(name: str) -> Any:
+    import matplotlib
+    return matplotlib.colormaps[name]
 
 
 def _rows(result: Any) -> list[tuple[float, str, str, str, str, float]]:
@@ -192,6 +424,7 @@ def mark_events(ax: Any, marks: list[tuple[float, float | None, str, str]], unit
 
 
 def _event_handles(marks: list[tuple[float, float | None, str, str]]) -> list[Any]:
+    from matplotlib.lines import Line2D
     colors = {c for *_, c in marks}
     out: list[Any] = []
     if EVENT_COLOR in colors:
@@ -231,9 +464,9 @@ def plot_request_rates(result: Any, scn: Any, path: Path) -> list[Path]:
     unit, xlabel = _clock(result)
     total, step = time_series(result, "service", "TotalRequestCount")
     errors, _ = time_series(result, "service", "HTTPCode_5XX_Count")
-    fig = _figure(10, 5.5)
+    fig = _figure(10, 5.5, measured=True)
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
-    colors = matplotlib.colormaps["tab10"]
+    colors = _colormap("tab10")
     for i, name in enumerate(names):
         for ax, data in ((ax1, total), (ax2, errors)):
             _steps(ax, data.get(name, {}), duration, True, step=step, unit=unit, color=colors(i % 10), label=name,
@@ -264,7 +497,7 @@ def _latency_panels(result: Any, scn: Any, path: Path, kind: str, section: str, 
         return []
     duration = _duration(result)
     unit, xlabel = _clock(result)
-    fig = _figure(10, 1.2 + 2.2 * len(names))
+    fig = _figure(10, 1.2 + 2.2 * len(names), measured=True)
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     styles = {50: ("#2e9d4a", "p50"), 90: ("#f0a020", "p90"), 99: ("#d1342f", "p99")}
     for i, (ax, name) in enumerate(zip(axes, names, strict=True)):
@@ -300,9 +533,9 @@ def plot_latency_cdf(result: Any, scn: Any, path: Path) -> list[Path]:
     groups = [("clients", "Client latency CDF (end to end)"), ("target_groups", "Target-group RequestTime CDF")]
     if not any(h.count for g, _ in groups for h in hists.get(g, {}).values()):
         return []
-    fig = _figure(11, 4.5)
+    fig = _figure(11, 4.5, measured=True)
     axes = fig.subplots(1, 2)
-    colors = matplotlib.colormaps["tab10"]
+    colors = _colormap("tab10")
     for ax, (group, title) in zip(axes, groups, strict=True):
         drawn = 0
         for i, (name, h) in enumerate(sorted(hists.get(group, {}).items())):
@@ -316,6 +549,11 @@ def plot_latency_cdf(result: Any, scn: Any, path: Path) -> list[Path]:
         for q in (0.5, 0.9, 0.99):
             ax.axhline(q, color="#777777", lw=0.6, ls=":")
         ax.set_xscale("log")
+        # plain numbers (0.1, 1, 10 ms) instead of the default 10^x mathtext, whose parser alone
+        # costs 0.2-0.3 s to build; the ticks are the same
+        from matplotlib.ticker import LogFormatter
+        ax.xaxis.set_major_formatter(LogFormatter())
+        ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
         ax.set_ylim(0, 1.01)
         ax.set_title(title)
         ax.set_xlabel("latency (ms, log scale)")
@@ -338,7 +576,7 @@ def plot_canary(result: Any, scn: Any, path: Path) -> list[Path]:
     duration = _duration(result)
     unit, xlabel = _clock(result)
     tg_counts, step = time_series(result, "target_group", "TotalRequestCount")
-    fig = _figure(10, 1.4 + 3.0 * len(canaries))
+    fig = _figure(10, 1.4 + 3.0 * len(canaries), measured=True)
     axes = fig.subplots(len(canaries), 1, squeeze=False)[:, 0]
     for ax, c in zip(axes, canaries, strict=True):
         steps = c.get("steps") or []
@@ -382,6 +620,7 @@ def _short_id(target_id: str) -> str:
 @_styled
 def plot_target_health(result: Any, scn: Any, path: Path) -> list[Path]:
     """A strip per target: its health state over the run."""
+    from matplotlib.patches import Patch
     strips: list[tuple[str, list[list[Any]]]] = []
     for tg_name, tg in sorted(result.summary.get("target_groups", {}).items()):
         for tid, t in sorted(tg.get("targets", {}).items()):
@@ -391,7 +630,7 @@ def plot_target_health(result: Any, scn: Any, path: Path) -> list[Path]:
     shown = strips[:MAX_STRIPS]
     duration = _duration(result)
     unit, xlabel = _clock(result)
-    fig = _figure(10, 1.3 + 0.32 * len(shown))
+    fig = _figure(10, 1.3 + 0.32 * len(shown), measured=True)
     ax = fig.subplots()
     used: set[str] = set()
     for i, (_label, log) in enumerate(shown):
@@ -466,6 +705,8 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
     if scn is None:
         return []
     import networkx as nx
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     from latsim.model.graph import service_forwards, topology_graph
     g = topology_graph(scn)
@@ -495,7 +736,7 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
     for n in nodes:
         labels[n] += _auth_label(g.nodes[n])
     tallest = max(sum(1 for n in nodes if g.nodes[n]["kind"] == k) for k in _LAYER)
-    fig = _figure(12, min(30.0, max(4.5, 1.2 + 0.9 * tallest)))
+    fig = _figure(12, min(30.0, max(4.5, 1.2 + 0.9 * tallest)), measured=True)
     ax = fig.subplots()
     ax.set_axis_off()
     accounts = sorted({str(g.nodes[n].get("account") or "") for n in nodes} - {""})
@@ -503,7 +744,7 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
         if g.nodes[n]["kind"] == "client":
             vpcs = [v for v in flow.successors(n) if g.nodes[v]["kind"] == "vpc"]
             g.nodes[n]["account"] = g.nodes[vpcs[0]].get("account") if vpcs else None
-    palette = matplotlib.colormaps["Pastel1"]
+    palette = _colormap("Pastel1")
     acct_color = {a: palette(i % 9) for i, a in enumerate(accounts)}
     names = {a.id: (a.name or a.id) for a in scn.accounts}
     for kind, shape in _SHAPES.items():

@@ -21,8 +21,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from matplotlib.patches import FancyArrowPatch, Patch
-
 from latsim.plots import RenderedPlot, _figure, _save, _styled
 
 __all__ = ["entry_edges", "plot_call_graph", "plot_critical_path", "render_callgraph", "report_section"]
@@ -85,6 +83,7 @@ def plot_call_graph(result: Any, scn: Any, path: Path) -> list[Path]:
     s = result.summary
     if not s.get("edges"):
         return []
+    from matplotlib.patches import FancyArrowPatch
     edges = entry_edges(s, scn)
     clients = {e["src"] for e in edges if e["src"] in s.get("clients", {})}
     nodes = sorted({e["src"] for e in edges} | {e["dst"] for e in edges})
@@ -144,6 +143,7 @@ def plot_critical_path(result: Any, scn: Any, path: Path) -> list[Path]:
     bars = _bars(s)
     if not bars:
         return []
+    from matplotlib.patches import Patch
     owners = _tg_services(s, scn)
 
     def group(hop: str) -> str:  # a target group's time is its service's (one colour per service)

@@ -46,7 +46,8 @@ def _write_table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...
         atomic_write_text(path, buf.getvalue())
         return path
     types = {"float": pa.float64(), "str": pa.string()}
-    table = pa.Table.from_pylist(rows, schema=pa.schema([(c, types[t]) for c, t in columns]))
+    schema = pa.schema([(c, types[t]) for c, t in columns])
+    table = pa.Table.from_arrays([_arrow_column([r[c] for r in rows], t) for c, t in columns], schema=schema)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     path = out_dir / f"{stem}.parquet"
@@ -54,13 +55,38 @@ def _write_table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...
     return path
 
 
-def write_run_dir(result: Any, scn: Any, out_dir: Path, *, report: bool = True) -> None:
+def _arrow_column(values: list[Any], kind: str) -> Any:
+    """One column as an Arrow array built from its buffers: ``pa.array`` imports pandas (0.2-0.4 s,
+    most of what writing a small run's tables cost) to check for pandas objects that are never here."""
+    import numpy as np
+    import pyarrow as pa
+    n = len(values)
+    if kind == "float":
+        try:
+            data = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):  # a None (a null): let Arrow convert it
+            return pa.array(values, type=pa.float64())
+        return pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(data)])
+    encoded = [str(v).encode("utf-8") for v in values]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    if offsets[-1] >= 2**31:  # beyond a 32-bit offset: Arrow splits it
+        return pa.array([str(v) for v in values], type=pa.string())
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)),
+                                                  pa.py_buffer(b"".join(encoded))])
+
+
+def write_run_dir(result: Any, scn: Any, out_dir: Path, *, report: bool = True, painter: Any = None) -> None:
+    """The run's files in ``out_dir``; ``painter`` (``latsim.figures.Painter``) draws the figures."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if report and painter is not None:  # its workers draw while this process writes the tables
+        from latsim.figures import figure_specs
+        painter.start(result, scn, [s.name for s in figure_specs()], out_dir / "plots")
     write_metrics(result, out_dir)
     write_series(result, out_dir)
     if report:
         from latsim.report import write_report
-        write_report(result, scn, out_dir)
+        write_report(result, scn, out_dir, painter=painter)
     atomic_write_text(out_dir / "summary.json", result.to_json())
 
 
@@ -166,18 +192,20 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
                           source: Path | None = None, traces: float | None = None,
                           progress: Callable[[float, float, Any], None] | None = None,
                           running: Callable[[Any], contextlib.AbstractContextManager[Any]] | None = None,
-                          notify: Callable[[str], None] | None = None) -> Any:
+                          notify: Callable[[str], None] | None = None, painter: Any = None) -> Any:
     """Simulate one scenario and, with ``out_dir``, write its run directory (``RunDir``: written
     aside, then swapped in whole): summary, metrics, access logs (``access_logs``: for every
     service), request traces (``traces``: the sampling rate of entry requests) and, with
     ``report``, plots and report.html. ``latsim run`` and the tests call this. The hooks are how a
     caller shows the run: ``progress(t, until, sim)`` as simulated time advances, ``running(sim)``
-    a context manager around the event loop, ``notify(text)`` one-line notes."""
+    a context manager around the event loop, ``notify(text)`` one-line notes. ``painter`` (a
+    ``latsim.figures.Painter``, forked by the caller as early as it can) draws the figures; without
+    one, a painter is started here before the simulation (and closed after it)."""
     run_dir = RunDir(out_dir) if out_dir is not None else None
     stage = run_dir.open() if run_dir is not None else None  # everything is written there, then swapped in
     try:
         return _simulate_into(scn, run_dir, stage, access_logs=access_logs, report=report, source=source,
-                              traces=traces, progress=progress, running=running, notify=notify)
+                              traces=traces, progress=progress, running=running, notify=notify, painter=painter)
     finally:
         if run_dir is not None:
             run_dir.close()
@@ -186,9 +214,13 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
 def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, access_logs: bool, report: bool,
                    source: Path | None, traces: float | None, progress: Callable[[float, float, Any], None] | None,
                    running: Callable[[Any], contextlib.AbstractContextManager[Any]] | None,
-                   notify: Callable[[str], None] | None) -> Any:
+                   notify: Callable[[str], None] | None, painter: Any) -> Any:
     from latsim.engine.simulation import Simulation
-    writer = None
+    writer = own = None
+    if stage is not None and report and painter is None:
+        # started before the simulation: its workers import matplotlib and draw the topology meanwhile
+        from latsim.figures import Painter
+        painter = own = Painter(scn, stage / "plots")
     if stage is not None:
         if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
             from latsim.metrics.access_log import AccessLogWriter
@@ -198,22 +230,26 @@ def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, acce
         from latsim.metrics.traces import Tracer
         tracer = Tracer(scn, traces)
     try:
-        sim = Simulation(scn, access_log=writer, progress=progress,
-                         base_dir=str(source.parent) if source is not None else None, tracer=tracer,
-                         series=stage is not None)  # the finer series only feeds a run directory
-        with running(sim) if running is not None else contextlib.nullcontext():
-            result = sim.run()
+        try:
+            sim = Simulation(scn, access_log=writer, progress=progress,
+                             base_dir=str(source.parent) if source is not None else None, tracer=tracer,
+                             series=stage is not None)  # the finer series only feeds a run directory
+            with running(sim) if running is not None else contextlib.nullcontext():
+                result = sim.run()
+        finally:
+            if writer is not None:
+                writer.close()
+        if stage is not None and run_dir is not None:
+            from latsim import __version__
+            write_run_dir(result, scn, stage, report=report, painter=painter)
+            if tracer is not None:
+                path = tracer.write(stage, sim.end_time)
+                if notify is not None:
+                    notify(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> "
+                           f"{run_dir.target / path.relative_to(stage)}")
+            run_dir.commit({"latsim": __version__, "scenario": scn.name, "seed": scn.seed,
+                            "partial": bool(result.summary.get("partial"))})
     finally:
-        if writer is not None:
-            writer.close()
-    if stage is not None and run_dir is not None:
-        from latsim import __version__
-        write_run_dir(result, scn, stage, report=report)
-        if tracer is not None:
-            path = tracer.write(stage, sim.end_time)
-            if notify is not None:
-                notify(f"{len(tracer.traces):,} traces ({tracer.span_count:,} spans) -> "
-                       f"{run_dir.target / path.relative_to(stage)}")
-        run_dir.commit({"latsim": __version__, "scenario": scn.name, "seed": scn.seed,
-                        "partial": bool(result.summary.get("partial"))})
+        if own is not None:
+            own.close()
     return result

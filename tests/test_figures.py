@@ -1,0 +1,199 @@
+"""The figures of a run directory: reused by ``latsim report`` while their inputs are unchanged,
+drawn again when missing, altered or stale; the same bytes whichever process draws them; one
+draw for both formats; the tables written and read without pandas."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import build, one_service
+from typer.testing import CliRunner
+
+from latsim.cli import app
+from latsim.figures import MANIFEST, Painter, figure_specs
+from latsim.run_dir import simulate_with_outputs
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _scenario() -> Any:
+    data = one_service(targets=2, concurrency=4, rate=40.0, duration="90s", warmup="10s",
+                       health={"interval": "10s", "timeout": "2s"})
+    data["timeline"] = [{"at": "40s", "fail_targets": ["i-0001"], "for": "20s"}]
+    return build(data)
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fig") / "run"
+    simulate_with_outputs(_scenario(), out_dir=out)
+    return out
+
+
+@pytest.fixture
+def run_dir(original: Path, tmp_path: Path) -> Path:
+    d = tmp_path / "run"
+    shutil.copytree(original, d)  # copies keep their bytes; each test changes its own copy
+    return d
+
+
+def _files(d: Path) -> dict[str, tuple[int, int, bytes]]:
+    """plots/NAME -> (inode, mtime ns, bytes): a reused file keeps its inode, a redrawn one is a new file."""
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted((d / "plots").iterdir()) if p.suffix in (".png", ".svg")}
+
+
+def _report(d: Path, *args: str) -> str:
+    res = runner.invoke(app, ["report", str(d), *args])
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_an_untouched_directory_reuses_every_figure(run_dir: Path) -> None:
+    before, html = _files(run_dir), (run_dir / "report.html").read_bytes()
+    assert len(before) == 2 * 7  # topology, rates, latency, TG latency, CDF, health, heatmap (no canary)
+    out = _report(run_dir)
+    assert "(0 figures drawn, 7 reused)" in out
+    assert _files(run_dir) == before  # same inodes, same mtimes, same bytes
+    assert (run_dir / "report.html").read_bytes() == html
+
+
+def test_a_deleted_figure_is_drawn_again_and_only_it(run_dir: Path) -> None:
+    before = _files(run_dir)
+    (run_dir / "plots" / "latency.png").unlink()
+    assert "(1 figure drawn, 6 reused)" in _report(run_dir)
+    after = _files(run_dir)
+    for name, (ino, mtime, data) in before.items():
+        assert after[name][2] == data, name  # drawn again to the same bytes
+        if name.startswith("latency."):
+            assert after[name][0] != ino, name  # a new file (its SVG too: a figure is drawn whole)
+        else:
+            assert after[name][:2] == (ino, mtime), name  # untouched
+
+
+def test_an_altered_figure_is_drawn_again(run_dir: Path) -> None:
+    before = _files(run_dir)
+    svg = run_dir / "plots" / "az_heatmap.svg"
+    svg.write_text(svg.read_text().replace("availability zone", "somewhere"))
+    assert "(1 figure drawn, 6 reused)" in _report(run_dir)
+    assert svg.read_bytes() == before["az_heatmap.svg"][2]
+
+
+def test_a_changed_summary_redraws_every_figure(run_dir: Path) -> None:
+    before = _files(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    target = summary["target_groups"]["tg-main"]["targets"]["i-0000"]
+    target["TotalRequestCount"] = 987654  # the heatmap shows this number
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    assert "(7 figures drawn, 0 reused)" in _report(run_dir)
+    after = _files(run_dir)
+    assert all(after[n][0] != before[n][0] for n in before)  # every file written anew
+    assert after["az_heatmap.png"][2] != before["az_heatmap.png"][2]
+    assert "987,654" in (run_dir / "plots" / "az_heatmap.svg").read_text()
+    assert after["latency.svg"][2] == before["latency.svg"][2]  # what did not change draws the same
+    # and the next report finds them fresh again
+    assert "(0 figures drawn, 7 reused)" in _report(run_dir)
+
+
+def test_redraw_draws_everything_to_the_same_bytes(run_dir: Path) -> None:
+    before = _files(run_dir)
+    assert "(7 figures drawn, 0 reused)" in _report(run_dir, "--redraw")
+    after = _files(run_dir)
+    assert {n: v[2] for n, v in after.items()} == {n: v[2] for n, v in before.items()}
+    assert all(after[n][0] != before[n][0] for n in before)
+
+
+def test_a_manifest_of_other_inputs_reuses_nothing(run_dir: Path) -> None:
+    manifest = run_dir / "plots" / MANIFEST
+    record = json.loads(manifest.read_text())
+    assert set(record["figures"]) == {s.name for s in figure_specs()}
+    assert record["figures"]["canary"] == {}  # nothing to draw, recorded as such
+    record["inputs"] = "0" * 64
+    manifest.write_text(json.dumps(record))
+    assert "(7 figures drawn, 0 reused)" in _report(run_dir)
+
+
+def test_workers_draw_the_same_bytes_as_this_process(original: Path, tmp_path: Path) -> None:
+    from latsim.report import load_run
+    result, scn = load_run(original)
+    names = [s.name for s in figure_specs()]
+    here = Painter(workers=0)
+    there = Painter(workers=2)  # forked without the scenario: it comes with the result
+    try:
+        assert len(there.procs) == 2
+        a = here.draw(result, scn, names, tmp_path / "here")
+        b = there.draw(result, scn, names, tmp_path / "there")
+    finally:
+        there.close()
+    assert {n: [p.name for p in v] for n, v in a.items()} == {n: [p.name for p in v] for n, v in b.items()}
+    for paths in a.values():
+        for p in paths:
+            assert p.read_bytes() == (tmp_path / "there" / p.name).read_bytes(), p.name
+    assert {p.name for p in (tmp_path / "there").iterdir()} == {p.name for p in (tmp_path / "here").iterdir()}
+
+
+def test_a_dead_worker_leaves_its_figures_to_this_process(original: Path, tmp_path: Path) -> None:
+    from latsim.report import load_run
+    result, scn = load_run(original)
+    painter = Painter(scn, tmp_path / "p", workers=2)
+    try:
+        for proc in painter.procs:
+            proc.kill()
+            proc.join()
+        drawn = painter.draw(result, scn, ["latency", "az_heatmap"], tmp_path / "p")
+    finally:
+        painter.close()
+    assert sorted(p.name for ps in drawn.values() for p in ps) == ["az_heatmap.png", "az_heatmap.svg",
+                                                                   "latency.png", "latency.svg"]
+    assert (tmp_path / "p" / "latency.png").read_bytes() == (original / "plots" / "latency.png").read_bytes()
+
+
+def test_the_svg_is_the_png_s_drawing_in_points(original: Path) -> None:
+    from PIL import Image
+    for spec in figure_specs():
+        png, svg = original / "plots" / f"{spec.name}.png", original / "plots" / f"{spec.name}.svg"
+        if not png.exists():
+            continue
+        w_px, h_px = Image.open(png).size
+        head = re.search(r"<svg [^>]*>", svg.read_text()).group(0)  # type: ignore[union-attr]
+        w_pt, h_pt = (float(x) for x in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', head).groups())  # type: ignore[union-attr]
+        view = [float(x) for x in re.search(r'viewBox="([^"]+)"', head).group(1).split()]  # type: ignore[union-attr]
+        assert view == [0, 0, w_px, h_px], spec.name  # user units: the PNG's pixels (dpi 100)
+        assert (w_pt, h_pt) == pytest.approx((w_px * 0.72, h_px * 0.72), abs=0.01), spec.name
+    text = (original / "plots" / "request_rates.svg").read_text()
+    assert "Request rate per service" in text and "HTTP 5xx (req/s)" in text
+
+
+def test_the_tables_are_written_and_read_without_pandas(original: Path, tmp_path: Path) -> None:
+    code = ("import sys, shutil\n"
+            "from latsim.report import load_run\n"
+            "from latsim.run_dir import write_metrics, write_series\n"
+            f"result, _ = load_run({str(original)!r})\n"
+            f"write_metrics(result, __import__('pathlib').Path({str(tmp_path)!r}))\n"
+            f"write_series(result, __import__('pathlib').Path({str(tmp_path)!r}))\n"
+            "print('pandas' in sys.modules, len(result.metric_rows), len(result.series))\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    imported, rows, series = out.split()
+    assert imported == "False"
+    assert int(rows) > 0 and int(series) > 0
+    for name in ("metrics.parquet", "series.parquet"):  # the same bytes as the run wrote
+        assert (tmp_path / name).read_bytes() == (original / name).read_bytes(), name
+
+
+def test_a_bad_worker_count_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LATSIM_PLOT_WORKERS", "two")
+    res = runner.invoke(app, ["run", str(ROOT / "scenarios" / "quickstart.yaml"), "--quiet", "--duration", "30s",
+                              "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "LATSIM_PLOT_WORKERS='two': expected a whole number >= 0" in res.stderr
+    assert not (tmp_path / "out").exists() and not list(tmp_path.iterdir())  # nothing half-written left

@@ -125,7 +125,7 @@ class _Watcher:
             task = bar.add_task("run", total=duration, t="")
 
             def progress(t: float, until: float, sim: Any) -> None:
-                n = sum(c.stats.sent for c in sim.clients.values())
+                n = sum(c.stats.sent + c.stats.ok for c in sim.clients.values())  # ok: the fast path's, settled at the end
                 bar.update(task, completed=t, t=f"{t:.0f}/{until:.0f}s simulated, {n:,} requests")
             self.bar, self.progress = bar, progress
 

@@ -168,14 +168,18 @@ class ClientStats:
         self.attempt_bh = BufferedHistogram()
         self.bh = BufferedHistogram()
         self.both: list[float] = []
-        self.ok = 0  # the fast path's answers (200 at the first attempt) not yet in status and succeeded
+        self.ok = 0  # the fast path's 200s at the first attempt, not yet in requests, sent, status, succeeded
 
     def settle(self) -> None:
-        """Count the fast path's 200s in ``status`` and ``succeeded`` (one increment per request
-        in the pump instead of three; ``Simulation.settle`` calls this before results are read)."""
-        if self.ok:
-            self.status[200] = self.status.get(200, 0) + self.ok
-            self.succeeded += self.ok
+        """Count the fast path's 200s in ``requests``, ``sent``, ``status`` and ``succeeded`` (one
+        increment per request in the pump instead of four; ``Simulation.settle`` calls this before
+        results are read)."""
+        ok = self.ok
+        if ok:
+            self.requests += ok
+            self.sent += ok
+            self.status[200] = self.status.get(200, 0) + ok
+            self.succeeded += ok
             self.ok = 0
 
     @property
@@ -580,9 +584,7 @@ class Simulation:
                 hop = cs.hop_same()
                 t_send = t - hop
                 recorded = t_send >= warmup
-                cst = cs.stats
-                if recorded:
-                    cst.requests += 1
+                cst = cs.stats  # counted when the request's fate is known: handed over, or ok (settle)
                 # Lattice (as _enter)
                 plan = cs.plans[spec] if cs.route_version == version else None
                 if plan is None:
@@ -591,11 +593,11 @@ class Simulation:
                 if plan is False:  # not forwarded
                     self.handed_over += 1
                     self.now = t
+                    if recorded:
+                        cst.requests += 1
                     self._enter(self._request(cs, spec, t_send, hop))
                     continue
                 svc, route, key, split, c, idle, http11, draw_body, draw_resp, bucket, rule_time = plan
-                if recorded:
-                    cst.sent += 1
                 overhead = cs.overhead()
                 body = draw_body()
                 if bucket is not None:  # as _take_token: the service's token bucket in the AZ
@@ -609,6 +611,9 @@ class Simulation:
                         bucket[0] = tokens
                         self.handed_over += 1
                         self.now = t
+                        if recorded:
+                            cst.requests += 1
+                            cst.sent += 1
                         req = self._request(cs, spec, t_send, hop, t, route, body)
                         self.lattice_response(req, t + overhead, self.assumptions.rate_limit_status, lattice=True,
                                               failure="ClientRateLimited")
@@ -619,6 +624,9 @@ class Simulation:
                 if leg is None:
                     self.handed_over += 1
                     self.now = t
+                    if recorded:
+                        cst.requests += 1
+                        cst.sent += 1
                     self.rec.rule(key, None, t)
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     self.lattice_response(req, t + overhead, 500, lattice=True, failure="InternalError")
@@ -629,6 +637,9 @@ class Simulation:
                 if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
                     self.handed_over += 1
                     self.now = t
+                    if recorded:
+                        cst.requests += 1
+                        cst.sent += 1
                     self._to_target_group(self._request(cs, spec, t_send, hop, t, route, body), st, t, overhead)
                     continue
                 routable = st.routable  # as TargetGroupState.pick: round robin
@@ -641,6 +652,9 @@ class Simulation:
                 if srv is None or not srv.fast:  # srv.fast: plain, up, no injected latency
                     self.handed_over += 1
                     self.now = t
+                    if recorded:
+                        cst.requests += 1
+                        cst.sent += 1
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     req.tg = st
                     self._to_target(req, srv, t, overhead)
@@ -655,6 +669,9 @@ class Simulation:
                     if srv.queue_limit is not None and not srv.enqueue(f, ta):  # the queue is full
                         self.handed_over += 1
                         self.now = t
+                        if recorded:
+                            cst.requests += 1
+                            cst.sent += 1
                         req = self._request(cs, spec, t_send, hop, t, route, body)
                         self._at_target(req, srv, hop_t, ta, deadline)
                         self._serve(srv, req, ta)
@@ -669,6 +686,9 @@ class Simulation:
                         or srv.error_rate + srv.inject_rate > 0.0):
                     self.handed_over += 1
                     self.now = t
+                    if recorded:
+                        cst.requests += 1
+                        cst.sent += 1
                     req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
                                        deadline, start, end)
                     if respond < next_disruption and respond <= duration:
@@ -682,6 +702,9 @@ class Simulation:
                 if t_l + hop > c_deadline:  # the client gives up first: lattice_response says how
                     self.handed_over += 1
                     self.now = t
+                    if recorded:
+                        cst.requests += 1
+                        cst.sent += 1
                     self._complete(self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
                                                 deadline, start, end), srv)
                     continue
@@ -728,7 +751,7 @@ class Simulation:
                 t_client = t_l + hop
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:
-                    cst.ok += 1  # a 200 at the first attempt: ClientStats.settle counts it
+                    cst.ok += 1  # sent, answered 200 at the first attempt: ClientStats.settle counts it
                     buf = cst.both
                     buf.append(t_client - t_send)
                     if len(buf) >= FLUSH:

@@ -539,7 +539,7 @@ class Simulation:
                 # the next arrival: the Poisson window's or the heap's (other processes), earliest first
                 if i < n:
                     t = times[i]
-                    from_heap = bool(heap) and heap[0][0] <= t
+                    from_heap = heap and heap[0][0] <= t  # truthy: the heap's arrival comes first
                     if from_heap:
                         t = heap[0][0]
                 else:

@@ -72,8 +72,8 @@ def _save(fig: Figure, path: Path) -> list[Path]:
     return [png, svg]
 
 
-def _rows(result: Any) -> list[tuple[float, str, str, str, str, float]]:
-    return list(getattr(result, "metric_rows", None) or [])
+def _rows(result: Any) -> Iterable[tuple[float, str, str, str, str, float]]:
+    return getattr(result, "metric_rows", None) or []  # iterated once: a long run's rows are read back
 
 
 def _duration(result: Any) -> float:

@@ -168,3 +168,16 @@ def test_compact_keeps_only_the_occupied_buckets() -> None:
     h.compact()
     lo, part = h._packed  # type: ignore[misc]
     assert 0 < part.size < 1_000 and part[0] > 0 and part[-1] > 0  # of 2 536 slots
+
+
+def test_a_histogram_kept_compact_stays_compact_and_equal() -> None:
+    """``keep_compact``: batch after batch, the same state to the last bit as a plain histogram,
+    and only the occupied buckets held between batches."""
+    values = lognormal_values()
+    kept, plain = LogHistogram().keep_compact(), LogHistogram()
+    for i in range(0, len(values), 997):
+        kept.record_many(values[i:i + 997])
+        plain.record_many(values[i:i + 997])
+        assert kept._counts is None and kept._packed is not None
+        assert kept.to_dict() == plain.to_dict()
+    assert kept.percentiles(QS) == plain.percentiles(QS) and kept.count == len(values)

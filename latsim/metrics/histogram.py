@@ -62,7 +62,7 @@ _UPPER_EDGE = np.concatenate(([GAMMA**_I_MIN], GAMMA ** (_exponents + 1), [_INF]
 class LogHistogram:
     """A streaming histogram of non-negative values; see the module docstring for the law."""
 
-    __slots__ = ("_counts", "_packed", "_pending", "_n", "_zero", "_sum", "_min", "_max", "_tiny")
+    __slots__ = ("_counts", "_packed", "_pending", "_n", "_zero", "_sum", "_min", "_max", "_tiny", "_keep")
 
     def __init__(self) -> None:
         self._counts: np.ndarray | None = None  # allocated on first fold (saves memory when empty)
@@ -74,6 +74,7 @@ class LogHistogram:
         self._min = _INF
         self._max = -_INF
         self._tiny = _INF  # smallest positive value below the regular buckets (represents underflow)
+        self._keep = False  # compact again after each ``record_many`` (``keep_compact``)
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -121,6 +122,8 @@ class LogHistogram:
         self._sum += float(arr.sum())
         self._min = min(self._min, float(arr.min()))
         self._max = max(self._max, float(arr.max()))
+        if self._keep:
+            self.compact()
 
     def _fold(self) -> np.ndarray:
         """Move pending scalar records into the numpy counts; return the counts (to write to)."""
@@ -157,6 +160,13 @@ class LogHistogram:
         nz = np.flatnonzero(counts)
         self._packed = (int(nz[0]), counts[nz[0]:nz[-1] + 1].copy()) if nz.size else None
         self._counts = None
+
+    def keep_compact(self) -> LogHistogram:
+        """Stay compact between batches of ``record_many`` (a whole-run histogram fed a few
+        thousand values at a time: the occupied buckets, a few KB, instead of the whole layout's
+        20 KB; a run holds one per target, rule and client). Returns ``self``."""
+        self._keep = True
+        return self
 
     # -- exact statistics --------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ class BufferedHistogram:
     __slots__ = ("hist", "buf")
 
     def __init__(self) -> None:
-        self.hist = LogHistogram()
+        self.hist = LogHistogram().keep_compact()
         self.buf = array("d")
 
     def add(self, x: float) -> None:

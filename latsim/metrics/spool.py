@@ -7,14 +7,15 @@ POSIX systems it is unlinked as it is created), so nothing is left behind whethe
 fails or is killed; its space is freed when the spool is closed or garbage collected with the
 ``Result`` that reads it.
 
-Blocks are pickles of plain tuples, lists, floats and histograms that this process wrote itself
-and reads back (never a file from elsewhere).
+Blocks are compressed pickles of plain tuples, lists, floats and histograms that this process
+wrote itself and reads back (never a file from elsewhere).
 """
 
 from __future__ import annotations
 
 import pickle
 import tempfile
+import zlib
 from typing import Any
 
 
@@ -27,7 +28,9 @@ class Spool:
         self.blocks = 0
 
     def write(self, obj: Any) -> tuple[int, int]:
-        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        # zlib's fastest level: a closed minute is mostly zeros and small counts (8x smaller;
+        # the 24 h slow workload: 200 MB of pickles, 25 MB spooled, for 0.4 s of CPU)
+        data = zlib.compress(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), 1)
         at = self.size
         self.file.seek(at)
         self.file.write(data)
@@ -41,7 +44,7 @@ class Spool:
         data = self.file.read(n)
         if len(data) != n:
             raise OSError(f"the minute spool is short: {len(data)} of {n} bytes at {at}")
-        return pickle.loads(data)  # noqa: S301 - written by this process, above
+        return pickle.loads(zlib.decompress(data))  # noqa: S301 - written by this process, above
 
     def close(self) -> None:
         self.file.close()

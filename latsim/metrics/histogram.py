@@ -156,6 +156,8 @@ class LogHistogram:
     def compact(self) -> None:
         """Keep only the occupied range of the buckets (a histogram that is done being written:
         a minute of a long run). Writing to it again expands it; reading does not."""
+        if self._counts is None and not self._pending:
+            return  # compact already (or empty)
         counts = self._fold()
         nz = np.flatnonzero(counts)
         self._packed = (int(nz[0]), counts[nz[0]:nz[-1] + 1].copy()) if nz.size else None
@@ -259,7 +261,12 @@ class LogHistogram:
         if other.count == 0:
             return self
         counts = self._fold()
-        counts += other._read()
+        if other._counts is None and not other._pending:  # compact: add its occupied buckets only
+            if other._packed is not None:
+                lo, part = other._packed
+                counts[lo:lo + part.size] += part
+        else:
+            counts += other._read()
         self._n += other._n
         self._zero += other._zero
         self._sum += other._sum

@@ -302,16 +302,17 @@ class Dim:
     def close(self, upto: int) -> None:
         """Close every segment of minute ``upto`` or earlier: their minutes are kept as ``Closed``
         (in time order), the odd segments folded into the whole-run figures; the segments leave."""
+        limit = 2 * ((upto + 1) * 60 // self.step)  # the first segment of minute upto + 1
         for c in self.cursors.values():
-            if c.seg >= 0 and self.minute_of(c.seg) <= upto:
+            if 0 <= c.seg < limit:
                 c.leave()
         minute_of = self.minute_of
         by_minute: dict[int, tuple[dict[str, list[tuple[int, list[float]]]], list[tuple[int, LogHistogram]]]] = {}
         for az in sorted(self.rows):
             rows = self.rows[az]
-            for seg in sorted(s for s in rows if minute_of(s) <= upto):
+            for seg in sorted(s for s in rows if s < limit):
                 by_minute.setdefault(minute_of(seg), ({}, []))[0].setdefault(az, []).append((seg, rows.pop(seg)))
-        for seg in sorted(s for s in self.hists if minute_of(s) <= upto):
+        for seg in sorted(s for s in self.hists if s < limit):
             by_minute.setdefault(minute_of(seg), ({}, []))[1].append((seg, self.hists.pop(seg)))
         cold = self.rec.cold_starts.get(self.name) if self.kind == "target_group" else None
         colds = {m: cold.minutes.pop(m) for m in sorted(cold.minutes) if m <= upto} if cold is not None else {}
@@ -336,7 +337,8 @@ class Dim:
             mh = _merged([h for _, h in hists]) if hists else None
             pcts = None
             if mh is not None and mh.count:
-                pcts = (_ms(mh.percentile(50)), _ms(mh.percentile(90)), _ms(mh.percentile(99)))
+                p50, p90, p99 = mh.percentiles((50, 90, 99))  # one pass: the same values as three
+                pcts = (_ms(p50), _ms(p90), _ms(p99))
                 mh.compact()
             else:
                 mh = None
@@ -414,7 +416,8 @@ def _merge_closed(a: Closed, b: Closed) -> Closed:
         rows[az] = list(r) if az not in rows else [x + y for x, y in zip(rows[az], r, strict=True)]
     h = ha if hb is None else hb if ha is None else ha.copy().merge(hb)
     if h is not None and h is not ha:
-        pcts = (_ms(h.percentile(50)), _ms(h.percentile(90)), _ms(h.percentile(99)))
+        p50, p90, p99 = h.percentiles((50, 90, 99))
+        pcts = (_ms(p50), _ms(p90), _ms(p99))
         h.compact()
     cold = cold_a if cold_b is None else cold_b if cold_a is None else [cold_a[0] + cold_b[0], cold_a[1] + cold_b[1]]
     return (m, rows, h, pcts, cold)

@@ -181,3 +181,18 @@ def test_a_histogram_kept_compact_stays_compact_and_equal() -> None:
         assert kept._counts is None and kept._packed is not None
         assert kept.to_dict() == plain.to_dict()
     assert kept.percentiles(QS) == plain.percentiles(QS) and kept.count == len(values)
+
+
+def test_a_state_round_trip_is_exact() -> None:
+    """``state``/``from_state`` (how the recorder spools a closed minute): the same histogram to
+    the last bit, and one that still merges and records like the original."""
+    import marshal
+    values = lognormal_values()[:5000]
+    h = from_values(values)
+    back = LogHistogram.from_state(marshal.loads(marshal.dumps(h.state())))
+    assert back.to_dict() == h.to_dict() and back.percentiles(QS) == h.percentiles(QS)
+    assert back.sum == h.sum and back.min == h.min and back.max == h.max
+    back.record_many(values[:10])
+    h.record_many(values[:10])
+    assert back.to_dict() == h.to_dict()
+    assert LogHistogram.from_state(LogHistogram().state()).count == 0

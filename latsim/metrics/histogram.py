@@ -170,6 +170,23 @@ class LogHistogram:
         self._keep = True
         return self
 
+    def state(self) -> tuple[int, bytes, int, int, float, float, float, float]:
+        """The exact state in plain values (compacts first): (first occupied slot, the occupied
+        counts as int64 bytes, count, zeros, sum, min, max, smallest underflow value)."""
+        self.compact()
+        lo, part = self._packed if self._packed is not None else (0, np.zeros(0, dtype=np.int64))
+        return (lo, part.tobytes(), self._n, self._zero, self._sum, self._min, self._max, self._tiny)
+
+    @classmethod
+    def from_state(cls, state: tuple[int, bytes, int, int, float, float, float, float]) -> LogHistogram:
+        """Inverse of ``state``: the same histogram to the last bit (compact)."""
+        lo, data, n, zero, total, lowest, highest, tiny = state
+        h = cls()
+        if data:
+            h._packed = (lo, np.frombuffer(data, dtype=np.int64).copy())
+        h._n, h._zero, h._sum, h._min, h._max, h._tiny = n, zero, total, lowest, highest, tiny
+        return h
+
     # -- exact statistics --------------------------------------------------------------------
 
     @property

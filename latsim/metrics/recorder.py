@@ -373,7 +373,8 @@ class Dim:
 
     def spill(self, spool: Spool) -> None:
         if self.kept:
-            self.spilled.append(spool.write(self.kept))
+            self.spilled.append(spool.write([(m, rows, h.state() if h is not None else None, pcts, cold)
+                                             for m, rows, h, pcts, cold in self.kept]))
             self.kept = []
 
     def records(self) -> list[Closed]:
@@ -383,8 +384,9 @@ class Dim:
         spool = self.rec.spool
         for where in self.spilled:
             assert spool is not None
-            for c in spool.read(where):
-                out[c[0]] = c if c[0] not in out else _merge_closed(out[c[0]], c)
+            for m, rows, state, pcts, cold in spool.read(where):
+                c = (m, rows, LogHistogram.from_state(state) if state is not None else None, pcts, cold)
+                out[m] = c if m not in out else _merge_closed(out[m], c)
         for c in self.kept:
             out[c[0]] = c if c[0] not in out else _merge_closed(out[c[0]], c)
         return [out[m] for m in sorted(out)]

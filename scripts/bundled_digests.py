@@ -6,6 +6,9 @@ FILE --quiet --out DIR`` (summary.json, metrics.parquet, series.parquet), each a
     python scripts/bundled_digests.py --save before.json     # on the old code
     python scripts/bundled_digests.py --check before.json    # on the new: exit 1 on any difference
 
+``--duration 45m`` runs every scenario that long instead (long enough for the recorder to close
+minutes and spill them during the run: bundled scenarios are 2-10 minutes).
+
 Run it from a worktree with ``PYTHONPATH=$PWD`` so that the tree's ``latsim`` is the one run.
 """
 
@@ -27,8 +30,8 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def digests(scenario: Path, tmp: Path) -> dict[str, str]:
-    cmd = [sys.executable, "-m", "latsim", "run", str(scenario)]
+def digests(scenario: Path, tmp: Path, duration: str | None = None) -> dict[str, str]:
+    cmd = [sys.executable, "-m", "latsim", "run", str(scenario)] + (["--duration", duration] if duration else [])
     out: dict[str, str] = {}
     run = subprocess.run([*cmd, "--json", "--quiet"], capture_output=True, check=False)
     if run.returncode not in (0, 1):  # 1: an SLO breached (still a run)
@@ -49,9 +52,10 @@ def main() -> int:
     group = ap.add_mutually_exclusive_group(required=True)
     group.add_argument("--save", type=Path, help="write the digests to this JSON file")
     group.add_argument("--check", type=Path, help="compare with digests saved earlier; exit 1 on a difference")
+    ap.add_argument("--duration", help="run every scenario this long (latsim run --duration)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        now = {p.name: digests(p, Path(tmp)) for p in sorted((ROOT / "scenarios").glob("*.yaml"))}
+        now = {p.name: digests(p, Path(tmp), args.duration) for p in sorted((ROOT / "scenarios").glob("*.yaml"))}
     if args.save:
         args.save.write_text(json.dumps(now, indent=1, sort_keys=True) + "\n")
         print(f"{len(now)} scenarios, {sum(len(v) for v in now.values())} digests -> {args.save}")

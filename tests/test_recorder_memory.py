@@ -138,3 +138,27 @@ def test_metrics_parquet_is_written_a_row_group_at_a_time(monkeypatch, tmp_path:
     f = pq.ParquetFile(path)
     assert f.metadata.num_row_groups == math.ceil(2 * 4 * 22 / 50)
     assert f.read().to_pylist() == result.metrics()
+
+
+def test_ctrl_c_while_minutes_close_waits_until_they_are_closed(monkeypatch):
+    """A SIGINT that arrives in the middle of closing a minute (here: as its histograms merge) is
+    raised once the close is whole: the partial run's per-minute rows and its summary count the
+    same requests (without the guard the minute would be in neither the open segments nor the
+    closed minutes)."""
+    import signal
+    merges = []
+    original = recorder._merged
+
+    def merged(hists):
+        merges.append(1)
+        if len(merges) == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(hists)
+
+    monkeypatch.setattr(recorder, "_merged", merged)
+    _, result = run(constant("20m"), lag=60.0, spill=1, monkeypatch=monkeypatch)
+    s = result.summary
+    assert s["partial"] is True and 120 < s["simulated_s"] < 600
+    for kind, section in (("service", s["services"]["svc"]), ("target_group", s["target_groups"]["tg-main"])):
+        rows = sum(v for _, k, _, _, m, v in result.metric_rows if k == kind and m == "TotalRequestCount")
+        assert rows == section["TotalRequestCount"] > 0

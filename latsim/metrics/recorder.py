@@ -1,17 +1,21 @@
 """Streaming recorders: per-minute CloudWatch-named series and whole-run histograms.
 
-Memory grows with the number of simulated minutes and dimensions, never with the number of
-requests: latencies wait in small bounded buffers and are folded into mergeable log-bucket
-histograms in numpy blocks. Requests that start during the warm-up are simulated and appear in
+Memory grows with the number of dimensions, never with the number of requests nor with the
+run's length: latencies wait in small bounded buffers and are folded into mergeable log-bucket
+histograms in numpy blocks, and each simulated minute is closed ``CLOSE_LAG`` after it ends and
+written to an anonymous spool (``Recorder``), from which ``MetricRows`` reads the rows back. Requests that start during the warm-up are simulated and appear in
 the per-minute series, but not in the whole-run summaries.
 """
 
 from __future__ import annotations
 
 import math
+import signal
+import threading
 from array import array
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from itertools import zip_longest
 from typing import Any, overload
 
@@ -428,6 +432,30 @@ def _merge_closed(a: Closed, b: Closed) -> Closed:
 _EVERY_MINUTE = 1 << 62  # ``Dim.close`` upto: every minute
 
 
+@contextmanager
+def _whole() -> Iterator[None]:
+    """Ctrl-C (SIGINT) waits until the block is done: closing minutes moves rows from the open
+    segments to the closed minutes, and an interrupted run's partial summary must find each row
+    in one of them. The handler is held back (the signal noted, then handed to it), not the
+    signal blocked: numpy's threads would take a blocked one. Once a simulated minute; only the
+    main thread handles signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    if not callable(handler):  # ignored (a study's worker) or the system's default
+        yield
+        return
+    came: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: came.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        if came:
+            handler(signal.SIGINT, None)  # Python's default raises KeyboardInterrupt here
+
+
 def _merged(hists: list[LogHistogram]) -> LogHistogram:
     """The merge of ``hists`` in order; a single one is returned as it is (read-only use: with
     thousands of dimensions a copy each is hundreds of megabytes)."""
@@ -523,17 +551,18 @@ class Recorder:
         self.close_at = self._next_close()
 
     def _close(self, upto: int) -> None:
-        self.peak_resident = max(self.peak_resident, self.resident())
-        for d in self.dims.values():
-            d.close(upto)
-        self.unspilled += upto - self.closed_minute
-        self.closed_minute = upto
-        if self.unspilled >= SPILL_MINUTES:
-            if self.spool is None:
-                self.spool = Spool()
+        with _whole():
+            self.peak_resident = max(self.peak_resident, self.resident())
             for d in self.dims.values():
-                d.spill(self.spool)
-            self.unspilled = 0
+                d.close(upto)
+            self.unspilled += upto - self.closed_minute
+            self.closed_minute = upto
+            if self.unspilled >= SPILL_MINUTES:
+                if self.spool is None:
+                    self.spool = Spool()
+                for d in self.dims.values():
+                    d.spill(self.spool)
+                self.unspilled = 0
 
     def finish(self) -> None:
         """Close every minute still open (the end of the run; again if records came since)."""

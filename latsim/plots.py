@@ -304,8 +304,8 @@ def _colormap(name: str) -> Any:
     return matplotlib.colormaps[name]
 
 
-def _rows(result: Any) -> list[tuple[float, str, str, str, str, float]]:
-    return list(getattr(result, "metric_rows", None) or [])
+def _rows(result: Any) -> Iterable[tuple[float, str, str, str, str, float]]:
+    return getattr(result, "metric_rows", None) or []  # iterated once: a long run's rows are read back
 
 
 def _duration(result: Any) -> float:

@@ -8,6 +8,7 @@ only under keys whose name contains ``wall``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,8 @@ from latsim.metrics.recorder import ColdStarts, latency_summary
 @dataclass
 class Result:
     summary: dict[str, Any]
-    metric_rows: list[tuple[float, str, str, str, str, float]] = field(default_factory=list)
+    # a list, or (from a run) ``MetricRows``: read back from the run's closed minutes on each pass
+    metric_rows: Sequence[tuple[float, str, str, str, str, float]] = field(default_factory=list)
     histograms: dict[str, dict[str, LogHistogram]] = field(default_factory=dict)
     wall_seconds: float = 0.0
     # finer than a minute for runs of up to half an hour (``Recorder.series_rows``): what the report draws
@@ -104,8 +106,22 @@ class Result:
 
     def metrics(self) -> list[dict[str, Any]]:
         """Per-minute metrics, long format: time_s, dimension, name, az, metric, value."""
-        return [{"time_s": t, "dimension": k, "name": n, "az": az, "metric": m, "value": v}
-                for t, k, n, az, m, v in self.metric_rows]
+        return list(self.iter_metrics())
+
+    def iter_metrics(self) -> Iterator[dict[str, Any]]:
+        """``metrics()`` one row at a time (a long run's rows need not be in memory at once)."""
+        for t, k, n, az, m, v in self.metric_rows:
+            yield {"time_s": t, "dimension": k, "name": n, "az": az, "metric": m, "value": v}
+
+    def metric_rows_of(self, kind: str, name: str) -> Iterator[tuple[float, str, str, str, str, float]]:
+        """The per-minute rows of one service or target group."""
+        of = getattr(self.metric_rows, "of", None)
+        if of is not None:  # MetricRows reads that dimension's minutes only
+            yield from of(kind, name)
+            return
+        for row in self.metric_rows:
+            if row[1] == kind and row[2] == name:
+                yield row
 
     def series_records(self) -> list[dict[str, Any]]:
         """The fine series, long format: time_s, step_s, dimension, name, metric, value (all AZs)."""

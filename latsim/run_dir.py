@@ -9,7 +9,8 @@ import io
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +22,26 @@ SERIES_COLUMNS = (("time_s", "float"), ("step_s", "float"), ("dimension", "str")
                   ("metric", "str"), ("value", "float"))
 
 
+# rows per Parquet row group when metrics.parquet is written: a long run's rows are streamed from
+# its closed minutes a group at a time (a run of fewer rows -- every bundled scenario -- is one
+# group, as ``pyarrow.parquet.write_table`` writes it)
+ROW_GROUP = 65536
+
+
 def write_metrics(result: Any, out_dir: Path) -> Path:
     """metrics.parquet (per minute, long format) when pyarrow is installed, else metrics.csv."""
-    return _write_table(result.metrics(), METRIC_COLUMNS, out_dir, "metrics")
+    return _write_table(result.iter_metrics(), METRIC_COLUMNS, out_dir, "metrics")
 
 
 def write_series(result: Any, out_dir: Path) -> Path | None:
     """series.parquet (or .csv): the report's finer-than-a-minute series, when the run has one."""
     if not getattr(result, "series", None):
         return None
-    return _write_table(result.series_records(), SERIES_COLUMNS, out_dir, "series")
+    return _write_table(iter(result.series_records()), SERIES_COLUMNS, out_dir, "series")
 
 
-def _write_table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...], out_dir: Path, stem: str) -> Path:
+def _write_table(rows: Iterator[dict[str, Any]], columns: tuple[tuple[str, str], ...], out_dir: Path,
+                 stem: str) -> Path:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -47,9 +55,17 @@ def _write_table(rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...
         return path
     types = {"float": pa.float64(), "str": pa.string()}
     schema = pa.schema([(c, types[t]) for c, t in columns])
-    table = pa.Table.from_arrays([_arrow_column([r[c] for r in rows], t) for c, t in columns], schema=schema)
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
+    with pq.ParquetWriter(sink, schema) as writer:
+        first = True
+        while True:
+            chunk = list(islice(rows, ROW_GROUP))
+            if chunk or first:  # an empty table is written as write_table writes it
+                writer.write_table(pa.Table.from_arrays([_arrow_column([r[c] for r in chunk], t)
+                                                         for c, t in columns], schema=schema))
+            first = False
+            if len(chunk) < ROW_GROUP:
+                break
     path = out_dir / f"{stem}.parquet"
     atomic_write_bytes(path, sink.getvalue().to_pybytes())
     return path

@@ -120,7 +120,7 @@ def _window_checks(slo: Any, kind: str, name: str, result: Any, scn: Any) -> lis
     """Every window of ``slo.window`` (whole minutes) must meet the error-rate bound."""
     minutes = max(1, int(round(slo.window / 60.0)))
     per_min: dict[float, list[float]] = {}
-    for t, k, n, _az, metric, value in result.metric_rows:
+    for t, k, n, _az, metric, value in result.metric_rows_of(kind, name):
         if k != kind or n != name or t < scn.warmup - 60:
             continue
         row = per_min.setdefault(t, [0.0, 0.0])

@@ -64,15 +64,17 @@ def draws(fill: Callable[[int], np.ndarray], *, grow: bool = False) -> Callable[
 
     A block becomes Python numbers ``PIECE`` values at a time, and with ``grow`` (allowed only
     when ``fill(a)`` then ``fill(b)`` equals ``fill(a + b)``: the same values) the blocks start at
-    ``FIRST`` values and double up to ``BLOCK``. A stream that is barely used — thousands of
+    ``FIRST`` values and double up to ``GROWN``. A stream that is barely used — thousands of
     targets and clients each hold several — then costs a few hundred bytes, not 4 096 numpy
-    values and their Python floats (130 KB)."""
-    sizes = chain(_GROWTH, repeat(BLOCK)) if grow else repeat(BLOCK)
+    values and their Python floats (130 KB); a busy one holds at most ``GROWN`` numpy values (8 KB,
+    where ``BLOCK`` would be 32 KB: REF-1 as 200 clients has some 1 000 busy streams)."""
+    sizes = chain(_GROWTH, repeat(GROWN)) if grow else repeat(BLOCK)
     pieces = chain.from_iterable(map(_split, map(fill, sizes)))
     return chain.from_iterable(map(np.ndarray.tolist, pieces)).__next__
 
 
-_GROWTH = tuple(FIRST << k for k in range(BLOCK.bit_length()) if FIRST << k < BLOCK)
+GROWN = 1024  # the largest block of a growing stream (its values do not depend on it)
+_GROWTH = tuple(FIRST << k for k in range(BLOCK.bit_length()) if FIRST << k < GROWN)
 
 
 def _split(arr: np.ndarray) -> list[np.ndarray]:

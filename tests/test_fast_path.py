@@ -31,7 +31,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def raw_state(sim: Simulation) -> Any:
     """Everything recorded, unrounded: counters to the last bit, histogram internals."""
-    dims = {key: (d.rows, {s: h.to_dict() for s, h in d.hists.items()}, d.lattice_codes)
+    # every minute as it closed (per-AZ counters, the minute's histogram) and the whole-run fold
+    dims = {key: ([(m, rows, h.to_dict() if h is not None else None, cold) for m, rows, h, _, cold in d.records()],
+                  d.total, d.whole.to_dict(), d.lattice_codes)
             for key, d in sim.rec.dims.items()}
     clients = {n: (c.stats.hist.to_dict(), c.stats.attempt_hist.to_dict()) for n, c in sim.clients.items()}
     targets = {(srv.tg.name, srv.id, i): (srv.requests, srv.free) for i, srv in

@@ -202,3 +202,30 @@ def test_percentiles_equal_the_array_definition_bit_for_bit(values: list[float],
     h = LogHistogram()
     h.record_many(values)
     assert h.percentiles([*qs, 0, 100]) == _vectorised_percentiles(h, [*qs, 0, 100])
+
+def test_a_histogram_kept_compact_stays_compact_and_equal() -> None:
+    """``keep_compact``: batch after batch, the same state to the last bit as a plain histogram,
+    and only the occupied buckets held between batches."""
+    values = lognormal_values()
+    kept, plain = LogHistogram().keep_compact(), LogHistogram()
+    for i in range(0, len(values), 997):
+        kept.record_many(values[i:i + 997])
+        plain.record_many(values[i:i + 997])
+        assert kept._counts is None and kept._packed is not None
+        assert kept.to_dict() == plain.to_dict()
+    assert kept.percentiles(QS) == plain.percentiles(QS) and kept.count == len(values)
+
+
+def test_a_state_round_trip_is_exact() -> None:
+    """``state``/``from_state`` (how the recorder spools a closed minute): the same histogram to
+    the last bit, and one that still merges and records like the original."""
+    import marshal
+    values = lognormal_values()[:5000]
+    h = from_values(values)
+    back = LogHistogram.from_state(marshal.loads(marshal.dumps(h.state())))
+    assert back.to_dict() == h.to_dict() and back.percentiles(QS) == h.percentiles(QS)
+    assert back.sum == h.sum and back.min == h.min and back.max == h.max
+    back.record_many(values[:10])
+    h.record_many(values[:10])
+    assert back.to_dict() == h.to_dict()
+    assert LogHistogram.from_state(LogHistogram().state()).count == 0

@@ -28,6 +28,7 @@ from __future__ import annotations
 import gc
 import os
 import time
+from array import array
 from collections.abc import Callable
 from heapq import heappop, heappush, heapreplace
 from typing import Any
@@ -167,7 +168,7 @@ class ClientStats:
         self.failed = 0
         self.attempt_bh = BufferedHistogram()
         self.bh = BufferedHistogram()
-        self.both: list[float] = []
+        self.both = array("d")  # 8 bytes a value (a list of floats: 32; 200 clients x FLUSH: 26 MB)
         self.ok = 0  # the fast path's 200s at the first attempt, not yet in requests, sent, status, succeeded
 
     def settle(self) -> None:
@@ -190,10 +191,10 @@ class ClientStats:
     def flush_both(self) -> None:
         both = self.both
         if both:
-            arr = np.asarray(both, dtype=float)  # converted once for the two histograms
+            arr = np.array(both, dtype=float)  # converted once for the two histograms
             self.attempt_bh.hist.record_many(arr)
             self.bh.hist.record_many(arr)
-            both.clear()
+            del both[:]
 
     @property
     def hist(self) -> Any:

@@ -62,7 +62,7 @@ _UPPER_EDGE = np.concatenate(([GAMMA**_I_MIN], GAMMA ** (_exponents + 1), [_INF]
 class LogHistogram:
     """A streaming histogram of non-negative values; see the module docstring for the law."""
 
-    __slots__ = ("_counts", "_packed", "_pending", "_n", "_zero", "_sum", "_min", "_max", "_tiny")
+    __slots__ = ("_counts", "_packed", "_pending", "_n", "_zero", "_sum", "_min", "_max", "_tiny", "_keep")
 
     def __init__(self) -> None:
         self._counts: np.ndarray | None = None  # allocated on first fold (saves memory when empty)
@@ -74,6 +74,7 @@ class LogHistogram:
         self._min = _INF
         self._max = -_INF
         self._tiny = _INF  # smallest positive value below the regular buckets (represents underflow)
+        self._keep = False  # compact again after each ``record_many`` (``keep_compact``)
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -121,6 +122,8 @@ class LogHistogram:
         self._sum += float(arr.sum())
         self._min = min(self._min, float(arr.min()))
         self._max = max(self._max, float(arr.max()))
+        if self._keep:
+            self.compact()
 
     def _fold(self) -> np.ndarray:
         """Move pending scalar records into the numpy counts; return the counts (to write to)."""
@@ -153,10 +156,36 @@ class LogHistogram:
     def compact(self) -> None:
         """Keep only the occupied range of the buckets (a histogram that is done being written:
         a minute of a long run). Writing to it again expands it; reading does not."""
+        if self._counts is None and not self._pending:
+            return  # compact already (or empty)
         counts = self._fold()
         nz = np.flatnonzero(counts)
         self._packed = (int(nz[0]), counts[nz[0]:nz[-1] + 1].copy()) if nz.size else None
         self._counts = None
+
+    def keep_compact(self) -> LogHistogram:
+        """Stay compact between batches of ``record_many`` (a whole-run histogram fed a few
+        thousand values at a time: the occupied buckets, a few KB, instead of the whole layout's
+        20 KB; a run holds one per target, rule and client). Returns ``self``."""
+        self._keep = True
+        return self
+
+    def state(self) -> tuple[int, bytes, int, int, float, float, float, float]:
+        """The exact state in plain values (compacts first): (first occupied slot, the occupied
+        counts as int64 bytes, count, zeros, sum, min, max, smallest underflow value)."""
+        self.compact()
+        lo, part = self._packed if self._packed is not None else (0, np.zeros(0, dtype=np.int64))
+        return (lo, part.tobytes(), self._n, self._zero, self._sum, self._min, self._max, self._tiny)
+
+    @classmethod
+    def from_state(cls, state: tuple[int, bytes, int, int, float, float, float, float]) -> LogHistogram:
+        """Inverse of ``state``: the same histogram to the last bit (compact)."""
+        lo, data, n, zero, total, lowest, highest, tiny = state
+        h = cls()
+        if data:
+            h._packed = (lo, np.frombuffer(data, dtype=np.int64).copy())
+        h._n, h._zero, h._sum, h._min, h._max, h._tiny = n, zero, total, lowest, highest, tiny
+        return h
 
     # -- exact statistics --------------------------------------------------------------------
 
@@ -256,7 +285,12 @@ class LogHistogram:
         if other.count == 0:
             return self
         counts = self._fold()
-        counts += other._read()
+        if other._counts is None and not other._pending:  # compact: add its occupied buckets only
+            if other._packed is not None:
+                lo, part = other._packed
+                counts[lo:lo + part.size] += part
+        else:
+            counts += other._read()
         self._n += other._n
         self._zero += other._zero
         self._sum += other._sum

@@ -1,17 +1,28 @@
 """Streaming recorders: per-minute CloudWatch-named series and whole-run histograms.
 
-Memory grows with the number of simulated minutes and dimensions, never with the number of
-requests: latencies wait in small bounded buffers and are folded into mergeable log-bucket
-histograms in numpy blocks. Requests that start during the warm-up are simulated and appear in
+Memory grows with the number of dimensions, never with the number of requests nor with the
+run's length: latencies wait in small bounded buffers and are folded into mergeable log-bucket
+histograms in numpy blocks, and each simulated minute is closed ``CLOSE_LAG`` after it ends and
+written to an anonymous spool (``Recorder``), from which ``MetricRows`` reads the rows back. Requests that start during the warm-up are simulated and appear in
 the per-minute series, but not in the whole-run summaries.
 """
 
 from __future__ import annotations
 
+import math
+import signal
+import threading
+from array import array
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import zip_longest
+from typing import Any, overload
+
+import numpy as np
 
 from latsim.metrics.histogram import LogHistogram
+from latsim.metrics.spool import Spool
 
 # Per-minute counters, by position (the CloudWatch names of docs/lattice.md §8.1)
 COUNTERS = ("TotalRequestCount", "HTTPCode_2XX_Count", "HTTPCode_3XX_Count", "HTTPCode_4XX_Count",
@@ -35,25 +46,27 @@ FLUSH = 4096
 
 
 class BufferedHistogram:
-    """A LogHistogram fed through a bounded buffer: ``add`` is one list append."""
+    """A LogHistogram fed through a bounded buffer: ``add`` is one append. The buffer is an array
+    of doubles (8 bytes a value, a list of floats takes 32): a run holds one per target, rule and
+    client, and a long run fills them all to ``FLUSH`` (REF-1 as 200 clients: 20 MB as lists)."""
 
     __slots__ = ("hist", "buf")
 
     def __init__(self) -> None:
-        self.hist = LogHistogram()
-        self.buf: list[float] = []
+        self.hist = LogHistogram().keep_compact()
+        self.buf = array("d")
 
     def add(self, x: float) -> None:
         buf = self.buf
         buf.append(x)
         if len(buf) >= FLUSH:
-            self.hist.record_many(buf)
-            buf.clear()
+            self.hist.record_many(np.array(buf))  # a copy: the array can then be emptied
+            del buf[:]
 
     def flushed(self) -> LogHistogram:
         if self.buf:
-            self.hist.record_many(self.buf)
-            self.buf.clear()
+            self.hist.record_many(np.array(self.buf))
+            del self.buf[:]
         return self.hist
 
 
@@ -159,9 +172,14 @@ class Cursor:
     def move(self, t: float) -> list[float]:
         """Point at the segment holding ``t``; returns its counters. The segment left behind is
         usually done: its histogram is compacted (memory then grows by a few KB per simulated
-        minute and dimension, not 20 KB)."""
-        self.flush()
+        minute and dimension, not 20 KB). Moving is also when the recorder closes the minutes that
+        no request can reach any more (``Recorder.advance``): once a simulated minute per cursor."""
         d = self.dim
+        rec = d.rec
+        rec.finished = False
+        if t >= rec.close_at:
+            rec.advance(t)
+        self.flush()
         left = d.hists.get(self.seg)
         if left is not None:
             left.compact()
@@ -178,10 +196,13 @@ class Cursor:
             seg = 2 * b
             if warmup < hi:
                 hi = warmup
+        if b * step // 60 <= rec.closed_minute:  # its minute was closed: merged when read (``Dim.records``)
+            rec.late += 1
         self.lo, self.hi, self.seg = lo, hi, seg
         rows = d.rows.get(self.az)
         if rows is None:
             rows = d.rows[self.az] = {}
+            d.azs.add(self.az)
         row = rows.get(seg)
         if row is None:
             row = rows[seg] = [0.0] * N
@@ -212,26 +233,52 @@ class Cursor:
             self.dim.seg_hist(self.seg).record_many(buf)
             buf.clear()
 
+    def leave(self) -> None:
+        """Its segment closes: flush its latencies; the next record moves the cursor."""
+        self.flush()
+        self.lo, self.hi, self.seg, self.row = 1.0, 0.0, -1, []
+
+
+# One closed minute of one dimension, as kept and spooled: (minute, {az: its 17 counters},
+# the minute's latency histogram (compacted) or None, its (p50, p90, p99) in ms or None,
+# Lambda cold starts [count, seconds] or None)
+Closed = tuple[int, dict[str, list[float]], "LogHistogram | None", "tuple[float, float, float] | None",
+               "list[float] | None"]
+
 
 class Dim:
     """One dimension (service or target group): counters per AZ and segment, a latency histogram
     per segment (all AZs). A segment is a bucket of ``step`` seconds (a divisor of 60: the
     report's resolution), split in two at the end of the warm-up: segment ``2b`` holds bucket
     ``b`` before the warm-up ends, ``2b + 1`` after. Minutes (CloudWatch's period) are the sum of
-    their buckets; the whole-run summary is the sum of the odd segments."""
+    their buckets; the whole-run summary is the sum of the odd segments.
 
-    __slots__ = ("kind", "name", "warmup", "step", "rows", "hists", "cursors", "lattice_codes", "closed")
+    Segments live in memory only until their minute closes (``close``): the minute's per-AZ
+    counters, merged histogram and percentiles are then kept (``kept``) until the recorder
+    spills them (``spilled``: where in the spool), the odd segments are folded into the
+    whole-run ``total`` and ``whole`` histogram, and for a report's finer series its buckets'
+    rows are computed (``series``)."""
 
-    def __init__(self, kind: str, name: str, warmup: float = 0.0, step: int = 60) -> None:
+    __slots__ = ("kind", "name", "warmup", "step", "rows", "hists", "cursors", "lattice_codes", "closed", "rec",
+                 "azs", "total", "whole", "kept", "spilled", "series")
+
+    def __init__(self, kind: str, name: str, warmup: float = 0.0, step: int = 60, rec: Recorder | None = None) -> None:
         self.kind = kind
         self.name = name
         self.warmup = warmup
         self.step = step
-        self.rows: dict[str, dict[int, list[float]]] = {}
-        self.hists: dict[int, LogHistogram] = {}
+        self.rec = rec if rec is not None else Recorder(warmup, step)
+        self.rows: dict[str, dict[int, list[float]]] = {}  # open segments' counters, per AZ
+        self.hists: dict[int, LogHistogram] = {}  # open segments' latencies
         self.cursors: dict[str, Cursor] = {}
         self.lattice_codes: dict[int, int] = {}  # Lattice-generated statuses after the warm-up
         self.closed: dict[str, int] = {}  # closed without a response, by failureReason, after the warm-up
+        self.azs: set[str] = set()  # every AZ that ever recorded (the per-minute rows' AZs)
+        self.total = [0.0] * N  # the closed odd segments' counters (whole run, after the warm-up)
+        self.whole = LogHistogram()  # and their latencies, merged in time order
+        self.kept: list[Closed] = []  # closed minutes not spilled yet
+        self.spilled: list[tuple[int, int]] = []  # where the spilled ones are (``Recorder.spool``)
+        self.series: list[tuple[float, str, str, str, float]] = []  # closed buckets (``Recorder.series_rows``)
 
     def cursor(self, az: str) -> Cursor:
         c = self.cursors.get(az)
@@ -249,16 +296,110 @@ class Dim:
         for c in self.cursors.values():
             c.flush()
 
-    def stats(self) -> Stats:
-        """The whole-run statistics: every segment after the warm-up."""
-        self.flush()
-        st = Stats()
-        total = [0.0] * N
-        for _az, rows in sorted(self.rows.items()):
-            for seg, row in sorted(rows.items()):
+    def minute_of(self, seg: int) -> int:
+        return (seg >> 1) * self.step // 60
+
+    def resident(self) -> int:
+        """Segments and closed minutes held in memory (what grows if minutes stop leaving)."""
+        return sum(len(r) for r in self.rows.values()) + len(self.hists) + len(self.kept)
+
+    def close(self, upto: int) -> None:
+        """Close every segment of minute ``upto`` or earlier: their minutes are kept as ``Closed``
+        (in time order), the odd segments folded into the whole-run figures; the segments leave."""
+        limit = 2 * ((upto + 1) * 60 // self.step)  # the first segment of minute upto + 1
+        for c in self.cursors.values():
+            if 0 <= c.seg < limit:
+                c.leave()
+        minute_of = self.minute_of
+        by_minute: dict[int, tuple[dict[str, list[tuple[int, list[float]]]], list[tuple[int, LogHistogram]]]] = {}
+        for az in sorted(self.rows):
+            rows = self.rows[az]
+            for seg in sorted(s for s in rows if s < limit):
+                by_minute.setdefault(minute_of(seg), ({}, []))[0].setdefault(az, []).append((seg, rows.pop(seg)))
+        for seg in sorted(s for s in self.hists if s < limit):
+            by_minute.setdefault(minute_of(seg), ({}, []))[1].append((seg, self.hists.pop(seg)))
+        cold = self.rec.cold_starts.get(self.name) if self.kind == "target_group" else None
+        colds = {m: cold.minutes.pop(m) for m in sorted(cold.minutes) if m <= upto} if cold is not None else {}
+        total = self.total
+        for m in sorted(set(by_minute) | set(colds)):
+            rows_by_az, hists = by_minute.get(m, ({}, []))
+            sums: dict[str, list[float]] = {}
+            for az, segs in rows_by_az.items():
+                acc: list[float] | None = None
+                for seg, row in segs:
+                    if seg & 1:
+                        for i, v in enumerate(row):
+                            total[i] += v
+                    acc = list(row) if acc is None else [a + b for a, b in zip(acc, row, strict=True)]
+                assert acc is not None
+                sums[az] = acc
+            for seg, h in hists:
                 if seg & 1:
-                    for i, v in enumerate(row):
-                        total[i] += v
+                    self.whole.merge(h)
+            if self.step < 60:
+                self._series(rows_by_az, hists)
+            mh = _merged([h for _, h in hists]) if hists else None
+            pcts = None
+            if mh is not None and mh.count:
+                p50, p90, p99 = mh.percentiles((50, 90, 99))  # one pass: the same values as three
+                pcts = (_ms(p50), _ms(p90), _ms(p99))
+                mh.compact()
+            else:
+                mh = None
+            self.kept.append((m, sums, mh, pcts, colds.get(m)))
+
+    def _series(self, rows_by_az: dict[str, list[tuple[int, list[float]]]],
+                hists: list[tuple[int, LogHistogram]]) -> None:
+        """The closing minute's buckets (all AZs): requests, 5xx and RequestTime p50/p90/p99."""
+        counts: dict[int, list[float]] = {}
+        for az in sorted(rows_by_az):
+            per_bucket: dict[int, list[float]] = {}
+            for seg, row in rows_by_az[az]:
+                acc = per_bucket.get(seg >> 1)
+                per_bucket[seg >> 1] = list(row) if acc is None else [a + b for a, b in zip(acc, row, strict=True)]
+            for b, row in sorted(per_bucket.items()):
+                c = counts.setdefault(b, [0.0, 0.0])
+                c[0] += row[0]
+                c[1] += row[4]
+        by_bucket: dict[int, list[LogHistogram]] = {}
+        for seg, h in hists:
+            by_bucket.setdefault(seg >> 1, []).append(h)
+        kind, name = self.kind, self.name
+        for b in sorted(counts):
+            t = float(b * self.step)
+            self.series.append((t, kind, name, "TotalRequestCount", counts[b][0]))
+            self.series.append((t, kind, name, "HTTPCode_5XX_Count", counts[b][1]))
+            hs = by_bucket.get(b)
+            bh = _merged(hs) if hs else None
+            if bh is not None and bh.count:
+                for q, v in zip((50, 90, 99), bh.percentiles((50, 90, 99)), strict=True):
+                    self.series.append((t, kind, name, f"RequestTime_p{q}", _ms(v)))
+
+    def spill(self, spool: Spool) -> None:
+        if self.kept:
+            self.spilled.append(spool.write([(m, rows, h.state() if h is not None else None, pcts, cold)
+                                             for m, rows, h, pcts, cold in self.kept]))
+            self.kept = []
+
+    def records(self) -> list[Closed]:
+        """Every closed minute, in time order, read back from the spool; a minute closed twice
+        (a request recorded after its minute closed: ``Recorder.late``) is merged into one."""
+        out: dict[int, Closed] = {}
+        spool = self.rec.spool
+        for where in self.spilled:
+            assert spool is not None
+            for m, rows, state, pcts, cold in spool.read(where):
+                c = (m, rows, LogHistogram.from_state(state) if state is not None else None, pcts, cold)
+                out[m] = c if m not in out else _merge_closed(out[m], c)
+        for c in self.kept:
+            out[c[0]] = c if c[0] not in out else _merge_closed(out[c[0]], c)
+        return [out[m] for m in sorted(out)]
+
+    def stats(self) -> Stats:
+        """The whole-run statistics: every segment after the warm-up (closes what is open)."""
+        self.rec.finish()
+        st = Stats()
+        total = self.total
         st.count = int(total[TOTAL])
         st.codes[2:6] = [int(total[HTTP_2XX + k - 2]) for k in range(2, 6)]
         st.timeouts = int(total[TIMEOUTS])
@@ -267,40 +408,52 @@ class Dim:
         st.bytes_out = int(total[BYTES_OUT])
         st.lattice_codes = dict(self.lattice_codes)
         st.closed = dict(self.closed)
-        st.hist = _merged([h for seg, h in sorted(self.hists.items()) if seg & 1])
+        st.hist = self.whole
         return st
 
-    def minute_of(self, seg: int) -> int:
-        return (seg >> 1) * self.step // 60
 
-    def minutes(self, az: str) -> list[tuple[int, list[float]]]:
-        """Per-minute counters of one AZ: the sum of each minute's segments."""
-        return self._sums(az, self.minute_of)
+def _merge_closed(a: Closed, b: Closed) -> Closed:
+    """One minute closed twice: counters added, histograms merged (percentiles again), cold
+    starts added. Counts are exact; float sums may differ from a single close in the last bit."""
+    m, rows_a, ha, pcts, cold_a = a
+    _, rows_b, hb, pcts_b, cold_b = b
+    rows = {az: list(r) for az, r in rows_a.items()}
+    for az, r in rows_b.items():
+        rows[az] = list(r) if az not in rows else [x + y for x, y in zip(rows[az], r, strict=True)]
+    h = ha if hb is None else hb if ha is None else ha.copy().merge(hb)
+    if h is not None and h is not ha:
+        p50, p90, p99 = h.percentiles((50, 90, 99))
+        pcts = (_ms(p50), _ms(p90), _ms(p99))
+        h.compact()
+    cold = cold_a if cold_b is None else cold_b if cold_a is None else [cold_a[0] + cold_b[0], cold_a[1] + cold_b[1]]
+    return (m, rows, h, pcts, cold)
 
-    def buckets(self, az: str) -> list[tuple[int, list[float]]]:
-        """Counters of one AZ per bucket of ``step`` seconds (both sides of the warm-up summed)."""
-        return self._sums(az, lambda seg: seg >> 1)
 
-    def _sums(self, az: str, key: Any) -> list[tuple[int, list[float]]]:
-        out: dict[int, list[float]] = {}
-        for seg, row in sorted(self.rows[az].items()):
-            m = key(seg)
-            acc = out.get(m)
-            out[m] = list(row) if acc is None else [a + b for a, b in zip(acc, row, strict=True)]
-        return sorted(out.items())
+_EVERY_MINUTE = 1 << 62  # ``Dim.close`` upto: every minute
 
-    def minute_hists(self) -> list[tuple[int, LogHistogram]]:
-        return self._hists(self.minute_of)
 
-    def bucket_hists(self) -> list[tuple[int, LogHistogram]]:
-        return self._hists(lambda seg: seg >> 1)
-
-    def _hists(self, key: Any) -> list[tuple[int, LogHistogram]]:
-        self.flush()
-        out: dict[int, list[LogHistogram]] = {}
-        for seg, h in sorted(self.hists.items()):
-            out.setdefault(key(seg), []).append(h)
-        return [(m, _merged(hs)) for m, hs in sorted(out.items())]
+@contextmanager
+def _whole() -> Iterator[None]:
+    """Ctrl-C (SIGINT) waits until the block is done: closing minutes moves rows from the open
+    segments to the closed minutes, and an interrupted run's partial summary must find each row
+    in one of them. The handler is held back (the signal noted, then handed to it), not the
+    signal blocked: numpy's threads would take a blocked one. Once a simulated minute; only the
+    main thread handles signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    if not callable(handler):  # ignored (a study's worker) or the system's default
+        yield
+        return
+    came: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: came.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        if came:
+            handler(signal.SIGINT, None)  # Python's default raises KeyboardInterrupt here
 
 
 def _merged(hists: list[LogHistogram]) -> LogHistogram:
@@ -330,9 +483,24 @@ def resolution_s(duration: float, dimensions: int = 0) -> int:
     return next((s for s in STEPS if duration / s <= MAX_BUCKETS), 60)
 
 
+# Minutes close this long (simulated seconds) after they end: a request is recorded by its start
+# time, and it can be recorded that long after it started -- Lattice answers by the service's idle
+# timeout (at most 600 s, docs/lattice.md §7.2), plus the connect timeout and the draws of hops and overhead.
+# A request recorded later still is not lost: its minute is closed again and merged (``late``).
+CLOSE_LAG = 720.0
+# Closed minutes are written to the spool this many at a time (one block per dimension).
+SPILL_MINUTES = 16
+
+
 class Recorder:
     """Everything a run records: per-minute series (CloudWatch's period) and, for runs of up to
-    half an hour, the same counters and percentiles per bucket of ``step`` seconds (``series_rows``)."""
+    half an hour, the same counters and percentiles per bucket of ``step`` seconds (``series_rows``).
+
+    Memory does not grow with the run's length: ``CLOSE_LAG`` after a minute ends, its segments
+    are closed (``Dim.close``: whole-run figures folded in, the minute's rows kept), and every
+    ``SPILL_MINUTES`` closed minutes leave memory for an anonymous temporary file (``spool``);
+    ``metric_rows`` reads them back on demand. A run with a finer series than a minute (``step``
+    < 60: runs of up to half an hour) closes its minutes at the end only."""
 
     def __init__(self, warmup: float, step: int = 60) -> None:
         if step not in STEPS:
@@ -345,21 +513,70 @@ class Recorder:
         self.rule_times: dict[str, BufferedHistogram] = {}  # rule -> RequestTime of the requests it matched
         self.watchers: dict[str, Any] = {}  # target group -> window (canary controllers)
         self.cold_starts: dict[str, ColdStarts] = {}  # Lambda target group -> its cold starts
+        self.lag = CLOSE_LAG
+        self.closed_minute = -1  # minutes up to this one are closed
+        self.close_at = self._next_close()  # a record starting this late closes minutes (``Cursor.move``)
+        self.late = 0  # records that reopened a closed minute (merged when read: ``Dim.records``)
+        self.unspilled = 0  # minutes closed since the last spill
+        self.spool: Spool | None = None  # created at the first spill (short runs never have one)
+        self.finished = True  # nothing open (``finish``)
+        self.peak_resident = 0  # the most segments and closed minutes held at once (``resident``)
 
     def dim(self, kind: str, name: str) -> Dim:
         d = self.dims.get((kind, name))
         if d is None:
-            d = self.dims[(kind, name)] = Dim(kind, name, self.warmup, self.step)
+            d = self.dims[(kind, name)] = Dim(kind, name, self.warmup, self.step, self)
         return d
 
     @property
     def services(self) -> dict[str, Stats]:
-        """Whole-run statistics per service (computed from the segments: read it once, after the run)."""
+        """Whole-run statistics per service (closes what is open: read it after the run)."""
         return {n: d.stats() for (k, n), d in self.dims.items() if k == "service"}
 
     @property
     def target_groups(self) -> dict[str, Stats]:
         return {n: d.stats() for (k, n), d in self.dims.items() if k == "target_group"}
+
+    # -- closing minutes ---------------------------------------------------------------------
+    def _next_close(self) -> float:
+        if self.step < 60:  # the finer series is computed from whole minutes, at the end
+            return math.inf
+        return (self.closed_minute + 2) * 60.0 + self.lag
+
+    def advance(self, t: float) -> None:
+        """A record started at ``t``: close the minutes that ended ``lag`` before it."""
+        upto = int((t - self.lag) // 60.0) - 1
+        if upto > self.closed_minute:
+            self._close(upto)
+        self.close_at = self._next_close()
+
+    def _close(self, upto: int) -> None:
+        with _whole():
+            self.peak_resident = max(self.peak_resident, self.resident())
+            for d in self.dims.values():
+                d.close(upto)
+            self.unspilled += upto - self.closed_minute
+            self.closed_minute = upto
+            if self.unspilled >= SPILL_MINUTES:
+                if self.spool is None:
+                    self.spool = Spool()
+                for d in self.dims.values():
+                    d.spill(self.spool)
+                self.unspilled = 0
+
+    def finish(self) -> None:
+        """Close every minute still open (the end of the run; again if records came since)."""
+        if not self.finished:
+            self.peak_resident = max(self.peak_resident, self.resident())
+            for d in self.dims.values():
+                d.close(_EVERY_MINUTE)
+            self.finished = True
+
+    def resident(self) -> int:
+        """Segments and closed minutes held in memory now (bounded: ``CLOSE_LAG`` and
+        ``SPILL_MINUTES`` worth of minutes per dimension, whatever the run's length)."""
+        return sum(d.resident() for d in self.dims.values()) + sum(
+            len(c.minutes) for c in self.cold_starts.values())
 
     def buffered(self) -> int:
         """Latencies waiting in buffers (bounded: at most ``FLUSH`` per cursor)."""
@@ -399,6 +616,7 @@ class Recorder:
         if c is None:
             c = self.cold_starts[tg] = ColdStarts()
         c.add(t, seconds, t >= self.warmup)
+        self.finished = False
 
     def rule_time(self, key: str) -> BufferedHistogram:
         """The latency (Lattice's RequestTime) of the requests a rule matched after the warm-up."""
@@ -429,58 +647,111 @@ class Recorder:
     def series_rows(self) -> list[tuple[float, str, str, str, float]]:
         """Per bucket of ``step`` seconds, all AZs: (bucket start s, dimension kind, name, metric,
         value) for ``TotalRequestCount``, ``HTTPCode_5XX_Count`` and ``RequestTime_p50/p90/p99``;
-        empty when the step is a minute (the per-minute rows say it all)."""
+        empty when the step is a minute (the per-minute rows say it all). At most ``MAX_BUCKETS``
+        buckets per dimension: a finer step than a minute is chosen for runs of up to half an hour."""
         if self.step >= 60:
             return []
-        out: list[tuple[float, str, str, str, float]] = []
-        for (kind, name), d in sorted(self.dims.items()):
-            d.flush()
-            counts: dict[int, list[float]] = {}
-            for az in sorted(d.rows):
-                for b, row in d.buckets(az):
-                    acc = counts.setdefault(b, [0.0, 0.0])
-                    acc[0] += row[0]
-                    acc[1] += row[4]
-            hists = dict(d.bucket_hists())
-            for b in sorted(counts):
-                t = float(b * self.step)
-                out.append((t, kind, name, "TotalRequestCount", counts[b][0]))
-                out.append((t, kind, name, "HTTPCode_5XX_Count", counts[b][1]))
-                h = hists.get(b)
-                if h is not None and h.count:
-                    for q, v in zip((50, 90, 99), h.percentiles((50, 90, 99)), strict=True):
-                        out.append((t, kind, name, f"RequestTime_p{q}", _ms(v)))
-        return out
+        self.finish()
+        return [row for _, d in sorted(self.dims.items()) for row in d.series]
 
-    def metric_rows(self, end: float | None = None) -> list[tuple[float, str, str, str, str, float]]:
-        """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted.
-        ``end``: the simulated time the run reached; the minute it cuts is that much long."""
-        out: list[tuple[float, str, str, str, str, float]] = []
-        for (kind, name), d in sorted(self.dims.items()):
-            d.flush()
-            for az in sorted(d.rows):
-                for m, row in d.minutes(az):
-                    for i, metric in enumerate(COUNTERS):
-                        if i == TIME_SUM:
-                            continue
-                        out.append((m * 60.0, kind, name, az, metric, row[i]))
-                    if row[TOTAL]:
-                        out.append((m * 60.0, kind, name, az, "RequestTime",
-                                    round(1000.0 * row[TIME_SUM] / row[TOTAL], 3)))
-                    # average in flight over the minute (Little's law: time in flight / the minute's
-                    # simulated length, which is under 60 s for the last minute of a run that ends or
-                    # is interrupted mid-minute); one connection per request, as latsim does not
-                    # model connection reuse
-                    active = round(row[TIME_SUM] / minute_length(m, end), 6)
-                    out.append((m * 60.0, kind, name, az, "ActiveRequestCount", active))
-                    out.append((m * 60.0, kind, name, az, "ActiveConnectionCount", active))
-            for m, h in d.minute_hists():
-                if h.count:
-                    for q in (50, 90, 99):
-                        out.append((m * 60.0, kind, name, "all", f"RequestTime_p{q}", _ms(h.percentile(q))))
-            cold = self.cold_starts.get(name) if kind == "target_group" else None
+    def metric_rows(self, end: float | None = None) -> MetricRows:
+        """Long format: (minute start s, dimension kind, name, AZ, metric name, value), sorted,
+        read from the closed minutes on demand (``MetricRows``). ``end``: the simulated time the
+        run reached; the minute it cuts is that much long."""
+        self.finish()
+        return MetricRows([d for _, d in sorted(self.dims.items())], end)
+
+
+Row = tuple[float, str, str, str, str, float]
+
+
+class MetricRows(Sequence[Row]):
+    """The per-minute rows of a run, generated from its closed minutes each time they are read
+    (a dimension at a time: the spool is read block by block), so that a long run's rows never
+    need to be in memory at once. A sequence: iterate it (the usual use), compare it with ``==``,
+    ``len`` it; indexing walks the rows. Pickled, it becomes a plain list."""
+
+    def __init__(self, dims: list[Dim], end: float | None) -> None:
+        self.dims = dims
+        self.end = end
+        self._len: int | None = None
+
+    def __iter__(self) -> Iterator[Row]:
+        for d in self.dims:
+            yield from self.rows_of(d)
+
+    def of(self, kind: str, name: str) -> Iterator[Row]:
+        """The rows of one dimension (what the per-minute SLO windows read)."""
+        for d in self.dims:
+            if d.kind == kind and d.name == name:
+                yield from self.rows_of(d)
+
+    def rows_of(self, d: Dim) -> Iterator[Row]:
+        kind, name, end = d.kind, d.name, self.end
+        closed = d.records()
+        for az in sorted(d.azs):
+            for m, rows, _h, _p, _c in closed:
+                row = rows.get(az)
+                if row is None:
+                    continue
+                t = m * 60.0
+                for i, metric in enumerate(COUNTERS):
+                    if i == TIME_SUM:
+                        continue
+                    yield (t, kind, name, az, metric, row[i])
+                if row[TOTAL]:
+                    yield (t, kind, name, az, "RequestTime", round(1000.0 * row[TIME_SUM] / row[TOTAL], 3))
+                # average in flight over the minute (Little's law: time in flight / the minute's
+                # simulated length, which is under 60 s for the last minute of a run that ends or
+                # is interrupted mid-minute); one connection per request, as latsim does not
+                # model connection reuse
+                active = round(row[TIME_SUM] / minute_length(m, end), 6)
+                yield (t, kind, name, az, "ActiveRequestCount", active)
+                yield (t, kind, name, az, "ActiveConnectionCount", active)
+        for m, _rows, _h, pcts, _c in closed:
+            if pcts is not None:
+                for q, v in zip((50, 90, 99), pcts, strict=True):
+                    yield (m * 60.0, kind, name, "all", f"RequestTime_p{q}", v)
+        for m, _rows, _h, _p, cold in closed:
             if cold is not None:  # not a CloudWatch metric of Lattice: Lambda reports it as Init Duration
-                for m, (n, secs) in sorted(cold.minutes.items()):
-                    out.append((m * 60.0, kind, name, "all", "ColdStartCount", n))
-                    out.append((m * 60.0, kind, name, "all", "ColdStartTimeMs", round(1000.0 * secs, 3)))
-        return out
+                yield (m * 60.0, kind, name, "all", "ColdStartCount", cold[0])
+                yield (m * 60.0, kind, name, "all", "ColdStartTimeMs", round(1000.0 * cold[1], 3))
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = sum(1 for _ in self)
+        return self._len
+
+    def __bool__(self) -> bool:
+        return any(d.kept or d.spilled for d in self.dims)
+
+    @overload
+    def __getitem__(self, i: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Row]: ...
+
+    def __getitem__(self, i: int | slice) -> Row | list[Row]:
+        if isinstance(i, slice):
+            return list(self)[i]
+        if i < 0:
+            i += len(self)
+        if i >= 0:
+            for j, row in enumerate(self):
+                if j == i:
+                    return row
+        raise IndexError("metric row index out of range")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        sentinel = object()
+        return all(a == b for a, b in zip_longest(self, other, fillvalue=sentinel))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))
+
+    def __repr__(self) -> str:
+        return f"MetricRows({len(self.dims)} dimensions, end={self.end})"

@@ -138,8 +138,9 @@ def latency_summary(h: LogHistogram) -> dict[str, float | None]:
     """mean/p50/p90/p99/p999/max in milliseconds, rounded to the microsecond (stable JSON)."""
     if h.count == 0:
         return {"mean": None, "p50": None, "p90": None, "p99": None, "p999": None, "max": None}
-    return {"mean": _ms(h.mean), "p50": _ms(h.percentile(50)), "p90": _ms(h.percentile(90)),
-            "p99": _ms(h.percentile(99)), "p999": _ms(h.percentile(99.9)), "max": _ms(h.max)}
+    p50, p90, p99, p999 = h.percentiles((50, 90, 99, 99.9))  # one pass: the same values as four
+    return {"mean": _ms(h.mean), "p50": _ms(p50), "p90": _ms(p90), "p99": _ms(p99), "p999": _ms(p999),
+            "max": _ms(h.max)}
 
 
 def minute_length(m: int, end: float | None) -> float:

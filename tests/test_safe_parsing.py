@@ -152,6 +152,9 @@ ALLOWED = {
         "builds plain data from them and refuses every tag outside YAML's core schema (YAML 1.1 core scalars go "
         "through SafeConstructor's scalar constructors only; local tags only to the caller's hook: !Ref...)",
     ("latsim/source.py", "from yaml._yaml import ..."): "the same C parser (CParser), for the reason above",
+    ("latsim/metrics/spool.py", "import marshal"):
+        "the recorder's spool of closed minutes: plain data (numbers, strings, lists, dicts) that this process "
+        "wrote to an anonymous temporary file (no name on disk) and reads back; never a file from elsewhere",
 }
 
 

@@ -126,7 +126,9 @@ def update_figures(result: Any, scn: Any, plots_dir: Path, *, scenario_text: str
 def _workers() -> int:
     """Worker processes to draw with: ``LATSIM_PLOT_WORKERS`` (0 = this process); else 2 where
     ``fork`` exists, there are 2 CPUs and one of them is idle (the 1-minute load average below
-    the CPU count - 0.5): on a busy machine workers only add their own imports."""
+    the CPU count - 0.5: on a busy machine workers only add their own imports), and this process
+    runs no other thread."""
+    import threading
     raw = os.environ.get("LATSIM_PLOT_WORKERS")
     if raw is not None:
         try:
@@ -143,7 +145,9 @@ def _workers() -> int:
             idle = os.getloadavg()[0] < cpus - 0.5
         except OSError:  # no load average on this system
             idle = True
-        n = 2 if cpus >= 2 and idle else 0
+        # never fork a process that runs other threads (a notebook's Dask client, a study's pool):
+        # a lock one of them holds would stay held in the child, and the drawing would wait forever
+        n = 2 if cpus >= 2 and idle and threading.active_count() == 1 else 0
     if n and (sys.platform == "win32" or "fork" not in _start_methods()):
         return 0
     return n

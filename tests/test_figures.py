@@ -197,3 +197,27 @@ def test_a_bad_worker_count_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
     assert res.exit_code == 2
     assert "LATSIM_PLOT_WORKERS='two': expected a whole number >= 0" in res.stderr
     assert not (tmp_path / "out").exists() and not list(tmp_path.iterdir())  # nothing half-written left
+
+
+def test_no_drawing_workers_are_forked_beside_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An idle 2-CPU machine gets two workers, unless this process runs another thread (a fork
+    would copy the locks that thread holds, and a worker could wait on one forever)."""
+    import threading
+
+    from latsim import figures
+    monkeypatch.delenv("LATSIM_PLOT_WORKERS", raising=False)
+    monkeypatch.setattr(figures.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(figures.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(figures, "_start_methods", lambda: ["fork"])
+    monkeypatch.setattr(figures.sys, "platform", "linux")
+    with monkeypatch.context() as m:  # this process alone (whatever threads the test runner keeps)
+        m.setattr(threading, "active_count", lambda: 1)
+        assert figures._workers() == 2
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert figures._workers() == 0
+    finally:
+        stop.set()
+        other.join()

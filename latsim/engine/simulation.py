@@ -628,11 +628,11 @@ class Simulation:
                     if recorded:
                         cst.requests += 1
                         cst.sent += 1
-                    self.rec.rule(key, None, t)
+                    self.rec.unforwarded(key, t)
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     self.lattice_response(req, t + overhead, 500, lattice=True, failure="InternalError")
                     continue
-                if t >= warmup:  # as Recorder.rule (Simulation.settle hands the legs' hits over)
+                if t >= warmup:  # Simulation.settle hands the legs' hits to Recorder.forwarded
                     leg.hits += 1
                 st = leg.st
                 if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
@@ -898,8 +898,7 @@ class Simulation:
             self.lattice_response(req, now + overhead, route.status or 0, lattice=True, failure="ClientAccessDenied")
             return
         if outcome is FIXED:
-            if now >= self.warmup:
-                self.rec.rule(route.action.key, None, now)  # type: ignore[union-attr]
+            self.rec.unforwarded(route.action.key, now)  # type: ignore[union-attr]
             self.lattice_response(req, now + overhead, route.status or 404, lattice=True)
             return
         action = route.action
@@ -909,7 +908,7 @@ class Simulation:
         if leg is END:
             leg = split.refill()
         if leg is None:  # every weight is 0 (assumption: a fixed 500)
-            self.rec.rule(key, None, now)
+            self.rec.unforwarded(key, now)
             self.lattice_response(req, now + overhead, 500, lattice=True, failure="InternalError")
             return
         if now >= self.warmup:
@@ -969,13 +968,9 @@ class Simulation:
         target group, counted on their legs, to the recorder."""
         for cs in self.clients.values():
             cs.stats.settle()
-        rules = self.rec.rules
         for (key, name), leg in sorted(self.legs.items()):
             if leg.hits:
-                d = rules.get(key)
-                if d is None:
-                    d = rules[key] = {}
-                d[name] = d.get(name, 0) + leg.hits
+                self.rec.forwarded(key, name, leg.hits)
                 leg.hits = 0
 
     def _bucket(self, svc: str, az: str, now: float) -> list[float]:

@@ -626,17 +626,19 @@ class Recorder:
             h = self.rule_times[key] = BufferedHistogram()
         return h
 
-    def rule(self, key: str, tg: str | None, t: float) -> None:
-        """A rule (or default action) matched a request after the warm-up; ``tg`` it was forwarded to."""
-        if t < self.warmup:
-            return
-        if tg is None:
+    def unforwarded(self, key: str, t: float) -> None:
+        """A rule (or default action) matched a request at ``t`` and forwarded it to no target group
+        (a fixed response, or every weight 0): counted after the warm-up."""
+        if t >= self.warmup:
             self.rule_unforwarded[key] += 1
-            return
+
+    def forwarded(self, key: str, tg: str, n: int) -> None:
+        """``n`` requests that rule ``key`` forwarded to ``tg`` after the warm-up (the engine counts
+        them on the rule's legs and hands them over here: ``Simulation.settle``)."""
         d = self.rules.get(key)
         if d is None:
             d = self.rules[key] = {}
-        d[tg] = d.get(tg, 0) + 1
+        d[tg] = d.get(tg, 0) + n
 
     @property
     def rule_hits(self) -> dict[str, int]:

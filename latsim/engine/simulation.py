@@ -505,6 +505,18 @@ class Simulation:
         self.pump_at = t
         self.at(t, self._pump, self.pump_token)
 
+    def _hand_over(self, t: float, cst: ClientStats | None, *, sent: bool = True) -> None:
+        """The pump gives the request arriving at ``t`` to the general path: it counts the hand-over,
+        sets the clock the general code reads, and counts the request in its client's statistics
+        (``cst``: None when it is not recorded, or not counted yet) as ``requests`` and, once Lattice
+        has it (``sent``), ``sent``."""
+        self.handed_over += 1
+        self.now = t
+        if cst is not None:
+            cst.requests += 1
+            if sent:
+                cst.sent += 1
+
     def _pump(self, _ev: Any) -> None:
         """Handle open-loop arrivals inline, in time order, until another event is due first.
 
@@ -575,8 +587,7 @@ class Simulation:
                     self._arrive(cs, t)
                     continue
                 if failed_azs and cs.az in failed_azs:  # the client enters through another AZ
-                    self.handed_over += 1
-                    self.now = t
+                    self._hand_over(t, None)
                     self._arrive(cs, t)
                     continue
                 # the client (as _arrive; its AZ is up)
@@ -592,10 +603,7 @@ class Simulation:
                     self.now = t
                     plan = self._plan(cs, spec)
                 if plan is False:  # not forwarded
-                    self.handed_over += 1
-                    self.now = t
-                    if recorded:
-                        cst.requests += 1
+                    self._hand_over(t, cst if recorded else None, sent=False)
                     self._enter(self._request(cs, spec, t_send, hop))
                     continue
                 svc, route, key, split, c, idle, http11, draw_body, draw_resp, bucket, rule_time = plan
@@ -610,11 +618,7 @@ class Simulation:
                         bucket[0] = tokens - 1.0
                     else:
                         bucket[0] = tokens
-                        self.handed_over += 1
-                        self.now = t
-                        if recorded:
-                            cst.requests += 1
-                            cst.sent += 1
+                        self._hand_over(t, cst if recorded else None)
                         req = self._request(cs, spec, t_send, hop, t, route, body)
                         self.lattice_response(req, t + overhead, self.assumptions.rate_limit_status, lattice=True,
                                               failure="ClientRateLimited")
@@ -623,11 +627,7 @@ class Simulation:
                 if leg is END:
                     leg = split.refill()
                 if leg is None:
-                    self.handed_over += 1
-                    self.now = t
-                    if recorded:
-                        cst.requests += 1
-                        cst.sent += 1
+                    self._hand_over(t, cst if recorded else None)
                     self.rec.unforwarded(key, t)
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     self.lattice_response(req, t + overhead, 500, lattice=True, failure="InternalError")
@@ -636,11 +636,7 @@ class Simulation:
                     leg.hits += 1
                 st = leg.st
                 if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
-                    self.handed_over += 1
-                    self.now = t
-                    if recorded:
-                        cst.requests += 1
-                        cst.sent += 1
+                    self._hand_over(t, cst if recorded else None)
                     self._to_target_group(self._request(cs, spec, t_send, hop, t, route, body), st, t, overhead)
                     continue
                 routable = st.routable  # as TargetGroupState.pick: round robin
@@ -651,11 +647,7 @@ class Simulation:
                 else:
                     srv = None
                 if srv is None or not srv.fast:  # srv.fast: plain, up, no injected latency
-                    self.handed_over += 1
-                    self.now = t
-                    if recorded:
-                        cst.requests += 1
-                        cst.sent += 1
+                    self._hand_over(t, cst if recorded else None)
                     req = self._request(cs, spec, t_send, hop, t, route, body)
                     req.tg = st
                     self._to_target(req, srv, t, overhead)
@@ -668,11 +660,7 @@ class Simulation:
                 f = free[0]
                 if f > ta:
                     if srv.queue_limit is not None and not srv.enqueue(f, ta):  # the queue is full
-                        self.handed_over += 1
-                        self.now = t
-                        if recorded:
-                            cst.requests += 1
-                            cst.sent += 1
+                        self._hand_over(t, cst if recorded else None)
                         req = self._request(cs, spec, t_send, hop, t, route, body)
                         self._at_target(req, srv, hop_t, ta, deadline)
                         self._serve(srv, req, ta)
@@ -685,11 +673,7 @@ class Simulation:
                 respond = end if end <= deadline else deadline
                 if (respond >= next_disruption or respond > duration or end > deadline
                         or srv.error_rate + srv.inject_rate > 0.0):
-                    self.handed_over += 1
-                    self.now = t
-                    if recorded:
-                        cst.requests += 1
-                        cst.sent += 1
+                    self._hand_over(t, cst if recorded else None)
                     req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
                                        deadline, start, end)
                     if respond < next_disruption and respond <= duration:
@@ -701,11 +685,7 @@ class Simulation:
                 t_l = end + hop_t
                 c_deadline = t_send + cs.timeout
                 if t_l + hop > c_deadline:  # the client gives up first: lattice_response says how
-                    self.handed_over += 1
-                    self.now = t
-                    if recorded:
-                        cst.requests += 1
-                        cst.sent += 1
+                    self._hand_over(t, cst if recorded else None)
                     self._complete(self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
                                                 deadline, start, end), srv)
                     continue

@@ -7,25 +7,15 @@ Moved here from tests/test_auth_api.py, whose < 100 µs assertion failed on a lo
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 from latsim.auth import Principal, authorize, build_context, parse_policy
 
-ACCT = "111122223333"
-SVC = f"arn:aws:vpc-lattice:us-east-1:{ACCT}:service/svc-0123456789abcdef0"
-INVOKE = "vpc-lattice-svcs:Invoke"
-DOC = {  # the policy of tests/test_auth_api.py
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "OrgGet", "Effect": "Allow", "Principal": "*", "Action": INVOKE, "Resource": "*/rates",
-         "Condition": {"StringEquals": {"aws:PrincipalOrgID": ["o-a", "o-b"],
-                                        "vpc-lattice-svcs:RequestMethod": "GET"},
-                       "StringLike": {"vpc-lattice-svcs:RequestPath": "/rates*"}}},
-        {"Effect": "Deny", "Principal": "*", "Action": INVOKE, "Resource": "*",
-         "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"},
-                       "StringEquals": {"vpc-lattice-svcs:RequestHeader/X-Tenant": "${aws:PrincipalTag/tenant}"}}},
-    ],
-}
+# the policy, service and account of tests/test_auth_api.py, read from there: one fixture, not a copy
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.test_auth_api import ACCT, DOC, SVC  # noqa: E402
 
 
 def per_decision(n: int = 20_000) -> float:

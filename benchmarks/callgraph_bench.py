@@ -29,6 +29,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -190,8 +191,9 @@ def child(kind: str, duration: float) -> dict[str, Any]:
 
 
 def measure(kind: str, duration: float) -> dict[str, Any]:
+    from run import CHILD_ENV  # compiled bytecode, as an installed latsim has it (benchmarks/run.py)
     proc = subprocess.run([sys.executable, __file__, "--child", kind, str(duration)], capture_output=True,
-                          text=True, check=True)
+                          text=True, check=True, env=CHILD_ENV)
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
 
@@ -204,10 +206,13 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child[0], float(args.child[1]))))
         return
+    from run import use_compiled_bytecode
     runs: dict[str, list[dict[str, Any]]] = {"naive": [], "engine": [], "process": []}
-    for _ in range(args.repeat):
-        for kind in runs:
-            runs[kind].append(measure(kind, args.duration))
+    with tempfile.TemporaryDirectory() as tmp:
+        use_compiled_bytecode(Path(tmp))
+        for _ in range(args.repeat):
+            for kind in runs:
+                runs[kind].append(measure(kind, args.duration))
     med = {k: {m: statistics.median(r[m] for r in v) for m in ("requests", "wall", "cpu", "peak_mb", "p50_ms",
                                                                  "p99_ms")} for k, v in runs.items()}
     print(f"CG-1 ({args.duration:g} s simulated, {RATE:g} entry req/s, depth 3 with a parallel fan-out; "

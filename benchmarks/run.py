@@ -45,6 +45,12 @@ sys.path.insert(0, str(HERE))
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def use_compiled_bytecode(tmp: Path) -> None:
+    """Children from now on keep their bytecode under ``tmp`` (``CHILD_ENV``), latsim's compiled first."""
+    CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    run_process([sys.executable, "-m", "compileall", "-q", str(ROOT / "latsim")])
+
+
 def run_process(cmd: list[str], cwd: Path = ROOT) -> dict[str, Any]:
     """Run ``cmd``; its wall time, CPU time (user + system, its own and its children's), peak RSS."""
     t0 = time.perf_counter()
@@ -207,8 +213,7 @@ def main() -> None:
     ref1_yaml = str(HERE / "ref1.yaml")
     with tempfile.TemporaryDirectory() as tmpname:
         tmp = Path(tmpname)
-        CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
-        run_process([sys.executable, "-m", "compileall", "-q", str(ROOT / "latsim")])
+        use_compiled_bytecode(tmp)
         # written by a child process: Linux carries a process's peak RSS over exec, so a large
         # parent would inflate every measured child's peak memory
         run_process([sys.executable, __file__, "--child", "inputs", str(tmp)])

@@ -24,7 +24,7 @@ import pytest
 
 from latsim.engine.simulation import Simulation
 from latsim.scenario import load_scenario
-from tests.builders import build, one_service
+from tests.builders import build, call_graph, one_service
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -165,6 +165,67 @@ def test_variants_reach_their_hand_over_points() -> None:
         sim.run()
         # the fast path ran, and handed over at least once (the plain variant: client timeouts)
         assert sim.pumped_fast > 0 and sim.handed_over > 0, name
+
+
+def _call_graph_variant(name: str) -> dict[str, Any]:
+    """A depth-3 call graph with a parallel fan-out (front -> mid -> {leaf-a, leaf-b}), as CG-1,
+    with hop latencies; ``faults`` drives calls off the call graph's fast path (``CallGraph._enter``,
+    ``CallGraph._answer``) at each of its hand-over points: rate limiting, queue limits, target
+    error rates and retries of calls, a failed call that fails its caller, a call timeout, a
+    caller's client timeout, failed targets and AZs, injected latency and errors."""
+    def call(svc: str, **kw: Any) -> dict[str, Any]:
+        return {"call": f"http://{svc}.internal/x", **kw}
+    groups: dict[str, dict[str, Any]] = {
+        "front": {"targets": 2, "concurrency": 16,
+                  "calls": [{"work": {"lognormal": {"median": "2ms", "sigma": 0.5}}}, call("mid")]},
+        "mid": {"targets": 2, "concurrency": 8,
+                "calls": [{"work": {"constant": "1ms"}}, {"parallel": [call("leaf-a"), call("leaf-b")]}]},
+        "leaf-a": {"targets": 2, "concurrency": 4, "latency": {"lognormal": {"median": "8ms", "sigma": 0.5}}},
+        "leaf-b": {"targets": 2, "concurrency": 4, "latency": {"lognormal": {"median": "12ms", "sigma": 0.5}}}}
+    top: dict[str, Any] = {"network": {"same_az": "0.3ms", "cross_az": "0.8ms", "client_hop": "0.5ms",
+                                       "lattice_overhead": {"exponential": {"mean": "0.2ms"}}}}
+    if name == "faults":
+        groups["leaf-a"] |= {"errors": {"rate": 0.05, "status": 503}, "queue": 6}
+        groups["mid"]["calls"][1]["parallel"] = [call("leaf-a", retries={"max": 2, "on": ["5xx"]}, on_error="fail"),
+                                                 call("leaf-a"), call("leaf-b", timeout="40ms")]
+        top["quotas"] = {"requests_per_second_per_service_per_az": 100}  # leaf-a: ~120/s per AZ
+        top["timeline"] = [{"at": "20s", "fail_targets": ["i-leaf-b-0"], "for": "10s"},
+                           {"at": "35s", "inject_latency": {"target_group": "leaf-a-tg", "add": {"constant": "30ms"}},
+                            "for": "10s"},
+                           {"at": "50s", "inject_errors": {"target_group": "mid-tg", "rate": 0.2, "status": 500},
+                            "for": "10s"},
+                           {"at": "65s", "fail_az": "use1-az2", "for": "10s"}]
+    return call_graph(groups, entry="front", rate=120, duration="90s", warmup="25s",
+                      timeout="150ms" if name == "faults" else "60s",
+                      retries={"max": 1, "on": ["5xx", "timeout"]} if name == "faults" else None, **top)
+
+
+@pytest.mark.parametrize("name", ("plain", "faults"))
+def test_call_graphs_identical_and_their_fast_path_taken(name: str) -> None:
+    scn = build(_call_graph_variant(name))
+    assert_identical(scn)
+    sim = Simulation(scn)
+    answered = {"fast": 0, "general": 0}
+    record_ok, lattice_response = sim.record_ok, sim.lattice_response
+
+    def fast(*a: Any) -> None:
+        answered["fast"] += 1
+        record_ok(*a)
+
+    def general(*a: Any, **kw: Any) -> None:
+        answered["general"] += 1
+        lattice_response(*a, **kw)
+    sim.record_ok, sim.lattice_response = fast, general  # type: ignore[method-assign]
+    s = sim.run().summary
+    assert answered["fast"] > (20_000 if name == "plain" else 10_000)  # 120 entry requests a second, 4 hops each
+    if name == "plain":
+        assert answered["general"] < 100  # the first requests (route plans) and those still in flight
+    else:  # every kind of hand-over happened
+        assert answered["general"] > 1_000
+        assert s["services"]["leaf-a"].get("HTTPCode_VpcLattice_429_Count", 0) > 0
+        assert s["edges"]["mid-tg->leaf-a"]["retries"] > 0
+        assert s["edges"]["mid-tg->leaf-b"]["failures"].get("client_timeout", 0) > 0
+        assert s["clients"]["client"]["failures"].get("client_timeout", 0) > 0
 
 
 def test_fast_path_is_off_with_access_logs(tmp_path: Any) -> None:

@@ -27,12 +27,13 @@ that the end-to-end time of an entry request can be broken down by hop.
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heapreplace
 from typing import TYPE_CHECKING, Any
 
 from latsim.compile import RequestClass, call_applies, compile_match
-from latsim.engine.sampling import int_sampler, sampler
+from latsim.engine.sampling import END, int_sampler, sampler
 from latsim.engine.simulation import Sender
+from latsim.metrics.recorder import FLUSH
 from latsim.model.calls import CallStep
 from latsim.model.client import RequestSpec, split_url
 from latsim.workload.arrivals import INF
@@ -256,6 +257,9 @@ class CallGraph:
         self.token = 0
         self.seq = 0
         self.running = False
+        # calls take the fast path (``_enter``) where the pump would: no access log, no tracer
+        self.fast = sim.fast_path and sim.access_log is None and sim.tracer is None
+        self.keys: dict[tuple[str, str], tuple[str, str, str]] = {}  # (service, group): critical-path keys
 
     @staticmethod
     def step_states(program: Program) -> list[StepState]:
@@ -431,9 +435,15 @@ class CallGraph:
             parent.pending -= 1
             if parent.pending == 0:
                 # the critical path goes through the branch that ended last (the first of equals)
-                last = max(parent.children, key=lambda f: f.t_end)
+                children = parent.children
+                last = children[0]
+                failed = parent.failed
+                for f in children:
+                    if f.t_end > last.t_end:
+                        last = f
+                    failed = failed or f.failed
                 add_path(parent.crit, last.crit)
-                parent.failed = parent.failed or any(f.failed for f in parent.children)
+                parent.failed = failed
                 parent.children = []
                 self._advance(parent)
             return
@@ -456,7 +466,116 @@ class CallGraph:
         entry_az, hop = sim._client_hop(caller)  # type: ignore[arg-type]  # as Simulation._send, on the agenda
         req.hop_c = hop
         req.entry_az = entry_az
-        self.later(now + hop, sim._enter, req)
+        self.later(now + hop, self._enter if self.fast else sim._enter, req)
+
+    def _enter(self, req: Request) -> None:
+        """``Simulation._enter`` of a call's first attempt, with the common case written out in one
+        piece, as the pump does for a client's request: forwarded by a cached route (``_plan``) to a
+        plain target that answers 200 in time, nothing to disturb it, the caller's AZ up. The same
+        draws in the same order, the same records and statistics, the same agenda events as the
+        general stages (``_enter`` -> ``_to_target`` -> ``_serve`` -> ``_complete`` ->
+        ``lattice_response`` -> ``client_outcome`` -> ``call_done``), which it hands over to at the
+        first sign of anything else (``tests/test_fast_path.py`` runs call graphs both ways)."""
+        sim = self.sim
+        cs = req.client
+        if sim.failed_azs or req.entry_az != cs.az:  # (an AZ that failed when the call was sent)
+            sim._enter(req)
+            return
+        plan = cs.plans[0] if cs.route_version == sim.topo.version else None
+        if plan is None:
+            plan = sim._plan(cs, 0)
+        if plan is False:  # not forwarded
+            sim._enter(req)
+            return
+        svc, route, key, split, c, idle, http11, draw_body, draw_resp, bucket, rule_time = plan
+        now = sim.now
+        warmup = sim.warmup
+        t_send = req.t_send
+        t_first = req.t_first
+        stats = cs.stats
+        if t_first >= warmup:
+            stats.sent += 1
+        c_deadline = req.client_deadline = t_send + cs.timeout
+        req.t_entry = now
+        req.route = route
+        req.svc = svc
+        overhead = cs.overhead()
+        body = req.body = draw_body()
+        if bucket is not None and not sim._take_token(bucket, now):
+            sim.lattice_response(req, now + overhead, sim.assumptions.rate_limit_status, lattice=True,
+                                 failure="ClientRateLimited")
+            return
+        leg = split.next()
+        if leg is END:
+            leg = split.refill()
+        if leg is None:  # every weight is 0
+            sim.rec.unforwarded(key, now)
+            sim.lattice_response(req, now + overhead, 500, lattice=True, failure="InternalError")
+            return
+        if now >= warmup:
+            leg.hits += 1
+        st = leg.st
+        if not (http11 and st.http1) and not sim._protocol_ok(cs, 0, st):
+            sim._to_target_group(req, st, now, overhead)
+            return
+        srv = st.pick()
+        if srv is None or not srv.fast:  # a program target, or anything uncommon: the general stages
+            req.tg = st
+            sim._to_target(req, srv, now, overhead)
+            return
+        hop_t = srv.hop_same() if srv.az == req.entry_az else srv.hop_cross()
+        ta = now + overhead + hop_t
+        deadline = ta + idle
+        start = srv.start_at(ta)
+        if start is None:  # the queue is full
+            sim._serve(srv, sim._at_target(req, srv, hop_t, ta, deadline), ta)
+            return
+        end = start + srv.service() * srv.slowdown
+        heapreplace(srv.free, end)
+        respond = end if end <= deadline else deadline
+        if (respond >= sim.next_disruption or respond > sim.duration or end > deadline
+                or srv.error_rate + srv.inject_rate > 0.0 or not start):
+            sim._served(req, srv, hop_t, ta, deadline, start, end)
+            if respond < sim.next_disruption and respond <= sim.duration:
+                sim._complete(req, srv)
+            else:
+                sim._defer(req, srv, respond)
+            return
+        t_l = end + hop_t
+        hop_c = req.hop_c
+        t_c = t_l + hop_c
+        if t_c > c_deadline:  # the caller gives up first: lattice_response says how
+            sim._complete(sim._served(req, srv, hop_t, ta, deadline, start, end), srv)
+            return
+        # Lattice passes the 200 on (as lattice_response), the caller learns it (as client_outcome)
+        req.lattice_done = req.client_done = True
+        req.status = 200
+        sim.record_ok(c, srv, now, ta - hop_t, t_l, body, draw_resp(), rule_time)
+        if t_first >= warmup:
+            status = stats.status
+            status[200] = status.get(200, 0) + 1
+            stats.succeeded += 1
+            if req.attempt == 1:
+                both = stats.both
+                both.append(t_c - t_send)
+                if len(both) >= FLUSH:
+                    stats.flush_both()
+            else:
+                stats.attempt_bh.add(t_c - t_send)
+                stats.bh.add(t_c - t_first)
+        # its program goes on (as call_done)
+        frame: Frame = req.parent
+        if frame.run.dead:
+            return
+        keys = self.keys.get((svc, st.name))
+        if keys is None:
+            keys = self.keys[(svc, st.name)] = (f"{st.name}/queue", f"{st.name}/work", f"{svc}/lattice")
+        crit = frame.crit
+        served_path(crit, t_c, t_send, t_l, hop_c, end, start, ta, None, *keys)
+        if t_send > t_first:
+            retries = f"{svc}/retries"
+            crit[retries] = crit.get(retries, 0.0) + t_send - t_first
+        self.later(t_c, self._resume, frame)
 
     def call_done(self, req: Request, t: float, status: int | None) -> None:
         """The final outcome of a call (after its retries) reaches its caller at ``t``."""
@@ -492,8 +611,31 @@ class CallGraph:
             if not nxt.dead and not nxt.lattice_done:
                 self._start(srv, nxt, now)
         if not req.lattice_done:  # else Lattice gave up on it (idle timeout) while the worker went on
-            sim._complete(req, srv, failed=run.root is not None and run.root.failed)
+            failed = run.root is not None and run.root.failed
+            if failed or not self.fast or not self._answer(req, srv, now):
+                sim._complete(req, srv, failed=failed)
         self.watch.forget(req)  # answered now, and its caller told (or gone)
+
+    def _answer(self, req: Request, srv: TargetServer, now: float) -> bool:
+        """``Simulation._complete`` of a program that ran to its end with no failed call, written out
+        for the common case: a 200 that Lattice passes on and its caller gets in time (as
+        ``lattice_response``, then ``client_outcome``). False, having done nothing, otherwise."""
+        if (srv.cold_start is not None or srv.error_rate + srv.inject_rate > 0.0 or now > req.lattice_deadline
+                or req.client_done):
+            return False
+        t_l = now + req.hop_t
+        t_c = t_l + req.hop_c
+        if t_c > req.client_deadline:
+            return False
+        sim = self.sim
+        req.lattice_done = True
+        req.status = 200
+        req.t_resp = t_l
+        sim.record_ok(sim.svc_dims[req.svc].cursor(req.entry_az), srv, req.t_entry,  # type: ignore[arg-type,index]
+                      req.t_target - req.hop_t, t_l, req.body, req.client.resp[req.spec](),
+                      sim.rec.rule_time(req.route.action.key))  # type: ignore[union-attr]
+        sim.client_outcome(req, t_c, 200, None)
+        return True
 
     def kill(self, srv: TargetServer) -> None:
         """The target failed: its programs stop (their calls in flight are abandoned)."""
@@ -529,28 +671,45 @@ def attempt_path(req: Request, t: float, into: dict[str, float]) -> None:
     program's critical path where it has one), ``unfinished`` (a program still running when the
     caller gave up), ``retries`` (earlier attempts and backoff, added by the caller); added into
     ``into``."""
-    total = t - req.t_send
     srv = req.target
     if srv is None or not req.t_start:
         key = f"{req.svc or 'dns'}/lattice"
-        into[key] = into.get(key, 0.0) + total
+        into[key] = into.get(key, 0.0) + t - req.t_send
         return
-    tg = srv.tg.name
-    svc = req.svc
-    t_resp = req.t_resp if req.t_resp else t
-    cut = min(t_resp, t - req.hop_c)  # when the target's part stopped counting for the caller
-    end = min(req.t_end, cut) if req.t_end else cut
-    start = min(max(req.t_start, req.t_target), end)
-    queue = max(0.0, start - req.t_target)
-    served = max(0.0, end - start)
-    if req.crit is not None and req.t_end <= cut:  # a program that ran to its end
-        add_path(into, req.crit)  # its queue time included
+    kind = "unfinished" if req.run is not None and req.t_end == 0.0 else "work"  # still running?
+    served_path(into, t, req.t_send, req.t_resp, req.hop_c, req.t_end, req.t_start, req.t_target, req.crit,
+                f"{srv.tg.name}/queue", f"{srv.tg.name}/{kind}", f"{req.svc}/lattice")
+
+
+def served_path(into: dict[str, float], t: float, t_send: float, t_resp: float, hop_c: float, t_end: float,
+                t_start: float, t_target: float, crit: dict[str, float] | None, queue_key: str, work_key: str,
+                lattice_key: str) -> None:
+    """``attempt_path`` of an attempt that reached a target and started there (``t_start``): the
+    target's part ends when it answered (``t_end``; 0: still running), or when it stopped counting
+    for the caller (Lattice's answer, ``t_resp``, or the caller's end less its hop)."""
+    # (min and max written as comparisons, the same values: this runs for every call)
+    total = t - t_send
+    cut = t - hop_c  # when the target's part stopped counting for the caller: min(t_resp, t - hop_c)
+    if t_resp and t_resp <= cut:
+        cut = t_resp
+    end = t_end if t_end and t_end < cut else cut
+    start = t_target if t_target > t_start else t_start
+    if end < start:
+        start = end
+    queue = start - t_target
+    if not queue > 0.0:
+        queue = 0.0
+    served = end - start
+    if not served > 0.0:
+        served = 0.0
+    if crit is not None and t_end <= cut:  # a program that ran to its end
+        for k, v in crit.items():  # (add_path) its queue time included
+            into[k] = into.get(k, 0.0) + v
     else:
-        kind = "unfinished" if req.run is not None and req.t_end == 0.0 else "work"  # still running?
-        for key, v in ((f"{tg}/queue", queue), (f"{tg}/{kind}", served)):
-            into[key] = into.get(key, 0.0) + v
-    key = f"{svc}/lattice"
-    into[key] = into.get(key, 0.0) + max(0.0, total - queue - served)
+        into[queue_key] = into.get(queue_key, 0.0) + queue
+        into[work_key] = into.get(work_key, 0.0) + served
+    rest = total - queue - served
+    into[lattice_key] = into.get(lattice_key, 0.0) + (rest if rest > 0.0 else 0.0)
 
 
 __all__ = ["CallGraph", "CallerState", "Execution", "Frame", "Program", "attempt_path"]

@@ -1072,6 +1072,26 @@ class Simulation:
                 else srv.error_status
         self.lattice_response(req, req.t_end + req.hop_t, status, lattice=False)
 
+    def record_ok(self, c: Any, srv: TargetServer, t_entry: float, t_tg: float, t: float, body: int, resp: int,
+                  rule_time: BufferedHistogram) -> None:
+        """Lattice's records of a target's 200 that it passes on at ``t`` (``lattice_response`` for that
+        case, with no access log): the service's counters and latency (cursor ``c``, from ``t_entry``),
+        the rule's and the target's RequestTime after the warm-up, the target group's counters and
+        latency (from ``t_tg``, when Lattice sent it on), a canary's watcher. The call graph's fast
+        path calls it; the pump writes the same out inline."""
+        warmup = self.warmup
+        c.count(t_entry, t - t_entry, HTTP_2XX, body, resp)
+        if t_entry >= warmup:
+            rule_time.add(t - t_entry)
+        dur = t - t_tg
+        if t_tg >= warmup:
+            srv.requests += 1
+            srv.time.add(dur)
+        srv.cursor.count(t_tg, dur, HTTP_2XX, body, resp)
+        watchers = self.rec.watchers
+        if watchers and srv.tg.name in watchers:
+            watchers[srv.tg.name].add(dur, 200)
+
     def _on_deferred(self, ev: Any) -> None:
         req: Request = ev._value
         if req.dead:

@@ -96,16 +96,27 @@ class TargetServer:
         starts.append(start)
         return True
 
+    def start_at(self, arrival: float) -> float | None:
+        """When a job arriving at ``arrival`` starts (FIFO over the workers' free times: the
+        earliest free worker, or at once), or None when it finds the queue full; the caller then
+        draws its service time and puts its end in ``free`` (``heapreplace``). The engine's
+        ``_serve`` and the pump are the same recursion for requests, written out."""
+        f = self.free[0]
+        if f > arrival:
+            if self.queue_limit is not None and not self.enqueue(f, arrival):
+                return None
+            return f
+        return arrival
+
     def take_worker(self, arrival: float, service_time: float) -> float | None:
         """A job that is not a client request (a health-check probe) arrives at ``arrival`` and
         waits its turn like one (FIFO, the same workers and queue bound): when it ends, or None
-        when the queue is full. The engine's ``_serve`` is the same recursion for requests."""
-        free = self.free
-        f = free[0]
-        if f > arrival and self.queue_limit is not None and not self.enqueue(f, arrival):
+        when the queue is full."""
+        start = self.start_at(arrival)
+        if start is None:
             return None
-        end = (f if f > arrival else arrival) + service_time
-        heapreplace(free, end)
+        end = start + service_time
+        heapreplace(self.free, end)
         return end
 
     def set_down(self, *, self_down: bool | None = None, az_down: bool | None = None) -> bool:

@@ -274,8 +274,31 @@ class CallGraph:
         arrivals. Events of equal time run in the order they were scheduled."""
         self.seq += 1
         heappush(self.agenda, (t, self.seq, fn, arg))
-        if t < self.armed and not self.running:
+        if t < self.armed and not self.running and t < self.sim.pump_at:  # else the pump runs it (run_due)
             self._arm(t)
+
+    def rearm(self) -> None:
+        """Arm the agenda's SimPy event at its earliest item, unless it is armed for then already or
+        the pump, scheduled before it, will run it."""
+        agenda = self.agenda
+        if agenda:
+            t = agenda[0][0]
+            if t < self.armed and t < self.sim.pump_at:
+                self._arm(t)
+
+    def run_due(self, t: float) -> None:
+        """Run the agenda's items due before ``t`` (an arrival the pump is about to handle), in time
+        order, for as long as no SimPy event is due first: the pump calls this, so that the two
+        take turns without a SimPy event each time."""
+        agenda = self.agenda
+        sim = self.sim
+        while agenda:
+            head = agenda[0][0]
+            if head >= t or sim.next_event <= head:
+                return
+            _, _, fn, arg = heappop(agenda)
+            sim.now = head
+            fn(arg)
 
     def _arm(self, t: float) -> None:
         self.armed = t
@@ -300,8 +323,7 @@ class CallGraph:
                 fn(arg)
         finally:
             self.running = False
-        if agenda:
-            self._arm(agenda[0][0])
+        self.rearm()
 
     # -- a request arrives at a program target -------------------------------------------------
     def arrive(self, srv: TargetServer, req: Request, ta: float) -> None:

@@ -547,6 +547,12 @@ class Simulation:
         self.pump_at = INF
         self.next_event = env.peek()  # lowered by Simulation.at while the pump runs
         pumped = 0
+        # the call graph's agenda runs here too, between arrivals (CallGraph.run_due): one SimPy
+        # event fewer each time the two take turns
+        calls = self.calls
+        agenda = calls.agenda if calls.programs else None
+        if agenda is not None:
+            calls.running = True
         try:
             while True:
                 # the next arrival: the Poisson window's or the heap's (other processes), earliest first
@@ -567,6 +573,9 @@ class Simulation:
                         return
                     t = heap[0][0]
                     from_heap = True
+                if agenda and agenda[0][0] < t and agenda[0][0] < self.next_event:
+                    calls.run_due(t)  # what the call graph has to do before this arrival
+                    continue
                 if self.next_event <= t:
                     self._schedule_pump(t)
                     return
@@ -742,6 +751,9 @@ class Simulation:
             self.pumped += pumped
             if fast:
                 self.pumped_fast += pumped
+            if agenda is not None:
+                calls.running = False
+                calls.rearm()
 
     def _protocol_ok(self, cs: ClientState, spec: int, st: TargetGroupState) -> bool:
         """Whether a request class can go to a target group as it is (``protocol_error``, cached:

@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 class CompiledStep:
     """A call step compiled once per target group (the draws are per target: ``StepState``)."""
 
-    __slots__ = ("index", "path", "model", "kind", "when", "probability", "branches", "rc", "spec", "service",
-                 "label", "on_error_fail")
+    __slots__ = ("index", "path", "model", "kind", "when", "probability", "branches", "branch_steps", "gated", "rc",
+                 "spec", "service", "label", "on_error_fail")
 
     def __init__(self, index: int, path: str, model: CallStep, services_by_host: dict[str, str]) -> None:
         self.index = index  # position in the group's flat list of steps (state per target is indexed by it)
@@ -56,7 +56,9 @@ class CompiledStep:
         self.kind = model.kind
         self.when = compile_match(model.when) if model.when is not None else None
         self.probability = model.probability
+        self.gated = self.when is not None or self.probability < 1.0  # it may be skipped
         self.branches: list[CompiledStep] = []
+        self.branch_steps: list[list[CompiledStep]] = []  # each branch as the steps of its frame
         self.on_error_fail = model.on_error == "fail"
         self.label = model.label
         self.rc: RequestClass | None = None
@@ -89,6 +91,7 @@ class Program:
             self.flat.append(cs)
             if st.parallel is not None:
                 cs.branches = self._compile(st.parallel, f"{prefix}{i}.parallel.", hosts)
+                cs.branch_steps = [[b] for b in cs.branches]
             out.append(cs)
         return out
 
@@ -158,7 +161,7 @@ class Execution:
 class Frame:
     """A sequence of steps being run (the program, or one branch of a parallel step)."""
 
-    __slots__ = ("run", "steps", "i", "parent", "crit", "failed", "pending", "children", "t_end", "step_t0")
+    __slots__ = ("run", "steps", "i", "parent", "crit", "failed", "pending", "children", "t_end")
 
     def __init__(self, run: Execution, steps: list[CompiledStep], parent: Frame | None) -> None:
         self.run = run
@@ -170,7 +173,6 @@ class Frame:
         self.pending = 0
         self.children: list[Frame] = []
         self.t_end = 0.0
-        self.step_t0 = 0.0
 
 
 def add_path(into: dict[str, float], more: dict[str, float]) -> None:
@@ -381,7 +383,7 @@ class CallGraph:
         req.t_start = now
         run = Execution(req, srv)
         req.run = run
-        root = run.root = Frame(run, self.programs[srv.tg.name].steps, None)
+        root = run.root = Frame(run, srv.program.steps, None)
         root.crit[srv.program.queue_key] = now - req.t_target
         lead = 0.0  # a Lambda cold start and injected latency come first
         if srv.cold_start is not None:
@@ -410,19 +412,24 @@ class CallGraph:
         srv = run.srv
         now = sim.now
         steps = frame.steps
-        while frame.i < len(steps) and not frame.failed:
-            step = steps[frame.i]
-            frame.i += 1
-            if step.when is not None and not call_applies(step.when, run.req.client.classes[run.req.spec]):
-                continue
+        n = len(steps)
+        i = frame.i
+        while i < n and not frame.failed:
+            step = steps[i]
+            i += 1
+            frame.i = i  # (before anything that may come back to this frame)
             st = srv.steps[step.index]
-            if step.probability < 1.0:
-                if st.chance is None:
-                    st.chance = sim.streams.uniform(f"call/{srv.tg.name}/{srv.id}{srv.stream_suffix}/{step.path}/probability")
-                if st.chance() >= step.probability:
+            if step.gated:
+                if step.when is not None and not call_applies(step.when, run.req.client.classes[run.req.spec]):
                     continue
-            frame.step_t0 = now
-            if step.kind == "work":
+                if step.probability < 1.0:
+                    if st.chance is None:
+                        st.chance = sim.streams.uniform(
+                            f"call/{srv.tg.name}/{srv.id}{srv.stream_suffix}/{step.path}/probability")
+                    if st.chance() >= step.probability:
+                        continue
+            kind = step.kind
+            if kind == "work":
                 if st.work is None:
                     st.work = sampler(step.model.work, sim.streams.rng(
                         f"call/{srv.tg.name}/{srv.id}{srv.stream_suffix}/{step.path}/work"))
@@ -433,21 +440,21 @@ class CallGraph:
                     sim.tracer.work(run.req, now, d, step.model.name or "work")
                 if d > 0.0:
                     key = srv.program.work_key
-                    frame.crit[key] = frame.crit.get(key, 0.0) + d
+                    crit = frame.crit
+                    crit[key] = crit.get(key, 0.0) + d
                     self.later(now + d, self._resume, frame)
                     return
                 continue
-            if step.kind == "call":
+            if kind == "call":
                 self._call(frame, srv, step, st, now)
                 return
             frame.pending = len(step.branches)
-            frame.children = [Frame(run, [b], frame) for b in step.branches]
-            for child in frame.children:
-                child.step_t0 = now
+            children = frame.children = [Frame(run, branch, frame) for branch in step.branch_steps]
+            for child in children:
                 self._advance(child)
                 if run.dead:
                     return
-            return  # the last child to end resumes the frame (_child_done)
+            return  # the last child to end resumes the frame (_frame_done)
         self._frame_done(frame, now)
 
     def _frame_done(self, frame: Frame, now: float) -> None:
@@ -485,9 +492,12 @@ class CallGraph:
             caller.stats.requests += 1
         req = self.Request(caller, 0, now, now, 1, -1)  # a CallerState acts as a client
         req.parent = frame
-        entry_az, hop = sim._client_hop(caller)  # type: ignore[arg-type]  # as Simulation._send, on the agenda
+        if sim.failed_azs:  # as Simulation._send, on the agenda
+            req.entry_az, hop = sim._client_hop(caller)  # type: ignore[arg-type]
+        else:
+            req.entry_az = caller.az
+            hop = caller.hop_same()
         req.hop_c = hop
-        req.entry_az = entry_az
         self.later(now + hop, self._enter if self.fast else sim._enter, req)
 
     def _enter(self, req: Request) -> None:
@@ -569,35 +579,46 @@ class CallGraph:
         if t_c > c_deadline:  # the caller gives up first: lattice_response says how
             sim._complete(sim._served(req, srv, hop_t, ta, deadline, start, end), srv)
             return
-        # Lattice passes the 200 on (as lattice_response), the caller learns it (as client_outcome)
-        req.lattice_done = req.client_done = True
+        # Lattice passes the 200 on (as lattice_response), the caller learns it
+        req.lattice_done = True
         req.status = 200
         sim.record_ok(c, srv, now, ta - hop_t, t_l, body, draw_resp(), rule_time)
-        if t_first >= warmup:
+        self._call_ok(req, t_c, t_l, end, start, ta, None, svc, st.name)
+
+    def _call_ok(self, req: Request, t: float, t_l: float, t_end: float, t_start: float, t_target: float,
+                 crit: dict[str, float] | None, svc: str, tg: str) -> None:
+        """A call's caller learns at ``t`` that Lattice answered 200 at ``t_l`` (``client_outcome``
+        and ``call_done`` for that case): the call edge's statistics, the caller's critical path, and
+        its program goes on at ``t``. ``t_end``, ``t_start``, ``t_target``, ``crit``: the target's
+        (``served_path``)."""
+        req.client_done = True
+        stats = req.client.stats
+        t_send = req.t_send
+        t_first = req.t_first
+        if t_first >= self.sim.warmup:
             status = stats.status
             status[200] = status.get(200, 0) + 1
             stats.succeeded += 1
             if req.attempt == 1:
                 both = stats.both
-                both.append(t_c - t_send)
+                both.append(t - t_send)
                 if len(both) >= FLUSH:
                     stats.flush_both()
             else:
-                stats.attempt_bh.add(t_c - t_send)
-                stats.bh.add(t_c - t_first)
-        # its program goes on (as call_done)
+                stats.attempt_bh.add(t - t_send)
+                stats.bh.add(t - t_first)
         frame: Frame = req.parent
         if frame.run.dead:
             return
-        keys = self.keys.get((svc, st.name))
+        keys = self.keys.get((svc, tg))
         if keys is None:
-            keys = self.keys[(svc, st.name)] = (f"{st.name}/queue", f"{st.name}/work", f"{svc}/lattice")
-        crit = frame.crit
-        served_path(crit, t_c, t_send, t_l, hop_c, end, start, ta, None, *keys)
+            keys = self.keys[(svc, tg)] = (f"{tg}/queue", f"{tg}/work", f"{svc}/lattice")
+        fcrit = frame.crit
+        served_path(fcrit, t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, *keys)
         if t_send > t_first:
             retries = f"{svc}/retries"
-            crit[retries] = crit.get(retries, 0.0) + t_send - t_first
-        self.later(t_c, self._resume, frame)
+            fcrit[retries] = fcrit.get(retries, 0.0) + t_send - t_first
+        self.later(t, self._resume, frame)
 
     def call_done(self, req: Request, t: float, status: int | None) -> None:
         """The final outcome of a call (after its retries) reaches its caller at ``t``."""
@@ -653,10 +674,14 @@ class CallGraph:
         req.lattice_done = True
         req.status = 200
         req.t_resp = t_l
-        sim.record_ok(sim.svc_dims[req.svc].cursor(req.entry_az), srv, req.t_entry,  # type: ignore[arg-type,index]
+        svc: str = req.svc  # type: ignore[assignment]
+        sim.record_ok(sim.svc_dims[svc].cursor(req.entry_az), srv, req.t_entry,  # type: ignore[arg-type]
                       req.t_target - req.hop_t, t_l, req.body, req.client.resp[req.spec](),
                       sim.rec.rule_time(req.route.action.key))  # type: ignore[union-attr]
-        sim.client_outcome(req, t_c, 200, None)
+        if req.parent is None:  # an entry request: its client learns it
+            sim.client_outcome(req, t_c, 200, None)
+        else:
+            self._call_ok(req, t_c, t_l, now, req.t_start, req.t_target, req.crit, svc, srv.tg.name)
         return True
 
     def kill(self, srv: TargetServer) -> None:

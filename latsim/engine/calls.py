@@ -459,24 +459,10 @@ class CallGraph:
 
     def _frame_done(self, frame: Frame, now: float) -> None:
         frame.t_end = now
-        parent = frame.parent
-        if parent is not None:
-            parent.pending -= 1
-            if parent.pending == 0:
-                # the critical path goes through the branch that ended last (the first of equals)
-                children = parent.children
-                last = children[0]
-                failed = parent.failed
-                for f in children:
-                    if f.t_end > last.t_end:
-                        last = f
-                    failed = failed or f.failed
-                add_path(parent.crit, last.crit)
-                parent.failed = failed
-                parent.children = []
-                self._advance(parent)
-            return
-        self.finish(frame.run, now)
+        if frame.parent is not None:
+            self._join(frame.parent)
+        else:
+            self.finish(frame.run, now)
 
     def _call(self, frame: Frame, srv: TargetServer, step: CompiledStep, st: StepState, now: float) -> None:
         sim = self.sim
@@ -618,7 +604,7 @@ class CallGraph:
         if t_send > t_first:
             retries = f"{svc}/retries"
             fcrit[retries] = fcrit.get(retries, 0.0) + t_send - t_first
-        self.later(t, self._resume, frame)
+        self._go_on(frame, t)
 
     def call_done(self, req: Request, t: float, status: int | None) -> None:
         """The final outcome of a call (after its retries) reaches its caller at ``t``."""
@@ -635,7 +621,40 @@ class CallGraph:
             crit[key] = crit.get(key, 0.0) + retried
         if not ok and step.on_error_fail:
             frame.failed = True
-        self.later(t, self._resume, frame)
+        self._go_on(frame, t)
+
+    def _go_on(self, frame: Frame, t: float) -> None:
+        """The frame's call ends at ``t`` (known now, or earlier than ``t``): its program goes on
+        then. A branch of a parallel step whose call was its last step just ends: nothing of it is
+        left to run, so no event resumes it; its parent goes on when its last branch ends
+        (``_join``)."""
+        if frame.parent is not None and frame.i == len(frame.steps):
+            frame.t_end = t
+            self._join(frame.parent)
+        else:
+            self.later(t, self._resume, frame)
+
+    def _join(self, parent: Frame) -> None:
+        """One branch of ``parent``'s parallel step ended (or its end is known): when it was the last, the
+        critical path goes through the branch that ends last (the first of equals), and the parent
+        goes on when that one ends."""
+        parent.pending -= 1
+        if parent.pending:
+            return
+        children = parent.children
+        last = children[0]
+        failed = parent.failed
+        for f in children:
+            if f.t_end > last.t_end:
+                last = f
+            failed = failed or f.failed
+        add_path(parent.crit, last.crit)
+        parent.failed = failed
+        parent.children = []
+        if last.t_end > self.sim.now:  # a branch whose end was known before it came
+            self.later(last.t_end, self._resume, parent)
+        else:
+            self._advance(parent)
 
     # -- the end of a program ---------------------------------------------------------------------
     def finish(self, run: Execution, now: float) -> None:

@@ -289,9 +289,9 @@ class CallGraph:
                 self._arm(t)
 
     def run_due(self, t: float) -> None:
-        """Run the agenda's items due before ``t`` (an arrival the pump is about to handle), in time
-        order, for as long as no SimPy event is due first: the pump calls this, so that the two
-        take turns without a SimPy event each time."""
+        """Run the agenda's items due before ``t`` (an arrival the pump is about to handle; INF: all),
+        in time order, for as long as no SimPy event is due first: the pump calls this, so that the
+        two take turns without a SimPy event each time."""
         agenda = self.agenda
         sim = self.sim
         while agenda:
@@ -311,18 +311,11 @@ class CallGraph:
         if ev._value != self.token:  # superseded by an earlier arming
             return
         self.armed = INF
-        agenda = self.agenda
         sim = self.sim
         sim.next_event = sim.env.peek()  # as the pump does: lowered by Simulation.at while this runs
         self.running = True
         try:
-            while agenda:
-                t = agenda[0][0]
-                if sim.next_event <= t:  # a SimPy event (the pump, a timeline event...) comes first
-                    break
-                _, _, fn, arg = heappop(agenda)
-                sim.now = t
-                fn(arg)
+            self.run_due(INF)  # until a SimPy event (the pump, a timeline event...) comes first
         finally:
             self.running = False
         self.rearm()

@@ -27,11 +27,12 @@ that the end-to-end time of an entry request can be broken down by hop.
 
 from __future__ import annotations
 
-from heapq import heappop, heappush, heapreplace
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from latsim.compile import RequestClass, call_applies, compile_match
-from latsim.engine.sampling import END, int_sampler, sampler
+from latsim.engine.fastpath import forward, hand_over, record_ok
+from latsim.engine.sampling import int_sampler, sampler
 from latsim.engine.simulation import Sender
 from latsim.metrics.recorder import FLUSH
 from latsim.model.calls import CallStep
@@ -262,6 +263,7 @@ class CallGraph:
         # calls take the fast path (``_enter``) where the pump would: no access log, no tracer
         self.fast = sim.fast_path and sim.access_log is None and sim.tracer is None
         self.keys: dict[tuple[str, str], tuple[str, str, str]] = {}  # (service, group): critical-path keys
+        self.calls_fast = 0  # calls whose 200 the fast paths answered (tests/test_fast_path.py)
 
     @staticmethod
     def step_states(program: Program) -> list[StepState]:
@@ -480,13 +482,13 @@ class CallGraph:
         self.later(now + hop, self._enter if self.fast else sim._enter, req)
 
     def _enter(self, req: Request) -> None:
-        """``Simulation._enter`` of a call's first attempt, with the common case written out in one
-        piece, as the pump does for a client's request: forwarded by a cached route (``_plan``) to a
-        plain target that answers 200 in time, nothing to disturb it, the caller's AZ up. The same
-        draws in the same order, the same records and statistics, the same agenda events as the
-        general stages (``_enter`` -> ``_to_target`` -> ``_serve`` -> ``_complete`` ->
-        ``lattice_response`` -> ``client_outcome`` -> ``call_done``), which it hands over to at the
-        first sign of anything else (``tests/test_fast_path.py`` runs call graphs both ways)."""
+        """``Simulation._enter`` of a call's first attempt through the engine's fast path
+        (``latsim.engine.fastpath.forward``), as the pump does for a client's request: forwarded by
+        a cached route (``_plan``) to a plain target that answers 200 in time, nothing to disturb
+        it, the caller's AZ up; the caller learns it as ``client_outcome`` and ``call_done`` would
+        tell it (``_call_ok``). The same draws, records, statistics and agenda events as the general
+        stages, which take over at the first sign of anything else (``fastpath.hand_over``;
+        ``tests/test_fast_path.py`` runs call graphs both ways)."""
         sim = self.sim
         cs = req.client
         if sim.failed_azs or req.entry_az != cs.az:  # (an AZ that failed when the call was sent)
@@ -498,71 +500,22 @@ class CallGraph:
         if plan is False:  # not forwarded
             sim._enter(req)
             return
-        svc, route, key, split, c, idle, http11, draw_body, draw_resp, bucket, rule_time = plan
         now = sim.now
-        warmup = sim.warmup
-        t_send = req.t_send
-        t_first = req.t_first
-        stats = cs.stats
-        if t_first >= warmup:
-            stats.sent += 1
-        c_deadline = req.client_deadline = t_send + cs.timeout
+        if req.t_first >= sim.warmup:
+            cs.stats.sent += 1
+        c_deadline = req.client_deadline = req.t_send + cs.timeout
         req.t_entry = now
-        req.route = route
-        req.svc = svc
-        overhead = cs.overhead()
-        body = req.body = draw_body()
-        if bucket is not None and not sim._take_token(bucket, now):
-            sim.lattice_response(req, now + overhead, sim.assumptions.rate_limit_status, lattice=True,
-                                 failure="ClientRateLimited")
+        route = req.route = plan[1]
+        req.svc = route.service
+        out = forward(sim, cs, 0, plan, now, req.hop_c, c_deadline)
+        if out[0]:  # a hand-over point
+            hand_over(sim, req, out, now)
             return
-        leg = split.next()
-        if leg is END:
-            leg = split.refill()
-        if leg is None:  # every weight is 0
-            sim.rec.unforwarded(key, now)
-            sim.lattice_response(req, now + overhead, 500, lattice=True, failure="InternalError")
-            return
-        if now >= warmup:
-            leg.hits += 1
-        st = leg.st
-        if not (http11 and st.http1) and not sim._protocol_ok(cs, 0, st):
-            sim._to_target_group(req, st, now, overhead)
-            return
-        srv = st.pick()
-        if srv is None or not srv.fast:  # a program target, or anything uncommon: the general stages
-            req.tg = st
-            sim._to_target(req, srv, now, overhead)
-            return
-        hop_t = srv.hop_same() if srv.az == req.entry_az else srv.hop_cross()
-        ta = now + overhead + hop_t
-        deadline = ta + idle
-        start = srv.start_at(ta)
-        if start is None:  # the queue is full
-            sim._serve(srv, sim._at_target(req, srv, hop_t, ta, deadline), ta)
-            return
-        end = start + srv.service() * srv.slowdown
-        heapreplace(srv.free, end)
-        respond = end if end <= deadline else deadline
-        if (respond >= sim.next_disruption or respond > sim.duration or end > deadline
-                or srv.error_rate + srv.inject_rate > 0.0 or not start):
-            sim._served(req, srv, hop_t, ta, deadline, start, end)
-            if respond < sim.next_disruption and respond <= sim.duration:
-                sim._complete(req, srv)
-            else:
-                sim._defer(req, srv, respond)
-            return
-        t_l = end + hop_t
-        hop_c = req.hop_c
-        t_c = t_l + hop_c
-        if t_c > c_deadline:  # the caller gives up first: lattice_response says how
-            sim._complete(sim._served(req, srv, hop_t, ta, deadline, start, end), srv)
-            return
-        # Lattice passes the 200 on (as lattice_response), the caller learns it
+        # Lattice passed the 200 on at t_l; the caller learns it one hop later
+        _, t_l, start, end, ta, st = out
         req.lattice_done = True
         req.status = 200
-        sim.record_ok(c, srv, now, ta - hop_t, t_l, body, draw_resp(), rule_time)
-        self._call_ok(req, t_c, t_l, end, start, ta, None, svc, st.name)
+        self._call_ok(req, t_l + req.hop_c, t_l, end, start, ta, None, route.service, st.name)
 
     def _call_ok(self, req: Request, t: float, t_l: float, t_end: float, t_start: float, t_target: float,
                  crit: dict[str, float] | None, svc: str, tg: str) -> None:
@@ -571,6 +524,7 @@ class CallGraph:
         its program goes on at ``t``. ``t_end``, ``t_start``, ``t_target``, ``crit``: the target's
         (``served_path``)."""
         req.client_done = True
+        self.calls_fast += 1
         stats = req.client.stats
         t_send = req.t_send
         t_first = req.t_first
@@ -687,9 +641,9 @@ class CallGraph:
         req.status = 200
         req.t_resp = t_l
         svc: str = req.svc  # type: ignore[assignment]
-        sim.record_ok(sim.svc_dims[svc].cursor(req.entry_az), srv, req.t_entry,  # type: ignore[arg-type]
-                      req.t_target - req.hop_t, t_l, req.body, req.client.resp[req.spec](),
-                      sim.rec.rule_time(req.route.action.key))  # type: ignore[union-attr]
+        record_ok(sim, sim.svc_dims[svc].cursor(req.entry_az), srv, req.t_entry,  # type: ignore[arg-type]
+                  req.t_target - req.hop_t, t_l, req.body, req.client.resp[req.spec](),
+                  sim.rec.rule_time(req.route.action.key))  # type: ignore[union-attr]
         if req.parent is None:  # an entry request: its client learns it
             sim.client_outcome(req, t_c, 200, None)
         else:

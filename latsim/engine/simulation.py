@@ -46,6 +46,7 @@ from latsim.compile import (
     Topology,
     protocol_error,
 )
+from latsim.engine.fastpath import forward, hand_over
 from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, Leg, WeightedSplit, int_sampler, sampler
 from latsim.engine.target import (
@@ -61,12 +62,7 @@ from latsim.engine.target import (
 from latsim.engine.timeline import DISRUPTIVE
 from latsim.gcpause import paused
 from latsim.metrics.recorder import (
-    BYTES_IN,
-    BYTES_OUT,
     FLUSH,
-    HTTP_2XX,
-    TIME_SUM,
-    TOTAL,
     BufferedHistogram,
     Recorder,
     resolution_s,
@@ -521,13 +517,15 @@ class Simulation:
         """Handle open-loop arrivals inline, in time order, until another event is due first.
 
         The common request — forwarded by a cached route to a plain target that answers in time,
-        nothing to disturb it, the client's AZ up, no access log being written — is handled here
-        in one piece with local variables: the same draws from the same streams in the same order, the same
-        records, the same client statistics as the general path (``_arrive`` → ``_enter`` →
-        ``_serve`` → ``_complete`` → ``lattice_response`` → ``client_outcome``). At the first sign
-        of anything else it builds the ``Request`` the general path would hold at that point and
-        hands over to the general function for that stage. ``tests/test_fast_path.py`` runs
-        scenarios both ways and requires byte-identical results."""
+        nothing to disturb it, the client's AZ up, no access log being written — takes the engine's
+        fast path (``latsim.engine.fastpath.forward``: Lattice and the target in one piece) with
+        the client's side written out here: the same draws from the same streams in the same
+        order, the same records, the same client statistics as the general path (``_arrive`` →
+        ``_enter`` → ``_serve`` → ``_complete`` → ``lattice_response`` → ``client_outcome``). At
+        the first sign of anything else it builds the ``Request`` the general path would hold at
+        that point and hands over to the general function for that stage (``_enter`` here, the
+        others through ``fastpath.hand_over``). ``tests/test_fast_path.py`` runs scenarios both
+        ways and requires byte-identical results."""
         if _ev._value != self.pump_token:  # superseded by an earlier pump (a rate change)
             return
         heap = self.arrival_heap
@@ -536,10 +534,7 @@ class Simulation:
         warmup = self.warmup
         fast = self.fast_path and self.access_log is None and self.tracer is None
         failed_azs = self.failed_azs  # changed by timeline events only
-        watchers = self.rec.watchers  # canary controllers' windows (changed by their events only)
         version = self.topo.version
-        rate = float(self.rate_limit)
-        next_disruption = self.next_disruption  # changed by timeline events only, never inside the pump
         feed = self.feed
         times, owners, i = feed.times, feed.owners, feed.i
         n = len(times)
@@ -615,130 +610,12 @@ class Simulation:
                     self._hand_over(t, cst if recorded else None, sent=False)
                     self._enter(self._request(cs, spec, t_send, hop))
                     continue
-                svc, route, key, split, c, idle, http11, draw_body, draw_resp, bucket, rule_time = plan
-                overhead = cs.overhead()
-                body = draw_body()
-                if bucket is not None:  # as _take_token: the service's token bucket in the AZ
-                    tokens = bucket[0] + (t - bucket[1]) * rate
-                    if tokens > rate:
-                        tokens = rate
-                    bucket[1] = t
-                    if tokens >= 1.0:
-                        bucket[0] = tokens - 1.0
-                    else:
-                        bucket[0] = tokens
-                        self._hand_over(t, cst if recorded else None)
-                        req = self._request(cs, spec, t_send, hop, t, route, body)
-                        self.lattice_response(req, t + overhead, self.assumptions.rate_limit_status, lattice=True,
-                                              failure="ClientRateLimited")
-                        continue
-                leg = split.next()
-                if leg is END:
-                    leg = split.refill()
-                if leg is None:
+                out = forward(self, cs, spec, plan, t, hop, t_send + cs.timeout)
+                if out[0]:  # a hand-over point (latsim.engine.fastpath)
                     self._hand_over(t, cst if recorded else None)
-                    self.rec.unforwarded(key, t)
-                    req = self._request(cs, spec, t_send, hop, t, route, body)
-                    self.lattice_response(req, t + overhead, 500, lattice=True, failure="InternalError")
+                    hand_over(self, self._request(cs, spec, t_send, hop, t, plan[1], out[2]), out, t)
                     continue
-                if t >= warmup:  # Simulation.settle hands the legs' hits to Recorder.forwarded
-                    leg.hits += 1
-                st = leg.st
-                if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
-                    self._hand_over(t, cst if recorded else None)
-                    self._to_target_group(self._request(cs, spec, t_send, hop, t, route, body), st, t, overhead)
-                    continue
-                routable = st.routable  # as TargetGroupState.pick: round robin
-                if routable:
-                    rr = st.rr
-                    st.rr = rr + 1
-                    srv = routable[rr % len(routable)]
-                else:
-                    srv = None
-                if srv is None or not srv.fast:  # srv.fast: plain, up, no injected latency
-                    self._hand_over(t, cst if recorded else None)
-                    req = self._request(cs, spec, t_send, hop, t, route, body)
-                    req.tg = st
-                    self._to_target(req, srv, t, overhead)
-                    continue
-                hop_t = srv.hop_same() if srv.az == cs.az else srv.hop_cross()
-                ta = t + overhead + hop_t
-                deadline = ta + idle
-                # the target (as _serve: no Lambda, no injected latency)
-                free = srv.free
-                f = free[0]
-                if f > ta:
-                    if srv.queue_limit is not None and not srv.enqueue(f, ta):  # the queue is full
-                        self._hand_over(t, cst if recorded else None)
-                        req = self._request(cs, spec, t_send, hop, t, route, body)
-                        self._at_target(req, srv, hop_t, ta, deadline)
-                        self._serve(srv, req, ta)
-                        continue
-                    start = f
-                else:
-                    start = ta
-                end = start + srv.service() * srv.slowdown
-                heapreplace(free, end)
-                respond = end if end <= deadline else deadline
-                if (respond >= next_disruption or respond > duration or end > deadline
-                        or srv.error_rate + srv.inject_rate > 0.0):
-                    self._hand_over(t, cst if recorded else None)
-                    req = self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
-                                       deadline, start, end)
-                    if respond < next_disruption and respond <= duration:
-                        self._complete(req, srv)
-                    else:
-                        self._defer(req, srv, respond)
-                    continue
-                # the answer (as _complete and lattice_response: a 200 from the target)
-                t_l = end + hop_t
-                c_deadline = t_send + cs.timeout
-                if t_l + hop > c_deadline:  # the client gives up first: lattice_response says how
-                    self._hand_over(t, cst if recorded else None)
-                    self._complete(self._served(self._request(cs, spec, t_send, hop, t, route, body), srv, hop_t, ta,
-                                                deadline, start, end), srv)
-                    continue
-                resp = draw_resp()
-                # the service's and the target group's records (as Recorder.record for a 200, with
-                # Cursor.count and BufferedHistogram.add written out: a call each less per request)
-                dur = t_l - t
-                row = c.row if c.lo <= t < c.hi else c.move(t)
-                row[TOTAL] += 1
-                row[HTTP_2XX] += 1
-                row[TIME_SUM] += dur
-                row[BYTES_IN] += body
-                row[BYTES_OUT] += resp
-                buf = c.buf
-                buf.append(dur)
-                if len(buf) >= FLUSH:
-                    c.flush()
-                if t >= warmup:  # as Recorder.rule_time
-                    buf = rule_time.buf
-                    buf.append(dur)
-                    if len(buf) >= FLUSH:
-                        rule_time.flushed()
-                t_tg = ta - hop_t
-                dur = t_l - t_tg
-                if t_tg >= warmup:
-                    srv.requests += 1
-                    buf = srv.time.buf
-                    buf.append(dur)
-                    if len(buf) >= FLUSH:
-                        srv.time.flushed()
-                cur = srv.cursor
-                row = cur.row if cur.lo <= t_tg < cur.hi else cur.move(t_tg)
-                row[TOTAL] += 1
-                row[HTTP_2XX] += 1
-                row[TIME_SUM] += dur
-                row[BYTES_IN] += body
-                row[BYTES_OUT] += resp
-                buf = cur.buf
-                buf.append(dur)
-                if len(buf) >= FLUSH:
-                    cur.flush()
-                if watchers and leg.name in watchers:
-                    watchers[leg.name].add(dur, 200)
-                t_client = t_l + hop
+                t_client = out[1] + hop
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:
                     cst.ok += 1  # sent, answered 200 at the first attempt: ClientStats.settle counts it
@@ -1083,26 +960,6 @@ class Simulation:
             status = srv.inject_status if srv.inject_rate and srv.error_u() < srv.inject_rate / rate \
                 else srv.error_status
         self.lattice_response(req, req.t_end + req.hop_t, status, lattice=False)
-
-    def record_ok(self, c: Any, srv: TargetServer, t_entry: float, t_tg: float, t: float, body: int, resp: int,
-                  rule_time: BufferedHistogram) -> None:
-        """Lattice's records of a target's 200 that it passes on at ``t`` (``lattice_response`` for that
-        case, with no access log): the service's counters and latency (cursor ``c``, from ``t_entry``),
-        the rule's and the target's RequestTime after the warm-up, the target group's counters and
-        latency (from ``t_tg``, when Lattice sent it on), a canary's watcher. The call graph's fast
-        path calls it; the pump writes the same out inline."""
-        warmup = self.warmup
-        c.count(t_entry, t - t_entry, HTTP_2XX, body, resp)
-        if t_entry >= warmup:
-            rule_time.add(t - t_entry)
-        dur = t - t_tg
-        if t_tg >= warmup:
-            srv.requests += 1
-            srv.time.add(dur)
-        srv.cursor.count(t_tg, dur, HTTP_2XX, body, resp)
-        watchers = self.rec.watchers
-        if watchers and srv.tg.name in watchers:
-            watchers[srv.tg.name].add(dur, 200)
 
     def _on_deferred(self, ev: Any) -> None:
         req: Request = ev._value

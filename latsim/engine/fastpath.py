@@ -20,15 +20,16 @@ request on the general path) and requires byte-identical results.
 from __future__ import annotations
 
 from heapq import heapreplace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from latsim.engine.sampling import END
-from latsim.metrics.recorder import BYTES_IN, BYTES_OUT, FLUSH, HTTP_2XX, TIME_SUM, TOTAL
+from latsim.engine.target import TargetServer
+from latsim.metrics.recorder import BYTES_IN, BYTES_OUT, FLUSH, HTTP_2XX, TIME_SUM, TOTAL, BufferedHistogram
 
-if TYPE_CHECKING:
-    from latsim.engine.simulation import Request, Simulation
-    from latsim.engine.target import TargetServer
-    from latsim.metrics.recorder import BufferedHistogram
+# (the simulation and its requests are ``Any`` here: this module sits below
+# ``latsim.engine.simulation``, which imports it, as ``latsim.engine.calls`` does)
+Simulation = Any
+Request = Any
 
 # what ``forward`` returns first: OK, or the hand-over point where the general path takes over
 OK = 0
@@ -181,7 +182,7 @@ def hand_over(sim: Simulation, req: Request, out: tuple[Any, ...], t: float) -> 
         sim.lattice_response(req, t + overhead, sim.assumptions.rate_limit_status, lattice=True,
                              failure="ClientRateLimited")
     elif point == NO_TARGET_GROUP:  # (an assumption: a fixed 500)
-        sim.rec.unforwarded(req.route.action.key, t)  # type: ignore[union-attr]
+        sim.rec.unforwarded(req.route.action.key, t)
         sim.lattice_response(req, t + overhead, 500, lattice=True, failure="InternalError")
     elif point == PROTOCOL:
         sim._to_target_group(req, out[3], t, overhead)

@@ -18,9 +18,11 @@ How a request costs so little:
   are delivered by an event at their end instead, so failures cut them as Lattice would.
 * **Decisions are compiled per request class** (``latsim.compile.Topology.route``), random numbers
   come in numpy blocks from named streams, and latencies go to streaming histograms.
-* **The common request takes a fast path** in the pump: one piece of code with local variables
-  and a per-route plan, the same draws and records as the general stages, which it hands over
-  to at the first sign of anything uncommon (``_pump``; ``tests/test_fast_path.py``).
+* **The common request takes a fast path**: ``latsim.engine.fastpath.forward``, Lattice and a
+  plain target in one piece of code with local variables and a per-route plan, the same draws and
+  records as the general stages, which it hands over to at a named point at the first sign of
+  anything uncommon (``fastpath.hand_over``). The pump calls it for clients' requests, the call
+  graph for calls (``tests/test_fast_path.py``).
 """
 
 from __future__ import annotations

@@ -199,6 +199,31 @@ def _ref1x12() -> dict[str, Any]:
     return ref1(rate=24000.0, duration="60s")
 
 
+def startup(tmp: Path, reps: int) -> None:
+    """Start-up and outputs: --help, --version, validate, run, run --out, report, report --redraw
+    (the quickstart; whole processes, medians of at least 3)."""
+    quick = str(ROOT / "scenarios" / "quickstart.yaml")
+    out_dir = tmp / "quickstart-run"
+    st = interleaved({
+        "--help": lambda: run_process([*LATSIM, "--help"]),
+        "--version": lambda: run_process([*LATSIM, "--version"]),
+        "validate": lambda: run_process([*LATSIM, "validate", quick]),
+        "run": lambda: run_process([*LATSIM, "run", quick, "--json", "--quiet"]),
+        "run --out": lambda: run_process([*LATSIM, "run", quick, "--quiet", "--out", str(out_dir)]),
+        "report": lambda: run_process([*LATSIM, "report", str(out_dir)]),  # reuses the run's figures
+        "report --redraw": lambda: run_process([*LATSIM, "report", str(out_dir), "--redraw"]),
+    }, max(reps, 3))
+    print("\nstart-up and outputs (quickstart; whole processes)")
+    goals = {"--help": "<= 0.3 s", "--version": "<= 0.3 s", "validate": "<= 0.6 s",
+             "run --out": f"<= 2x run = {2 * st['run']['wall']:.2f} s", "report": "<= 2 s", "run": "",
+             "report --redraw": "(every figure drawn again)"}
+    for name, r in st.items():
+        print(f"  latsim {name:18}{r['wall']:>6.2f} s wall {r['cpu']:>6.2f} s CPU {r['peak_mb']:>5.0f} MB"
+              f"   {goals[name]}")
+    print(f"  run --out / run: {st['run --out']['wall'] / st['run']['wall']:.2f}x wall, "
+          f"{st['run --out']['cpu'] / st['run']['cpu']:.2f}x CPU")
+
+
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--child":  # a measured child (its arguments may look like options)
         print(json.dumps(child(sys.argv[2], sys.argv[3:])))
@@ -206,6 +231,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="one run each, no 24 h slow workload, no large topology")
     ap.add_argument("--reps", type=int, default=3, help="interleaved runs per figure (median; default 3)")
+    ap.add_argument("--only", choices=["startup"], help="run one block alone: 'startup' = start-up and outputs")
     args = ap.parse_args()
     reps = 1 if args.quick else args.reps
     if not REFERENCE.exists():
@@ -214,6 +240,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmpname:
         tmp = Path(tmpname)
         use_compiled_bytecode(tmp)
+        if args.only == "startup":
+            print(f"start-up and outputs alone; medians of {max(reps, 3)} interleaved runs, {os.cpu_count()} cores, "
+                  f"load {os.getloadavg()[0]:.1f}")
+            startup(tmp, reps)
+            return
         # written by a child process: Linux carries a process's peak RSS over exec, so a large
         # parent would inflate every measured child's peak memory
         run_process([sys.executable, __file__, "--child", "inputs", str(tmp)])
@@ -256,26 +287,7 @@ def main() -> None:
             print(f"  peak memory 24 h / 1 h: {s24['peak_mb'] / s1['peak_mb']:.2f} (goal <= 1.2); req/CPU s "
                   f"{rate24 / rate_ref1:.0%} of REF-1's engine (goal >= 80 %)")
 
-        quick = str(ROOT / "scenarios" / "quickstart.yaml")
-        out_dir = tmp / "quickstart-run"
-        st = interleaved({
-            "--help": lambda: run_process([*LATSIM, "--help"]),
-            "--version": lambda: run_process([*LATSIM, "--version"]),
-            "validate": lambda: run_process([*LATSIM, "validate", quick]),
-            "run": lambda: run_process([*LATSIM, "run", quick, "--json", "--quiet"]),
-            "run --out": lambda: run_process([*LATSIM, "run", quick, "--quiet", "--out", str(out_dir)]),
-            "report": lambda: run_process([*LATSIM, "report", str(out_dir)]),  # reuses the run's figures
-            "report --redraw": lambda: run_process([*LATSIM, "report", str(out_dir), "--redraw"]),
-        }, max(reps, 3))
-        print("\nstart-up and outputs (quickstart; whole processes)")
-        goals = {"--help": "<= 0.3 s", "--version": "<= 0.3 s", "validate": "<= 0.6 s",
-                 "run --out": f"<= 2x run = {2 * st['run']['wall']:.2f} s", "report": "<= 2 s", "run": "",
-                 "report --redraw": "(every figure drawn again)"}
-        for name, r in st.items():
-            print(f"  latsim {name:18}{r['wall']:>6.2f} s wall {r['cpu']:>6.2f} s CPU {r['peak_mb']:>5.0f} MB"
-                  f"   {goals[name]}")
-        print(f"  run --out / run: {st['run --out']['wall'] / st['run']['wall']:.2f}x wall, "
-              f"{st['run --out']['cpu'] / st['run']['cpu']:.2f}x CPU")
+        startup(tmp, reps)
 
         size = paths["big_json"].stat().st_size / 1e6
         ld = interleaved({"json": lambda: measured_child("load", str(paths["big_json"])),

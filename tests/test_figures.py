@@ -129,7 +129,7 @@ def test_workers_draw_the_same_bytes_as_this_process(original: Path, tmp_path: P
     here = Painter(workers=0)
     there = Painter(workers=2)  # forked without the scenario: it comes with the result
     try:
-        assert len(there.procs) == 2
+        assert len(there.procs) == 1 and len(there.conns) == 2  # the second worker is forked by the first
         a = here.draw(result, scn, names, tmp_path / "here")
         b = there.draw(result, scn, names, tmp_path / "there")
     finally:
@@ -200,19 +200,23 @@ def test_a_bad_worker_count_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
 
 
 def test_no_drawing_workers_are_forked_beside_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An idle 2-CPU machine gets two workers, unless this process runs another thread (a fork
-    would copy the locks that thread holds, and a worker could wait on one forever)."""
+    """2 CPUs get two workers (one CPU none, many CPUs at most MAX_WORKERS), unless this process
+    runs another thread (a fork would copy the locks that thread holds, and a worker could wait
+    on one forever)."""
     import threading
 
     from latsim import figures
     monkeypatch.delenv("LATSIM_PLOT_WORKERS", raising=False)
-    monkeypatch.setattr(figures.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(figures.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(figures, "_usable_cpus", lambda: 2)
     monkeypatch.setattr(figures, "_start_methods", lambda: ["fork"])
     monkeypatch.setattr(figures.sys, "platform", "linux")
     with monkeypatch.context() as m:  # this process alone (whatever threads the test runner keeps)
         m.setattr(threading, "active_count", lambda: 1)
         assert figures._workers() == 2
+        m.setattr(figures, "_usable_cpus", lambda: 1)
+        assert figures._workers() == 0
+        m.setattr(figures, "_usable_cpus", lambda: 64)
+        assert figures._workers() == figures.MAX_WORKERS
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
@@ -221,3 +225,21 @@ def test_no_drawing_workers_are_forked_beside_other_threads(monkeypatch: pytest.
     finally:
         stop.set()
         other.join()
+
+
+def test_one_painter_draws_several_results_in_turn(original: Path, tmp_path: Path) -> None:
+    """Jobs handed over one after the other (a worker may read an older one late, when it drew
+    nothing of it) still give each directory the bytes drawn in this process."""
+    from latsim.report import load_run
+    result, scn = load_run(original)
+    painter = Painter(workers=2)
+    try:
+        first = painter.draw(result, scn, ["latency"], tmp_path / "a")
+        second = painter.draw(result, scn, [s.name for s in figure_specs()], tmp_path / "b")
+    finally:
+        painter.close()
+    assert [p.name for p in first["latency"]] == ["latency.png", "latency.svg"]
+    for paths in second.values():
+        for p in paths:
+            assert p.read_bytes() == (original / "plots" / p.name).read_bytes(), p.name
+    assert sum(1 for ps in second.values() for _ in ps) == 2 * 7

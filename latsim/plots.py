@@ -32,8 +32,10 @@ __all__ = ["PLOTS", "PlotSpec", "RenderedPlot", "plot_all", "plot_az_heatmap", "
 MAX_SERIES = 8          # services drawn in the time-series figures (the busiest ones)
 MAX_STRIPS = 60         # targets drawn in the health figure
 DPI = 100
-_RC: dict[str, Any] = {"svg.hashsalt": "latsim", "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
-       "legend.fontsize": 8, "axes.grid": True, "grid.alpha": 0.3}
+PNG_LEVEL = 1  # zlib level of the PNGs: ~30 % faster to encode than the default 6, files ~15 % larger
+# svg.fonttype none: SVG text as <text> elements, not glyph outlines (laid out again for every label)
+_RC: dict[str, Any] = {"svg.hashsalt": "latsim", "svg.fonttype": "none", "font.size": 9, "axes.titlesize": 10,
+       "axes.labelsize": 9, "legend.fontsize": 8, "axes.grid": True, "grid.alpha": 0.3}
 HEALTH_COLORS = {"HEALTHY": "#2e9d4a", "UNHEALTHY": "#d1342f", "INITIAL": "#8fb3d9", "UNAVAILABLE": "#b9b9b9",
                  "DRAINING": "#f0a020", "UNUSED": "#e4e4e4", "REMOVED": "#444444"}
 HEALTH_LABELS = {"UNAVAILABLE": "UNAVAILABLE (not health checked:\nLambda, ALB or checks off; routed)"}
@@ -171,7 +173,8 @@ def _save(fig: Figure, path: Path) -> list[Path]:
     vector.finalize()
     buf = io.BytesIO()
     no_software: dict[str, Any] = {"Software": None}  # no version in the file: the same bytes every time
-    matplotlib.image.imsave(buf, agg.buffer_rgba(), format="png", origin="upper", dpi=DPI, metadata=no_software)
+    matplotlib.image.imsave(buf, agg.buffer_rgba(), format="png", origin="upper", dpi=DPI, metadata=no_software,
+                            pil_kwargs={"compress_level": PNG_LEVEL})
     _replace(png, buf.getvalue())
     w_pt, h_pt = fig.get_size_inches() * 72.0
     out = re.sub(r'width="[^"]*pt" height="[^"]*pt"', f'width="{w_pt:g}pt" height="{h_pt:g}pt"', text.getvalue(),

@@ -32,7 +32,7 @@ __all__ = ["PLOTS", "PlotSpec", "RenderedPlot", "plot_all", "plot_az_heatmap", "
 MAX_SERIES = 8          # services drawn in the time-series figures (the busiest ones)
 MAX_STRIPS = 60         # targets drawn in the health figure
 DPI = 100
-PNG_LEVEL = 1  # zlib level of the PNGs: ~30 % faster to encode than the default 6, files ~15 % larger
+PNG_LEVEL = 3  # zlib level of the PNGs (rows unfiltered): 3x faster than level 6, files ~30 % larger
 # svg.fonttype none: SVG text as <text> elements, not glyph outlines (laid out again for every label);
 # axes.titley 1.0: titles just above their axes, where matplotlib's automatic placement puts them
 # when no tick label sits on top (never here) after measuring each y axis whole for every title
@@ -156,7 +156,6 @@ def _save(fig: Figure, path: Path) -> list[Path]:
     import io
     import re
 
-    import matplotlib.image
     from matplotlib.backends.backend_svg import RendererSVG
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,16 +172,38 @@ def _save(fig: Figure, path: Path) -> list[Path]:
     vector = RendererSVG(width, height, text, image_dpi=72, metadata={"Date": None, "Creator": "latsim"})
     fig.draw(_tee(agg, vector, DPI / 72.0))
     vector.finalize()
-    buf = io.BytesIO()
-    no_software: dict[str, Any] = {"Software": None}  # no version in the file: the same bytes every time
-    matplotlib.image.imsave(buf, agg.buffer_rgba(), format="png", origin="upper", dpi=DPI, metadata=no_software,
-                            pil_kwargs={"compress_level": PNG_LEVEL})
-    _replace(png, buf.getvalue())
+    _replace(png, png_bytes(agg.buffer_rgba(), DPI))
     w_pt, h_pt = fig.get_size_inches() * 72.0
     out = re.sub(r'width="[^"]*pt" height="[^"]*pt"', f'width="{w_pt:g}pt" height="{h_pt:g}pt"', text.getvalue(),
                  count=1)
     _replace(svg, out.encode("utf-8"))
     return [png, svg]
+
+
+def png_bytes(rgba: Any, dpi: float) -> bytes:
+    """A PNG of an RGBA pixel buffer (rows top to bottom): RGB when every pixel is opaque (a
+    figure's are), rows unfiltered and deflated at zlib level ``PNG_LEVEL``, the resolution in a
+    pHYs chunk and nothing else (no software, no date: the same pixels give the same bytes).
+    Pillow's adaptive row filters took 3x the time for files of about the same size."""
+    import struct
+    import zlib
+
+    import numpy as np
+    pixels = np.asarray(rgba, dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    if bool((pixels[:, :, 3] == 255).all()):
+        pixels, color = pixels[:, :, :3], 2
+    else:
+        color = 6
+    rows = np.zeros((height, 1 + width * pixels.shape[2]), dtype=np.uint8)  # a 0 (no filter) before each row
+    rows[:, 1:] = pixels.reshape(height, -1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    per_metre = round(dpi / 0.0254)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, color, 0, 0, 0))
+            + chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
+            + chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)) + chunk(b"IEND", b""))
 
 
 @functools.cache

@@ -243,3 +243,25 @@ def test_one_painter_draws_several_results_in_turn(original: Path, tmp_path: Pat
         for p in paths:
             assert p.read_bytes() == (original / "plots" / p.name).read_bytes(), p.name
     assert sum(1 for ps in second.values() for _ in ps) == 2 * 7
+
+
+def test_the_png_writer_keeps_every_pixel_and_the_resolution() -> None:
+    """png_bytes against Pillow's decoder: an opaque buffer comes back as RGB, one with any
+    transparent pixel as RGBA, pixel for pixel; 100 dpi as Pillow reads the pHYs chunk."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from latsim.plots import png_bytes
+    rng = np.random.default_rng(7)
+    rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
+    opaque = rgba.copy()
+    opaque[:, :, 3] = 255
+    for pixels, mode in ((opaque, "RGB"), (rgba, "RGBA")):
+        data = png_bytes(pixels, 100)
+        assert png_bytes(pixels, 100) == data  # the same pixels, the same bytes
+        im = Image.open(io.BytesIO(data))
+        assert im.mode == mode and im.size == (53, 37)
+        assert np.array_equal(np.asarray(im.convert("RGBA")), pixels)
+        assert im.info["dpi"] == pytest.approx((100, 100), abs=0.01)

@@ -96,10 +96,23 @@ def _fit(fig: Figure) -> None:
         locs = [v for v in axis.get_major_locator()() if lo - span <= v <= hi + span]
         return [t for t in axis.get_major_formatter().format_ticks(locs) if t]
 
+    def line_height(texts: list[str], size: Any) -> float:
+        """The tallest of ``texts`` as matplotlib lays each out (its own line height rule)."""
+        from matplotlib.text import Text
+        prop = FontProperties(size=size)
+        out = 0.0
+        for t in texts:
+            item = Text(0, 0, t, fontproperties=prop)
+            item.set_figure(fig)
+            out = max(out, item.get_window_extent(r).height)
+        return out
+
     need: dict[Any, list[float]] = {}  # axes -> [left, right, top, bottom] pixels outside it
+    label_gap: dict[Any, tuple[float, float]] = {}  # axes -> pixels from it to its y label, x label
     for ax in fig.axes:
         left = right = top = bottom = 0.0
         if ax.axison:
+            gaps = {}
             for axis, k in ((ax.yaxis, "y"), (ax.xaxis, "x")):
                 params = axis.get_tick_params()
                 texts = labels(axis)
@@ -111,10 +124,17 @@ def _fit(fig: Figure) -> None:
                     width = max(w for w, _ in sizes)
                     left += tick + (width if params.get("labelleft", True) else 0.0) + label
                     right += tick + width if params.get("labelright", False) else 0.0
+                    shown = width if texts and params.get("labelleft", True) else None
                 else:
                     height = max(h for _, h in sizes)
                     bottom += tick + (height if params.get("labelbottom", True) else 0.0) + label
                     top += tick + height if params.get("labeltop", False) else 0.0
+                    shown = (line_height(texts, rc["xtick.labelsize"])
+                             if texts and params.get("labelbottom", True) else None)
+                # where matplotlib puts the axis label: beyond the tick labels (or the spine), by
+                # its labelpad; said here, it no longer measures every tick label again to find it
+                gaps[k] = (tick + shown if shown is not None else 0.0) + px(axis.labelpad)
+            label_gap[ax] = (gaps["y"], gaps["x"])
         title = max(extent(ax.get_title(loc), rc["axes.titlesize"])[1] for loc in ("left", "center", "right"))
         top += title + px(rc["axes.titlepad"]) if title else 0.0
         legend = ax.get_legend()
@@ -147,6 +167,12 @@ def _fit(fig: Figure) -> None:
         return
     fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height,
                         hspace=hgap / axes_h, wspace=wgap / axes_w)
+    for ax, (y_gap, x_gap) in label_gap.items():
+        box = ax.get_position()
+        if ax.yaxis.get_label_position() == "left":
+            ax.yaxis.set_label_coords(-y_gap / (box.width * width), 0.5)
+        if ax.xaxis.get_label_position() == "bottom":
+            ax.xaxis.set_label_coords(0.5, -x_gap / (box.height * height))
 
 
 def _save(fig: Figure, path: Path) -> list[Path]:

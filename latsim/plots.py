@@ -122,8 +122,9 @@ def _fit(fig: Figure) -> None:
                 label += px(axis.labelpad) if label else 0.0
                 if k == "y":
                     width = max(w for w, _ in sizes)
-                    left += tick + (width if params.get("labelleft", True) else 0.0) + label
-                    right += tick + width if params.get("labelright", False) else 0.0
+                    on_right = axis.get_label_position() == "right"  # a colour bar's
+                    left += tick + (width if params.get("labelleft", True) else 0.0) + (0.0 if on_right else label)
+                    right += (tick + width if params.get("labelright", False) else 0.0) + (label if on_right else 0.0)
                     shown = width if texts and params.get("labelleft", True) else None
                 else:
                     height = max(h for _, h in sizes)
@@ -727,8 +728,10 @@ def plot_az_heatmap(result: Any, scn: Any, path: Path) -> list[Path]:
     tgs = sorted({k[0] for k in counts})
     azs = sorted({k[1] for k in counts})
     grid = [[counts.get((tg, az), 0.0) for az in azs] for tg in tgs]
-    fig = _figure(max(5.5, 1.8 + 1.3 * len(azs)), max(2.8, 1.2 + 0.45 * len(tgs)))
-    ax = fig.subplots()
+    fig = _figure(max(5.5, 1.8 + 1.3 * len(azs)), max(2.8, 1.2 + 0.45 * len(tgs)), measured=True)
+    # the colour bar in a narrow column of the measured grid (constrained layout measured every
+    # tick twice to place it)
+    ax, cax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 0.035]})
     im = ax.imshow(grid, cmap="Blues", aspect="auto", vmin=0)
     peak = max(max(r) for r in grid) or 1.0
     for i, row in enumerate(grid):
@@ -741,7 +744,7 @@ def plot_az_heatmap(result: Any, scn: Any, path: Path) -> list[Path]:
     ax.set_xlabel("availability zone of the target")
     ax.set_ylabel("target group")
     ax.set_title("Requests per target group and AZ (after the warm-up)")
-    fig.colorbar(im, ax=ax, label="requests (count)")
+    fig.colorbar(im, cax=cax, label="requests (count)")
     return _save(fig, path)
 
 

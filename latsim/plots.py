@@ -87,7 +87,7 @@ def _fit(fig: Figure) -> None:
         if not text:
             return 0.0, 0.0
         prop = FontProperties(size=size)
-        sizes = [r.get_text_width_height_descent(line or " ", prop, False) for line in text.split("\n")]
+        sizes = [_text_metrics(r, line or " ", prop, False) for line in text.split("\n")]
         return max(w for w, _, _ in sizes), sum(h for _, h, _ in sizes) * 1.2
 
     def labels(axis: Any) -> list[str]:
@@ -253,7 +253,7 @@ def _tee_class() -> type:
             return self.agg.points_to_pixels(points)
 
         def get_text_width_height_descent(self, s: str, prop: Any, ismath: Any) -> Any:
-            return self.agg.get_text_width_height_descent(s, prop, ismath)
+            return _text_metrics(self.agg, s, prop, ismath)
 
         def get_canvas_width_height(self) -> Any:
             return self.agg.get_canvas_width_height()
@@ -338,6 +338,17 @@ def _tee_class() -> type:
             self.svg.draw_text(self._gc(gc), x, y, s, scaled, angle, ismath, mtext)
 
     return Tee
+
+
+def _text_metrics(agg: Any, s: str, prop: Any, ismath: Any) -> Any:
+    """Agg's text extent through matplotlib's cache of it for that renderer: the layout
+    (``_fit``, legends) and the draw (through ``_tee``, a renderer of its own) measure the same
+    texts, once."""
+    import matplotlib.text
+    cached = getattr(matplotlib.text, "_get_text_metrics_with_cache", None)
+    if cached is None:  # pragma: no cover - another matplotlib
+        return agg.get_text_width_height_descent(s, prop, ismath)
+    return cached(agg, s, prop, ismath, agg.dpi)
 
 
 def _tee(agg: Any, svg: Any, k: float) -> Any:

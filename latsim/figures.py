@@ -193,12 +193,16 @@ def _by_cost(names: Sequence[str]) -> list[str]:
     return sorted(names, key=lambda n: rank.get(n, len(rank)))
 
 
-def _lead(conns: list[Any], scn: Any, plots_dir: Path | None, shared: int) -> None:
+def _lead(conns: list[Any], theirs: list[Any], scn: Any, plots_dir: Path | None, shared: int) -> None:
     """The first drawing process (forked by latsim): imports matplotlib, then forks the other
     workers from itself (they start with matplotlib imported: its import is paid once), draws
-    the scenario-only figures and serves ``conns[0]``; waits for the others before it ends."""
+    the scenario-only figures and serves ``conns[0]``; waits for the others before it ends.
+    ``theirs``, latsim's ends of the pipes, are closed first: a worker holding one would never
+    see latsim end (were it killed) and would wait for it forever."""
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run, which then still wants its figures
+    for conn in theirs:
+        conn.close()
     ok = True
     try:  # the imports (0.2-0.3 s) overlap the parent's simulation
         _skip_property_docs()
@@ -329,8 +333,8 @@ class Painter:
                 plots_dir.mkdir(parents=True, exist_ok=True)
             self.shared = tempfile.TemporaryFile()  # unlinked already: gone with the last process
             pipes = [ctx.Pipe() for _ in range(n)]
-            proc = ctx.Process(target=_lead, args=([c for _, c in pipes], scn, plots_dir, self.shared.fileno()),
-                               daemon=True, name="latsim-plots")
+            proc = ctx.Process(target=_lead, args=([c for _, c in pipes], [p for p, _ in pipes], scn, plots_dir,
+                                                    self.shared.fileno()), daemon=True, name="latsim-plots")
             proc.start()
             for parent, child in pipes:
                 child.close()

@@ -265,3 +265,32 @@ def test_the_png_writer_keeps_every_pixel_and_the_resolution() -> None:
         assert im.mode == mode and im.size == (53, 37)
         assert np.array_equal(np.asarray(im.convert("RGBA")), pixels)
         assert im.info["dpi"] == pytest.approx((100, 100), abs=0.01)
+
+
+def test_the_drawing_processes_end_when_latsim_is_killed() -> None:
+    """latsim killed outright (no goodbye to its workers): the first worker and the one it forked
+    see their pipes end and exit, instead of waiting for latsim forever."""
+    psutil = pytest.importorskip("psutil")
+    code = ("import time\n"
+            "from latsim.figures import Painter\n"
+            "painter = Painter(workers=2)\n"
+            "print(painter.procs[0].pid, flush=True)\n"
+            "time.sleep(120)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        lead = psutil.Process(int(proc.stdout.readline()))
+        workers = [lead]
+        for _ in range(600):  # until the first worker has imported matplotlib and forked the second
+            workers = [lead, *lead.children()]
+            if len(workers) == 2:
+                break
+            psutil.wait_procs([lead], timeout=0.1)
+        assert len(workers) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=60)
+    alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]  # ended, not yet reaped by init
+    assert not alive

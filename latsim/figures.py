@@ -7,7 +7,7 @@ the drawing code — and its PNG and SVG still have the bytes recorded there; a 
 reused as it is (``latsim report DIR`` of an untouched directory draws nothing). Any other figure
 is drawn again, missing or stale ones alike.
 
-Drawing is matplotlib's (0.1-0.2 s a figure, 0.3-0.4 s to import). ``Painter`` draws in worker
+Drawing is matplotlib's (0.06-0.15 s a figure, 0.2 s to import). ``Painter`` draws in worker
 processes (``fork``; ``LATSIM_PLOT_WORKERS``, else one per usable CPU up to 4 when there are 2 or
 more, 0 draws in this process): ``latsim run --out`` forks the first before the simulation, so
 that it imports matplotlib and draws the topology (it needs only the scenario) while the
@@ -184,8 +184,8 @@ def _draw(name: str, result: Any, scn: Any, plots_dir: Path) -> tuple[Path, ...]
 # the order in which figures are handed out: the costliest first (CPU seconds measured on the
 # quickstart: panels per service or target group, two CDF panels), so that the last figure to
 # finish is a cheap one and the workers end together; figures not named here come last
-_COST_ORDER = ("topology", "target_group_latency", "latency_cdf", "latency", "az_heatmap", "request_rates",
-               "canary", "target_health")
+_COST_ORDER = ("topology", "target_group_latency", "latency_cdf", "latency", "canary", "request_rates",
+               "az_heatmap", "target_health")
 
 
 def _by_cost(names: Sequence[str]) -> list[str]:

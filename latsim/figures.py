@@ -7,16 +7,19 @@ the drawing code — and its PNG and SVG still have the bytes recorded there; a 
 reused as it is (``latsim report DIR`` of an untouched directory draws nothing). Any other figure
 is drawn again, missing or stale ones alike.
 
-Drawing is matplotlib's (0.1-0.4 s a figure, 0.4 s to import). ``Painter`` draws in worker
-processes (``fork``; ``LATSIM_PLOT_WORKERS``, else 2 when there are 2 CPUs and one is idle, 0 draws
-in this process): ``latsim run --out`` starts them before the simulation, so that they import
-matplotlib and draw the topology (it needs only the scenario) while the simulation runs, and
-hands them the result when it is ready, before it writes its tables; they then take the figures
-one at a time. Output is the same bytes whichever process draws a figure.
+Drawing is matplotlib's (0.06-0.15 s a figure, 0.2 s to import). ``Painter`` draws in worker
+processes (``fork``; ``LATSIM_PLOT_WORKERS``, else one per usable CPU up to 4 when there are 2 or
+more, 0 draws in this process): ``latsim run --out`` forks the first before the simulation, so
+that it imports matplotlib and draws the topology (it needs only the scenario) while the
+simulation runs; it forks the others from itself once matplotlib is imported. They get the result
+when it is ready, before this process writes its tables, and take the figures one at a time, the
+costliest first. Output is the same bytes whichever process draws a figure.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -123,11 +126,15 @@ def update_figures(result: Any, scn: Any, plots_dir: Path, *, scenario_text: str
 
 
 # -- drawing, in worker processes when it pays ----------------------------------------------------------
+MAX_WORKERS = 4
+
+
 def _workers() -> int:
-    """Worker processes to draw with: ``LATSIM_PLOT_WORKERS`` (0 = this process); else 2 where
-    ``fork`` exists, there are 2 CPUs and one of them is idle (the 1-minute load average below
-    the CPU count - 0.5: on a busy machine workers only add their own imports), and this process
-    runs no other thread."""
+    """Worker processes to draw with: ``LATSIM_PLOT_WORKERS`` (0 = this process); else one per CPU
+    this process may run on (up to ``MAX_WORKERS``) when there are at least 2, ``fork`` exists and
+    this process runs no other thread. The workers cost no more CPU than drawing here (only the
+    first one imports matplotlib, the others are forked from it), so a busy machine is no reason
+    to draw in one process."""
     import threading
     raw = os.environ.get("LATSIM_PLOT_WORKERS")
     if raw is not None:
@@ -140,14 +147,10 @@ def _workers() -> int:
             raise UsageError(f"LATSIM_PLOT_WORKERS={raw!r}: expected a whole number >= 0 (0 draws the figures "
                              "in latsim's own process)")
     else:
-        cpus = os.cpu_count() or 1
-        try:
-            idle = os.getloadavg()[0] < cpus - 0.5
-        except OSError:  # no load average on this system
-            idle = True
+        cpus = _usable_cpus()
         # never fork a process that runs other threads (a notebook's Dask client, a study's pool):
         # a lock one of them holds would stay held in the child, and the drawing would wait forever
-        n = 2 if cpus >= 2 and idle and threading.active_count() == 1 else 0
+        n = min(cpus, MAX_WORKERS) if cpus >= 2 and threading.active_count() == 1 else 0
     if n and (sys.platform == "win32" or "fork" not in _start_methods()):
         return 0
     return n
@@ -156,6 +159,14 @@ def _workers() -> int:
 def _start_methods() -> list[str]:
     import multiprocessing
     return multiprocessing.get_all_start_methods()
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask: a container's or taskset's limit)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # no affinity on this system
+        return os.cpu_count() or 1
 
 
 def figure_specs() -> tuple[Any, ...]:
@@ -171,26 +182,95 @@ def _draw(name: str, result: Any, scn: Any, plots_dir: Path) -> tuple[Path, ...]
     return tuple(spec.fn(result, scn, plots_dir / name))
 
 
-def _worker(conn: Any, scn: Any, plots_dir: Path | None, first: bool) -> None:
-    """A drawing process: imports matplotlib and, forked with a scenario, draws the
-    scenario-only figures (``first``); then takes ``("job", result, scenario or None, directory)``
-    and ``("draw", name)`` requests. An exception goes back as text."""
+# the order in which figures are handed out: the costliest first (CPU seconds measured on the
+# quickstart: panels per service or target group, two CDF panels), so that the last figure to
+# finish is a cheap one and the workers end together; figures not named here come last
+_COST_ORDER = ("topology", "target_group_latency", "latency_cdf", "latency", "canary", "request_rates",
+               "az_heatmap", "target_health")
+
+
+def _by_cost(names: Sequence[str]) -> list[str]:
+    rank = {n: i for i, n in enumerate(_COST_ORDER)}
+    return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
+
+def _lead(conns: list[Any], theirs: list[Any], scn: Any, plots_dir: Path | None, shared: int) -> None:
+    """The first drawing process (forked by latsim): imports matplotlib, then forks the other
+    workers from itself (they start with matplotlib imported: its import is paid once), draws
+    the scenario-only figures and serves ``conns[0]``; waits for the others before it ends.
+    ``theirs``, latsim's ends of the pipes, are closed first: a worker holding one would never
+    see latsim end (were it killed) and would wait for it forever."""
     import signal
-    import traceback
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run, which then still wants its figures
-    done: dict[str, tuple[Path, ...]] = {}
-    try:  # the imports (0.4-0.6 s) overlap the parent's loading and simulation
+    for conn in theirs:
+        conn.close()
+    ok = True
+    try:  # the imports (0.2-0.3 s) overlap the parent's simulation
+        _skip_property_docs()
         import matplotlib.backends.backend_agg  # noqa: F401
         import matplotlib.backends.backend_svg  # noqa: F401
         import matplotlib.figure  # noqa: F401
+
+        import latsim.plots  # noqa: F401
         if scn is None:  # the scenario comes with the result: its model classes unpickle it
             import latsim.model.graph  # noqa: F401
             import latsim.scenario  # noqa: F401
-        elif first and plots_dir is not None:
+    except Exception:  # noqa: BLE001 - the parent draws everything and reports the error itself
+        ok = False
+    # what is imported stays: out of the collector's sight, its full collections no longer walk
+    # (and, in a forked worker, copy the pages of) matplotlib's modules — 0.03-0.05 s of a
+    # worker's first figure
+    gc.freeze()
+    children = []
+    for i, conn in enumerate(conns[1:], start=1):
+        pid = os.fork() if ok else -1
+        if pid == 0:  # a worker: serves its own connection only
+            for j, other in enumerate(conns):
+                if j != i:
+                    other.close()
+            try:
+                _serve(conn, scn, plots_dir, shared, ok, first=False)
+            finally:
+                os._exit(0)
+        conn.close()  # the worker's (or, without one, the parent sees the end of it and draws its share)
+        if pid > 0:
+            children.append(pid)
+    try:
+        _serve(conns[0], scn, plots_dir, shared, ok, first=True)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)  # their CPU time is counted with this process's, as a user's shell sees it
+
+
+def _skip_property_docs() -> None:
+    """matplotlib writes, for every Artist class it defines, a docstring listing every property
+    and its valid values (parsed from the setters' docstrings): 0.08 s of its 0.28 s import. A
+    drawing process never shows a docstring, so it skips them (the signatures stay)."""
+    if "matplotlib.figure" in sys.modules:
+        return  # imported already: nothing left to save
+    try:
+        import matplotlib.artist
+    except ImportError:
+        return
+    if callable(getattr(matplotlib.artist, "kwdoc", None)):
+        matplotlib.artist.kwdoc = lambda artist: ""
+
+
+def _serve(conn: Any, scn: Any, plots_dir: Path | None, shared: int, ok: bool, *, first: bool) -> None:
+    """A drawing process's loop: with a scenario and a directory, draws the scenario-only figures
+    first (``first``); then takes ``("job", offset, size)`` — the pickled (result, scenario or
+    None, directory) at that place of the file ``shared`` — and ``("draw", name)`` requests, and
+    answers each draw with ``("ok", name, paths)`` or ``("error", name, traceback)``."""
+    import pickle
+    import traceback
+    done: dict[str, tuple[Path, ...]] = {}
+    if ok and first and scn is not None and plots_dir is not None:
+        try:
             for name in _SCN_ONLY:
                 done[name] = _draw(name, None, scn, plots_dir)
-    except Exception:  # noqa: BLE001 - the parent draws it again and reports the error itself
-        done = {}
+        except Exception:  # noqa: BLE001 - drawn again on request, where the error is reported
+            done = {}
     result = None
     while True:
         try:
@@ -200,7 +280,10 @@ def _worker(conn: Any, scn: Any, plots_dir: Path | None, first: bool) -> None:
         if msg is None:
             return
         if msg[0] == "job":
-            _, result, new_scn, new_dir = msg
+            try:
+                result, new_scn, new_dir = pickle.loads(os.pread(shared, msg[2], msg[1]))
+            except Exception:  # noqa: BLE001 - every figure of this job then fails here
+                result, new_scn, new_dir = None, None, None
             if new_scn is not None or new_dir != plots_dir:
                 done = {}  # drawn for another scenario or directory
             scn = new_scn if new_scn is not None else scn
@@ -208,7 +291,8 @@ def _worker(conn: Any, scn: Any, plots_dir: Path | None, first: bool) -> None:
             continue
         name = msg[1]
         try:
-            assert plots_dir is not None
+            if not ok or plots_dir is None:
+                raise RuntimeError("this worker cannot draw (matplotlib did not import)")
             paths = done.pop(name) if name in done else _draw(name, result, scn, plots_dir)
             conn.send(("ok", name, paths))
         except Exception:  # noqa: BLE001
@@ -231,10 +315,12 @@ class _Job:
 
 
 class Painter:
-    """Draws figures in ``workers`` forked processes (0, or none left: in this one). Forked
-    before the result exists — ``latsim run --out`` forks them before it loads the scenario —
-    the workers import matplotlib meanwhile, and, given the scenario and the directory, draw
-    what needs nothing else; ``start`` hands them the result, ``draw`` collects."""
+    """Draws figures in ``workers`` processes (0, or none left: in this one). One is forked from
+    this process — ``latsim run --out`` forks it right after loading the scenario — and, once it
+    has imported matplotlib, forks the others from itself; given the scenario and the directory,
+    it draws what needs nothing else meanwhile. ``start`` hands them the result (through a
+    temporary file shared by the fork: a pipe would make this process wait until a worker
+    reads it), ``draw`` collects."""
 
     def __init__(self, scn: Any = None, plots_dir: Path | None = None, *, workers: int | None = None) -> None:
         self.scn = scn
@@ -242,32 +328,49 @@ class Painter:
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         self.job: _Job | None = None
+        self.shared: Any = None
         n = _workers() if workers is None else workers
         if n:
             import multiprocessing
+            import tempfile
             ctx = multiprocessing.get_context("fork")
             if plots_dir is not None:
                 plots_dir.mkdir(parents=True, exist_ok=True)
-            for i in range(n):
-                parent, child = ctx.Pipe()
-                proc = ctx.Process(target=_worker, args=(child, scn, plots_dir, i == 0), daemon=True,
-                                   name=f"latsim-plots-{i}")
+            self.shared = tempfile.TemporaryFile()  # unlinked already: gone with the last process
+            pipes = [ctx.Pipe() for _ in range(n)]
+            proc = ctx.Process(target=_lead, args=([c for _, c in pipes], [p for p, _ in pipes], scn, plots_dir,
+                                                    self.shared.fileno()), daemon=True, name="latsim-plots")
+            gc.freeze()  # the worker's collector leaves this process's objects alone (this one's: unfrozen below)
+            try:
                 proc.start()
+            finally:
+                gc.unfreeze()
+            for parent, child in pipes:
                 child.close()
                 self.conns.append(parent)
-                self.procs.append(proc)
+            self.procs.append(proc)
 
     def start(self, result: Any, scn: Any, names: Sequence[str], plots_dir: Path) -> None:
         """Hand the workers ``result`` (and ``scn`` unless they were forked with it) and their
         first figures, and return: the caller writes its tables meanwhile; ``draw`` collects."""
+        import pickle
         plots_dir.mkdir(parents=True, exist_ok=True)
         # the scenario-only figures first, to the first worker: it may have drawn them already
-        self.job = _Job(result, scn, plots_dir, sorted(names, key=lambda n: n not in _SCN_ONLY))
+        self.job = _Job(result, scn, plots_dir, _by_cost(names))
+        if not self.conns:
+            return
+        try:
+            data = pickle.dumps((result, None if scn is self.scn else scn, plots_dir), pickle.HIGHEST_PROTOCOL)
+            offset = self.shared.seek(0, os.SEEK_END)  # each job its own place: a worker may read an older one late
+            self.shared.write(data)
+            self.shared.flush()
+        except Exception:  # noqa: BLE001 - a result that cannot be pickled: drawn here
+            return
         for conn in self.conns:
             try:
-                conn.send(("job", result, None if scn is self.scn else scn, plots_dir))
+                conn.send(("job", offset, len(data)))
                 self.job.give(conn)
-            except Exception:  # noqa: BLE001 - a worker gone, or a result it cannot be sent
+            except Exception:  # noqa: BLE001 - a worker gone
                 continue
 
     def draw(self, result: Any, scn: Any, names: Sequence[str], plots_dir: Path) -> dict[str, tuple[Path, ...]]:
@@ -310,4 +413,6 @@ class Painter:
             proc.join(timeout=5)
             if proc.is_alive():
                 proc.kill()
-        self.conns, self.procs = [], []
+        if self.shared is not None:
+            self.shared.close()
+        self.conns, self.procs, self.shared = [], [], None

@@ -231,12 +231,16 @@ def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, acce
                    source: Path | None, traces: float | None, progress: Callable[[float, float, Any], None] | None,
                    running: Callable[[Any], contextlib.AbstractContextManager[Any]] | None,
                    notify: Callable[[str], None] | None, painter: Any) -> Any:
-    from latsim.engine.simulation import Simulation
     writer = own = None
     if stage is not None and report and painter is None:
-        # started before the simulation: its workers import matplotlib and draw the topology meanwhile
+        # started before the simulation: its workers import matplotlib and draw the topology
+        # meanwhile; forked once numpy is imported (matplotlib needs it too) but before the
+        # rest of the engine, which they do not need
+        import numpy  # noqa: F401
+
         from latsim.figures import Painter
         painter = own = Painter(scn, stage / "plots")
+    from latsim.engine.simulation import Simulation
     if stage is not None:
         if access_logs or (scn.access_logs is not None and scn.access_logs.enabled):
             from latsim.metrics.access_log import AccessLogWriter

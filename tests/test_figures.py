@@ -129,7 +129,7 @@ def test_workers_draw_the_same_bytes_as_this_process(original: Path, tmp_path: P
     here = Painter(workers=0)
     there = Painter(workers=2)  # forked without the scenario: it comes with the result
     try:
-        assert len(there.procs) == 2
+        assert len(there.procs) == 1 and len(there.conns) == 2  # the second worker is forked by the first
         a = here.draw(result, scn, names, tmp_path / "here")
         b = there.draw(result, scn, names, tmp_path / "there")
     finally:
@@ -200,19 +200,23 @@ def test_a_bad_worker_count_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
 
 
 def test_no_drawing_workers_are_forked_beside_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An idle 2-CPU machine gets two workers, unless this process runs another thread (a fork
-    would copy the locks that thread holds, and a worker could wait on one forever)."""
+    """2 CPUs get two workers (one CPU none, many CPUs at most MAX_WORKERS), unless this process
+    runs another thread (a fork would copy the locks that thread holds, and a worker could wait
+    on one forever)."""
     import threading
 
     from latsim import figures
     monkeypatch.delenv("LATSIM_PLOT_WORKERS", raising=False)
-    monkeypatch.setattr(figures.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(figures.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(figures, "_usable_cpus", lambda: 2)
     monkeypatch.setattr(figures, "_start_methods", lambda: ["fork"])
     monkeypatch.setattr(figures.sys, "platform", "linux")
     with monkeypatch.context() as m:  # this process alone (whatever threads the test runner keeps)
         m.setattr(threading, "active_count", lambda: 1)
         assert figures._workers() == 2
+        m.setattr(figures, "_usable_cpus", lambda: 1)
+        assert figures._workers() == 0
+        m.setattr(figures, "_usable_cpus", lambda: 64)
+        assert figures._workers() == figures.MAX_WORKERS
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
@@ -221,3 +225,72 @@ def test_no_drawing_workers_are_forked_beside_other_threads(monkeypatch: pytest.
     finally:
         stop.set()
         other.join()
+
+
+def test_one_painter_draws_several_results_in_turn(original: Path, tmp_path: Path) -> None:
+    """Jobs handed over one after the other (a worker may read an older one late, when it drew
+    nothing of it) still give each directory the bytes drawn in this process."""
+    from latsim.report import load_run
+    result, scn = load_run(original)
+    painter = Painter(workers=2)
+    try:
+        first = painter.draw(result, scn, ["latency"], tmp_path / "a")
+        second = painter.draw(result, scn, [s.name for s in figure_specs()], tmp_path / "b")
+    finally:
+        painter.close()
+    assert [p.name for p in first["latency"]] == ["latency.png", "latency.svg"]
+    for paths in second.values():
+        for p in paths:
+            assert p.read_bytes() == (original / "plots" / p.name).read_bytes(), p.name
+    assert sum(1 for ps in second.values() for _ in ps) == 2 * 7
+
+
+def test_the_png_writer_keeps_every_pixel_and_the_resolution() -> None:
+    """png_bytes against Pillow's decoder: an opaque buffer comes back as RGB, one with any
+    transparent pixel as RGBA, pixel for pixel; 100 dpi as Pillow reads the pHYs chunk."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from latsim.plots import png_bytes
+    rng = np.random.default_rng(7)
+    rgba = rng.integers(0, 256, size=(37, 53, 4), dtype=np.uint8)
+    opaque = rgba.copy()
+    opaque[:, :, 3] = 255
+    for pixels, mode in ((opaque, "RGB"), (rgba, "RGBA")):
+        data = png_bytes(pixels, 100)
+        assert png_bytes(pixels, 100) == data  # the same pixels, the same bytes
+        im = Image.open(io.BytesIO(data))
+        assert im.mode == mode and im.size == (53, 37)
+        assert np.array_equal(np.asarray(im.convert("RGBA")), pixels)
+        assert im.info["dpi"] == pytest.approx((100, 100), abs=0.01)
+
+
+def test_the_drawing_processes_end_when_latsim_is_killed() -> None:
+    """latsim killed outright (no goodbye to its workers): the first worker and the one it forked
+    see their pipes end and exit, instead of waiting for latsim forever."""
+    psutil = pytest.importorskip("psutil")
+    code = ("import time\n"
+            "from latsim.figures import Painter\n"
+            "painter = Painter(workers=2)\n"
+            "print(painter.procs[0].pid, flush=True)\n"
+            "time.sleep(120)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        lead = psutil.Process(int(proc.stdout.readline()))
+        workers = [lead]
+        for _ in range(600):  # until the first worker has imported matplotlib and forked the second
+            workers = [lead, *lead.children()]
+            if len(workers) == 2:
+                break
+            psutil.wait_procs([lead], timeout=0.1)
+        assert len(workers) == 2
+    finally:
+        proc.kill()
+        proc.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=60)
+    alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]  # ended, not yet reaped by init
+    assert not alive

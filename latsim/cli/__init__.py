@@ -7,6 +7,7 @@ traceback."""
 from __future__ import annotations
 
 import gc
+import os
 from typing import Annotated
 
 import typer
@@ -59,6 +60,11 @@ app.command()(new.new)
 
 def main() -> None:
     """Entry point of the ``latsim`` script."""
+    # latsim does no linear algebra: numpy's OpenBLAS need not start a thread per core when it is
+    # imported (0.04-0.06 s of every command that imports numpy, and a second core kept busy
+    # beside a run's drawing process); a user's own setting wins, and a notebook's import of
+    # latsim does not come here
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         app()
     finally:

@@ -21,7 +21,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from latsim.metrics.histogram import LogHistogram
+from latsim.metrics.histogram import LogHistogram, record_chunks
 from latsim.metrics.spool import Spool
 
 # Per-minute counters, by position (the CloudWatch names of docs/lattice.md §8.1)
@@ -229,10 +229,16 @@ class Cursor:
         return row
 
     def flush(self) -> None:
+        """Hand the buffered latencies to the recorder (``Recorder.drain`` records them)."""
         buf = self.buf
         if buf:
-            self.dim.seg_hist(self.seg).record_many(buf)
-            buf.clear()
+            d = self.dim
+            rec = d.rec
+            rec.pending.append((d, self.seg, d.seg_hist(self.seg), buf))
+            self.buf = []
+            rec.pending_n += len(buf)
+            if rec.pending_n >= FLUSH:
+                rec.drain()
 
     def leave(self) -> None:
         """Its segment closes: flush its latencies; the next record moves the cursor."""
@@ -304,13 +310,21 @@ class Dim:
         """Segments and closed minutes held in memory (what grows if minutes stop leaving)."""
         return sum(len(r) for r in self.rows.values()) + len(self.hists) + len(self.kept)
 
-    def close(self, upto: int) -> None:
-        """Close every segment of minute ``upto`` or earlier: their minutes are kept as ``Closed``
-        (in time order), the odd segments folded into the whole-run figures; the segments leave."""
-        limit = 2 * ((upto + 1) * 60 // self.step)  # the first segment of minute upto + 1
+    def leave(self, upto: int) -> int:
+        """The cursors in minute ``upto`` or earlier leave their segments (their latencies handed
+        over); returns the first segment of minute ``upto + 1``."""
+        limit = 2 * ((upto + 1) * 60 // self.step)
         for c in self.cursors.values():
             if 0 <= c.seg < limit:
                 c.leave()
+        return limit
+
+    def close(self, upto: int) -> None:
+        """Close every segment of minute ``upto`` or earlier: their minutes are kept as ``Closed``
+        (in time order), the odd segments folded into the whole-run figures; the segments leave."""
+        limit = self.leave(upto)
+        if self.rec.pending:
+            self.rec.drain()
         minute_of = self.minute_of
         by_minute: dict[int, tuple[dict[str, list[tuple[int, list[float]]]], list[tuple[int, LogHistogram]]]] = {}
         for az in sorted(self.rows):
@@ -522,6 +536,10 @@ class Recorder:
         self.spool: Spool | None = None  # created at the first spill (short runs never have one)
         self.finished = True  # nothing open (``finish``)
         self.peak_resident = 0  # the most segments and closed minutes held at once (``resident``)
+        # latencies the cursors handed over, (dimension, segment, values) in the order they came,
+        # recorded into the segments' histograms together (``drain``)
+        self.pending: list[tuple[Dim, int, LogHistogram, list[float]]] = []
+        self.pending_n = 0  # values in ``pending`` (drained at ``FLUSH``)
 
     def dim(self, kind: str, name: str) -> Dim:
         d = self.dims.get((kind, name))
@@ -554,6 +572,7 @@ class Recorder:
     def _close(self, upto: int) -> None:
         with _whole():
             self.peak_resident = max(self.peak_resident, self.resident())
+            self._leave(upto)
             for d in self.dims.values():
                 d.close(upto)
             self.unspilled += upto - self.closed_minute
@@ -565,10 +584,37 @@ class Recorder:
                     d.spill(self.spool)
                 self.unspilled = 0
 
+    def _leave(self, upto: int) -> None:
+        """Every cursor in minute ``upto`` or earlier leaves, and what they held is recorded at
+        once (``drain``), before the dimensions close those minutes one by one."""
+        for d in self.dims.values():
+            d.leave(upto)
+        self.drain()
+
+    def drain(self) -> None:
+        """Record the latencies the cursors handed over into their segments' histograms: one
+        pass of numpy calls for all of them (``record_chunks``: bit for bit what recording them
+        chunk by chunk, in the same order, gives). A segment no cursor points at any more is
+        done being written: its histogram is kept compact."""
+        pending = self.pending
+        if not pending:
+            return
+        self.pending = []
+        self.pending_n = 0
+        current: dict[int, set[int]] = {}
+        compact = []
+        for d, seg, _, _ in pending:
+            segs = current.get(id(d))
+            if segs is None:
+                segs = current[id(d)] = {c.seg for c in d.cursors.values()}
+            compact.append(seg not in segs)
+        record_chunks([h for _, _, h, _ in pending], [buf for _, _, _, buf in pending], compact)
+
     def finish(self) -> None:
         """Close every minute still open (the end of the run; again if records came since)."""
         if not self.finished:
             self.peak_resident = max(self.peak_resident, self.resident())
+            self._leave(_EVERY_MINUTE)
             for d in self.dims.values():
                 d.close(_EVERY_MINUTE)
             self.finished = True
@@ -580,8 +626,8 @@ class Recorder:
             len(c.minutes) for c in self.cold_starts.values())
 
     def buffered(self) -> int:
-        """Latencies waiting in buffers (bounded: at most ``FLUSH`` per cursor)."""
-        return sum(len(c.buf) for d in self.dims.values() for c in d.cursors.values())
+        """Latencies waiting in buffers (bounded: at most ``FLUSH`` per cursor, and ``FLUSH`` handed over)."""
+        return self.pending_n + sum(len(c.buf) for d in self.dims.values() for c in d.cursors.values())
 
     def record(self, d: Dim, az: str, t_start: float, t_end: float, status: int, timeout: bool = False,
                conn_error: bool = False, lattice_generated: bool = False, bytes_in: int = 0,

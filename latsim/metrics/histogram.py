@@ -397,7 +397,7 @@ def record_chunks(hists: Sequence[LogHistogram], chunks: Sequence[Sequence[float
     counts, min, max and the underflow minimum are order-free; the float ``sum`` adds each chunk's
     own sum (``np.add.reduce`` of the chunk, numpy's pairwise order, on a contiguous slice of the
     same values) in the same order as ``record_many`` does (``tests/test_histogram.py``)."""
-    keep = [(h, c, compact[k] if compact is not None else False) for k, (h, c) in enumerate(zip(hists, chunks))]
+    keep = [(h, c, compact[k] if compact is not None else False) for k, (h, c) in enumerate(zip(hists, chunks, strict=True))]
     lens = [len(c) for _, c, _ in keep]
     total = sum(lens)
     vals = np.fromiter(chain.from_iterable(c for _, c, _ in keep), dtype=float, count=total)

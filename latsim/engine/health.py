@@ -41,7 +41,7 @@ class HealthChecker:
         phase = sim.streams.uniform(f"{name}/phase")() * hc.interval
         draw = sampler(srv.ct.model.latency, sim.streams.rng(f"{name}/latency"))
         status_u = sim.streams.uniform(f"{name}/status")
-        sim.at(sim.now + phase, self._probe, (srv, draw, status_u))
+        sim.timer(sim.now + phase, self._probe, (srv, draw, status_u))
 
     def _probe(self, ev: Any) -> None:
         srv, draw, status_u = ev._value
@@ -51,7 +51,7 @@ class HealthChecker:
         hc = srv.tg.model.health_check
         self.probes += 1
         now = sim.now
-        sim.at(now + hc.interval, self._probe, ev._value)  # a slow answer does not shift the schedule
+        sim.timer(now + hc.interval, self._probe, ev._value)  # a slow answer does not shift the schedule
         if not (srv.up and srv.ct.sg_allows_health[0]):
             self.result(srv, False)
             return
@@ -64,7 +64,7 @@ class HealthChecker:
             return
         ok = end - now < hc.timeout and matcher_accepts(srv.tg.model, self._status(srv, status_u))
         # the result is known when the probe returns (or times out)
-        sim.at(min(end, now + hc.timeout), self._on_result, (srv, ok))
+        sim.timer(min(end, now + hc.timeout), self._on_result, (srv, ok))
 
     @staticmethod
     def _status(srv: TargetServer, u: Any) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 
 import numpy as np
 import pytest
@@ -202,6 +203,9 @@ def test_percentiles_equal_the_array_definition_bit_for_bit(values: list[float],
     h = LogHistogram()
     h.record_many(values)
     assert h.percentiles([*qs, 0, 100]) == _vectorised_percentiles(h, [*qs, 0, 100])
+    h.compact()  # read from the occupied buckets alone
+    assert h.percentiles([*qs, 0, 100]) == _vectorised_percentiles(h, [*qs, 0, 100])
+    assert h._counts is None
 
 def test_a_histogram_kept_compact_stays_compact_and_equal() -> None:
     """``keep_compact``: batch after batch, the same state to the last bit as a plain histogram,
@@ -241,9 +245,10 @@ _chunk_value = st.one_of(st.floats(1e-4, 30.0), st.floats(1e-12, 1e-6, exclude_m
                     min_size=1, max_size=40),
     before=st.lists(st.sampled_from(["empty", "compact", "expanded", "pending", "kept"]), min_size=6, max_size=6),
     zero_free=st.booleans(),
+    doubles=st.booleans(),
 )
 def test_law_recording_chunks_together_is_recording_them_one_by_one(
-        chunks: list[tuple[int, list[float], bool]], before: list[str], zero_free: bool) -> None:
+        chunks: list[tuple[int, list[float], bool]], before: list[str], zero_free: bool, doubles: bool) -> None:
     """``record_chunks`` (the recorder's batched hand-over) leaves every histogram in exactly the
     state that ``record_many`` of each chunk, in order, leaves: counts, zeros, min, max, the
     underflow minimum and the float sum to the last bit (``state``), whatever each histogram held
@@ -274,7 +279,9 @@ def test_law_recording_chunks_together_is_recording_them_one_by_one(
         one_by_one[j].record_many(values)
         if squeeze:
             one_by_one[j].compact()
-    record_chunks([together[j] for j, _, _ in chunks], [values for _, values, _ in chunks],
+    # as lists of floats, or as the recorder's buffers (arrays of doubles, read in place)
+    record_chunks([together[j] for j, _, _ in chunks],
+                  [array("d", values) if doubles else values for _, values, _ in chunks],
                   [squeeze for _, _, squeeze in chunks])
     for a, b in zip(one_by_one, together, strict=True):
         assert a.state() == b.state()  # exact, the sum included

@@ -30,6 +30,7 @@ the layout (≤ ~40 KB), independent of how many values were recorded.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import chain
@@ -57,6 +58,7 @@ _LAYOUT = {"alpha": ALPHA, "min": MIN_VALUE, "max": MAX_VALUE}
 _exponents = np.arange(_I_MIN, _I_MAX + 1, dtype=float)
 # Representative and upper edge of each slot (underflow/overflow are replaced by min/max).
 _REPRESENTATIVE = np.concatenate(([MIN_VALUE], 2.0 * GAMMA ** (_exponents + 1) / (GAMMA + 1.0), [MAX_VALUE]))
+_REPRESENTATIVES = _REPRESENTATIVE.tolist()  # the same doubles, for scalar lookups
 _UPPER_EDGE = np.concatenate(([GAMMA**_I_MIN], GAMMA ** (_exponents + 1), [_INF]))
 
 
@@ -227,6 +229,23 @@ class LogHistogram:
         rep[-1] = self._max  # overflow likewise by the maximum
         return cum, rep
 
+    def _packed_reps(self, ranks: list[int]) -> list[float]:
+        """``rep[searchsorted(cum, ranks, "right")]`` of ``_cumulative`` for a compact histogram,
+        from the cumulative counts of its occupied buckets alone (a closed minute's few dozen, not
+        the layout's 2 500): the buckets before them are empty, so past the zeros the first
+        cumulative count above a rank is the packed one's, shifted by the zeros."""
+        zero = self._zero
+        if self._packed is None:  # zeros only
+            return [0.0] * len(ranks)
+        lo, part = self._packed
+        ks = np.searchsorted(np.cumsum(part), [r - zero for r in ranks], side="right").tolist()
+        out = []
+        for r, k in zip(ranks, ks, strict=True):
+            slot = lo + k
+            out.append(0.0 if r < zero else self._tiny if slot == 0 else self._max if slot == _TOP + 1
+                       else _REPRESENTATIVES[slot])
+        return out
+
     def percentiles(self, qs: Sequence[float]) -> list[float]:
         """Estimates of several percentiles (q in [0, 100]); NaN when empty.
 
@@ -239,13 +258,16 @@ class LogHistogram:
         n = self.count
         if n == 0:
             return [math.nan] * len(q)
-        cum, rep = self._cumulative()
         ranks = [x / 100.0 * (n - 1) for x in q]
-        bounds: list[float] = []
+        bounds: list[int] = []
         for r in ranks:
             bounds.append(math.floor(r))
             bounds.append(math.ceil(r))
-        reps = rep[np.searchsorted(cum, bounds, side="right")].tolist()
+        if self._counts is None and not self._pending:  # compact: its occupied buckets only
+            reps = self._packed_reps(bounds)
+        else:
+            cum, rep = self._cumulative()
+            reps = rep[np.searchsorted(cum, bounds, side="right")].tolist()
         lo_v, hi_v, last = self._min, self._max, n - 1
         out = []
         for k, r in enumerate(ranks):
@@ -400,7 +422,11 @@ def record_chunks(hists: Sequence[LogHistogram], chunks: Sequence[Sequence[float
     keep = [(h, c, compact[k] if compact is not None else False) for k, (h, c) in enumerate(zip(hists, chunks, strict=True))]
     lens = [len(c) for _, c, _ in keep]
     total = sum(lens)
-    vals = np.fromiter(chain.from_iterable(c for _, c, _ in keep), dtype=float, count=total)
+    doubles = [c for _, c, _ in keep if isinstance(c, array) and c.typecode == "d"]
+    if doubles and len(doubles) == len(keep):  # the recorder's buffers: read in place
+        vals = np.concatenate([np.frombuffer(c, dtype=float) for c in doubles])
+    else:
+        vals = np.fromiter(chain.from_iterable(c for _, c, _ in keep), dtype=float, count=total)
     if not ((vals > 0.0).all() and (vals < _INF).all()):
         # a zero (or a value record_many refuses: it raises): chunk by chunk, as record_many does
         for h, c, squeeze in keep:

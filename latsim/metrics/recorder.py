@@ -43,6 +43,10 @@ BYTES_IN = _AT["TotalReceivedBytes"]
 BYTES_OUT = _AT["TotalSentBytes"]
 _LATTICE_IDX = {code: _AT[f"HTTPCode_VpcLattice_{code}_Count"] for code in (400, 403, 404, 429, 500, 502, 504)}
 FLUSH = 4096
+# Latencies the cursors have handed over wait for ``Recorder.drain`` until there are this many (or
+# minutes close): a drain's numpy calls are paid once for the segments of a minute or more (a slow
+# workload's 240 cursors hand over ~50 values each a minute); at most 2.5 MB as lists of floats.
+PENDING = 16 * FLUSH
 
 
 class BufferedHistogram:
@@ -168,7 +172,7 @@ class Cursor:
         self.hi = 0.0  # holds nothing: the first record moves the cursor
         self.seg = -1
         self.row: list[float] = []
-        self.buf: list[float] = []
+        self.buf = array("d")  # doubles, not float objects: they live until the drain, a minute or more
 
     def move(self, t: float) -> list[float]:
         """Point at the segment holding ``t``; returns its counters. The segment left behind is
@@ -235,9 +239,9 @@ class Cursor:
             d = self.dim
             rec = d.rec
             rec.pending.append((d, self.seg, d.seg_hist(self.seg), buf))
-            self.buf = []
+            self.buf = array("d")
             rec.pending_n += len(buf)
-            if rec.pending_n >= FLUSH:
+            if rec.pending_n >= PENDING:
                 rec.drain()
 
     def leave(self) -> None:
@@ -538,8 +542,8 @@ class Recorder:
         self.peak_resident = 0  # the most segments and closed minutes held at once (``resident``)
         # latencies the cursors handed over, (dimension, segment, values) in the order they came,
         # recorded into the segments' histograms together (``drain``)
-        self.pending: list[tuple[Dim, int, LogHistogram, list[float]]] = []
-        self.pending_n = 0  # values in ``pending`` (drained at ``FLUSH``)
+        self.pending: list[tuple[Dim, int, LogHistogram, array[float]]] = []
+        self.pending_n = 0  # values in ``pending`` (drained at ``PENDING``)
 
     def dim(self, kind: str, name: str) -> Dim:
         d = self.dims.get((kind, name))
@@ -626,7 +630,7 @@ class Recorder:
             len(c.minutes) for c in self.cold_starts.values())
 
     def buffered(self) -> int:
-        """Latencies waiting in buffers (bounded: at most ``FLUSH`` per cursor, and ``FLUSH`` handed over)."""
+        """Latencies waiting in buffers (bounded: at most ``FLUSH`` per cursor, and ``PENDING`` handed over)."""
         return self.pending_n + sum(len(c.buf) for d in self.dims.values() for c in d.cursors.values())
 
     def record(self, d: Dim, az: str, t_start: float, t_end: float, status: int, timeout: bool = False,

@@ -15,12 +15,17 @@ from tests.builders import build, one_service
 HC = {"enabled": True, "interval": "5s", "timeout": "1s", "healthy_threshold": 2, "unhealthy_threshold": 2}
 
 
+def evented_timer(sim: Simulation, t: float, fn: Any, value: Any = None) -> None:
+    """``Simulation.timer`` the event-per-timer way: a SimPy event (``Simulation.at``) each."""
+    sim.at(t, lambda call: fn(call._value), value)
+
+
 def both_ways(data: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, Simulation]:
     """(inline summary, event-per-probe summary, the inline run's simulation)."""
     inline = Simulation(build(data))
     a = inline.run()
     with monkeypatch.context() as m:
-        m.setattr(Simulation, "timer", Simulation.at)  # every probe and result its own SimPy event
+        m.setattr(Simulation, "timer", evented_timer)  # every probe and result its own SimPy event
         evented = Simulation(build(data))
         b = evented.run()
     assert not evented.timers  # nothing went through the inline path

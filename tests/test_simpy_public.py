@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import math
+from functools import partial
 from pathlib import Path
 
 from hypothesis import given
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from latsim.engine.simulation import Simulation, _delay_to
 from latsim.scenario import load_scenario
 from tests.conftest import ROOT
+from tests.test_health_timers import evented_timer
 
 SIMPY_PRIVATE = {"_eid", "_queue", "_now"}
 
@@ -48,7 +50,7 @@ def counted_run(inline_timers: bool) -> tuple[Simulation, int]:
     """The quickstart run, and the events SimPy's own scheduler was asked for (the oracle)."""
     sim = Simulation(load_scenario(Path(ROOT / "scenarios" / "quickstart.yaml")))
     if not inline_timers:  # every health probe and result its own SimPy event
-        sim.timer = sim.at  # type: ignore[method-assign]
+        sim.timer = partial(evented_timer, sim)  # type: ignore[method-assign]
     scheduled = [0]
     schedule = sim.env.schedule
 

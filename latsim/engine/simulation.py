@@ -386,7 +386,7 @@ class Simulation:
         self.pump_token = 0  # the scheduled pump event's; older ones are stale
         self._seq = 0
         # timers (health checks): callbacks the pump runs inline between arrivals (``timer``)
-        self.timers: list[tuple[float, int, _Call]] = []
+        self.timers: list[tuple[float, int, Any, Any]] = []  # (time, order, fn, value): fn(value) at time
         self.timer_seq = 0
         self.timing = False  # the pump or the timer runner is running: it runs due timers itself
         self.runner_at = INF  # time of the timer runner's SimPy event (INF: none)
@@ -408,14 +408,15 @@ class Simulation:
         self.env.timeout(_delay_to(self.env.now, t)).callbacks.append(_Call(self, t, fn, value).fire)
 
     def timer(self, t: float, fn: Any, value: Any = None) -> None:
-        """As ``at``, for callbacks that touch no request in flight (health checks): the pump runs
-        them inline, in time order between the arrivals, instead of leaving and re-entering for
-        each (160 targets probed every 30 s among 100 arrivals a second: a pump event a probe).
+        """``fn(value)`` at time ``t`` (>= now), for callbacks that touch no request in flight
+        (health checks): the pump runs them inline, in time order between the arrivals, instead
+        of leaving and re-entering for each (160 targets probed every 30 s among 100 arrivals a
+        second: a pump event a probe).
         Counted in ``scheduled`` as the SimPy event it was, and so is the pump event the
         event-per-timer path took to let it run (``_pump``): the summary's event count is the same."""
         self.scheduled += 1
         self.timer_seq += 1
-        heappush(self.timers, (t, self.timer_seq, _Call(self, t, fn, value)))
+        heappush(self.timers, (t, self.timer_seq, fn, value))
         if not self.timing and t < self.runner_at and t < self.pump_at:
             self._schedule_runner(t)
 
@@ -443,9 +444,9 @@ class Simulation:
         self.timing = True
         try:
             while timers and (timers[0][0] <= ev.t or timers[0][0] < peek()):
-                call = heappop(timers)[2]
-                self.now = call.t
-                call.fn(call)
+                when, _, fn, value = heappop(timers)
+                self.now = when
+                fn(value)
         finally:
             self.timing = False
         self._ensure_runner()
@@ -629,9 +630,9 @@ class Simulation:
                         self.scheduled += 1
                         waited = True
                     self.timers_inline += 1
-                    call = heappop(timers)[2]
-                    self.now = call.t
-                    call.fn(call)
+                    when, _, fn, value = heappop(timers)
+                    self.now = when
+                    fn(value)
                     version = self.topo.version
                     next_disruption = self.next_disruption
                     continue

@@ -316,7 +316,7 @@ class Simulation:
         self.env = simpy.Environment()
         # the simulated time: SimPy's at an event, an arrival's while the pump handles it inline
         self.now: float = self.env.now  # (the int 0: it appears in health logs as it did)
-        self.next_event = INF  # a lower bound of SimPy's next event time while the pump runs
+        self.next_event = INF  # while the pump runs: the time of the next SimPy event or timer (``_pump``)
         self.scheduled = 0  # SimPy events scheduled (counted here, not read from SimPy's internals)
         self.runs = 0  # env.run calls (each schedules a stop event)
         self.streams = Streams(scn.seed)
@@ -417,7 +417,10 @@ class Simulation:
         self.scheduled += 1
         self.timer_seq += 1
         heappush(self.timers, (t, self.timer_seq, fn, value))
-        if not self.timing and t < self.runner_at and t < self.pump_at:
+        if self.timing:
+            if t < self.next_event:  # the pump's bound (the runner does not read it)
+                self.next_event = t
+        elif t < self.runner_at and t < self.pump_at:
             self._schedule_runner(t)
 
     def _ensure_runner(self) -> None:
@@ -597,9 +600,13 @@ class Simulation:
         n = len(times)
         feed_live = True
         self.pump_at = INF
-        self.next_event = env.peek()  # lowered by Simulation.at while the pump runs
-        pumped = 0
         timers = self.timers
+        # the next SimPy event or timer, whichever is first: lowered by Simulation.at and
+        # Simulation.timer while the pump runs (one test per arrival)
+        self.next_event = env.peek()
+        if timers and timers[0][0] < self.next_event:
+            self.next_event = timers[0][0]
+        pumped = 0
         # the wait for the next arrival counted as an event already (a timer ran inline, or the pump left)
         waited = self.gap_token == self.pump_token
         self.timing = True
@@ -623,25 +630,30 @@ class Simulation:
                         return
                     t = heap[0][0]
                     from_heap = True
-                if timers and timers[0][0] <= t and timers[0][0] < self.next_event:
-                    # a timer is due first: run here, where the event-per-timer path left the pump
-                    # (an event scheduled, counted once per arrival waited for) and came back
-                    if not waited:
-                        self.scheduled += 1
-                        waited = True
-                    self.timers_inline += 1
-                    when, _, fn, value = heappop(timers)
-                    self.now = when
-                    fn(value)
-                    version = self.topo.version
-                    next_disruption = self.next_disruption
-                    continue
-                if self.next_event <= t:
-                    self._schedule_pump(t)
-                    if waited:  # that wait was counted when a timer ran
-                        self.scheduled -= 1
-                    self.gap_token = self.pump_token
-                    return
+                if self.next_event <= t:  # a SimPy event or a timer comes first
+                    nxt = env.peek()
+                    if timers and timers[0][0] <= t and timers[0][0] < nxt:
+                        # a timer: run here, where the event-per-timer path left the pump (an
+                        # event scheduled, counted once per arrival waited for) and came back
+                        if not waited:
+                            self.scheduled += 1
+                            waited = True
+                        self.timers_inline += 1
+                        when, _, fn, value = heappop(timers)
+                        self.now = when
+                        fn(value)
+                        version = self.topo.version
+                        next_disruption = self.next_disruption
+                        nxt = env.peek()
+                        self.next_event = timers[0][0] if timers and timers[0][0] < nxt else nxt
+                        continue
+                    if nxt <= t:
+                        self._schedule_pump(t)
+                        if waited:  # that wait was counted when a timer ran
+                            self.scheduled -= 1
+                        self.gap_token = self.pump_token
+                        return
+                    self.next_event = timers[0][0] if timers and timers[0][0] < nxt else nxt
                 waited = False
                 if from_heap:
                     _, _, cs, gen = heappop(heap)

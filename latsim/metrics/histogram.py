@@ -423,8 +423,11 @@ def record_chunks(hists: Sequence[LogHistogram], chunks: Sequence[Sequence[float
     lens = [len(c) for _, c, _ in keep]
     total = sum(lens)
     doubles = [c for _, c, _ in keep if isinstance(c, array) and c.typecode == "d"]
-    if doubles and len(doubles) == len(keep):  # the recorder's buffers: read in place
-        vals = np.concatenate([np.frombuffer(c, dtype=float) for c in doubles])
+    if doubles and len(doubles) == len(keep):  # the recorder's buffers: copied end to end, read in place
+        joined = array("d")
+        for buf in doubles:
+            joined.extend(buf)
+        vals = np.frombuffer(joined, dtype=float)
     else:
         vals = np.fromiter(chain.from_iterable(c for _, c, _ in keep), dtype=float, count=total)
     if not ((vals > 0.0).all() and (vals < _INF).all()):

@@ -346,9 +346,8 @@ class Dim:
             for az, segs in rows_by_az.items():
                 acc: list[float] | None = None
                 for seg, row in segs:
-                    if seg & 1:
-                        for i, v in enumerate(row):
-                            total[i] += v
+                    if seg & 1:  # element by element, as ``total[i] += v``
+                        total[:] = [a + b for a, b in zip(total, row, strict=True)]
                     acc = list(row) if acc is None else [a + b for a, b in zip(acc, row, strict=True)]
                 assert acc is not None
                 sums[az] = acc

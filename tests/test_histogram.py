@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 
 import numpy as np
 import pytest
@@ -202,6 +203,9 @@ def test_percentiles_equal_the_array_definition_bit_for_bit(values: list[float],
     h = LogHistogram()
     h.record_many(values)
     assert h.percentiles([*qs, 0, 100]) == _vectorised_percentiles(h, [*qs, 0, 100])
+    h.compact()  # read from the occupied buckets alone
+    assert h.percentiles([*qs, 0, 100]) == _vectorised_percentiles(h, [*qs, 0, 100])
+    assert h._counts is None
 
 def test_a_histogram_kept_compact_stays_compact_and_equal() -> None:
     """``keep_compact``: batch after batch, the same state to the last bit as a plain histogram,
@@ -229,3 +233,63 @@ def test_a_state_round_trip_is_exact() -> None:
     h.record_many(values[:10])
     assert back.to_dict() == h.to_dict()
     assert LogHistogram.from_state(LogHistogram().state()).count == 0
+
+
+_chunk_value = st.one_of(st.floats(1e-4, 30.0), st.floats(1e-12, 1e-6, exclude_max=True),
+                         st.floats(MAX_VALUE, 1e9), st.just(0.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    chunks=st.lists(st.tuples(st.integers(0, 5), st.lists(_chunk_value, max_size=150), st.booleans()),
+                    min_size=1, max_size=40),
+    before=st.lists(st.sampled_from(["empty", "compact", "expanded", "pending", "kept"]), min_size=6, max_size=6),
+    zero_free=st.booleans(),
+    doubles=st.booleans(),
+)
+def test_law_recording_chunks_together_is_recording_them_one_by_one(
+        chunks: list[tuple[int, list[float], bool]], before: list[str], zero_free: bool, doubles: bool) -> None:
+    """``record_chunks`` (the recorder's batched hand-over) leaves every histogram in exactly the
+    state that ``record_many`` of each chunk, in order, leaves: counts, zeros, min, max, the
+    underflow minimum and the float sum to the last bit (``state``), whatever each histogram held
+    before and however they are compacted."""
+    from latsim.metrics.histogram import record_chunks
+
+    if zero_free:  # the common case (the vectorised path): no exact zero anywhere
+        chunks = [(j, [v for v in vs if v > 0.0], c) for j, vs, c in chunks]
+
+    def prepared() -> list[LogHistogram]:
+        rng = np.random.default_rng(7)
+        out = []
+        for how in before:
+            h = LogHistogram()
+            if how == "kept":
+                h.keep_compact()
+            if how != "empty":
+                h.record_many(rng.lognormal(-4, 1, 20))
+            if how == "compact":
+                h.compact()
+            if how == "pending":
+                h.record(0.25)
+            out.append(h)
+        return out
+
+    one_by_one, together = prepared(), prepared()
+    for j, values, squeeze in chunks:
+        one_by_one[j].record_many(values)
+        if squeeze:
+            one_by_one[j].compact()
+    # as lists of floats, or as the recorder's buffers (arrays of doubles, read in place)
+    record_chunks([together[j] for j, _, _ in chunks],
+                  [array("d", values) if doubles else values for _, values, _ in chunks],
+                  [squeeze for _, _, squeeze in chunks])
+    for a, b in zip(one_by_one, together, strict=True):
+        assert a.state() == b.state()  # exact, the sum included
+        assert a.count == b.count and a.percentiles(QS) == b.percentiles(QS) or a.count == 0
+
+
+def test_recording_chunks_refuses_what_record_many_refuses() -> None:
+    from latsim.metrics.histogram import record_chunks
+    for bad in (-1.0, math.nan, math.inf):
+        with pytest.raises(ValueError):
+            record_chunks([LogHistogram(), LogHistogram()], [[0.1, 0.2], [0.3, bad]])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import math
+from functools import partial
 from pathlib import Path
 
 from hypothesis import given
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from latsim.engine.simulation import Simulation, _delay_to
 from latsim.scenario import load_scenario
 from tests.conftest import ROOT
+from tests.test_health_timers import evented_timer
 
 SIMPY_PRIVATE = {"_eid", "_queue", "_now"}
 
@@ -44,17 +46,30 @@ def test_a_delay_from_a_nearby_time_is_exact(t: float, frac: float):
     assert now + _delay_to(now, t) == t
 
 
-def test_events_counted_are_the_events_simpy_scheduled_plus_arrivals_handled_inline():
+def counted_run(inline_timers: bool) -> tuple[Simulation, int]:
+    """The quickstart run, and the events SimPy's own scheduler was asked for (the oracle)."""
     sim = Simulation(load_scenario(Path(ROOT / "scenarios" / "quickstart.yaml")))
+    if not inline_timers:  # every health probe and result its own SimPy event
+        sim.timer = partial(evented_timer, sim)  # type: ignore[method-assign]
     scheduled = [0]
     schedule = sim.env.schedule
 
-    def counting(*args, **kwargs):  # the oracle: every call of SimPy's own scheduler
+    def counting(*args, **kwargs):  # every call of SimPy's own scheduler
         scheduled[0] += 1
         return schedule(*args, **kwargs)
 
     sim.env.schedule = counting  # type: ignore[method-assign]
     sim.run()
-    assert sim.pumped > 0 and scheduled[0] > 0
-    assert sim.events_run == scheduled[0] + sim.pumped
+    return sim, scheduled[0]
+
+
+def test_events_counted_are_the_events_simpy_scheduled_plus_arrivals_handled_inline():
+    """With every timer a SimPy event, the count is SimPy's; with health checks run inline by the
+    pump (``Simulation.timer``), it is the same count: the events the model has, wherever they run."""
+    sim, scheduled = counted_run(inline_timers=False)
+    assert sim.pumped > 0 and scheduled > 0 and sim.health.probes > 0
+    assert sim.events_run == scheduled + sim.pumped
+    inline, scheduled_inline = counted_run(inline_timers=True)
+    assert inline.events_run == sim.events_run and inline.pumped == sim.pumped
+    assert scheduled_inline < scheduled  # fewer SimPy events did the same work
     assert not math.isnan(sim.now)

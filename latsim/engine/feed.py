@@ -103,9 +103,12 @@ class PoissonFeed:
             return False
         total = sum(max(0.0, c.arrivals.rate) for c in clients)
         # at least past the first arrival (so that the window is never empty), at most the end
-        # a window holds at least CHUNK arrivals per client on average: each client's share of
-        # the merge costs a few numpy calls, whatever its size (200 clients: 0.5 us an arrival)
-        span = max(WINDOW, CHUNK * len(clients)) / total if total > 0 else self.duration
+        # a window holds at least CHUNK arrivals per client on average, 4 CHUNK up to 16 WINDOW
+        # (65 536 arrivals, 2.5 MB of lists): each client's share of the merge costs a few numpy
+        # calls, whatever its size (200 clients at 0.5 req/s: 3.8 % of the run's instructions less
+        # with 4 CHUNK than with CHUNK)
+        n = len(clients)
+        span = max(WINDOW, CHUNK * n, min(4 * CHUNK * n, 16 * WINDOW)) / total if total > 0 else self.duration
         horizon = min(max(start + span, float(np.nextafter(start, math.inf))), self.duration)
         parts, owners = [], []
         for k, c in enumerate(clients):

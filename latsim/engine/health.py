@@ -22,6 +22,21 @@ from latsim.engine.sampling import sampler
 from latsim.engine.target import HEALTHY, INITIAL, UNHEALTHY, TargetServer
 
 
+class _Probe:
+    """One target's health checks: what each probe reads, drawn and looked up once."""
+
+    __slots__ = ("srv", "draw", "status_u", "interval", "timeout", "ok_200")
+
+    def __init__(self, srv: TargetServer, draw: Any, status_u: Any) -> None:
+        self.srv = srv
+        self.draw = draw
+        self.status_u = status_u
+        hc = srv.tg.model.health_check
+        self.interval = hc.interval
+        self.timeout = hc.timeout
+        self.ok_200 = matcher_accepts(srv.tg.model, 200)  # the usual answer, decided once
+
+
 class HealthChecker:
     def __init__(self, sim: Any) -> None:
         self.sim = sim
@@ -41,30 +56,33 @@ class HealthChecker:
         phase = sim.streams.uniform(f"{name}/phase")() * hc.interval
         draw = sampler(srv.ct.model.latency, sim.streams.rng(f"{name}/latency"))
         status_u = sim.streams.uniform(f"{name}/status")
-        sim.at(sim.now + phase, self._probe, (srv, draw, status_u))
+        # a timer, not a SimPy event: the pump runs probes inline between arrivals (Simulation.timer)
+        sim.timer(sim.now + phase, self._probe, _Probe(srv, draw, status_u))
 
-    def _probe(self, ev: Any) -> None:
-        srv, draw, status_u = ev._value
-        sim = self.sim
+    def _probe(self, p: _Probe) -> None:
+        srv = p.srv
         if not srv.registered:
             return
-        hc = srv.tg.model.health_check
+        sim = self.sim
         self.probes += 1
         now = sim.now
-        sim.at(now + hc.interval, self._probe, ev._value)  # a slow answer does not shift the schedule
+        sim.timer(now + p.interval, self._probe, p)  # a slow answer does not shift the schedule
         if not (srv.up and srv.ct.sg_allows_health[0]):
             self.result(srv, False)
             return
-        answer = draw() * srv.slowdown
+        answer = p.draw() * srv.slowdown
         if srv.extra is not None:
             answer = answer * srv.extra[0] + (srv.extra[1]() if srv.extra[1] is not None else 0.0)
         end = srv.take_worker(now, answer)
         if end is None:  # the queue is full: the target turns the probe away
             self.result(srv, False)
             return
-        ok = end - now < hc.timeout and matcher_accepts(srv.tg.model, self._status(srv, status_u))
+        ok = False
+        if end - now < p.timeout:
+            status = self._status(srv, p.status_u)
+            ok = p.ok_200 if status == 200 else matcher_accepts(srv.tg.model, status)
         # the result is known when the probe returns (or times out)
-        sim.at(min(end, now + hc.timeout), self._on_result, (srv, ok))
+        sim.timer(min(end, now + p.timeout), self._on_result, (srv, ok))
 
     @staticmethod
     def _status(srv: TargetServer, u: Any) -> int:
@@ -77,8 +95,8 @@ class HealthChecker:
             return srv.inject_status if srv.inject_rate and u() < srv.inject_rate / rate else srv.error_status
         return 200
 
-    def _on_result(self, ev: Any) -> None:
-        srv, ok = ev._value
+    def _on_result(self, value: tuple[TargetServer, bool]) -> None:
+        srv, ok = value
         if srv.registered:
             self.result(srv, ok)
 

@@ -21,7 +21,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from latsim.metrics.histogram import LogHistogram
+from latsim.metrics.histogram import LogHistogram, record_chunks
 from latsim.metrics.spool import Spool
 
 # Per-minute counters, by position (the CloudWatch names of docs/lattice.md §8.1)
@@ -43,6 +43,10 @@ BYTES_IN = _AT["TotalReceivedBytes"]
 BYTES_OUT = _AT["TotalSentBytes"]
 _LATTICE_IDX = {code: _AT[f"HTTPCode_VpcLattice_{code}_Count"] for code in (400, 403, 404, 429, 500, 502, 504)}
 FLUSH = 4096
+# Latencies the cursors have handed over wait for ``Recorder.drain`` until there are this many (or
+# minutes close): a drain's numpy calls are paid once for the segments of a minute or more (a slow
+# workload's 240 cursors hand over ~50 values each a minute); at most 2.5 MB as lists of floats.
+PENDING = 16 * FLUSH
 
 
 class BufferedHistogram:
@@ -168,7 +172,7 @@ class Cursor:
         self.hi = 0.0  # holds nothing: the first record moves the cursor
         self.seg = -1
         self.row: list[float] = []
-        self.buf: list[float] = []
+        self.buf = array("d")  # doubles, not float objects: they live until the drain, a minute or more
 
     def move(self, t: float) -> list[float]:
         """Point at the segment holding ``t``; returns its counters. The segment left behind is
@@ -229,10 +233,16 @@ class Cursor:
         return row
 
     def flush(self) -> None:
+        """Hand the buffered latencies to the recorder (``Recorder.drain`` records them)."""
         buf = self.buf
         if buf:
-            self.dim.seg_hist(self.seg).record_many(buf)
-            buf.clear()
+            d = self.dim
+            rec = d.rec
+            rec.pending.append((d, self.seg, d.seg_hist(self.seg), buf))
+            self.buf = array("d")
+            rec.pending_n += len(buf)
+            if rec.pending_n >= PENDING:
+                rec.drain()
 
     def leave(self) -> None:
         """Its segment closes: flush its latencies; the next record moves the cursor."""
@@ -304,13 +314,21 @@ class Dim:
         """Segments and closed minutes held in memory (what grows if minutes stop leaving)."""
         return sum(len(r) for r in self.rows.values()) + len(self.hists) + len(self.kept)
 
-    def close(self, upto: int) -> None:
-        """Close every segment of minute ``upto`` or earlier: their minutes are kept as ``Closed``
-        (in time order), the odd segments folded into the whole-run figures; the segments leave."""
-        limit = 2 * ((upto + 1) * 60 // self.step)  # the first segment of minute upto + 1
+    def leave(self, upto: int) -> int:
+        """The cursors in minute ``upto`` or earlier leave their segments (their latencies handed
+        over); returns the first segment of minute ``upto + 1``."""
+        limit = 2 * ((upto + 1) * 60 // self.step)
         for c in self.cursors.values():
             if 0 <= c.seg < limit:
                 c.leave()
+        return limit
+
+    def close(self, upto: int) -> None:
+        """Close every segment of minute ``upto`` or earlier: their minutes are kept as ``Closed``
+        (in time order), the odd segments folded into the whole-run figures; the segments leave."""
+        limit = self.leave(upto)
+        if self.rec.pending:
+            self.rec.drain()
         minute_of = self.minute_of
         by_minute: dict[int, tuple[dict[str, list[tuple[int, list[float]]]], list[tuple[int, LogHistogram]]]] = {}
         for az in sorted(self.rows):
@@ -328,9 +346,8 @@ class Dim:
             for az, segs in rows_by_az.items():
                 acc: list[float] | None = None
                 for seg, row in segs:
-                    if seg & 1:
-                        for i, v in enumerate(row):
-                            total[i] += v
+                    if seg & 1:  # element by element, as ``total[i] += v``
+                        total[:] = [a + b for a, b in zip(total, row, strict=True)]
                     acc = list(row) if acc is None else [a + b for a, b in zip(acc, row, strict=True)]
                 assert acc is not None
                 sums[az] = acc
@@ -522,6 +539,10 @@ class Recorder:
         self.spool: Spool | None = None  # created at the first spill (short runs never have one)
         self.finished = True  # nothing open (``finish``)
         self.peak_resident = 0  # the most segments and closed minutes held at once (``resident``)
+        # latencies the cursors handed over, (dimension, segment, values) in the order they came,
+        # recorded into the segments' histograms together (``drain``)
+        self.pending: list[tuple[Dim, int, LogHistogram, array[float]]] = []
+        self.pending_n = 0  # values in ``pending`` (drained at ``PENDING``)
 
     def dim(self, kind: str, name: str) -> Dim:
         d = self.dims.get((kind, name))
@@ -554,6 +575,7 @@ class Recorder:
     def _close(self, upto: int) -> None:
         with _whole():
             self.peak_resident = max(self.peak_resident, self.resident())
+            self._leave(upto)
             for d in self.dims.values():
                 d.close(upto)
             self.unspilled += upto - self.closed_minute
@@ -565,10 +587,37 @@ class Recorder:
                     d.spill(self.spool)
                 self.unspilled = 0
 
+    def _leave(self, upto: int) -> None:
+        """Every cursor in minute ``upto`` or earlier leaves, and what they held is recorded at
+        once (``drain``), before the dimensions close those minutes one by one."""
+        for d in self.dims.values():
+            d.leave(upto)
+        self.drain()
+
+    def drain(self) -> None:
+        """Record the latencies the cursors handed over into their segments' histograms: one
+        pass of numpy calls for all of them (``record_chunks``: bit for bit what recording them
+        chunk by chunk, in the same order, gives). A segment no cursor points at any more is
+        done being written: its histogram is kept compact."""
+        pending = self.pending
+        if not pending:
+            return
+        self.pending = []
+        self.pending_n = 0
+        current: dict[int, set[int]] = {}
+        compact = []
+        for d, seg, _, _ in pending:
+            segs = current.get(id(d))
+            if segs is None:
+                segs = current[id(d)] = {c.seg for c in d.cursors.values()}
+            compact.append(seg not in segs)
+        record_chunks([h for _, _, h, _ in pending], [buf for _, _, _, buf in pending], compact)
+
     def finish(self) -> None:
         """Close every minute still open (the end of the run; again if records came since)."""
         if not self.finished:
             self.peak_resident = max(self.peak_resident, self.resident())
+            self._leave(_EVERY_MINUTE)
             for d in self.dims.values():
                 d.close(_EVERY_MINUTE)
             self.finished = True
@@ -580,8 +629,8 @@ class Recorder:
             len(c.minutes) for c in self.cold_starts.values())
 
     def buffered(self) -> int:
-        """Latencies waiting in buffers (bounded: at most ``FLUSH`` per cursor)."""
-        return sum(len(c.buf) for d in self.dims.values() for c in d.cursors.values())
+        """Latencies waiting in buffers (bounded: at most ``FLUSH`` per cursor, and ``PENDING`` handed over)."""
+        return self.pending_n + sum(len(c.buf) for d in self.dims.values() for c in d.cursors.values())
 
     def record(self, d: Dim, az: str, t_start: float, t_end: float, status: int, timeout: bool = False,
                conn_error: bool = False, lattice_generated: bool = False, bytes_in: int = 0,

@@ -169,7 +169,7 @@ def test_variants_reach_their_hand_over_points() -> None:
 
 def _call_graph_variant(name: str) -> dict[str, Any]:
     """A depth-3 call graph with a parallel fan-out (front -> mid -> {leaf-a, leaf-b}), as CG-1,
-    with hop latencies; ``faults`` drives calls off the call graph's fast path (``CallGraph._enter``,
+    with hop latencies; ``faults`` drives calls off the fast path (the pump's, for a call entering Lattice;
     ``CallGraph._answer``) at each of its hand-over points: rate limiting, queue limits, target
     error rates and retries of calls, a failed call that fails its caller, a call timeout, a
     caller's client timeout, failed targets and AZs, injected latency and errors."""
@@ -217,7 +217,9 @@ def test_call_graphs_identical_and_their_fast_path_taken(name: str) -> None:
     answered = {"fast": sim.calls.calls_fast, "general": general}
     assert answered["fast"] > (20_000 if name == "plain" else 10_000)  # 120 entry requests a second, 3 calls each
     if name == "plain":
-        assert answered["general"] < 100  # the first requests (route plans) and those still in flight
+        # the rest: the first requests (route plans), those still in flight at the end, and calls that
+        # entered while no arrival was pumped (the agenda's own event runs them on the general path)
+        assert answered["general"] < 0.01 * answered["fast"]
     else:  # every kind of hand-over happened
         assert answered["general"] > 1_000
         assert s["services"]["leaf-a"].get("HTTPCode_VpcLattice_429_Count", 0) > 0

@@ -31,7 +31,7 @@ from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from latsim.compile import RequestClass, call_applies, compile_match
-from latsim.engine.fastpath import forward, hand_over, record_ok
+from latsim.engine.fastpath import record_ok
 from latsim.engine.sampling import int_sampler, sampler
 from latsim.engine.simulation import Sender
 from latsim.metrics.recorder import FLUSH
@@ -272,7 +272,10 @@ class CallGraph:
         self.token = 0
         self.seq = 0
         self.running = False
-        # calls take the fast path (``_enter``) where the pump would: no access log, no tracer
+        # a call entering Lattice (``Simulation._enter``, bound once): the pump takes these items up
+        # itself, through its fast path, as it does clients' arrivals (``Simulation._pump``)
+        self.enter = sim._enter
+        # a program's 200 takes the fast path (``_answer``) where the pump's would: no access log, no tracer
         self.fast = sim.fast_path and sim.access_log is None and sim.tracer is None
         self.keys: dict[tuple[str, str], tuple[str, str, str]] = {}  # (service, group): critical-path keys
         self.calls_fast = 0  # calls whose 200 the fast paths answered (tests/test_fast_path.py)
@@ -302,15 +305,17 @@ class CallGraph:
             if t < self.armed and t < self.sim.pump_at:
                 self._arm(t)
 
-    def run_due(self, t: float) -> None:
+    def run_due(self, t: float, stop: Any = None) -> None:
         """Run the agenda's items due before ``t`` (an arrival the pump is about to handle; INF: all),
-        in time order, for as long as no SimPy event is due first: the pump calls this, so that the
-        two take turns without a SimPy event each time."""
+        in time order, for as long as no SimPy event is due first and the next item is not a call
+        of ``stop`` (a call entering Lattice, which the pump takes up itself): the pump calls this,
+        so that the two take turns without a SimPy event each time."""
         agenda = self.agenda
         sim = self.sim
         while agenda:
-            head = agenda[0][0]
-            if head >= t or sim.next_event <= head:
+            item = agenda[0]
+            head = item[0]
+            if head >= t or sim.next_event <= head or item[2] is stop:
                 return
             _, _, fn, arg = heappop(agenda)
             sim.now = head
@@ -491,43 +496,7 @@ class CallGraph:
             req.entry_az = caller.az
             hop = caller.hop_same()
         req.hop_c = hop
-        self.later(now + hop, self._enter if self.fast else sim._enter, req)
-
-    def _enter(self, req: Request) -> None:
-        """``Simulation._enter`` of a call's first attempt through the engine's fast path
-        (``latsim.engine.fastpath.forward``), as the pump does for a client's request: forwarded by
-        a cached route (``_plan``) to a plain target that answers 200 in time, nothing to disturb
-        it, the caller's AZ up; the caller learns it as ``client_outcome`` and ``call_done`` would
-        tell it (``_call_ok``). The same draws, records, statistics and agenda events as the general
-        stages, which take over at the first sign of anything else (``fastpath.hand_over``;
-        ``tests/test_fast_path.py`` runs call graphs both ways)."""
-        sim = self.sim
-        cs = req.client
-        if sim.failed_azs or req.entry_az != cs.az:  # (an AZ that failed when the call was sent)
-            sim._enter(req)
-            return
-        plan = cs.plans[0] if cs.route_version == sim.topo.version else None
-        if plan is None:
-            plan = sim._plan(cs, 0)
-        if plan is False:  # not forwarded
-            sim._enter(req)
-            return
-        now = sim.now
-        if req.t_first >= sim.warmup:
-            cs.stats.sent += 1
-        c_deadline = req.client_deadline = req.t_send + cs.timeout
-        req.t_entry = now
-        route = req.route = plan[1]
-        req.svc = route.service
-        out = forward(sim, cs, 0, plan, now, req.hop_c, c_deadline)
-        if out[0]:  # a hand-over point
-            hand_over(sim, req, out, now)
-            return
-        # Lattice passed the 200 on at t_l; the caller learns it one hop later
-        _, t_l, start, end, ta, st = out
-        req.lattice_done = True
-        req.status = 200
-        self._call_ok(req, t_l + req.hop_c, t_l, end, start, ta, None, route.service, st.name)
+        self.later(now + hop, self.enter, req)
 
     def _call_ok(self, req: Request, t: float, t_l: float, t_end: float, t_start: float, t_target: float,
                  crit: dict[str, float] | None, svc: str, tg: str) -> None:

@@ -18,11 +18,11 @@ How a request costs so little:
   are delivered by an event at their end instead, so failures cut them as Lattice would.
 * **Decisions are compiled per request class** (``latsim.compile.Topology.route``), random numbers
   come in numpy blocks from named streams, and latencies go to streaming histograms.
-* **The common request takes a fast path**: ``latsim.engine.fastpath.forward``, Lattice and a
-  plain target in one piece of code with local variables and a per-route plan, the same draws and
-  records as the general stages, which it hands over to at a named point at the first sign of
-  anything uncommon (``fastpath.hand_over``). The pump calls it for clients' requests, the call
-  graph for calls (``tests/test_fast_path.py``).
+* **The common request takes a fast path** in the pump: one piece of code with local variables
+  and a per-route plan, the same draws and records as the general stages, for a client's request
+  as it arrives and for a call as it enters Lattice (taken from the call graph's agenda) alike;
+  at the first sign of anything uncommon it hands over at a named point
+  (``latsim.engine.fastpath.hand_over``; ``tests/test_fast_path.py``).
 """
 
 from __future__ import annotations
@@ -48,7 +48,16 @@ from latsim.compile import (
     Topology,
     protocol_error,
 )
-from latsim.engine.fastpath import forward, hand_over
+from latsim.engine.fastpath import (
+    LATE,
+    NO_TARGET_GROUP,
+    PROTOCOL,
+    QUEUE_FULL,
+    RATE_LIMITED,
+    SERVED,
+    TARGET,
+    hand_over,
+)
 from latsim.engine.feed import PoissonFeed
 from latsim.engine.sampling import END, Leg, WeightedSplit, int_sampler, sampler
 from latsim.engine.target import (
@@ -64,7 +73,12 @@ from latsim.engine.target import (
 from latsim.engine.timeline import DISRUPTIVE
 from latsim.gcpause import paused
 from latsim.metrics.recorder import (
+    BYTES_IN,
+    BYTES_OUT,
     FLUSH,
+    HTTP_2XX,
+    TIME_SUM,
+    TOTAL,
     BufferedHistogram,
     Recorder,
     resolution_s,
@@ -572,18 +586,30 @@ class Simulation:
             if sent:
                 cst.sent += 1
 
+    def _held(self, call: Request | None, t: float, cst: ClientStats | None, cs: ClientState, spec: int,
+              t_send: float, hop: float, route: Route, body: int) -> Request:
+        """The ``Request`` the general path takes over at a hand-over point of the pump's fast path
+        (after Lattice drew its overhead and the body): a call's own, or a client's request built
+        now (``_hand_over``: counted, the clock set)."""
+        if call is not None:
+            return call  # (entered, its clock set: the pump took it from the agenda)
+        self._hand_over(t, cst)
+        return self._request(cs, spec, t_send, hop, t, route, body)
+
     def _pump(self, _ev: Any) -> None:
         """Handle open-loop arrivals inline, in time order, until another event is due first.
 
         The common request — forwarded by a cached route to a plain target that answers in time,
-        nothing to disturb it, the client's AZ up, no access log being written — takes the engine's
-        fast path (``latsim.engine.fastpath.forward``: Lattice and the target in one piece) with
-        the client's side written out here: the same draws from the same streams in the same
+        nothing to disturb it, the client's AZ up, no access log being written — is handled here
+        in one piece with local variables: the same draws from the same streams in the same
         order, the same records, the same client statistics as the general path (``_arrive`` →
-        ``_enter`` → ``_serve`` → ``_complete`` → ``lattice_response`` → ``client_outcome``). At
-        the first sign of anything else it builds the ``Request`` the general path would hold at
-        that point and hands over to the general function for that stage (``_enter`` here, the
-        others through ``fastpath.hand_over``). ``tests/test_fast_path.py`` runs scenarios both
+        ``_enter`` → ``_serve`` → ``_complete`` → ``lattice_response`` → ``client_outcome``). So
+        is a call of a target's program entering Lattice: the call graph's agenda runs between
+        the arrivals here (``CallGraph.run_due``), and its calls take the same fast path, the
+        caller learning the answer through ``CallGraph._call_ok``. At the first sign of anything
+        else the ``Request`` the general path would hold at that point (``_held``) is handed over
+        to the general function for that stage (``_enter``, or a named point of
+        ``latsim.engine.fastpath.hand_over``). ``tests/test_fast_path.py`` runs scenarios both
         ways and requires byte-identical results."""
         if _ev._value != self.pump_token:  # superseded by an earlier pump (a rate change)
             return
@@ -594,6 +620,9 @@ class Simulation:
         fast = self.fast_path and self.access_log is None and self.tracer is None
         failed_azs = self.failed_azs  # changed by timeline events only
         version = self.topo.version
+        watchers = self.rec.watchers  # canary controllers' windows (changed by their events only)
+        rate = float(self.rate_limit)
+        next_disruption = self.next_disruption  # changed by timeline events only, never inside the pump
         feed = self.feed
         times, owners, i = feed.times, feed.owners, feed.i
         n = len(times)
@@ -613,6 +642,7 @@ class Simulation:
         # event fewer each time the two take turns
         calls = self.calls
         agenda = calls.agenda if calls.programs else None
+        enter = calls.enter  # the agenda's call entries: the pump takes them up as it does arrivals
         if agenda is not None:
             calls.running = True
         try:
@@ -635,75 +665,215 @@ class Simulation:
                         return
                     t = heap[0][0]
                     from_heap = True
+                call = None
                 if agenda and agenda[0][0] < t and agenda[0][0] < self.next_event:
-                    calls.run_due(t)  # what the call graph has to do before this arrival
-                    continue
-                if self.next_event <= t:  # a SimPy event or a timer comes first
-                    nxt = env.peek()
-                    if timers and timers[0][0] <= t and timers[0][0] < nxt:
-                        # a timer: run here, where the event-per-timer path left the pump (an
-                        # event scheduled, counted once per arrival waited for) and came back
-                        if not waited:
-                            self.scheduled += 1
-                            waited = True
-                        self.timers_inline += 1
-                        when, _, fn, value = heappop(timers)
-                        self.now = when
-                        fn(value)
-                        version = self.topo.version
+                    if agenda[0][2] is not enter or not fast:
+                        calls.run_due(t, enter if fast else None)  # what the call graph has to do first
+                        continue
+                    # a call enters Lattice (as _enter): through the fast path below, as an arrival
+                    t, _, _, call = heappop(agenda)
+                    self.now = t
+                    cs = call.client
+                    if failed_azs or call.entry_az != cs.az:  # (an AZ that failed when it was sent)
+                        self._enter(call)
+                        continue
+                    spec = 0
+                    plan: Any = cs.plans[0] if cs.route_version == version else None
+                    if plan is None:
+                        plan = self._plan(cs, 0)
+                    if plan is False:
+                        self._enter(call)
+                        continue
+                    if call.t_first >= warmup:
+                        cs.stats.sent += 1
+                    hop = call.hop_c
+                    t_send = call.t_send
+                    call.client_deadline = t_send + cs.timeout
+                    call.t_entry = t
+                    call.route = plan[1]
+                    call.svc = plan[0]
+                    recorded = False  # (its statistics are the call edge's, counted where they happen)
+                    cst: Any = None
+                if call is None:  # the next arrival
+                    if self.next_event <= t:  # a SimPy event or a timer comes first
                         nxt = env.peek()
+                        if timers and timers[0][0] <= t and timers[0][0] < nxt:
+                            # a timer: run here, where the event-per-timer path left the pump (an
+                            # event scheduled, counted once per arrival waited for) and came back
+                            if not waited:
+                                self.scheduled += 1
+                                waited = True
+                            self.timers_inline += 1
+                            when, _, fn, value = heappop(timers)
+                            self.now = when
+                            fn(value)
+                            version = self.topo.version
+                            next_disruption = self.next_disruption
+                            nxt = env.peek()
+                            self.next_event = timers[0][0] if timers and timers[0][0] < nxt else nxt
+                            continue
+                        if nxt <= t:
+                            self._schedule_pump(t)
+                            if waited:  # that wait was counted when a timer ran
+                                self.scheduled -= 1
+                            self.gap_token = self.pump_token
+                            return
                         self.next_event = timers[0][0] if timers and timers[0][0] < nxt else nxt
+                    waited = False
+                    if from_heap:
+                        _, _, cs, gen = heappop(heap)
+                        if gen != cs.arrival_gen:
+                            continue
+                        nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
+                        if nxt < duration:
+                            self._seq += 1
+                            heappush(heap, (nxt, self._seq, cs, gen))
+                    else:
+                        cs = owners[i]
+                        i += 1
+                    pumped += 1  # self.now is set where general code runs: a handover, a new plan
+                    if not fast:
+                        self.now = t
+                        self._arrive(cs, t)
                         continue
-                    if nxt <= t:
-                        self._schedule_pump(t)
-                        if waited:  # that wait was counted when a timer ran
-                            self.scheduled -= 1
-                        self.gap_token = self.pump_token
-                        return
-                    self.next_event = timers[0][0] if timers and timers[0][0] < nxt else nxt
-                waited = False
-                if from_heap:
-                    _, _, cs, gen = heappop(heap)
-                    if gen != cs.arrival_gen:
+                    if failed_azs and cs.az in failed_azs:  # the client enters through another AZ
+                        self._hand_over(t, None)
+                        self._arrive(cs, t)
                         continue
-                    nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
-                    if nxt < duration:
-                        self._seq += 1
-                        heappush(heap, (nxt, self._seq, cs, gen))
+                    # the client (as _arrive; its AZ is up)
+                    mix = cs.mix
+                    spec = 0 if mix is None else mix()
+                    hop = cs.hop_same()
+                    t_send = t - hop
+                    recorded = t_send >= warmup
+                    cst = cs.stats  # counted when the request's fate is known: handed over, or ok (settle)
+                    # Lattice (as _enter)
+                    plan = cs.plans[spec] if cs.route_version == version else None
+                    if plan is None:
+                        self.now = t
+                        plan = self._plan(cs, spec)
+                    if plan is False:  # not forwarded
+                        self._hand_over(t, cst if recorded else None, sent=False)
+                        self._enter(self._request(cs, spec, t_send, hop))
+                        continue
+                # Lattice and the target: the fast path of a client's request or a call alike (as
+                # _enter -> _to_target_group -> _to_target -> _serve -> _complete -> lattice_response
+                # for a 200 in time); at a hand-over point the general path takes the request over
+                # (latsim.engine.fastpath.hand_over) with what was drawn so far
+                svc, route, key, split, c, idle, http11, draw_body, draw_resp, bucket, rule_time = plan
+                overhead = cs.overhead()
+                body = draw_body()
+                if bucket is not None:  # as _take_token: the service's token bucket in the AZ
+                    tokens = bucket[0] + (t - bucket[1]) * rate
+                    if tokens > rate:
+                        tokens = rate
+                    bucket[1] = t
+                    if tokens >= 1.0:
+                        bucket[0] = tokens - 1.0
+                    else:
+                        bucket[0] = tokens
+                        req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
+                        hand_over(self, req, (RATE_LIMITED, overhead, body), t)
+                        continue
+                leg = split.next()
+                if leg is END:
+                    leg = split.refill()
+                if leg is None:
+                    req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
+                    hand_over(self, req, (NO_TARGET_GROUP, overhead, body), t)
+                    continue
+                if t >= warmup:  # Simulation.settle hands the legs' hits to Recorder.forwarded
+                    leg.hits += 1
+                st = leg.st
+                if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
+                    req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
+                    hand_over(self, req, (PROTOCOL, overhead, body, st), t)
+                    continue
+                routable = st.routable  # as TargetGroupState.pick: round robin
+                if routable:
+                    rr = st.rr
+                    st.rr = rr + 1
+                    srv = routable[rr % len(routable)]
                 else:
-                    cs = owners[i]
-                    i += 1
-                pumped += 1  # self.now is set where general code runs: a handover, a new plan
-                if not fast:
-                    self.now = t
-                    self._arrive(cs, t)
+                    srv = None
+                if srv is None or not srv.fast:  # srv.fast: plain, up, no injected latency
+                    req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
+                    hand_over(self, req, (TARGET, overhead, body, st, srv), t)
                     continue
-                if failed_azs and cs.az in failed_azs:  # the client enters through another AZ
-                    self._hand_over(t, None)
-                    self._arrive(cs, t)
+                hop_t = srv.hop_same() if srv.az == cs.az else srv.hop_cross()
+                ta = t + overhead + hop_t
+                deadline = ta + idle
+                # the target (as _serve: no Lambda, no injected latency)
+                free = srv.free
+                f = free[0]
+                if f > ta:
+                    if srv.queue_limit is not None and not srv.enqueue(f, ta):  # the queue is full
+                        req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
+                        hand_over(self, req, (QUEUE_FULL, overhead, body, st, srv, hop_t, ta, deadline), t)
+                        continue
+                    start = f
+                else:
+                    start = ta
+                end = start + srv.service() * srv.slowdown
+                heapreplace(free, end)
+                respond = end if end <= deadline else deadline
+                if (respond >= next_disruption or respond > duration or end > deadline
+                        or srv.error_rate + srv.inject_rate > 0.0 or not start):
+                    req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
+                    hand_over(self, req, (SERVED, overhead, body, st, srv, hop_t, ta, deadline, start, end), t)
                     continue
-                # the client (as _arrive; its AZ is up)
-                mix = cs.mix
-                spec = 0 if mix is None else mix()
-                hop = cs.hop_same()
-                t_send = t - hop
-                recorded = t_send >= warmup
-                cst = cs.stats  # counted when the request's fate is known: handed over, or ok (settle)
-                # Lattice (as _enter)
-                plan = cs.plans[spec] if cs.route_version == version else None
-                if plan is None:
-                    self.now = t
-                    plan = self._plan(cs, spec)
-                if plan is False:  # not forwarded
-                    self._hand_over(t, cst if recorded else None, sent=False)
-                    self._enter(self._request(cs, spec, t_send, hop))
+                # the answer (as _complete and lattice_response: a 200 from the target)
+                t_l = end + hop_t
+                if t_l + hop > t_send + cs.timeout:  # the sender gives up first: lattice_response says how
+                    req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
+                    hand_over(self, req, (LATE, overhead, body, st, srv, hop_t, ta, deadline, start, end), t)
                     continue
-                out = forward(self, cs, spec, plan, t, hop, t_send + cs.timeout)
-                if out[0]:  # a hand-over point (latsim.engine.fastpath)
-                    self._hand_over(t, cst if recorded else None)
-                    hand_over(self, self._request(cs, spec, t_send, hop, t, plan[1], out[2]), out, t)
+                resp = draw_resp()
+                # the service's and the target group's records (as Recorder.record for a 200, with
+                # Cursor.count and BufferedHistogram.add written out: a call each less per request)
+                dur = t_l - t
+                row = c.row if c.lo <= t < c.hi else c.move(t)
+                row[TOTAL] += 1
+                row[HTTP_2XX] += 1
+                row[TIME_SUM] += dur
+                row[BYTES_IN] += body
+                row[BYTES_OUT] += resp
+                buf = c.buf
+                buf.append(dur)
+                if len(buf) >= FLUSH:
+                    c.flush()
+                if t >= warmup:  # as Recorder.rule_time
+                    buf = rule_time.buf
+                    buf.append(dur)
+                    if len(buf) >= FLUSH:
+                        rule_time.flushed()
+                t_tg = ta - hop_t
+                dur = t_l - t_tg
+                if t_tg >= warmup:
+                    srv.requests += 1
+                    buf = srv.time.buf
+                    buf.append(dur)
+                    if len(buf) >= FLUSH:
+                        srv.time.flushed()
+                cur = srv.cursor
+                row = cur.row if cur.lo <= t_tg < cur.hi else cur.move(t_tg)
+                row[TOTAL] += 1
+                row[HTTP_2XX] += 1
+                row[TIME_SUM] += dur
+                row[BYTES_IN] += body
+                row[BYTES_OUT] += resp
+                buf = cur.buf
+                buf.append(dur)
+                if len(buf) >= FLUSH:
+                    cur.flush()
+                if watchers and leg.name in watchers:
+                    watchers[leg.name].add(dur, 200)
+                t_client = t_l + hop
+                if call is not None:  # the caller learns it (as client_outcome and call_done)
+                    call.lattice_done = True
+                    call.status = 200
+                    calls._call_ok(call, t_client, t_l, end, start, ta, None, svc, st.name)
                     continue
-                t_client = out[1] + hop
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:
                     cst.ok += 1  # sent, answered 200 at the first attempt: ClientStats.settle counts it

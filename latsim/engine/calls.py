@@ -275,8 +275,6 @@ class CallGraph:
         # a call entering Lattice (``Simulation._enter``, bound once): the pump takes these items up
         # itself, through its fast path, as it does clients' arrivals (``Simulation._pump``)
         self.enter = sim._enter
-        # a program's 200 takes the fast path (``_answer``) where the pump's would: no access log, no tracer
-        self.fast = sim.fast_path and sim.access_log is None and sim.tracer is None
         self.keys: dict[tuple[str, str], tuple[str, str, str]] = {}  # (service, group): critical-path keys
         self.calls_fast = 0  # calls whose 200 the fast paths answered (tests/test_fast_path.py)
 
@@ -602,7 +600,7 @@ class CallGraph:
                 self._start(srv, nxt, now)
         if not req.lattice_done:  # else Lattice gave up on it (idle timeout) while the worker went on
             failed = run.root is not None and run.root.failed
-            if failed or not self.fast or not self._answer(req, srv, now):
+            if failed or not sim.fast or not self._answer(req, srv, now):
                 sim._complete(req, srv, failed=failed)
         self.watch.forget(req)  # answered now, and its caller told (or gone)
 

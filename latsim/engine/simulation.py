@@ -340,6 +340,9 @@ class Simulation:
         self.rec = Recorder(scn.warmup, step)
         self.access_log = access_log
         self.tracer = tracer  # sampled traces (latsim.metrics.traces.Tracer); None: no tracing, no cost
+        # the fast paths (the pump's, a program's 200) run unless every request must take the general
+        # path: asked for (tests), or access logs and traces being written (a record needs the whole request)
+        self.fast = fast_path and access_log is None and tracer is None
         if tracer is not None:
             tracer.bind(self)
         self.progress = progress
@@ -617,7 +620,7 @@ class Simulation:
         env = self.env
         duration = self.duration
         warmup = self.warmup
-        fast = self.fast_path and self.access_log is None and self.tracer is None
+        fast = self.fast
         failed_azs = self.failed_azs  # changed by timeline events only
         version = self.topo.version
         watchers = self.rec.watchers  # canary controllers' windows (changed by their events only)
@@ -1152,25 +1155,20 @@ class Simulation:
         if srv.program is not None:
             self.calls.arrive(srv, req, ta)
             return
-        free = srv.free
-        f = free[0]
-        if f > ta:  # every worker is busy at ta: the request waits in the FIFO queue
-            if srv.queue_limit is not None and not srv.enqueue(f, ta):
-                if srv.kind == "LAMBDA":
-                    self.lattice_response(req, ta + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
-                else:  # the target turns it away itself (its 503; Lattice has no 503 of its own, docs/lattice.md §7.1)
-                    self.lattice_response(req, ta + req.hop_t, self.assumptions.queue_overflow_status, lattice=False)
-                return
-            start = f
-        else:
-            start = ta
+        start = srv.start_at(ta)  # every worker busy at ta: it waits in the FIFO queue, if there is room
+        if start is None:
+            if srv.kind == "LAMBDA":
+                self.lattice_response(req, ta + req.hop_t, 429, lattice=False, failure="TargetProtocolError")
+            else:  # the target turns it away itself (its 503; Lattice has no 503 of its own, docs/lattice.md §7.1)
+                self.lattice_response(req, ta + req.hop_t, self.assumptions.queue_overflow_status, lattice=False)
+            return
         s = srv.service() * srv.slowdown
         if srv.extra is not None:
             s = s * srv.extra[0] + (srv.extra[1]() if srv.extra[1] is not None else 0.0)
         if srv.cold_start is not None:
             s += self._lambda_env(srv, start)
         end = start + s
-        heapreplace(free, end)
+        heapreplace(srv.free, end)
         req.t_start = start
         req.t_end = end
         respond = end if end <= req.lattice_deadline else req.lattice_deadline

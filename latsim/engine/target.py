@@ -99,8 +99,8 @@ class TargetServer:
     def start_at(self, arrival: float) -> float | None:
         """When a job arriving at ``arrival`` starts (FIFO over the workers' free times: the
         earliest free worker, or at once), or None when it finds the queue full; the caller then
-        draws its service time and puts its end in ``free`` (``heapreplace``). The engine's
-        ``_serve`` and the pump are the same recursion for requests, written out."""
+        draws its service time and puts its end in ``free`` (``heapreplace``). ``Simulation._serve``
+        and ``take_worker`` use it; the pump's fast path writes it out."""
         f = self.free[0]
         if f > arrival:
             if self.queue_limit is not None and not self.enqueue(f, arrival):

@@ -293,3 +293,35 @@ def test_recording_chunks_refuses_what_record_many_refuses() -> None:
     for bad in (-1.0, math.nan, math.inf):
         with pytest.raises(ValueError):
             record_chunks([LogHistogram(), LogHistogram()], [[0.1, 0.2], [0.3, bad]])
+
+
+_many_value = st.one_of(st.just(0.0), st.floats(1e-12, 1e-6, exclude_max=True), st.floats(1e-6, 30.0),
+                        st.floats(MAX_VALUE, 1e9))
+
+
+@settings(max_examples=300, deadline=None)
+@given(hists=st.lists(st.tuples(st.lists(_many_value, max_size=80), st.sampled_from(["many", "scalar", "compact"])),
+                      min_size=1, max_size=8),
+       qs=st.lists(st.floats(0, 100), min_size=1, max_size=5), twice=st.booleans())
+def test_law_percentiles_of_many_histograms_together_are_each_ones(
+        hists: list[tuple[list[float], str]], qs: list[float], twice: bool) -> None:
+    """``percentiles_many`` (the recorder's closed minutes, all dimensions at once) gives every
+    histogram exactly the estimates of the array definition (``_vectorised_percentiles``), and
+    of its own ``percentiles``: empty ones, zeros only, underflow and overflow, pending scalar
+    records, the same histogram twice."""
+    from latsim.metrics.histogram import percentiles_many
+
+    made = []
+    for values, how in hists:
+        h = from_values(np.asarray(values, dtype=float), scalar=how == "scalar")
+        if how == "compact":
+            h.compact()
+        made.append(h)
+    if twice:
+        made.append(made[0])
+    want = [_vectorised_percentiles(h, qs) if h.count else [math.nan] * len(qs) for h in made]
+    own = [h.percentiles(qs) for h in made]
+    got = percentiles_many(made, qs)
+    assert [[repr(v) for v in row] for row in got] == [[repr(v) for v in row] for row in want]
+    assert [[repr(v) for v in row] for row in got] == [[repr(v) for v in row] for row in own]
+    assert all(h._counts is None and not h._pending for h in made)  # compacted

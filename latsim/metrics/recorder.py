@@ -17,11 +17,12 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import zip_longest
+from operator import add
 from typing import Any, overload
 
 import numpy as np
 
-from latsim.metrics.histogram import LogHistogram, record_chunks
+from latsim.metrics.histogram import LogHistogram, percentiles_many, record_chunks
 from latsim.metrics.spool import Spool
 
 # Per-minute counters, by position (the CloudWatch names of docs/lattice.md §8.1)
@@ -323,48 +324,68 @@ class Dim:
                 c.leave()
         return limit
 
-    def close(self, upto: int) -> None:
+    def close(self, upto: int, todo: list[tuple[list[Closed], int]] | None = None) -> None:
         """Close every segment of minute ``upto`` or earlier: their minutes are kept as ``Closed``
-        (in time order), the odd segments folded into the whole-run figures; the segments leave."""
+        (in time order), the odd segments folded into the whole-run figures; the segments leave.
+        ``todo``: the closed minutes' percentiles are left to the caller, who computes those of
+        every dimension together (``fill_percentiles``; else this call does)."""
         limit = self.leave(upto)
-        if self.rec.pending:
-            self.rec.drain()
-        minute_of = self.minute_of
+        rec = self.rec
+        if rec.pending:
+            rec.drain()
+        step = self.step
+        # minute -> ({az: [(segment, its counters)]}, [(segment, its histogram)]), segments in order
         by_minute: dict[int, tuple[dict[str, list[tuple[int, list[float]]]], list[tuple[int, LogHistogram]]]] = {}
-        for az in sorted(self.rows):
-            rows = self.rows[az]
+        rows_of = self.rows
+        for az in sorted(rows_of):
+            rows = rows_of[az]
             for seg in sorted(s for s in rows if s < limit):
-                by_minute.setdefault(minute_of(seg), ({}, []))[0].setdefault(az, []).append((seg, rows.pop(seg)))
-        for seg in sorted(s for s in self.hists if s < limit):
-            by_minute.setdefault(minute_of(seg), ({}, []))[1].append((seg, self.hists.pop(seg)))
-        cold = self.rec.cold_starts.get(self.name) if self.kind == "target_group" else None
+                m = (seg >> 1) * step // 60
+                entry = by_minute.get(m)
+                if entry is None:
+                    entry = by_minute[m] = ({}, [])
+                segs = entry[0].get(az)
+                if segs is None:
+                    entry[0][az] = [(seg, rows.pop(seg))]
+                else:
+                    segs.append((seg, rows.pop(seg)))
+        hists_of = self.hists
+        for seg in sorted(s for s in hists_of if s < limit):
+            m = (seg >> 1) * step // 60
+            entry = by_minute.get(m)
+            if entry is None:
+                entry = by_minute[m] = ({}, [])
+            entry[1].append((seg, hists_of.pop(seg)))
+        cold = rec.cold_starts.get(self.name) if self.kind == "target_group" else None
         colds = {m: cold.minutes.pop(m) for m in sorted(cold.minutes) if m <= upto} if cold is not None else {}
         total = self.total
-        for m in sorted(set(by_minute) | set(colds)):
+        kept = self.kept
+        mine: list[tuple[list[Closed], int]] = [] if todo is None else todo
+        for m in sorted(by_minute.keys() | colds.keys()) if colds else sorted(by_minute):
             rows_by_az, hists = by_minute.get(m, ({}, []))
             sums: dict[str, list[float]] = {}
             for az, segs in rows_by_az.items():
                 acc: list[float] | None = None
                 for seg, row in segs:
                     if seg & 1:  # element by element, as ``total[i] += v``
-                        total[:] = [a + b for a, b in zip(total, row, strict=True)]
-                    acc = list(row) if acc is None else [a + b for a, b in zip(acc, row, strict=True)]
+                        total[:] = map(add, total, row)
+                    # the popped row itself when it is the minute's only one (no cursor holds it)
+                    acc = row if acc is None else list(map(add, acc, row))
                 assert acc is not None
                 sums[az] = acc
             for seg, h in hists:
                 if seg & 1:
                     self.whole.merge(h)
-            if self.step < 60:
+            if step < 60:
                 self._series(rows_by_az, hists)
             mh = _merged([h for _, h in hists]) if hists else None
-            pcts = None
             if mh is not None and mh.count:
-                p50, p90, p99 = mh.percentiles((50, 90, 99))  # one pass: the same values as three
-                pcts = (_ms(p50), _ms(p90), _ms(p99))
-                mh.compact()
+                mine.append((kept, len(kept)))  # its percentiles: fill_percentiles
             else:
                 mh = None
-            self.kept.append((m, sums, mh, pcts, colds.get(m)))
+            kept.append((m, sums, mh, None, colds.get(m)))
+        if todo is None:
+            fill_percentiles(mine)
 
     def _series(self, rows_by_az: dict[str, list[tuple[int, list[float]]]],
                 hists: list[tuple[int, LogHistogram]]) -> None:
@@ -487,6 +508,18 @@ def _merged(hists: list[LogHistogram]) -> LogHistogram:
     return out
 
 
+
+def fill_percentiles(todo: list[tuple[list[Closed], int]]) -> None:
+    """The closed minutes ``kept[i]`` (of ``(kept, i)`` in ``todo``) get their p50/p90/p99, all
+    computed together (``percentiles_many``: bit for bit those of ``percentiles``), and their
+    histograms are compacted."""
+    if not todo:
+        return
+    closed = [kept[i] for kept, i in todo]
+    pcts = percentiles_many([c[2] for c in closed], (50, 90, 99))  # type: ignore[misc]
+    for (kept, i), (m, sums, mh, _, cold), (p50, p90, p99) in zip(todo, closed, pcts, strict=True):
+        kept[i] = (m, sums, mh, (_ms(p50), _ms(p90), _ms(p99)), cold)
+
 STEPS = (1, 2, 5, 10, 15, 30, 60)  # divisors of a minute, the resolutions a report may use
 MAX_BUCKETS = 60
 
@@ -576,8 +609,10 @@ class Recorder:
         with _whole():
             self.peak_resident = max(self.peak_resident, self.resident())
             self._leave(upto)
+            todo: list[tuple[list[Closed], int]] = []
             for d in self.dims.values():
-                d.close(upto)
+                d.close(upto, todo)
+            fill_percentiles(todo)
             self.unspilled += upto - self.closed_minute
             self.closed_minute = upto
             if self.unspilled >= SPILL_MINUTES:
@@ -618,8 +653,10 @@ class Recorder:
         if not self.finished:
             self.peak_resident = max(self.peak_resident, self.resident())
             self._leave(_EVERY_MINUTE)
+            todo: list[tuple[list[Closed], int]] = []
             for d in self.dims.values():
-                d.close(_EVERY_MINUTE)
+                d.close(_EVERY_MINUTE, todo)
+            fill_percentiles(todo)
             self.finished = True
 
     def resident(self) -> int:

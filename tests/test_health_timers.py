@@ -79,3 +79,32 @@ def test_the_fault_scenario_moves_health_both_ways(monkeypatch: pytest.MonkeyPat
     assert {"HEALTHY", "UNHEALTHY", "INITIAL", "DRAINING"} <= states
     assert sim.health.probes >= 4 * 150 / 5 * 0.9
     assert sim.timers_inline > sim.health.probes
+
+
+@pytest.mark.parametrize("errors, fixed, fails", [
+    (None, None, False),  # a request's answer, no error to draw: 200, passes
+    ({"rate": 1.0, "status": 500}, None, True),  # every request fails: so does every probe
+    ({"rate": 1.0, "status": 500}, 200, False),  # the target's fixed answer to probes wins
+    (None, 503, True),
+])
+def test_probe_outcomes_against_the_streams(errors: Any, fixed: Any, fails: bool) -> None:
+    """A probe's status (``HealthChecker._probe``: a request's answer, the target's
+    ``health_status``, or an error drawn) and the time its result takes effect, derived here
+    from the health-check streams and the constant latency: a failing target turns UNHEALTHY
+    at its second failed probe's answer (phase + interval + latency), a passing one never."""
+    from latsim.streams import Streams
+
+    hc = {"enabled": True, "interval": "5s", "timeout": "1s", "healthy_threshold": 2, "unhealthy_threshold": 2}
+    data = one_service(targets=1, rate=1, duration="60s", health=hc, latency={"constant": "10ms"})
+    target = data["target_groups"][0]["targets"][0]
+    if errors is not None:
+        target["errors"] = errors
+    if fixed is not None:
+        target["health_status"] = fixed
+    sim = Simulation(build(data))
+    sim.run()
+    srv = sim.targets_by_id["i-0000"][0]
+    phase = Streams(1).uniform("health/tg-main/i-0000/1/phase")() * 5.0
+    want = [[0.0, "HEALTHY"]] + ([[phase + 5.0 + 0.01, "UNHEALTHY"]] if fails else [])
+    assert [[pytest.approx(t, abs=1e-9), s] for t, s in srv.health_log] == want
+    assert sim.health.probes == int((60.0 - phase) // 5.0) + 1

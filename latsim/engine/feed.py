@@ -96,9 +96,9 @@ class PoissonFeed:
         self.times, self.owners, self.index, self.i = [], [], self.index[:0], 0
         clients = self.clients
         for c in clients:  # every client knows its next arrival
-            c.generate(-math.inf)
-        starts = [c.ts[c.p] for c in clients if len(c.ts) > c.p]
-        start = min(starts, default=math.inf)
+            if c.p == len(c.ts):
+                c.generate(-math.inf)
+        start = min([float(c.ts[c.p]) for c in clients if len(c.ts) > c.p], default=math.inf)
         if start >= self.duration:
             return False
         total = sum(max(0.0, c.arrivals.rate) for c in clients)
@@ -110,16 +110,22 @@ class PoissonFeed:
         n = len(clients)
         span = max(WINDOW, CHUNK * n, min(4 * CHUNK * n, 16 * WINDOW)) / total if total > 0 else self.duration
         horizon = min(max(start + span, float(np.nextafter(start, math.inf))), self.duration)
-        parts, owners = [], []
-        for k, c in enumerate(clients):
-            c.generate(horizon)
-            m = int(np.searchsorted(c.ts[c.p:], horizon, side="left"))
-            if m:
-                parts.append(c.ts[c.p:c.p + m])
-                owners.append(np.full(m, k, dtype=np.int64))
-                c.p += m
+        parts, counts = [], []
+        for c in clients:
+            ts = c.ts
+            p = c.p
+            if p == len(ts) or ts[-1] < horizon:  # (generate's own test: a call less per client)
+                c.generate(horizon)
+                ts, p = c.ts, c.p
+            # the times before p were merged, below an earlier horizon: the first at or beyond
+            # this one is at p or later
+            m = int(ts.searchsorted(horizon, side="left")) - p
+            if m > 0:
+                parts.append(ts[p:p + m])
+                c.p = p + m
+            counts.append(max(m, 0))
         ts = np.concatenate(parts)
-        idx = np.concatenate(owners)
+        idx = np.repeat(np.arange(len(clients), dtype=np.int64), counts)
         order = np.argsort(ts, kind="stable")
         self.index = idx[order]
         self.times = ts[order].tolist()

@@ -25,9 +25,9 @@ from latsim.engine.target import HEALTHY, INITIAL, UNHEALTHY, TargetServer
 class _Probe:
     """One target's health checks: what each probe reads, drawn and looked up once."""
 
-    __slots__ = ("srv", "draw", "status_u", "interval", "timeout", "ok_200")
+    __slots__ = ("srv", "draw", "status_u", "interval", "timeout", "ok_200", "fixed", "probe")
 
-    def __init__(self, srv: TargetServer, draw: Any, status_u: Any) -> None:
+    def __init__(self, srv: TargetServer, draw: Any, status_u: Any, probe: Any) -> None:
         self.srv = srv
         self.draw = draw
         self.status_u = status_u
@@ -35,6 +35,8 @@ class _Probe:
         self.interval = hc.interval
         self.timeout = hc.timeout
         self.ok_200 = matcher_accepts(srv.tg.model, 200)  # the usual answer, decided once
+        self.fixed = srv.ct.model.health_status  # the target's fixed answer to probes (None: a request's)
+        self.probe = probe  # HealthChecker._probe, bound once
 
 
 class HealthChecker:
@@ -57,7 +59,7 @@ class HealthChecker:
         draw = sampler(srv.ct.model.latency, sim.streams.rng(f"{name}/latency"))
         status_u = sim.streams.uniform(f"{name}/status")
         # a timer, not a SimPy event: the pump runs probes inline between arrivals (Simulation.timer)
-        sim.timer(sim.now + phase, self._probe, _Probe(srv, draw, status_u))
+        sim.timer(sim.now + phase, self._probe, _Probe(srv, draw, status_u, self._probe))
 
     def _probe(self, p: _Probe) -> None:
         srv = p.srv
@@ -66,7 +68,7 @@ class HealthChecker:
         sim = self.sim
         self.probes += 1
         now = sim.now
-        sim.timer(now + p.interval, self._probe, p)  # a slow answer does not shift the schedule
+        sim.timer(now + p.interval, p.probe, p)  # a slow answer does not shift the schedule
         if not (srv.up and srv.ct.sg_allows_health[0]):
             self.result(srv, False)
             return
@@ -79,10 +81,14 @@ class HealthChecker:
             return
         ok = False
         if end - now < p.timeout:
-            status = self._status(srv, p.status_u)
-            ok = p.ok_200 if status == 200 else matcher_accepts(srv.tg.model, status)
+            if p.fixed is None and not srv.error_rate + srv.inject_rate > 0.0:
+                ok = p.ok_200  # (as _status: a request's answer, no error to draw)
+            else:
+                status = self._status(srv, p.status_u)
+                ok = p.ok_200 if status == 200 else matcher_accepts(srv.tg.model, status)
         # the result is known when the probe returns (or times out)
-        sim.timer(min(end, now + p.timeout), self._on_result, (srv, ok))
+        deadline = now + p.timeout
+        sim.timer(deadline if deadline < end else end, self._on_result, (srv, ok))
 
     @staticmethod
     def _status(srv: TargetServer, u: Any) -> int:
@@ -101,16 +107,16 @@ class HealthChecker:
             self.result(srv, ok)
 
     def result(self, srv: TargetServer, ok: bool) -> None:
-        hc = srv.tg.model.health_check
         if ok:
             srv.passes += 1
             srv.fails = 0
-            if srv.health == INITIAL or (srv.health == UNHEALTHY and srv.passes >= hc.healthy_threshold):
+            if srv.health == INITIAL or (srv.health == UNHEALTHY and
+                                         srv.passes >= srv.tg.model.health_check.healthy_threshold):
                 self.sim.set_health(srv, HEALTHY)
         else:
             srv.fails += 1
             srv.passes = 0
-            if srv.health in (HEALTHY, INITIAL) and srv.fails >= hc.unhealthy_threshold:
+            if srv.health in (HEALTHY, INITIAL) and srv.fails >= srv.tg.model.health_check.unhealthy_threshold:
                 self.sim.set_health(srv, UNHEALTHY)
 
     def finish(self) -> None:

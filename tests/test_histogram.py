@@ -233,6 +233,17 @@ def test_a_state_round_trip_is_exact() -> None:
     h.record_many(values[:10])
     assert back.to_dict() == h.to_dict()
     assert LogHistogram.from_state(LogHistogram().state()).count == 0
+    # the counts in the narrowest type that holds them, whatever their size
+    for top, kind in ((255, "<u1"), (256, "<u2"), (65_536, "<u4")):
+        h = from_values(np.concatenate([np.full(top, 0.5), values[:100]]))
+        state = h.state()
+        assert state[-1] == kind
+        back = LogHistogram.from_state(marshal.loads(marshal.dumps(state)))
+        assert back.to_dict() == h.to_dict() and back._packed[1].dtype == np.int64  # type: ignore[index]
+    big = LogHistogram()
+    big._packed = (7, np.array([1 << 40, 3], dtype=np.int64))
+    big._n = (1 << 40) + 3
+    assert big.state()[-1] == "<i8" and LogHistogram.from_state(big.state()).to_dict() == big.to_dict()
 
 
 _chunk_value = st.one_of(st.floats(1e-4, 30.0), st.floats(1e-12, 1e-6, exclude_max=True),

@@ -162,3 +162,38 @@ def test_ctrl_c_while_minutes_close_waits_until_they_are_closed(monkeypatch):
     for kind, section in (("service", s["services"]["svc"]), ("target_group", s["target_groups"]["tg-main"])):
         rows = sum(v for _, k, _, _, m, v in result.metric_rows if k == kind and m == "TotalRequestCount")
         assert rows == section["TotalRequestCount"] > 0
+
+
+def test_minute_percentiles_read_back_are_each_minutes_own(monkeypatch):
+    """A minute's RequestTime p50/p90/p99 (computed when its rows are read, from the histogram
+    the minute keeps: in memory, or spilled and read back) are the percentiles of exactly the
+    latencies recorded in that minute, recorded into a histogram of their own (and within the
+    histogram's accuracy of numpy's), for every dimension and minute."""
+    import numpy as np
+
+    from latsim.metrics.histogram import ALPHA, LogHistogram
+
+    rng = np.random.default_rng(7)
+    monkeypatch.setattr(recorder, "CLOSE_LAG", 60.0)
+    monkeypatch.setattr(recorder, "SPILL_MINUTES", 2)
+    rec = recorder.Recorder(0.0, 60)
+    names = [("service", "a"), ("target_group", "b"), ("target_group", "c")]
+    cursors = [rec.dim(k, n).cursor(az) for k, n in names for az in ("use1-az1", "use1-az2")]
+    by_minute: dict[tuple[str, int], list[float]] = {}
+    n = 20_000
+    ts = np.sort(rng.uniform(0.0, 30 * 60.0, n)).tolist()
+    for t, j, dur in zip(ts, rng.integers(0, len(cursors), n).tolist(), rng.lognormal(-4, 0.7, n).tolist(),
+                         strict=True):
+        cursors[j].count(t, dur, recorder.HTTP_2XX, 0, 0)
+        by_minute.setdefault((cursors[j].dim.name, int(t // 60)), []).append(dur)
+    assert rec.spool is not None  # minutes were spilled during the run
+    got = {(name, int(t // 60), metric): v for t, _, name, az, metric, v in rec.metric_rows()
+           if metric.startswith("RequestTime_p")}
+    assert len(got) == 3 * 30 * len(names)
+    for (name, m), values in by_minute.items():
+        own = LogHistogram()
+        own.record_many(values)
+        exact = np.percentile(values, [50, 90, 99])
+        for q, est, x in zip((50, 90, 99), own.percentiles((50, 90, 99)), exact, strict=True):
+            assert got[(name, m, f"RequestTime_p{q}")] == round(est * 1000.0, 3)
+            assert abs(got[(name, m, f"RequestTime_p{q}")] - 1000.0 * x) <= ALPHA * 1000.0 * x + 0.0005

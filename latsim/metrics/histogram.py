@@ -55,6 +55,10 @@ _OFFSET = float(1 - _I_MIN)
 _INF = math.inf
 _LAYOUT = {"alpha": ALPHA, "min": MIN_VALUE, "max": MAX_VALUE}
 
+# LogHistogram.state(): (first occupied slot, their counts' bytes, count, zeros, sum, min, max,
+# smallest underflow value, the counts' numpy type)
+State = tuple[int, bytes, int, int, float, float, float, float, str]
+
 _exponents = np.arange(_I_MIN, _I_MAX + 1, dtype=float)
 # Representative and upper edge of each slot (underflow/overflow are replaced by min/max).
 _REPRESENTATIVE = np.concatenate(([MIN_VALUE], 2.0 * GAMMA ** (_exponents + 1) / (GAMMA + 1.0), [MAX_VALUE]))
@@ -173,20 +177,25 @@ class LogHistogram:
         self._keep = True
         return self
 
-    def state(self) -> tuple[int, bytes, int, int, float, float, float, float]:
+    def state(self) -> State:
         """The exact state in plain values (compacts first): (first occupied slot, the occupied
-        counts as int64 bytes, count, zeros, sum, min, max, smallest underflow value)."""
+        counts as bytes, count, zeros, sum, min, max, smallest underflow value, the counts'
+        numpy type). The counts take the narrowest unsigned type that holds the largest (a closed
+        minute's, a byte each: the spool marshals and compresses an eighth of the int64 bytes)."""
         self.compact()
         lo, part = self._packed if self._packed is not None else (0, np.zeros(0, dtype=np.int64))
-        return (lo, part.tobytes(), self._n, self._zero, self._sum, self._min, self._max, self._tiny)
+        top = int(part.max()) if part.size else 0
+        kind = "<u1" if top < 1 << 8 else "<u2" if top < 1 << 16 else "<u4" if top < 1 << 32 else "<i8"
+        data = part.astype(kind).tobytes() if kind != "<i8" else part.tobytes()
+        return (lo, data, self._n, self._zero, self._sum, self._min, self._max, self._tiny, kind)
 
     @classmethod
-    def from_state(cls, state: tuple[int, bytes, int, int, float, float, float, float]) -> LogHistogram:
+    def from_state(cls, state: State) -> LogHistogram:
         """Inverse of ``state``: the same histogram to the last bit (compact)."""
-        lo, data, n, zero, total, lowest, highest, tiny = state
+        lo, data, n, zero, total, lowest, highest, tiny, kind = state
         h = cls()
         if data:
-            h._packed = (lo, np.frombuffer(data, dtype=np.int64).copy())
+            h._packed = (lo, np.frombuffer(data, dtype=kind).astype(np.int64))
         h._n, h._zero, h._sum, h._min, h._max, h._tiny = n, zero, total, lowest, highest, tiny
         return h
 

@@ -252,8 +252,9 @@ class Cursor:
 
 
 # One closed minute of one dimension, as kept and spooled: (minute, {az: its 17 counters},
-# the minute's latency histogram (compacted) or None, its (p50, p90, p99) in ms or None,
-# Lambda cold starts [count, seconds] or None)
+# the minute's latency histogram (compacted) or None, its (p50, p90, p99) in ms (None while kept
+# and spooled: ``Dim.records`` computes them when the minute is read), Lambda cold starts
+# [count, seconds] or None)
 Closed = tuple[int, dict[str, list[float]], "LogHistogram | None", "tuple[float, float, float] | None",
                "list[float] | None"]
 
@@ -324,11 +325,12 @@ class Dim:
                 c.leave()
         return limit
 
-    def close(self, upto: int, todo: list[tuple[list[Closed], int]] | None = None) -> None:
+    def close(self, upto: int) -> None:
         """Close every segment of minute ``upto`` or earlier: their minutes are kept as ``Closed``
         (in time order), the odd segments folded into the whole-run figures; the segments leave.
-        ``todo``: the closed minutes' percentiles are left to the caller, who computes those of
-        every dimension together (``fill_percentiles``; else this call does)."""
+        A minute's percentiles are computed when its rows are read (``records``), from the
+        histogram it keeps anyway: a run whose per-minute rows nobody reads (``latsim run
+        --json``) never computes them."""
         limit = self.leave(upto)
         rec = self.rec
         if rec.pending:
@@ -360,7 +362,6 @@ class Dim:
         colds = {m: cold.minutes.pop(m) for m in sorted(cold.minutes) if m <= upto} if cold is not None else {}
         total = self.total
         kept = self.kept
-        mine: list[tuple[list[Closed], int]] = [] if todo is None else todo
         for m in sorted(by_minute.keys() | colds.keys()) if colds else sorted(by_minute):
             rows_by_az, hists = by_minute.get(m, ({}, []))
             sums: dict[str, list[float]] = {}
@@ -380,12 +381,10 @@ class Dim:
                 self._series(rows_by_az, hists)
             mh = _merged([h for _, h in hists]) if hists else None
             if mh is not None and mh.count:
-                mine.append((kept, len(kept)))  # its percentiles: fill_percentiles
+                mh.compact()
             else:
                 mh = None
-            kept.append((m, sums, mh, None, colds.get(m)))
-        if todo is None:
-            fill_percentiles(mine)
+            kept.append((m, sums, mh, None, colds.get(m)))  # its percentiles: when read (records)
 
     def _series(self, rows_by_az: dict[str, list[tuple[int, list[float]]]],
                 hists: list[tuple[int, LogHistogram]]) -> None:
@@ -432,7 +431,9 @@ class Dim:
                 out[m] = c if m not in out else _merge_closed(out[m], c)
         for c in self.kept:
             out[c[0]] = c if c[0] not in out else _merge_closed(out[c[0]], c)
-        return [out[m] for m in sorted(out)]
+        closed = [out[m] for m in sorted(out)]
+        fill_percentiles([(closed, i) for i, c in enumerate(closed) if c[2] is not None])
+        return closed
 
     def stats(self) -> Stats:
         """The whole-run statistics: every segment after the warm-up (closes what is open)."""
@@ -452,20 +453,19 @@ class Dim:
 
 
 def _merge_closed(a: Closed, b: Closed) -> Closed:
-    """One minute closed twice: counters added, histograms merged (percentiles again), cold
-    starts added. Counts are exact; float sums may differ from a single close in the last bit."""
-    m, rows_a, ha, pcts, cold_a = a
-    _, rows_b, hb, pcts_b, cold_b = b
+    """One minute closed twice: counters added, histograms merged (their percentiles computed
+    by ``Dim.records``), cold starts added. Counts are exact; float sums may differ from a single
+    close in the last bit."""
+    m, rows_a, ha, _, cold_a = a
+    _, rows_b, hb, _, cold_b = b
     rows = {az: list(r) for az, r in rows_a.items()}
     for az, r in rows_b.items():
         rows[az] = list(r) if az not in rows else [x + y for x, y in zip(rows[az], r, strict=True)]
     h = ha if hb is None else hb if ha is None else ha.copy().merge(hb)
-    if h is not None and h is not ha:
-        p50, p90, p99 = h.percentiles((50, 90, 99))
-        pcts = (_ms(p50), _ms(p90), _ms(p99))
+    if h is not None:
         h.compact()
     cold = cold_a if cold_b is None else cold_b if cold_a is None else [cold_a[0] + cold_b[0], cold_a[1] + cold_b[1]]
-    return (m, rows, h, pcts, cold)
+    return (m, rows, h, None, cold)  # its percentiles: Dim.records
 
 
 _EVERY_MINUTE = 1 << 62  # ``Dim.close`` upto: every minute
@@ -609,10 +609,8 @@ class Recorder:
         with _whole():
             self.peak_resident = max(self.peak_resident, self.resident())
             self._leave(upto)
-            todo: list[tuple[list[Closed], int]] = []
             for d in self.dims.values():
-                d.close(upto, todo)
-            fill_percentiles(todo)
+                d.close(upto)
             self.unspilled += upto - self.closed_minute
             self.closed_minute = upto
             if self.unspilled >= SPILL_MINUTES:
@@ -653,10 +651,8 @@ class Recorder:
         if not self.finished:
             self.peak_resident = max(self.peak_resident, self.resident())
             self._leave(_EVERY_MINUTE)
-            todo: list[tuple[list[Closed], int]] = []
             for d in self.dims.values():
-                d.close(_EVERY_MINUTE, todo)
-            fill_percentiles(todo)
+                d.close(_EVERY_MINUTE)
             self.finished = True
 
     def resident(self) -> int:

@@ -27,6 +27,7 @@ that the end-to-end time of an entry request can be broken down by hop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
@@ -162,7 +163,7 @@ class Execution:
 class Frame:
     """A sequence of steps being run (the program, or one branch of a parallel step)."""
 
-    __slots__ = ("run", "steps", "i", "parent", "crit", "failed", "pending", "children", "t_end")
+    __slots__ = ("run", "steps", "i", "parent", "crit", "failed", "pending", "children", "t_end", "pend")
 
     def __init__(self, run: Execution, steps: list[CompiledStep], parent: Frame | None) -> None:
         self.run = run
@@ -172,8 +173,9 @@ class Frame:
         self.crit: dict[str, float] = {}  # the critical path so far: hop/kind -> seconds
         self.failed = False
         self.pending = 0
-        self.children: list[Frame] = []
+        self.children: Sequence[Frame] = ()  # a parallel step's branches, while it runs
         self.t_end = 0.0
+        self.pend: tuple[Any, ...] | None = None  # a branch's last call, its part of the path not yet added
 
 
 def add_path(into: dict[str, float], more: dict[str, float]) -> None:
@@ -275,7 +277,7 @@ class CallGraph:
         # a call entering Lattice (``Simulation._enter``, bound once): the pump takes these items up
         # itself, through its fast path, as it does clients' arrivals (``Simulation._pump``)
         self.enter = sim._enter
-        self.keys: dict[tuple[str, str], tuple[str, str, str]] = {}  # (service, group): critical-path keys
+        self.keys: dict[tuple[str, str], tuple[str, str, str, str]] = {}  # (service, group): critical-path keys
         self.calls_fast = 0  # calls whose 200 the fast paths answered (tests/test_fast_path.py)
 
     @staticmethod
@@ -497,11 +499,13 @@ class CallGraph:
         self.later(now + hop, self.enter, req)
 
     def _call_ok(self, req: Request, t: float, t_l: float, t_end: float, t_start: float, t_target: float,
-                 crit: dict[str, float] | None, svc: str, tg: str) -> None:
+                 crit: dict[str, float] | None, keys: tuple[str, str, str, str]) -> None:
         """A call's caller learns at ``t`` that Lattice answered 200 at ``t_l`` (``client_outcome``
         and ``call_done`` for that case): the call edge's statistics, the caller's critical path, and
-        its program goes on at ``t``. ``t_end``, ``t_start``, ``t_target``, ``crit``: the target's
-        (``served_path``)."""
+        its program goes on at ``t``. ``t_end``, ``t_start``, ``t_target``, ``crit``: the target's,
+        ``keys`` its critical-path keys (``served_path``, ``crit_keys``). A branch of a parallel step
+        that ends with this call keeps what ``served_path`` needs: the join adds it for the branch
+        that ends last only (``_join``), the same sums in the same order."""
         req.client_done = True
         self.calls_fast += 1
         stats = req.client.stats
@@ -522,15 +526,25 @@ class CallGraph:
         frame: Frame = req.parent
         if frame.run.dead:
             return
-        keys = self.keys.get((svc, tg))
-        if keys is None:
-            keys = self.keys[(svc, tg)] = (f"{tg}/queue", f"{tg}/work", f"{svc}/lattice")
+        if frame.parent is not None and frame.i == len(frame.steps) and t_send == t_first:
+            frame.pend = (t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, keys)
+            frame.t_end = t
+            self._join(frame.parent)
+            return
         fcrit = frame.crit
-        served_path(fcrit, t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, *keys)
+        served_path(fcrit, t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, keys)
         if t_send > t_first:
-            retries = f"{svc}/retries"
+            retries = keys[3]
             fcrit[retries] = fcrit.get(retries, 0.0) + t_send - t_first
         self._go_on(frame, t)
+
+    def crit_keys(self, svc: str, tg: str) -> tuple[str, str, str, str]:
+        """The critical-path keys of a call to ``svc`` served by group ``tg``: its queue, its work,
+        Lattice's part and the caller's retries."""
+        keys = self.keys.get((svc, tg))
+        if keys is None:
+            keys = self.keys[(svc, tg)] = (f"{tg}/queue", f"{tg}/work", f"{svc}/lattice", f"{svc}/retries")
+        return keys
 
     def call_done(self, req: Request, t: float, status: int | None) -> None:
         """The final outcome of a call (after its retries) reaches its caller at ``t``."""
@@ -574,9 +588,11 @@ class CallGraph:
             if f.t_end > last.t_end:
                 last = f
             failed = failed or f.failed
+        if last.pend is not None:  # its call's part (_call_ok)
+            served_path(last.crit, *last.pend)
         add_path(parent.crit, last.crit)
         parent.failed = failed
-        parent.children = []
+        parent.children = ()
         if last.t_end > self.sim.now:  # a branch whose end was known before it came
             self.later(last.t_end, self._resume, parent)
         else:
@@ -626,7 +642,7 @@ class CallGraph:
         if req.parent is None:  # an entry request: its client learns it
             sim.client_outcome(req, t_c, 200, None)
         else:
-            self._call_ok(req, t_c, t_l, now, req.t_start, req.t_target, req.crit, svc, srv.tg.name)
+            self._call_ok(req, t_c, t_l, now, req.t_start, req.t_target, req.crit, self.crit_keys(svc, srv.tg.name))
         return True
 
     def kill(self, srv: TargetServer) -> None:
@@ -670,16 +686,16 @@ def attempt_path(req: Request, t: float, into: dict[str, float]) -> None:
         return
     kind = "unfinished" if req.run is not None and req.t_end == 0.0 else "work"  # still running?
     served_path(into, t, req.t_send, req.t_resp, req.hop_c, req.t_end, req.t_start, req.t_target, req.crit,
-                f"{srv.tg.name}/queue", f"{srv.tg.name}/{kind}", f"{req.svc}/lattice")
+                (f"{srv.tg.name}/queue", f"{srv.tg.name}/{kind}", f"{req.svc}/lattice", ""))
 
 
 def served_path(into: dict[str, float], t: float, t_send: float, t_resp: float, hop_c: float, t_end: float,
-                t_start: float, t_target: float, crit: dict[str, float] | None, queue_key: str, work_key: str,
-                lattice_key: str) -> None:
+                t_start: float, t_target: float, crit: dict[str, float] | None, keys: tuple[str, str, str, str]) -> None:
     """``attempt_path`` of an attempt that reached a target and started there (``t_start``): the
     target's part ends when it answered (``t_end``; 0: still running), or when it stopped counting
     for the caller (Lattice's answer, ``t_resp``, or the caller's end less its hop)."""
     # (min and max written as comparisons, the same values: this runs for every call)
+    queue_key, work_key, lattice_key, _ = keys  # (crit_keys)
     total = t - t_send
     cut = t - hop_c  # when the target's part stopped counting for the caller: min(t_resp, t - hop_c)
     if t_resp and t_resp <= cut:

@@ -646,6 +646,7 @@ class Simulation:
         calls = self.calls
         agenda = calls.agenda if calls.programs else None
         enter = calls.enter  # the agenda's call entries: the pump takes them up as it does arrivals
+        arrival = calls._on_arrival  # a request reaching a target that runs a program
         if agenda is not None:
             calls.running = True
         try:
@@ -801,6 +802,16 @@ class Simulation:
                     srv = None
                 if srv is None or not srv.fast:  # srv.fast: plain, up, no injected latency
                     req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
+                    if srv is not None and srv.runs:  # its program runs (as _to_target -> CallGraph.arrive)
+                        req.body = body
+                        req.tg = st
+                        req.target = srv
+                        hop_t = req.hop_t = srv.hop_same() if srv.az == cs.az else srv.hop_cross()
+                        ta = req.t_target = t + overhead + hop_t
+                        req.lattice_deadline = ta + idle
+                        calls.seq += 1
+                        heappush(agenda, (ta, calls.seq, arrival, req))  # type: ignore[arg-type]  # (later)
+                        continue
                     hand_over(self, req, (TARGET, overhead, body, st, srv), t)
                     continue
                 hop_t = srv.hop_same() if srv.az == cs.az else srv.hop_cross()
@@ -875,7 +886,10 @@ class Simulation:
                 if call is not None:  # the caller learns it (as client_outcome and call_done)
                     call.lattice_done = True
                     call.status = 200
-                    calls._call_ok(call, t_client, t_l, end, start, ta, None, svc, st.name)
+                    keys = leg.keys
+                    if keys is None:
+                        keys = leg.keys = calls.crit_keys(svc, st.name)
+                    calls._call_ok(call, t_client, t_l, end, start, ta, None, keys)
                     continue
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:

@@ -28,7 +28,7 @@ class TargetServer:
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
                  "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
                  "queued", "hop_same", "hop_cross", "plain", "cursor", "program", "stream_suffix",
-                 "steps", "time", "peers", "fast")
+                 "steps", "time", "peers", "fast", "runs")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -79,11 +79,14 @@ class TargetServer:
         # hop, no Lambda environments, a security group that admits Lattice
         self.plain = kind != "ALB" and kind != "LAMBDA" and bool(ct.sg_allows_traffic[0])
         self.fast = self.plain  # plain, up and no injected latency: kept by refresh()
+        self.runs = False  # a program's target that is up, reached with no ALB hop: kept by refresh()
 
     def refresh(self) -> None:
         """Recompute ``fast`` after ``plain``, ``up`` or ``extra`` changed (the one flag the fast
         path reads for all three)."""
         self.fast = self.plain and self.up and self.extra is None
+        self.runs = (self.program is not None and self.up and self.kind != "ALB"
+                     and bool(self.ct.sg_allows_traffic[0]))
 
     def enqueue(self, start: float, now: float) -> bool:
         """A request arriving at ``now`` waits until ``start`` in a queue bounded by ``queue``:

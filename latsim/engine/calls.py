@@ -417,6 +417,11 @@ class CallGraph:
         if not frame.run.dead:
             self._advance(frame)
 
+    def _end(self, frame: Frame) -> None:
+        """``_resume`` of a frame that has no step left (``_advance`` would end it at once)."""
+        if not frame.run.dead:
+            self._frame_done(frame, self.sim.now)
+
     def _advance(self, frame: Frame) -> None:
         """Run the frame's steps from where it is until one has to wait (or the frame ends)."""
         sim = self.sim
@@ -567,12 +572,14 @@ class CallGraph:
         """The frame's call ends at ``t`` (known now, or earlier than ``t``): its program goes on
         then. A branch of a parallel step whose call was its last step just ends: nothing of it is
         left to run, so no event resumes it; its parent goes on when its last branch ends
-        (``_join``)."""
-        if frame.parent is not None and frame.i == len(frame.steps):
+        (``_join``). A program with no step left ends at ``t`` (``_end``)."""
+        if frame.i < len(frame.steps):
+            self.later(t, self._resume, frame)
+        elif frame.parent is not None:
             frame.t_end = t
             self._join(frame.parent)
         else:
-            self.later(t, self._resume, frame)
+            self.later(t, self._end, frame)
 
     def _join(self, parent: Frame) -> None:
         """One branch of ``parent``'s parallel step ended (or its end is known): when it was the last, the
@@ -594,7 +601,7 @@ class CallGraph:
         parent.failed = failed
         parent.children = ()
         if last.t_end > self.sim.now:  # a branch whose end was known before it came
-            self.later(last.t_end, self._resume, parent)
+            self.later(last.t_end, self._resume if parent.i < len(parent.steps) else self._end, parent)
         else:
             self._advance(parent)
 

@@ -79,6 +79,7 @@ from latsim.metrics.recorder import (
     TIME_SUM,
     TOTAL,
     BufferedHistogram,
+    Cursor,
     Recorder,
     resolution_s,
 )
@@ -668,6 +669,12 @@ class Simulation:
         arrival = calls._on_arrival  # a request reaching a target that runs a program
         if agenda is not None:
             calls.running = True
+        # (typed: the compiled build reads these natively, latsim/native.py)
+        c: Cursor
+        cur: Cursor
+        rule_time: BufferedHistogram
+        row: list[float]
+        idle: float
         try:
             while True:
                 # the next arrival: the Poisson window's or the heap's (other processes), earliest first
@@ -807,7 +814,7 @@ class Simulation:
                     continue
                 if t >= warmup:  # Simulation.settle hands the legs' hits to Recorder.forwarded
                     leg.hits += 1
-                st = leg.st
+                st: TargetGroupState = leg.st
                 if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
                     req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
                     hand_over(self, req, (PROTOCOL, overhead, body, st), t)
@@ -816,7 +823,7 @@ class Simulation:
                 if routable:
                     rr = st.rr
                     st.rr = rr + 1
-                    srv = routable[rr % len(routable)]
+                    srv: TargetServer | None = routable[rr % len(routable)]
                 else:
                     srv = None
                 if srv is None or not srv.fast:  # srv.fast: plain, up, no injected latency

@@ -39,8 +39,9 @@ class TargetServer:
         self.ip = ct.ip
         self.port = ct.port
         self.kind = kind
-        self.concurrency = m.concurrency
-        self.queue_limit = m.queue
+        # (numbers typed and converted where they are set: the compiled build keeps them as C values)
+        self.concurrency: int = int(m.concurrency)
+        self.queue_limit: int | None = m.queue
         self.busy = 0
         self.queue: deque[Any] = deque()
         self.free: list[float] = [0.0] * self.concurrency  # when each worker is next free (a heap)
@@ -52,10 +53,10 @@ class TargetServer:
         self.registered = True
         self.health = HEALTHY
         self.service: Any = None
-        self.error_rate = m.errors.rate if m.errors else 0.0
+        self.error_rate: float = float(m.errors.rate) if m.errors else 0.0
         self.error_status = m.errors.status if m.errors else 500
         self.error_u: Any = None
-        self.slowdown = m.slowdown
+        self.slowdown: float = float(m.slowdown)
         self.extra: Any = None  # injected latency sampler (timeline)
         self.inject_rate = 0.0
         self.inject_status = 500
@@ -94,7 +95,7 @@ class TargetServer:
         starts = self.queued
         while starts and starts[0] <= now:
             starts.popleft()
-        if len(starts) >= self.queue_limit:
+        if len(starts) >= self.queue_limit:  # type: ignore[operator]  # (called only with a limit)
             return False
         starts.append(start)
         return True

@@ -115,7 +115,7 @@ class Timeline:
         if kind == "inject_errors":
             servers = self._servers(body.target_group, body.targets)
             for srv in servers:
-                srv.inject_rate = body.rate
+                srv.inject_rate = float(body.rate)
                 srv.inject_status = body.status
             def clear_errors() -> None:
                 for s in servers:

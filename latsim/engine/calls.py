@@ -432,7 +432,7 @@ class CallGraph:
             step = steps[i]
             i += 1
             frame.i = i  # (before anything that may come back to this frame)
-            st = srv.steps[step.index]
+            st: StepState = srv.steps[step.index]
             if step.gated:
                 if step.when is not None and not call_applies(step.when, run.req.client.classes[run.req.spec]):
                     continue

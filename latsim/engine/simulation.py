@@ -231,7 +231,7 @@ class Sender:
     specs: list[Any]
     name: str
     model: Any
-    stats: Any  # ClientStats (a call's: its edge's, shared)
+    stats: ClientStats  # (a call's: its edge's, shared)
     mix: Any  # Callable[[], int] | None
     closed: Any
     think: Any

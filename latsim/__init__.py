@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from latsim import native
 from latsim.errors import LatsimError, ScenarioError
 
 if TYPE_CHECKING:
     from latsim.model import Scenario
 
 __version__ = "0.1.0"
+
+native.install()  # the compiled engine, where a build of these very sources exists (latsim/native.py)
 
 
 def __getattr__(name: str) -> Any:

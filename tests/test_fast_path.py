@@ -200,6 +200,7 @@ def _call_graph_variant(name: str) -> dict[str, Any]:
                       retries={"max": 1, "on": ["5xx", "timeout"]} if name == "faults" else None, **top)
 
 
+@pytest.mark.pure  # counts Simulation.lattice_response's calls by replacing it
 @pytest.mark.parametrize("name", ("plain", "faults"))
 def test_call_graphs_identical_and_their_fast_path_taken(name: str) -> None:
     scn = build(_call_graph_variant(name))

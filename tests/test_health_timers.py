@@ -12,6 +12,8 @@ import pytest
 from latsim.engine.simulation import Simulation
 from tests.builders import build, one_service
 
+pytestmark = pytest.mark.pure  # replaces Simulation.timer
+
 HC = {"enabled": True, "interval": "5s", "timeout": "1s", "healthy_threshold": 2, "unhealthy_threshold": 2}
 
 

@@ -29,6 +29,9 @@ def constant(duration: str, rate: str = "10/s", **kw: Any) -> dict[str, Any]:
     return data
 
 
+pytestmark = pytest.mark.pure  # replaces the recorder's constants and functions
+
+
 def run(data: dict[str, Any], *, lag: float | None = None, spill: int | None = None,
         monkeypatch: pytest.MonkeyPatch) -> tuple[Simulation, Any]:
     with monkeypatch.context() as m:

@@ -75,6 +75,7 @@ def test_buckets_add_up_to_cloudwatchs_minutes():
     assert dict(per_minute) == dict(minutes) and sum(minutes.values()) > 5000
 
 
+@pytest.mark.pure  # replaces simulation.resolution_s
 def test_per_minute_rows_do_not_depend_on_the_resolution():
     from latsim.engine import simulate, simulation
     from tests.builders import build

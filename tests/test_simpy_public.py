@@ -9,6 +9,7 @@ import math
 from functools import partial
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -63,6 +64,7 @@ def counted_run(inline_timers: bool) -> tuple[Simulation, int]:
     return sim, scheduled[0]
 
 
+@pytest.mark.pure  # replaces Simulation.timer
 def test_events_counted_are_the_events_simpy_scheduled_plus_arrivals_handled_inline():
     """With every timer a SimPy event, the count is SimPy's; with health checks run inline by the
     pump (``Simulation.timer``), it is the same count: the events the model has, wherever they run."""

@@ -47,6 +47,7 @@ def _ctrl_c_at(monkeypatch: Any, t: float) -> None:
     monkeypatch.setattr(Simulation, "start", start_then_interrupt)
 
 
+@pytest.mark.pure  # replaces Simulation.start
 def test_an_interrupted_run_gives_no_slo_verdict_and_says_how_far_it_got(monkeypatch: Any, tmp_path: Any) -> None:
     import json
 

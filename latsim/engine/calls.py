@@ -27,6 +27,7 @@ that the end-to-end time of an entry request can be broken down by hop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
@@ -102,14 +103,13 @@ class CallerState(Sender):
     request it sends (one class), its samplers, its retry policy, its route cache; statistics
     are the call edge's (shared by every target of the group that calls the same service)."""
 
-    closed = None
-    think = None
-    mix = None
-    arrivals = None
-    poisson = False
-    think_mean = 0.0
-
     def __init__(self, sim: Simulation, srv: TargetServer, step: CompiledStep, stats: Any) -> None:
+        self.closed = None
+        self.think = None
+        self.mix = None
+        self.arrivals = None
+        self.poisson = False
+        self.think_mean = 0.0
         streams = sim.streams
         tg = srv.tg.name
         base = f"call/{tg}/{srv.id}{srv.stream_suffix}/{step.path}"
@@ -131,9 +131,6 @@ class CallerState(Sender):
         vpc = sim.scn.index.vpcs[self.cc.vpc]
         self.vpc_azs = vpc.azs
         self.az = self.cc.model.az
-
-    def pick_spec(self) -> int:
-        return 0
 
 
 class StepState:
@@ -162,7 +159,7 @@ class Execution:
 class Frame:
     """A sequence of steps being run (the program, or one branch of a parallel step)."""
 
-    __slots__ = ("run", "steps", "i", "parent", "crit", "failed", "pending", "children", "t_end")
+    __slots__ = ("run", "steps", "i", "parent", "crit", "failed", "pending", "children", "t_end", "pend")
 
     def __init__(self, run: Execution, steps: list[CompiledStep], parent: Frame | None) -> None:
         self.run = run
@@ -172,8 +169,9 @@ class Frame:
         self.crit: dict[str, float] = {}  # the critical path so far: hop/kind -> seconds
         self.failed = False
         self.pending = 0
-        self.children: list[Frame] = []
+        self.children: Sequence[Frame] = ()  # a parallel step's branches, while it runs
         self.t_end = 0.0
+        self.pend: tuple[Any, ...] | None = None  # a branch's last call, its part of the path not yet added
 
 
 def add_path(into: dict[str, float], more: dict[str, float]) -> None:
@@ -196,15 +194,16 @@ class Watch:
 
     __slots__ = ("graph", "pending", "live", "armed", "token", "seq")
 
-    def __init__(self, graph: CallGraph) -> None:
+    def __init__(self, graph: Any) -> None:  # a CallGraph (tests: a stand-in with sim, expire)
         self.graph = graph
         self.pending: list[tuple[float, int, int]] = []  # (deadline, key in live, kind)
-        self.live: dict[int, Request] = {}
+        self.live: dict[int, Any] = {}
         self.armed = INF
         self.token = 0
         self.seq = 0
 
-    def add(self, req: Request, deadlines: tuple[tuple[float, int], ...]) -> None:
+    # (requests are ``Any`` here: tests/test_call_watch.py plays the watch with stand-ins)
+    def add(self, req: Any, deadlines: tuple[tuple[float, int], ...]) -> None:
         self.seq += 1
         seq = req.watch = self.seq
         self.live[seq] = req
@@ -213,7 +212,7 @@ class Watch:
             if t < self.armed:
                 self._arm(t)
 
-    def forget(self, req: Request) -> None:
+    def forget(self, req: Any) -> None:
         if req.watch:
             self.live.pop(req.watch, None)
             req.watch = 0
@@ -223,7 +222,7 @@ class Watch:
         self.token += 1
         self.graph.sim.at(t, self._fire, self.token)
 
-    def _live(self, seq: int, kind: int) -> Request | None:
+    def _live(self, seq: int, kind: int) -> Any:
         """The request of a deadline that still matters, or None (answered, or dead)."""
         req = self.live.get(seq)
         if req is None or req.dead or (req.lattice_done if kind == LATTICE else req.client_done):
@@ -275,7 +274,7 @@ class CallGraph:
         # a call entering Lattice (``Simulation._enter``, bound once): the pump takes these items up
         # itself, through its fast path, as it does clients' arrivals (``Simulation._pump``)
         self.enter = sim._enter
-        self.keys: dict[tuple[str, str], tuple[str, str, str]] = {}  # (service, group): critical-path keys
+        self.keys: dict[tuple[str, str], tuple[str, str, str, str]] = {}  # (service, group): critical-path keys
         self.calls_fast = 0  # calls whose 200 the fast paths answered (tests/test_fast_path.py)
 
     @staticmethod
@@ -415,6 +414,11 @@ class CallGraph:
         if not frame.run.dead:
             self._advance(frame)
 
+    def _end(self, frame: Frame) -> None:
+        """``_resume`` of a frame that has no step left (``_advance`` would end it at once)."""
+        if not frame.run.dead:
+            self._frame_done(frame, self.sim.now)
+
     def _advance(self, frame: Frame) -> None:
         """Run the frame's steps from where it is until one has to wait (or the frame ends)."""
         sim = self.sim
@@ -428,7 +432,7 @@ class CallGraph:
             step = steps[i]
             i += 1
             frame.i = i  # (before anything that may come back to this frame)
-            st = srv.steps[step.index]
+            st: StepState = srv.steps[step.index]
             if step.gated:
                 if step.when is not None and not call_applies(step.when, run.req.client.classes[run.req.spec]):
                     continue
@@ -489,7 +493,7 @@ class CallGraph:
         req = self.Request(caller, 0, now, now, 1, -1)  # a CallerState acts as a client
         req.parent = frame
         if sim.failed_azs:  # as Simulation._send, on the agenda
-            req.entry_az, hop = sim._client_hop(caller)  # type: ignore[arg-type]
+            req.entry_az, hop = sim._client_hop(caller)
         else:
             req.entry_az = caller.az
             hop = caller.hop_same()
@@ -497,11 +501,13 @@ class CallGraph:
         self.later(now + hop, self.enter, req)
 
     def _call_ok(self, req: Request, t: float, t_l: float, t_end: float, t_start: float, t_target: float,
-                 crit: dict[str, float] | None, svc: str, tg: str) -> None:
+                 crit: dict[str, float] | None, keys: tuple[str, str, str, str]) -> None:
         """A call's caller learns at ``t`` that Lattice answered 200 at ``t_l`` (``client_outcome``
         and ``call_done`` for that case): the call edge's statistics, the caller's critical path, and
-        its program goes on at ``t``. ``t_end``, ``t_start``, ``t_target``, ``crit``: the target's
-        (``served_path``)."""
+        its program goes on at ``t``. ``t_end``, ``t_start``, ``t_target``, ``crit``: the target's,
+        ``keys`` its critical-path keys (``served_path``, ``crit_keys``). A branch of a parallel step
+        that ends with this call keeps what ``served_path`` needs: the join adds it for the branch
+        that ends last only (``_join``), the same sums in the same order."""
         req.client_done = True
         self.calls_fast += 1
         stats = req.client.stats
@@ -522,15 +528,25 @@ class CallGraph:
         frame: Frame = req.parent
         if frame.run.dead:
             return
-        keys = self.keys.get((svc, tg))
-        if keys is None:
-            keys = self.keys[(svc, tg)] = (f"{tg}/queue", f"{tg}/work", f"{svc}/lattice")
+        if frame.parent is not None and frame.i == len(frame.steps) and t_send == t_first:
+            frame.pend = (t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, keys)
+            frame.t_end = t
+            self._join(frame.parent)
+            return
         fcrit = frame.crit
-        served_path(fcrit, t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, *keys)
+        served_path(fcrit, t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, keys)
         if t_send > t_first:
-            retries = f"{svc}/retries"
+            retries = keys[3]
             fcrit[retries] = fcrit.get(retries, 0.0) + t_send - t_first
         self._go_on(frame, t)
+
+    def crit_keys(self, svc: str, tg: str) -> tuple[str, str, str, str]:
+        """The critical-path keys of a call to ``svc`` served by group ``tg``: its queue, its work,
+        Lattice's part and the caller's retries."""
+        keys = self.keys.get((svc, tg))
+        if keys is None:
+            keys = self.keys[(svc, tg)] = (f"{tg}/queue", f"{tg}/work", f"{svc}/lattice", f"{svc}/retries")
+        return keys
 
     def call_done(self, req: Request, t: float, status: int | None) -> None:
         """The final outcome of a call (after its retries) reaches its caller at ``t``."""
@@ -553,12 +569,14 @@ class CallGraph:
         """The frame's call ends at ``t`` (known now, or earlier than ``t``): its program goes on
         then. A branch of a parallel step whose call was its last step just ends: nothing of it is
         left to run, so no event resumes it; its parent goes on when its last branch ends
-        (``_join``)."""
-        if frame.parent is not None and frame.i == len(frame.steps):
+        (``_join``). A program with no step left ends at ``t`` (``_end``)."""
+        if frame.i < len(frame.steps):
+            self.later(t, self._resume, frame)
+        elif frame.parent is not None:
             frame.t_end = t
             self._join(frame.parent)
         else:
-            self.later(t, self._resume, frame)
+            self.later(t, self._end, frame)
 
     def _join(self, parent: Frame) -> None:
         """One branch of ``parent``'s parallel step ended (or its end is known): when it was the last, the
@@ -574,11 +592,13 @@ class CallGraph:
             if f.t_end > last.t_end:
                 last = f
             failed = failed or f.failed
+        if last.pend is not None:  # its call's part (_call_ok)
+            served_path(last.crit, *last.pend)
         add_path(parent.crit, last.crit)
         parent.failed = failed
-        parent.children = []
+        parent.children = ()
         if last.t_end > self.sim.now:  # a branch whose end was known before it came
-            self.later(last.t_end, self._resume, parent)
+            self.later(last.t_end, self._resume if parent.i < len(parent.steps) else self._end, parent)
         else:
             self._advance(parent)
 
@@ -626,7 +646,7 @@ class CallGraph:
         if req.parent is None:  # an entry request: its client learns it
             sim.client_outcome(req, t_c, 200, None)
         else:
-            self._call_ok(req, t_c, t_l, now, req.t_start, req.t_target, req.crit, svc, srv.tg.name)
+            self._call_ok(req, t_c, t_l, now, req.t_start, req.t_target, req.crit, self.crit_keys(svc, srv.tg.name))
         return True
 
     def kill(self, srv: TargetServer) -> None:
@@ -670,16 +690,16 @@ def attempt_path(req: Request, t: float, into: dict[str, float]) -> None:
         return
     kind = "unfinished" if req.run is not None and req.t_end == 0.0 else "work"  # still running?
     served_path(into, t, req.t_send, req.t_resp, req.hop_c, req.t_end, req.t_start, req.t_target, req.crit,
-                f"{srv.tg.name}/queue", f"{srv.tg.name}/{kind}", f"{req.svc}/lattice")
+                (f"{srv.tg.name}/queue", f"{srv.tg.name}/{kind}", f"{req.svc}/lattice", ""))
 
 
 def served_path(into: dict[str, float], t: float, t_send: float, t_resp: float, hop_c: float, t_end: float,
-                t_start: float, t_target: float, crit: dict[str, float] | None, queue_key: str, work_key: str,
-                lattice_key: str) -> None:
+                t_start: float, t_target: float, crit: dict[str, float] | None, keys: tuple[str, str, str, str]) -> None:
     """``attempt_path`` of an attempt that reached a target and started there (``t_start``): the
     target's part ends when it answered (``t_end``; 0: still running), or when it stopped counting
     for the caller (Lattice's answer, ``t_resp``, or the caller's end less its hop)."""
     # (min and max written as comparisons, the same values: this runs for every call)
+    queue_key, work_key, lattice_key, _ = keys  # (crit_keys)
     total = t - t_send
     cut = t - hop_c  # when the target's part stopped counting for the caller: min(t_resp, t - hop_c)
     if t_resp and t_resp <= cut:

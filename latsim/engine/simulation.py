@@ -31,7 +31,6 @@ import gc
 import os
 import time
 from array import array
-from collections.abc import Callable
 from heapq import heappop, heappush, heapreplace
 from typing import Any
 
@@ -80,6 +79,7 @@ from latsim.metrics.recorder import (
     TIME_SUM,
     TOTAL,
     BufferedHistogram,
+    Cursor,
     Recorder,
     resolution_s,
 )
@@ -133,7 +133,7 @@ class Request:
     entry_az: str | None
     status: int
 
-    def __init__(self, client: ClientState, spec: int, t_send: float, t_first: float, attempt: int, user: int) -> None:
+    def __init__(self, client: Sender, spec: int, t_send: float, t_first: float, attempt: int, user: int) -> None:
         self.client = client
         self.spec = spec
         self.t_send = t_send
@@ -224,9 +224,27 @@ class Sender:
     ``latsim.engine.calls.CallerState``): its hop to Lattice and Lattice's overhead drawn from its own
     streams, its timeout and retry policy, and its route cache (one per request class)."""
 
+    # (declared here, set by each kind: the engine reads them of either kind, and mypyc's compiled
+    # build checks them; latsim/native.py)
     cc: Any
     classes: list[RequestClass]
     specs: list[Any]
+    name: str
+    model: Any
+    stats: ClientStats  # (a call's: its edge's, shared)
+    mix: Any  # Callable[[], int] | None
+    closed: Any
+    think: Any
+    arrivals: Any
+    poisson: bool
+    think_mean: float
+    body: list[Any]
+    resp: list[Any]
+    vpc_azs: Any
+    az: Any
+
+    def pick_spec(self) -> int:
+        return 0
 
     def _sender(self, sim: Simulation, base: str, timeout: float, retries: Any) -> None:
         """Samplers and policy named under ``base`` (``client/NAME``, ``call/TG/TARGET/STEP``)."""
@@ -286,7 +304,7 @@ class ClientState(Sender):
             self.cum.append(acc)
         # the request mix: one uniform draw per request, mapped to a spec by the cumulative weights
         # (as bisect_right, a block at a time); None: a single spec
-        self.mix: Callable[[], int] | None = None
+        self.mix = None
         if len(self.specs) > 1:
             rng = streams.rng(f"client/{name}/mix")
             cum = np.asarray(self.cum)
@@ -309,7 +327,7 @@ class ClientState(Sender):
         self.az = m.az
 
     def pick_spec(self) -> int:
-        return 0 if self.mix is None else self.mix()
+        return 0 if self.mix is None else int(self.mix())
 
 
 class Simulation:
@@ -512,7 +530,9 @@ class Simulation:
         srv.cursor = self.rec.dim("target_group", st.name).cursor(srv.az)
         st.add(srv)
         self.targets_by_id.setdefault(ct.id, []).append(srv)
-        srv.health_log.append([self.now, srv.health])
+        # (time 0 as the int 0, as at the start of a run it has always been written: ``now`` is a float
+        # in the compiled build, latsim/native.py)
+        srv.health_log.append([self.now or 0, srv.health])
         if srv.az in self.failed_azs:
             srv.set_down(az_down=True)
         return srv
@@ -521,7 +541,7 @@ class Simulation:
         if srv.health == state:
             return
         srv.health = state
-        srv.health_log.append([self.now, state])
+        srv.health_log.append([self.now or 0, state])  # (time 0 as the int 0: see _add_target)
         srv.tg.refresh()
 
     def targets_by_id_all(self, tg: str) -> list[TargetServer]:
@@ -560,7 +580,7 @@ class Simulation:
             self.feed.restart(cs, self.now)
         else:
             cs.arrival_gen += 1
-            self.push_arrival(cs, cs.arrivals.next(self.now))  # type: ignore[union-attr]
+            self.push_arrival(cs, cs.arrivals.next(self.now))
         self._arm_pump()
 
     def _arm_pump(self) -> None:
@@ -589,7 +609,7 @@ class Simulation:
             if sent:
                 cst.sent += 1
 
-    def _held(self, call: Request | None, t: float, cst: ClientStats | None, cs: ClientState, spec: int,
+    def _held(self, call: Request | None, t: float, cst: ClientStats | None, cs: Sender, spec: int,
               t_send: float, hop: float, route: Route, body: int) -> Request:
         """The ``Request`` the general path takes over at a hand-over point of the pump's fast path
         (after Lattice drew its overhead and the body): a call's own, or a client's request built
@@ -646,8 +666,15 @@ class Simulation:
         calls = self.calls
         agenda = calls.agenda if calls.programs else None
         enter = calls.enter  # the agenda's call entries: the pump takes them up as it does arrivals
+        arrival = calls._on_arrival  # a request reaching a target that runs a program
         if agenda is not None:
             calls.running = True
+        # (typed: the compiled build reads these natively, latsim/native.py)
+        c: Cursor
+        cur: Cursor
+        rule_time: BufferedHistogram
+        row: list[float]
+        idle: float
         try:
             while True:
                 # the next arrival: the Poisson window's or the heap's (other processes), earliest first
@@ -727,7 +754,7 @@ class Simulation:
                         _, _, cs, gen = heappop(heap)
                         if gen != cs.arrival_gen:
                             continue
-                        nxt = cs.arrivals.next(t)  # type: ignore[union-attr]
+                        nxt = cs.arrivals.next(t)
                         if nxt < duration:
                             self._seq += 1
                             heappush(heap, (nxt, self._seq, cs, gen))
@@ -787,7 +814,7 @@ class Simulation:
                     continue
                 if t >= warmup:  # Simulation.settle hands the legs' hits to Recorder.forwarded
                     leg.hits += 1
-                st = leg.st
+                st: TargetGroupState = leg.st
                 if not (http11 and st.http1) and not self._protocol_ok(cs, spec, st):
                     req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
                     hand_over(self, req, (PROTOCOL, overhead, body, st), t)
@@ -796,11 +823,21 @@ class Simulation:
                 if routable:
                     rr = st.rr
                     st.rr = rr + 1
-                    srv = routable[rr % len(routable)]
+                    srv: TargetServer | None = routable[rr % len(routable)]
                 else:
                     srv = None
                 if srv is None or not srv.fast:  # srv.fast: plain, up, no injected latency
                     req = self._held(call, t, cst if recorded else None, cs, spec, t_send, hop, route, body)
+                    if srv is not None and srv.runs:  # its program runs (as _to_target -> CallGraph.arrive)
+                        req.body = body
+                        req.tg = st
+                        req.target = srv
+                        hop_t = req.hop_t = srv.hop_same() if srv.az == cs.az else srv.hop_cross()
+                        ta = req.t_target = t + overhead + hop_t
+                        req.lattice_deadline = ta + idle
+                        calls.seq += 1
+                        heappush(agenda, (ta, calls.seq, arrival, req))  # type: ignore[arg-type]  # (later)
+                        continue
                     hand_over(self, req, (TARGET, overhead, body, st, srv), t)
                     continue
                 hop_t = srv.hop_same() if srv.az == cs.az else srv.hop_cross()
@@ -875,7 +912,10 @@ class Simulation:
                 if call is not None:  # the caller learns it (as client_outcome and call_done)
                     call.lattice_done = True
                     call.status = 200
-                    calls._call_ok(call, t_client, t_l, end, start, ta, None, svc, st.name)
+                    keys = leg.keys
+                    if keys is None:
+                        keys = leg.keys = calls.crit_keys(svc, st.name)
+                    calls._call_ok(call, t_client, t_l, end, start, ta, None, keys)
                     continue
                 # the client learns it (as client_outcome: a success, no retry)
                 if recorded:
@@ -895,7 +935,7 @@ class Simulation:
                 calls.running = False
                 calls.rearm()
 
-    def _protocol_ok(self, cs: ClientState, spec: int, st: TargetGroupState) -> bool:
+    def _protocol_ok(self, cs: Sender, spec: int, st: TargetGroupState) -> bool:
         """Whether a request class can go to a target group as it is (``protocol_error``, cached:
         it depends on the request's protocol and method and the group's protocol version only)."""
         m = cs.specs[spec]
@@ -905,7 +945,7 @@ class Simulation:
             ok = self.protocol_ok[key] = protocol_error(m.protocol, st.model, m.method) is None
         return ok
 
-    def _plan(self, cs: ClientState, spec: int) -> Any:
+    def _plan(self, cs: Sender, spec: int) -> Any:
         """What the fast path needs to forward a client's request class: the route's service and
         action and everything looked up from them (False: the route does not forward)."""
         route = cs.route(self, spec)
@@ -922,7 +962,7 @@ class Simulation:
         cs.plans[spec] = plan
         return plan
 
-    def _request(self, cs: ClientState, spec: int, t_send: float, hop: float, now: float | None = None,
+    def _request(self, cs: Sender, spec: int, t_send: float, hop: float, now: float | None = None,
                  route: Route | None = None, body: int = 0) -> Request:
         """The Request the general path holds for a pumped arrival: after the client's hop, and
         (given ``now``) after Lattice drew its overhead and the body."""
@@ -985,7 +1025,7 @@ class Simulation:
     def _on_entry(self, ev: Any) -> None:
         self._enter(ev._value)
 
-    def _client_hop(self, cs: ClientState) -> tuple[str | None, float]:
+    def _client_hop(self, cs: Sender) -> tuple[str | None, float]:
         az = cs.az
         if az not in self.failed_azs:
             return az, cs.hop_same()

@@ -28,7 +28,7 @@ class TargetServer:
                  "extra", "inject_rate", "inject_status", "fails", "passes", "health_log", "requests", "kind",
                  "warm", "cold_start", "idle_expiry", "az_down", "self_down", "ip", "port", "hc_index", "free",
                  "queued", "hop_same", "hop_cross", "plain", "cursor", "program", "stream_suffix",
-                 "steps", "time", "peers", "fast")
+                 "steps", "time", "peers", "fast", "runs")
 
     def __init__(self, ct: Any, tg: Any, kind: str) -> None:
         m = ct.model
@@ -39,8 +39,9 @@ class TargetServer:
         self.ip = ct.ip
         self.port = ct.port
         self.kind = kind
-        self.concurrency = m.concurrency
-        self.queue_limit = m.queue
+        # (numbers typed and converted where they are set: the compiled build keeps them as C values)
+        self.concurrency: int = int(m.concurrency)
+        self.queue_limit: int | None = m.queue
         self.busy = 0
         self.queue: deque[Any] = deque()
         self.free: list[float] = [0.0] * self.concurrency  # when each worker is next free (a heap)
@@ -52,10 +53,10 @@ class TargetServer:
         self.registered = True
         self.health = HEALTHY
         self.service: Any = None
-        self.error_rate = m.errors.rate if m.errors else 0.0
+        self.error_rate: float = float(m.errors.rate) if m.errors else 0.0
         self.error_status = m.errors.status if m.errors else 500
         self.error_u: Any = None
-        self.slowdown = m.slowdown
+        self.slowdown: float = float(m.slowdown)
         self.extra: Any = None  # injected latency sampler (timeline)
         self.inject_rate = 0.0
         self.inject_status = 500
@@ -79,11 +80,14 @@ class TargetServer:
         # hop, no Lambda environments, a security group that admits Lattice
         self.plain = kind != "ALB" and kind != "LAMBDA" and bool(ct.sg_allows_traffic[0])
         self.fast = self.plain  # plain, up and no injected latency: kept by refresh()
+        self.runs = False  # a program's target that is up, reached with no ALB hop: kept by refresh()
 
     def refresh(self) -> None:
         """Recompute ``fast`` after ``plain``, ``up`` or ``extra`` changed (the one flag the fast
         path reads for all three)."""
         self.fast = self.plain and self.up and self.extra is None
+        self.runs = (self.program is not None and self.up and self.kind != "ALB"
+                     and bool(self.ct.sg_allows_traffic[0]))
 
     def enqueue(self, start: float, now: float) -> bool:
         """A request arriving at ``now`` waits until ``start`` in a queue bounded by ``queue``:
@@ -91,7 +95,7 @@ class TargetServer:
         starts = self.queued
         while starts and starts[0] <= now:
             starts.popleft()
-        if len(starts) >= self.queue_limit:
+        if len(starts) >= self.queue_limit:  # type: ignore[operator]  # (called only with a limit)
             return False
         starts.append(start)
         return True

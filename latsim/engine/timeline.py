@@ -115,7 +115,7 @@ class Timeline:
         if kind == "inject_errors":
             servers = self._servers(body.target_group, body.targets)
             for srv in servers:
-                srv.inject_rate = body.rate
+                srv.inject_rate = float(body.rate)
                 srv.inject_status = body.status
             def clear_errors() -> None:
                 for s in servers:
@@ -192,7 +192,7 @@ class Timeline:
         self.sim.disrupted(self.sim.now)
         srv.tg.targets = [t for t in srv.tg.targets if t is not srv]
         srv.tg.refresh()
-        srv.health_log.append([self.sim.now, "REMOVED"])
+        srv.health_log.append([self.sim.now or 0, "REMOVED"])  # (time 0 as the int 0: Simulation._add_target)
 
 
 class Canary:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import zip_longest
 from operator import add
-from typing import Any, overload
+from typing import Any, Final, overload
 
 import numpy as np
 
@@ -31,19 +31,19 @@ COUNTERS = ("TotalRequestCount", "HTTPCode_2XX_Count", "HTTPCode_3XX_Count", "HT
             "TotalReceivedBytes", "TotalSentBytes", "HTTPCode_VpcLattice_400_Count",
             "HTTPCode_VpcLattice_403_Count", "HTTPCode_VpcLattice_404_Count", "HTTPCode_VpcLattice_429_Count",
             "HTTPCode_VpcLattice_500_Count", "HTTPCode_VpcLattice_502_Count", "HTTPCode_VpcLattice_504_Count")
-N = len(COUNTERS)
+N: Final = len(COUNTERS)
 # A row is a list of floats (one list per minute segment is cheap to add to); code reads its
 # columns by these names, never by a bare number.
 _AT = {name: i for i, name in enumerate(COUNTERS)}
-TOTAL = _AT["TotalRequestCount"]
-HTTP_2XX = _AT["HTTPCode_2XX_Count"]  # 3XX, 4XX and 5XX follow: status class k counts at HTTP_2XX + k - 2
-TIMEOUTS = _AT["RequestTimeoutCount"]
-TIME_SUM = _AT["RequestTimeSum"]  # seconds; not published itself: RequestTime is its mean (in ms)
-CONN_ERRORS = _AT["ConnectionErrorCount"]
-BYTES_IN = _AT["TotalReceivedBytes"]
-BYTES_OUT = _AT["TotalSentBytes"]
+TOTAL: Final = _AT["TotalRequestCount"]
+HTTP_2XX: Final = _AT["HTTPCode_2XX_Count"]  # 3XX, 4XX and 5XX follow: status class k counts at HTTP_2XX + k - 2
+TIMEOUTS: Final = _AT["RequestTimeoutCount"]
+TIME_SUM: Final = _AT["RequestTimeSum"]  # seconds; not published itself: RequestTime is its mean (in ms)
+CONN_ERRORS: Final = _AT["ConnectionErrorCount"]
+BYTES_IN: Final = _AT["TotalReceivedBytes"]
+BYTES_OUT: Final = _AT["TotalSentBytes"]
 _LATTICE_IDX = {code: _AT[f"HTTPCode_VpcLattice_{code}_Count"] for code in (400, 403, 404, 429, 500, 502, 504)}
-FLUSH = 4096
+FLUSH: Final = 4096
 # Latencies the cursors have handed over wait for ``Recorder.drain`` until there are this many (or
 # minutes close): a drain's numpy calls are paid once for the segments of a minute or more (a slow
 # workload's 240 cursors hand over ~50 values each a minute); at most 2.5 MB as lists of floats.

@@ -1,6 +1,6 @@
 """Figures of a run (matplotlib, Agg backend, no pyplot state): traffic and 5xx rates, latency
 percentiles over time, latency CDFs, the canary's weight against the split it observed, target
-health strips, the AZ x target-group heatmap and the topology (networkx).
+health strips, the AZ x target-group heatmap and the topology (laid out by latsim).
 
 Every ``plot_*`` function takes ``(result, scn, path)`` — ``scn`` may be None when only a run
 directory is at hand — writes ``path`` as PNG and SVG (the suffix of ``path`` is replaced) and
@@ -12,6 +12,7 @@ no dates in the files, fixed SVG ids.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -765,28 +766,38 @@ _KIND_LABEL = {"client": "client", "vpc": "VPC", "service_network": "service net
                "target_group": "target group"}
 
 
-@_styled
-def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
-    """Clients, VPCs, service networks, services and target groups, left to right; colour = account."""
-    if scn is None:
-        return []
-    import networkx as nx
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+NODE_SIZE = 900  # a node's marker area (points squared)
+_EDGE_STYLES = {"placement": ("#9a9a9a", "dotted"), "association": ("#1f77b4", "solid"),
+                "forward": ("#d62728", "solid")}
 
-    from latsim.model.graph import service_forwards, topology_graph
-    g = topology_graph(scn)
-    nodes = [n for n, k in g.nodes(data="kind") if k in _LAYER]
-    if not nodes:
-        return []
-    # The flow view: client <- VPC placement is drawn client -> VPC, rules collapse into service -> TG.
-    flow = nx.DiGraph()
-    flow.add_nodes_from((n, g.nodes[n]) for n in nodes)
-    labels = {n: g.nodes[n]["label"] for n in nodes}
-    for u, v, d in g.edges(data=True):
-        if u not in flow or v not in flow:
+
+@dataclass
+class _Flow:
+    """The topology figure's graph: nodes (in the topology graph's order) with their kind, and
+    edges as they are drawn — a client points at its VPC, a service's rules collapse into one
+    service -> target group edge labelled with them."""
+    kind: dict[str, str]
+    succ: dict[str, dict[str, dict[str, Any]]]
+    pred: dict[str, dict[str, None]]
+
+    def edges(self) -> list[tuple[str, str, dict[str, Any]]]:
+        return [(u, v, d) for u, out in self.succ.items() for v, d in out.items()]
+
+    def add_edge(self, u: str, v: str, **attrs: Any) -> None:
+        self.succ[u].setdefault(v, {}).update(attrs)
+        self.pred[v][u] = None
+
+
+def _flow(g: Any, labels: dict[str, str]) -> _Flow:
+    """The flow view of the topology graph ``g`` (``latsim.model.graph.Graph``); a target group's
+    VPC goes under its name in ``labels`` instead of an edge."""
+    from latsim.model.graph import service_forwards
+    nodes = [n for n, d in g.nodes.items() if d["kind"] in _LAYER]
+    flow = _Flow({n: g.nodes[n]["kind"] for n in nodes}, {n: {} for n in nodes}, {n: {} for n in nodes})
+    for u, v, d in g.edges():
+        if u not in flow.kind or v not in flow.kind:
             continue
-        if d["kind"] == "placement" and g.nodes[v]["kind"] == "client":
+        if d["kind"] == "placement" and flow.kind[v] == "client":
             flow.add_edge(v, u, kind="placement")
         elif d["kind"] == "placement":  # a target group's VPC: named under it, not drawn as a back edge
             labels[v] += f"\n(in {g.nodes[u]['label']})"
@@ -796,52 +807,81 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
         text = ", ".join(f"{r} {w}" for r, w in rules) if len(rules) <= 3 else f"{len(rules)} rules"
         flow.add_edge(svc, tg, kind="forward", weight=text)
     # VPCs that only hold targets need no node of their own (Lattice reaches them without an association).
-    flow.remove_nodes_from([n for n in list(flow) if g.nodes[n]["kind"] == "vpc" and flow.degree(n) == 0])
-    nodes = [n for n in nodes if n in flow]
+    lone = [n for n, k in flow.kind.items() if k == "vpc" and not flow.succ[n] and not flow.pred[n]]
+    for n in lone:
+        del flow.kind[n], flow.succ[n], flow.pred[n]
+    return flow
+
+
+@_styled
+def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
+    """Clients, VPCs, service networks, services and target groups, left to right; colour = account.
+    Drawn with matplotlib alone: nodes as one marker collection per kind, edges as arrows
+    stopping at the markers' edges, labels as plain texts."""
+    if scn is None:
+        return []
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch, Patch
+    from matplotlib.transforms import ScaledTranslation
+
+    from latsim.model.graph import topology
+    g = topology(scn)
+    labels = {n: d["label"] for n, d in g.nodes.items() if d["kind"] in _LAYER}
+    if not labels:
+        return []
+    flow = _flow(g, labels)
+    nodes = list(flow.kind)
     pos = _layered_positions(flow)
     for n in nodes:
         labels[n] += _auth_label(g.nodes[n])
-    tallest = max(sum(1 for n in nodes if g.nodes[n]["kind"] == k) for k in _LAYER)
+    tallest = max(sum(1 for n in nodes if flow.kind[n] == k) for k in _LAYER)
     fig = _figure(12, min(30.0, max(4.5, 1.2 + 0.9 * tallest)), measured=True)
     ax = fig.subplots()
     ax.set_axis_off()
     accounts = sorted({str(g.nodes[n].get("account") or "") for n in nodes} - {""})
     for n in nodes:  # clients take their VPC's account
-        if g.nodes[n]["kind"] == "client":
-            vpcs = [v for v in flow.successors(n) if g.nodes[v]["kind"] == "vpc"]
+        if flow.kind[n] == "client":
+            vpcs = [v for v in flow.succ[n] if flow.kind[v] == "vpc"]
             g.nodes[n]["account"] = g.nodes[vpcs[0]].get("account") if vpcs else None
     palette = _colormap("Pastel1")
     acct_color = {a: palette(i % 9) for i, a in enumerate(accounts)}
     names = {a.id: (a.name or a.id) for a in scn.accounts}
     for kind, shape in _SHAPES.items():
-        members = [n for n in nodes if g.nodes[n]["kind"] == kind]
+        members = [n for n in nodes if flow.kind[n] == kind]
         if members:
-            nx.draw_networkx_nodes(flow, pos, nodelist=members, node_shape=shape, node_size=900, ax=ax,
-                                   node_color=[acct_color.get(str(g.nodes[n].get("account")), "#dddddd")
-                                               for n in members], edgecolors="#333333", linewidths=1.0)
-    styles = {"placement": ("#9a9a9a", "dotted"), "association": ("#1f77b4", "solid"),
-              "forward": ("#d62728", "solid")}
-    for kind, (color, style) in styles.items():
-        edges = [(u, v) for u, v, d in flow.edges(data=True) if d["kind"] == kind]
-        endpoint = [(u, v) for u, v in edges if flow.edges[u, v].get("via") == "endpoint"]
-        plain = [e for e in edges if e not in endpoint]
+            ax.scatter([pos[n][0] for n in members], [pos[n][1] for n in members], s=NODE_SIZE, marker=shape,
+                       c=[acct_color.get(str(g.nodes[n].get("account")), "#dddddd") for n in members],
+                       edgecolors="#333333", linewidths=1.0, zorder=2, gid=f"topology-nodes-{kind}")
+    # arrows end at the markers' edges (the radius of a round marker of NODE_SIZE, in points)
+    margin = NODE_SIZE ** 0.5 / 2
+    for kind, (color, style) in _EDGE_STYLES.items():
+        edges = [(u, v, d) for u, v, d in flow.edges() if d["kind"] == kind]
+        endpoint = [(u, v) for u, v, d in edges if d.get("via") == "endpoint"]
+        plain = [(u, v) for u, v, d in edges if d.get("via") != "endpoint"]
         for group, ls in ((plain, style), (endpoint, "dashed")):
-            if group:
-                nx.draw_networkx_edges(flow, pos, edgelist=group, edge_color=color, style=ls, ax=ax, arrows=True,
-                                       arrowsize=12, node_size=900, width=1.3)
-    fwd = {(u, v): str(d["weight"]) for u, v, d in flow.edges(data=True) if d["kind"] == "forward"}
-    fwd.update(_association_labels(flow))
-    if fwd:
-        nx.draw_networkx_edge_labels(flow, pos, edge_labels=fwd, font_size=7, ax=ax, label_pos=0.5,
-                                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"})
+            for u, v in group:  # the SVG names each (its group's id), for readers and tests
+                ax.add_patch(FancyArrowPatch(pos[u], pos[v], arrowstyle="-|>", mutation_scale=12, color=color,
+                                             ls=ls, lw=1.3, shrinkA=margin, shrinkB=margin, zorder=1,
+                                             gid=f"topology-edge-{kind}-{len(ax.patches)}"))
+    edge_labels = {(u, v): str(d["weight"]) for u, v, d in flow.edges() if d["kind"] == "forward"}
+    edge_labels.update(_association_labels(flow))
+    for (u, v), text in edge_labels.items():
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        # along the edge, upright: the angle is in data units, turned into the screen's by the
+        # transform when drawn (transform_rotates_text)
+        angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
+        angle = angle - 180.0 if angle > 90.0 else angle + 180.0 if angle < -90.0 else angle
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2, text, fontsize=7, ha="center", va="center", rotation=angle,
+                rotation_mode="anchor", transform_rotates_text=True, zorder=1, clip_on=True,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"})
     denied = _draw_denied(ax, pos, denied_pairs(scn))
     iam = [n for n in nodes if g.nodes[n].get("auth_type") == "AWS_IAM"]
     if iam:  # a thick dark ring marks where an auth policy decides
-        nx.draw_networkx_nodes(flow, pos, nodelist=iam, node_shape="o", node_size=1500, ax=ax, node_color="none",
-                               edgecolors="#b35806", linewidths=2.2)
+        ax.scatter([pos[n][0] for n in iam], [pos[n][1] for n in iam], s=1500, marker="o", c="none",
+                   edgecolors="#b35806", linewidths=2.2, zorder=2, gid="topology-auth-rings")
+    below = ax.transData + ScaledTranslation(0, -19 / 72, fig.dpi_scale_trans)  # 19 points under the node
     for n in nodes:
-        ax.annotate(labels[n], pos[n], xytext=(0, -19), textcoords="offset points", ha="center", va="top",
-                    fontsize=8)
+        ax.text(pos[n][0], pos[n][1], labels[n], transform=below, ha="center", va="top", fontsize=8)
     for kind, layer in _LAYER.items():
         ax.text(layer, 1.1, _KIND_LABEL[kind] + "s", ha="center", va="bottom", fontsize=9, fontweight="bold")
     ax.set_xlim(-0.6, 4.6)
@@ -850,12 +890,12 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
                for k in _LAYER]
     handles += [Patch(facecolor=acct_color[a], edgecolor="#333333", label=f"account {names.get(a, a)}")
                 for a in accounts]
-    kinds = {d["kind"] for _, _, d in flow.edges(data=True)}
-    vias = {d.get("via") for _, _, d in flow.edges(data=True)}
-    legend_edges = [("client in VPC", styles["placement"], "placement" in kinds),
-                    ("association", styles["association"], "association" in kinds),
-                    ("SN endpoint", (styles["association"][0], "dashed"), "endpoint" in vias),
-                    ("forward (rule weight)", styles["forward"], "forward" in kinds)]
+    kinds = {d["kind"] for _, _, d in flow.edges()}
+    vias = {d.get("via") for _, _, d in flow.edges()}
+    legend_edges = [("client in VPC", _EDGE_STYLES["placement"], "placement" in kinds),
+                    ("association", _EDGE_STYLES["association"], "association" in kinds),
+                    ("SN endpoint", (_EDGE_STYLES["association"][0], "dashed"), "endpoint" in vias),
+                    ("forward (rule weight)", _EDGE_STYLES["forward"], "forward" in kinds)]
     handles += [Line2D([], [], color=c, ls=ls, label=lbl) for lbl, (c, ls), used in legend_edges if used]
     if iam:
         handles.append(Line2D([], [], marker="o", ls="none", mfc="none", mec="#b35806", mew=2.2, ms=11,
@@ -878,9 +918,9 @@ def _auth_label(node: dict[str, Any]) -> str:
     return f"\nauth {auth}" if node.get("kind") in ("service_network", "service") and auth else ""
 
 
-def _association_labels(flow: Any) -> dict[tuple[str, str], str]:
+def _association_labels(flow: _Flow) -> dict[tuple[str, str], str]:
     """VPC -> service network associations labelled with their security groups."""
-    return {(u, v): "SG " + ", ".join(d["security_groups"]) for u, v, d in flow.edges(data=True)
+    return {(u, v): "SG " + ", ".join(d["security_groups"]) for u, v, d in flow.edges()
             if d["kind"] == "association" and d.get("security_groups")}
 
 
@@ -918,18 +958,18 @@ def _draw_denied(ax: Any, pos: dict[str, tuple[float, float]], pairs: list[tuple
     return drawn
 
 
-def _layered_positions(flow: Any) -> dict[str, tuple[float, float]]:
+def _layered_positions(flow: _Flow) -> dict[str, tuple[float, float]]:
     """x = layer; y spread evenly in [0, 1], ordered by the mean position of each node's
     neighbours in the previous layer (one barycentre pass, enough for readable drawings)."""
     layers: dict[int, list[str]] = defaultdict(list)
-    for n, kind in flow.nodes(data="kind"):
+    for n, kind in flow.kind.items():
         layers[_LAYER[kind]].append(n)
     pos: dict[str, tuple[float, float]] = {}
     for layer in sorted(layers):
         members = sorted(layers[layer])
 
         def key(n: str) -> tuple[float, str]:
-            ys = [pos[m][1] for m in list(flow.predecessors(n)) + list(flow.successors(n)) if m in pos]
+            ys = [pos[m][1] for m in list(flow.pred[n]) + list(flow.succ[n]) if m in pos]
             return (-(sum(ys) / len(ys)) if ys else 0.0, n)
         members.sort(key=key)
         k = len(members)

@@ -114,6 +114,20 @@ def test_every_plot_is_written_as_png_and_svg(run_dir):
         assert ET.parse(svg).getroot().tag.endswith("svg"), spec.name
 
 
+@pytest.mark.parametrize("name, panels", [("latency", 2), ("target_group_latency", 3)])
+def test_the_latency_panels_share_one_legend_naming_every_series(run_dir, name, panels):
+    out, _, _ = run_dir
+    root = ET.parse(out / "plots" / f"{name}.svg").getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = [g.get("id", "") for g in root.iter(f"{ns}g")]
+    assert sum(g.startswith("axes_") for g in groups) == panels  # one panel per service / target group
+    legends = [g for g in root.iter(f"{ns}g") if g.get("id", "").startswith("legend_")]
+    assert len(legends) == 1
+    labels = ["".join(t.itertext()) for t in legends[0].iter(f"{ns}text")]
+    # the percentiles, the warm-up band, the failure window and the canary's steps, each once
+    assert labels == ["p50", "p90", "p99", "warm-up", "timeline event", "canary step"]
+
+
 def test_the_report_parses_and_inlines_every_plot(run_dir):
     out, _, _ = run_dir
     page = parse(out / "report.html")

@@ -203,6 +203,21 @@ def test_figures_are_byte_identical_when_redrawn(run_dir, tmp_path):
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
 
 
+def test_the_heatmap_has_a_colour_bar_with_its_scale_and_unit(run_dir, tmp_path):
+    _, scn, result = run_dir
+    from latsim.plots import requests_by_az
+    plot_az_heatmap(result, scn, tmp_path / "heat")
+    root = ET.parse(tmp_path / "heat.svg").getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(list(root.iter(f"{ns}image"))) == 2  # the cells and the colour scale beside them
+    bar = next(g for g in root.iter(f"{ns}g") if g.get("id") == "axes_2")
+    texts = ["".join(t.itertext()) for t in bar.iter(f"{ns}text")]
+    assert texts[-1] == "requests (count)"
+    scale = [float(t) for t in texts[:-1]]
+    peak = max(requests_by_az(result).values())
+    assert scale == sorted(scale) and scale[0] == 0 and 0.5 * peak <= scale[-1] <= peak
+
+
 def test_a_plot_with_nothing_to_draw_writes_nothing(run_dir, tmp_path):
     _, scn, result = run_dir
     from latsim.results import Result

@@ -343,15 +343,20 @@ def _tee_class() -> type:
     return Tee
 
 
+_METRICS: dict[tuple[Any, ...], Any] = {}  # (text, font, math, dpi, hinting) -> Agg's extent, for every figure
+
+
 def _text_metrics(agg: Any, s: str, prop: Any, ismath: Any) -> Any:
-    """Agg's text extent through matplotlib's cache of it for that renderer: the layout
-    (``_fit``, legends) and the draw (through ``_tee``, a renderer of its own) measure the same
-    texts, once."""
-    import matplotlib.text
-    cached = getattr(matplotlib.text, "_get_text_metrics_with_cache", None)
-    if cached is None:  # pragma: no cover - another matplotlib
-        return agg.get_text_width_height_descent(s, prop, ismath)
-    return cached(agg, s, prop, ismath, agg.dpi)
+    """Agg's text extent, measured once per process: the layout (``_fit``) and the draw (through
+    ``_tee``, a renderer of its own) measure the same texts, and so do the figures one after the
+    other (tick labels, axis labels, legends). matplotlib's own cache is per renderer, that is per
+    figure; an extent depends only on the text, the font, the dpi and the hinting."""
+    import matplotlib
+    key = (s, prop.copy(), ismath, agg.dpi, matplotlib.rcParams["text.hinting"])
+    out = _METRICS.get(key)
+    if out is None:
+        out = _METRICS[key] = agg.get_text_width_height_descent(s, prop, ismath)
+    return out
 
 
 def _tee(agg: Any, svg: Any, k: float) -> Any:

@@ -203,6 +203,20 @@ def test_figures_are_byte_identical_when_redrawn(run_dir, tmp_path):
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
 
 
+def test_text_measured_for_an_earlier_figure_gives_the_same_bytes(run_dir, tmp_path):
+    """Text extents are kept for the whole process (latsim.plots._METRICS): a figure drawn after
+    others is the figure drawn first."""
+    import latsim.plots as plots
+    _, scn, result = run_dir
+    plots._METRICS.clear()
+    first = [p.read_bytes() for p in plots.plot_latency(result, scn, tmp_path / "a" / "latency")]
+    plots.plot_request_rates(result, scn, tmp_path / "rates")
+    plots.plot_target_group_latency(result, scn, tmp_path / "tg")
+    assert plots._METRICS  # measured once, kept
+    after = [p.read_bytes() for p in plots.plot_latency(result, scn, tmp_path / "b" / "latency")]
+    assert first == after
+
+
 def test_the_heatmap_has_a_colour_bar_with_its_scale_and_unit(run_dir, tmp_path):
     _, scn, result = run_dir
     from latsim.plots import requests_by_az

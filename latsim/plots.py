@@ -1,6 +1,6 @@
 """Figures of a run (matplotlib, Agg backend, no pyplot state): traffic and 5xx rates, latency
 percentiles over time, latency CDFs, the canary's weight against the split it observed, target
-health strips, the AZ x target-group heatmap and the topology (networkx).
+health strips, the AZ x target-group heatmap and the topology (laid out by latsim).
 
 Every ``plot_*`` function takes ``(result, scn, path)`` — ``scn`` may be None when only a run
 directory is at hand — writes ``path`` as PNG and SVG (the suffix of ``path`` is replaced) and
@@ -12,6 +12,7 @@ no dates in the files, fixed SVG ids.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -35,9 +36,14 @@ DPI = 100
 PNG_LEVEL = 3  # zlib level of the PNGs (rows unfiltered): 3x faster than level 6, files ~30 % larger
 # svg.fonttype none: SVG text as <text> elements, not glyph outlines (laid out again for every label);
 # axes.titley 1.0: titles just above their axes, where matplotlib's automatic placement puts them
-# when no tick label sits on top (never here) after measuring each y axis whole for every title
-_RC: dict[str, Any] = {"svg.hashsalt": "latsim", "svg.fonttype": "none", "axes.titley": 1.0, "font.size": 9,
-       "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8, "axes.grid": True, "grid.alpha": 0.3}
+# when no tick label sits on top (never here) after measuring each y axis whole for every title;
+# text.hinting no_hinting: glyphs as the font draws them, without FreeType's autohinter (matplotlib's
+# default, force_autohint), which took 10-12 % of the figures' CPU for text hardly different at 100 dpi;
+# xtick.bottom / ytick.left off: tick labels and grid lines without tick marks, which repeated the
+# grid lines (3.5 % of the figures' instructions: a marker per tick, drawn for the PNG and the SVG)
+_RC: dict[str, Any] = {"svg.hashsalt": "latsim", "svg.fonttype": "none", "axes.titley": 1.0, "text.hinting": "no_hinting",
+       "xtick.bottom": False, "ytick.left": False,
+       "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8, "axes.grid": True, "grid.alpha": 0.3}
 HEALTH_COLORS = {"HEALTHY": "#2e9d4a", "UNHEALTHY": "#d1342f", "INITIAL": "#8fb3d9", "UNAVAILABLE": "#b9b9b9",
                  "DRAINING": "#f0a020", "UNUSED": "#e4e4e4", "REMOVED": "#444444"}
 HEALTH_LABELS = {"UNAVAILABLE": "UNAVAILABLE (not health checked:\nLambda, ALB or checks off; routed)"}
@@ -340,15 +346,20 @@ def _tee_class() -> type:
     return Tee
 
 
+_METRICS: dict[tuple[Any, ...], Any] = {}  # (text, font, math, dpi, hinting) -> Agg's extent, for every figure
+
+
 def _text_metrics(agg: Any, s: str, prop: Any, ismath: Any) -> Any:
-    """Agg's text extent through matplotlib's cache of it for that renderer: the layout
-    (``_fit``, legends) and the draw (through ``_tee``, a renderer of its own) measure the same
-    texts, once."""
-    import matplotlib.text
-    cached = getattr(matplotlib.text, "_get_text_metrics_with_cache", None)
-    if cached is None:  # pragma: no cover - another matplotlib
-        return agg.get_text_width_height_descent(s, prop, ismath)
-    return cached(agg, s, prop, ismath, agg.dpi)
+    """Agg's text extent, measured once per process: the layout (``_fit``) and the draw (through
+    ``_tee``, a renderer of its own) measure the same texts, and so do the figures one after the
+    other (tick labels, axis labels, legends). matplotlib's own cache is per renderer, that is per
+    figure; an extent depends only on the text, the font, the dpi and the hinting."""
+    import matplotlib
+    key = (s, prop.copy(), ismath, agg.dpi, matplotlib.rcParams["text.hinting"])
+    out = _METRICS.get(key)
+    if out is None:
+        out = _METRICS[key] = agg.get_text_width_height_descent(s, prop, ismath)
+    return out
 
 
 def _tee(agg: Any, svg: Any, k: float) -> Any:
@@ -564,6 +575,7 @@ def _latency_panels(result: Any, scn: Any, path: Path, kind: str, section: str, 
     fig = _figure(10, 1.2 + 2.2 * len(names), measured=True)
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     styles = {50: ("#2e9d4a", "p50"), 90: ("#f0a020", "p90"), 99: ("#d1342f", "p99")}
+    handles: dict[str, Any] = {}  # label -> handle, over every panel (they share their series)
     for i, (ax, name) in enumerate(zip(axes, names, strict=True)):
         for q, (color, label) in styles.items():
             _steps(ax, series[q].get(name, {}), duration, False, step=step, unit=unit, color=color, label=label,
@@ -572,9 +584,21 @@ def _latency_panels(result: Any, scn: Any, path: Path, kind: str, section: str, 
         ax.set_title(f"RequestTime of {what} {name}, {resolution_text(step)}")
         ax.set_ylabel("latency (ms)")
         ax.set_ylim(bottom=0)
-        _legend(ax, extra)
+        ax.yaxis.set_major_locator(_few_ticks())
+        for handle in ax.get_legend_handles_labels()[0] + extra:
+            handles.setdefault(handle.get_label(), handle)
+    # one legend beside the top panel for all of them: each panel's own said the same (and ten
+    # legends were a tenth of the figures' time)
+    axes[0].legend(handles=list(handles.values()), loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes[-1].set_xlabel(xlabel)
     return _save(fig, path)
+
+
+def _few_ticks() -> Any:
+    """A y axis locator for panels a few inches tall: at most 6 labelled values (matplotlib's
+    default puts up to 9 there, each tick a line, a grid line and a label to build and draw)."""
+    from matplotlib.ticker import MaxNLocator
+    return MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10])
 
 
 @_styled
@@ -615,9 +639,12 @@ def plot_latency_cdf(result: Any, scn: Any, path: Path) -> list[Path]:
         ax.set_xscale("log")
         # plain numbers (0.1, 1, 10 ms) instead of the default 10^x mathtext, whose parser alone
         # costs 0.2-0.3 s to build; the ticks are the same
-        from matplotlib.ticker import LogFormatter
+        from matplotlib.ticker import LogFormatter, LogLocator
         ax.xaxis.set_major_formatter(LogFormatter())
         ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
+        # minor ticks at 2 and 5 times each power of ten (matplotlib's default, 2 to 9, built
+        # and drew 56 ticks for the two panels: a quarter of all the figures' ticks)
+        ax.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
         ax.set_ylim(0, 1.01)
         ax.set_title(title)
         ax.set_xlabel("latency (ms, log scale)")
@@ -743,8 +770,8 @@ def plot_az_heatmap(result: Any, scn: Any, path: Path) -> list[Path]:
     # the colour bar in a narrow column of the measured grid (constrained layout measured every
     # tick twice to place it)
     ax, cax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 0.035]})
-    im = ax.imshow(grid, cmap="Blues", aspect="auto", vmin=0)
     peak = max(max(r) for r in grid) or 1.0
+    ax.imshow(grid, cmap="Blues", aspect="auto", vmin=0, vmax=peak)
     for i, row in enumerate(grid):
         for j, v in enumerate(row):
             ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=8,
@@ -755,7 +782,15 @@ def plot_az_heatmap(result: Any, scn: Any, path: Path) -> list[Path]:
     ax.set_xlabel("availability zone of the target")
     ax.set_ylabel("target group")
     ax.set_title("Requests per target group and AZ (after the warm-up)")
-    fig.colorbar(im, cax=cax, label="requests (count)")
+    # the colour bar: the colour map as an image beside a value axis (matplotlib's colorbar draws
+    # it as 256 quadrilaterals, each written to the SVG as a path of its own: a fifth of the figure)
+    cax.imshow([[v] for v in range(256)], cmap="Blues", aspect="auto", origin="lower", extent=(0.0, 1.0, 0.0, peak),
+               interpolation="nearest")
+    cax.set_xticks([])
+    cax.grid(False)
+    cax.yaxis.tick_right()
+    cax.yaxis.set_label_position("right")
+    cax.set_ylabel("requests (count)")
     return _save(fig, path)
 
 
@@ -765,28 +800,38 @@ _KIND_LABEL = {"client": "client", "vpc": "VPC", "service_network": "service net
                "target_group": "target group"}
 
 
-@_styled
-def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
-    """Clients, VPCs, service networks, services and target groups, left to right; colour = account."""
-    if scn is None:
-        return []
-    import networkx as nx
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
+NODE_SIZE = 900  # a node's marker area (points squared)
+_EDGE_STYLES = {"placement": ("#9a9a9a", "dotted"), "association": ("#1f77b4", "solid"),
+                "forward": ("#d62728", "solid")}
 
-    from latsim.model.graph import service_forwards, topology_graph
-    g = topology_graph(scn)
-    nodes = [n for n, k in g.nodes(data="kind") if k in _LAYER]
-    if not nodes:
-        return []
-    # The flow view: client <- VPC placement is drawn client -> VPC, rules collapse into service -> TG.
-    flow = nx.DiGraph()
-    flow.add_nodes_from((n, g.nodes[n]) for n in nodes)
-    labels = {n: g.nodes[n]["label"] for n in nodes}
-    for u, v, d in g.edges(data=True):
-        if u not in flow or v not in flow:
+
+@dataclass
+class _Flow:
+    """The topology figure's graph: nodes (in the topology graph's order) with their kind, and
+    edges as they are drawn — a client points at its VPC, a service's rules collapse into one
+    service -> target group edge labelled with them."""
+    kind: dict[str, str]
+    succ: dict[str, dict[str, dict[str, Any]]]
+    pred: dict[str, dict[str, None]]
+
+    def edges(self) -> list[tuple[str, str, dict[str, Any]]]:
+        return [(u, v, d) for u, out in self.succ.items() for v, d in out.items()]
+
+    def add_edge(self, u: str, v: str, **attrs: Any) -> None:
+        self.succ[u].setdefault(v, {}).update(attrs)
+        self.pred[v][u] = None
+
+
+def _flow(g: Any, labels: dict[str, str]) -> _Flow:
+    """The flow view of the topology graph ``g`` (``latsim.model.graph.Graph``); a target group's
+    VPC goes under its name in ``labels`` instead of an edge."""
+    from latsim.model.graph import service_forwards
+    nodes = [n for n, d in g.nodes.items() if d["kind"] in _LAYER]
+    flow = _Flow({n: g.nodes[n]["kind"] for n in nodes}, {n: {} for n in nodes}, {n: {} for n in nodes})
+    for u, v, d in g.edges():
+        if u not in flow.kind or v not in flow.kind:
             continue
-        if d["kind"] == "placement" and g.nodes[v]["kind"] == "client":
+        if d["kind"] == "placement" and flow.kind[v] == "client":
             flow.add_edge(v, u, kind="placement")
         elif d["kind"] == "placement":  # a target group's VPC: named under it, not drawn as a back edge
             labels[v] += f"\n(in {g.nodes[u]['label']})"
@@ -796,52 +841,81 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
         text = ", ".join(f"{r} {w}" for r, w in rules) if len(rules) <= 3 else f"{len(rules)} rules"
         flow.add_edge(svc, tg, kind="forward", weight=text)
     # VPCs that only hold targets need no node of their own (Lattice reaches them without an association).
-    flow.remove_nodes_from([n for n in list(flow) if g.nodes[n]["kind"] == "vpc" and flow.degree(n) == 0])
-    nodes = [n for n in nodes if n in flow]
+    lone = [n for n, k in flow.kind.items() if k == "vpc" and not flow.succ[n] and not flow.pred[n]]
+    for n in lone:
+        del flow.kind[n], flow.succ[n], flow.pred[n]
+    return flow
+
+
+@_styled
+def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
+    """Clients, VPCs, service networks, services and target groups, left to right; colour = account.
+    Drawn with matplotlib alone: nodes as one marker collection per kind, edges as arrows
+    stopping at the markers' edges, labels as plain texts."""
+    if scn is None:
+        return []
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch, Patch
+    from matplotlib.transforms import ScaledTranslation
+
+    from latsim.model.graph import topology
+    g = topology(scn)
+    labels = {n: d["label"] for n, d in g.nodes.items() if d["kind"] in _LAYER}
+    if not labels:
+        return []
+    flow = _flow(g, labels)
+    nodes = list(flow.kind)
     pos = _layered_positions(flow)
     for n in nodes:
         labels[n] += _auth_label(g.nodes[n])
-    tallest = max(sum(1 for n in nodes if g.nodes[n]["kind"] == k) for k in _LAYER)
+    tallest = max(sum(1 for n in nodes if flow.kind[n] == k) for k in _LAYER)
     fig = _figure(12, min(30.0, max(4.5, 1.2 + 0.9 * tallest)), measured=True)
     ax = fig.subplots()
     ax.set_axis_off()
     accounts = sorted({str(g.nodes[n].get("account") or "") for n in nodes} - {""})
     for n in nodes:  # clients take their VPC's account
-        if g.nodes[n]["kind"] == "client":
-            vpcs = [v for v in flow.successors(n) if g.nodes[v]["kind"] == "vpc"]
+        if flow.kind[n] == "client":
+            vpcs = [v for v in flow.succ[n] if flow.kind[v] == "vpc"]
             g.nodes[n]["account"] = g.nodes[vpcs[0]].get("account") if vpcs else None
     palette = _colormap("Pastel1")
     acct_color = {a: palette(i % 9) for i, a in enumerate(accounts)}
     names = {a.id: (a.name or a.id) for a in scn.accounts}
     for kind, shape in _SHAPES.items():
-        members = [n for n in nodes if g.nodes[n]["kind"] == kind]
+        members = [n for n in nodes if flow.kind[n] == kind]
         if members:
-            nx.draw_networkx_nodes(flow, pos, nodelist=members, node_shape=shape, node_size=900, ax=ax,
-                                   node_color=[acct_color.get(str(g.nodes[n].get("account")), "#dddddd")
-                                               for n in members], edgecolors="#333333", linewidths=1.0)
-    styles = {"placement": ("#9a9a9a", "dotted"), "association": ("#1f77b4", "solid"),
-              "forward": ("#d62728", "solid")}
-    for kind, (color, style) in styles.items():
-        edges = [(u, v) for u, v, d in flow.edges(data=True) if d["kind"] == kind]
-        endpoint = [(u, v) for u, v in edges if flow.edges[u, v].get("via") == "endpoint"]
-        plain = [e for e in edges if e not in endpoint]
+            ax.scatter([pos[n][0] for n in members], [pos[n][1] for n in members], s=NODE_SIZE, marker=shape,
+                       c=[acct_color.get(str(g.nodes[n].get("account")), "#dddddd") for n in members],
+                       edgecolors="#333333", linewidths=1.0, zorder=2, gid=f"topology-nodes-{kind}")
+    # arrows end at the markers' edges (the radius of a round marker of NODE_SIZE, in points)
+    margin = NODE_SIZE ** 0.5 / 2
+    for kind, (color, style) in _EDGE_STYLES.items():
+        edges = [(u, v, d) for u, v, d in flow.edges() if d["kind"] == kind]
+        endpoint = [(u, v) for u, v, d in edges if d.get("via") == "endpoint"]
+        plain = [(u, v) for u, v, d in edges if d.get("via") != "endpoint"]
         for group, ls in ((plain, style), (endpoint, "dashed")):
-            if group:
-                nx.draw_networkx_edges(flow, pos, edgelist=group, edge_color=color, style=ls, ax=ax, arrows=True,
-                                       arrowsize=12, node_size=900, width=1.3)
-    fwd = {(u, v): str(d["weight"]) for u, v, d in flow.edges(data=True) if d["kind"] == "forward"}
-    fwd.update(_association_labels(flow))
-    if fwd:
-        nx.draw_networkx_edge_labels(flow, pos, edge_labels=fwd, font_size=7, ax=ax, label_pos=0.5,
-                                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"})
+            for u, v in group:  # the SVG names each (its group's id), for readers and tests
+                ax.add_patch(FancyArrowPatch(pos[u], pos[v], arrowstyle="-|>", mutation_scale=12, color=color,
+                                             ls=ls, lw=1.3, shrinkA=margin, shrinkB=margin, zorder=1,
+                                             gid=f"topology-edge-{kind}-{len(ax.patches)}"))
+    edge_labels = {(u, v): str(d["weight"]) for u, v, d in flow.edges() if d["kind"] == "forward"}
+    edge_labels.update(_association_labels(flow))
+    for (u, v), text in edge_labels.items():
+        (x0, y0), (x1, y1) = pos[u], pos[v]
+        # along the edge, upright: the angle is in data units, turned into the screen's by the
+        # transform when drawn (transform_rotates_text)
+        angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
+        angle = angle - 180.0 if angle > 90.0 else angle + 180.0 if angle < -90.0 else angle
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2, text, fontsize=7, ha="center", va="center", rotation=angle,
+                rotation_mode="anchor", transform_rotates_text=True, zorder=1, clip_on=True,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"})
     denied = _draw_denied(ax, pos, denied_pairs(scn))
     iam = [n for n in nodes if g.nodes[n].get("auth_type") == "AWS_IAM"]
     if iam:  # a thick dark ring marks where an auth policy decides
-        nx.draw_networkx_nodes(flow, pos, nodelist=iam, node_shape="o", node_size=1500, ax=ax, node_color="none",
-                               edgecolors="#b35806", linewidths=2.2)
+        ax.scatter([pos[n][0] for n in iam], [pos[n][1] for n in iam], s=1500, marker="o", c="none",
+                   edgecolors="#b35806", linewidths=2.2, zorder=2, gid="topology-auth-rings")
+    below = ax.transData + ScaledTranslation(0, -19 / 72, fig.dpi_scale_trans)  # 19 points under the node
     for n in nodes:
-        ax.annotate(labels[n], pos[n], xytext=(0, -19), textcoords="offset points", ha="center", va="top",
-                    fontsize=8)
+        ax.text(pos[n][0], pos[n][1], labels[n], transform=below, ha="center", va="top", fontsize=8)
     for kind, layer in _LAYER.items():
         ax.text(layer, 1.1, _KIND_LABEL[kind] + "s", ha="center", va="bottom", fontsize=9, fontweight="bold")
     ax.set_xlim(-0.6, 4.6)
@@ -850,12 +924,12 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
                for k in _LAYER]
     handles += [Patch(facecolor=acct_color[a], edgecolor="#333333", label=f"account {names.get(a, a)}")
                 for a in accounts]
-    kinds = {d["kind"] for _, _, d in flow.edges(data=True)}
-    vias = {d.get("via") for _, _, d in flow.edges(data=True)}
-    legend_edges = [("client in VPC", styles["placement"], "placement" in kinds),
-                    ("association", styles["association"], "association" in kinds),
-                    ("SN endpoint", (styles["association"][0], "dashed"), "endpoint" in vias),
-                    ("forward (rule weight)", styles["forward"], "forward" in kinds)]
+    kinds = {d["kind"] for _, _, d in flow.edges()}
+    vias = {d.get("via") for _, _, d in flow.edges()}
+    legend_edges = [("client in VPC", _EDGE_STYLES["placement"], "placement" in kinds),
+                    ("association", _EDGE_STYLES["association"], "association" in kinds),
+                    ("SN endpoint", (_EDGE_STYLES["association"][0], "dashed"), "endpoint" in vias),
+                    ("forward (rule weight)", _EDGE_STYLES["forward"], "forward" in kinds)]
     handles += [Line2D([], [], color=c, ls=ls, label=lbl) for lbl, (c, ls), used in legend_edges if used]
     if iam:
         handles.append(Line2D([], [], marker="o", ls="none", mfc="none", mec="#b35806", mew=2.2, ms=11,
@@ -878,9 +952,9 @@ def _auth_label(node: dict[str, Any]) -> str:
     return f"\nauth {auth}" if node.get("kind") in ("service_network", "service") and auth else ""
 
 
-def _association_labels(flow: Any) -> dict[tuple[str, str], str]:
+def _association_labels(flow: _Flow) -> dict[tuple[str, str], str]:
     """VPC -> service network associations labelled with their security groups."""
-    return {(u, v): "SG " + ", ".join(d["security_groups"]) for u, v, d in flow.edges(data=True)
+    return {(u, v): "SG " + ", ".join(d["security_groups"]) for u, v, d in flow.edges()
             if d["kind"] == "association" and d.get("security_groups")}
 
 
@@ -918,18 +992,18 @@ def _draw_denied(ax: Any, pos: dict[str, tuple[float, float]], pairs: list[tuple
     return drawn
 
 
-def _layered_positions(flow: Any) -> dict[str, tuple[float, float]]:
+def _layered_positions(flow: _Flow) -> dict[str, tuple[float, float]]:
     """x = layer; y spread evenly in [0, 1], ordered by the mean position of each node's
     neighbours in the previous layer (one barycentre pass, enough for readable drawings)."""
     layers: dict[int, list[str]] = defaultdict(list)
-    for n, kind in flow.nodes(data="kind"):
+    for n, kind in flow.kind.items():
         layers[_LAYER[kind]].append(n)
     pos: dict[str, tuple[float, float]] = {}
     for layer in sorted(layers):
         members = sorted(layers[layer])
 
         def key(n: str) -> tuple[float, str]:
-            ys = [pos[m][1] for m in list(flow.predecessors(n)) + list(flow.successors(n)) if m in pos]
+            ys = [pos[m][1] for m in list(flow.pred[n]) + list(flow.succ[n]) if m in pos]
             return (-(sum(ys) / len(ys)) if ys else 0.0, n)
         members.sort(key=key)
         k = len(members)

@@ -86,6 +86,10 @@ def build_report(result: Any, scn: Any, out_dir: str | Path, *, painter: Any = N
         payload = {group: {name: h.to_dict() for name, h in sorted(hs.items())} for group, hs in sorted(hists.items())}
         histograms_text = json.dumps(payload, separators=(",", ":")) + "\n"
         atomic_write_text(out / "histograms.json", histograms_text)
+    if scn is not None and painter is not None:
+        # the access section's analysis (``latsim matrix``, 10 ms to import) loaded while the
+        # drawing processes work, not after them, when the report is all that is left to do
+        import latsim.analysis.matrix  # noqa: F401
     plots, drawn, reused = update_figures(result, scn, out / "plots", scenario_text=scenario_text,
                                   histograms_text=histograms_text, painter=painter, redraw=redraw)
     path = out / "report.html"

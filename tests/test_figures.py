@@ -294,3 +294,17 @@ def test_the_drawing_processes_end_when_latsim_is_killed() -> None:
     gone, alive = psutil.wait_procs(workers, timeout=60)
     alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]  # ended, not yet reaped by init
     assert not alive
+
+
+def test_drawing_processes_import_matplotlib_without_its_3d_axes() -> None:
+    code = ("import sys, warnings\n"
+            "warnings.simplefilter('error')\n"
+            "from latsim.figures import _without_3d\n"
+            "with _without_3d():\n"
+            "    import matplotlib.figure\n"
+            "skipped = 'mpl_toolkits.mplot3d' not in sys.modules\n"
+            "import mpl_toolkits.mplot3d\n"  # still importable by whoever wants it afterwards
+            "print(skipped)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "True", out.stderr

@@ -114,6 +114,20 @@ def test_every_plot_is_written_as_png_and_svg(run_dir):
         assert ET.parse(svg).getroot().tag.endswith("svg"), spec.name
 
 
+@pytest.mark.parametrize("name, panels", [("latency", 2), ("target_group_latency", 3)])
+def test_the_latency_panels_share_one_legend_naming_every_series(run_dir, name, panels):
+    out, _, _ = run_dir
+    root = ET.parse(out / "plots" / f"{name}.svg").getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    groups = [g.get("id", "") for g in root.iter(f"{ns}g")]
+    assert sum(g.startswith("axes_") for g in groups) == panels  # one panel per service / target group
+    legends = [g for g in root.iter(f"{ns}g") if g.get("id", "").startswith("legend_")]
+    assert len(legends) == 1
+    labels = ["".join(t.itertext()) for t in legends[0].iter(f"{ns}text")]
+    # the percentiles, the warm-up band, the failure window and the canary's steps, each once
+    assert labels == ["p50", "p90", "p99", "warm-up", "timeline event", "canary step"]
+
+
 def test_the_report_parses_and_inlines_every_plot(run_dir):
     out, _, _ = run_dir
     page = parse(out / "report.html")
@@ -187,6 +201,35 @@ def test_figures_are_byte_identical_when_redrawn(run_dir, tmp_path):
     a = plot_az_heatmap(result, scn, tmp_path / "a" / "heat")
     b = plot_az_heatmap(result, scn, tmp_path / "b" / "heat")
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+
+
+def test_text_measured_for_an_earlier_figure_gives_the_same_bytes(run_dir, tmp_path):
+    """Text extents are kept for the whole process (latsim.plots._METRICS): a figure drawn after
+    others is the figure drawn first."""
+    import latsim.plots as plots
+    _, scn, result = run_dir
+    plots._METRICS.clear()
+    first = [p.read_bytes() for p in plots.plot_latency(result, scn, tmp_path / "a" / "latency")]
+    plots.plot_request_rates(result, scn, tmp_path / "rates")
+    plots.plot_target_group_latency(result, scn, tmp_path / "tg")
+    assert plots._METRICS  # measured once, kept
+    after = [p.read_bytes() for p in plots.plot_latency(result, scn, tmp_path / "b" / "latency")]
+    assert first == after
+
+
+def test_the_heatmap_has_a_colour_bar_with_its_scale_and_unit(run_dir, tmp_path):
+    _, scn, result = run_dir
+    from latsim.plots import requests_by_az
+    plot_az_heatmap(result, scn, tmp_path / "heat")
+    root = ET.parse(tmp_path / "heat.svg").getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(list(root.iter(f"{ns}image"))) == 2  # the cells and the colour scale beside them
+    bar = next(g for g in root.iter(f"{ns}g") if g.get("id") == "axes_2")
+    texts = ["".join(t.itertext()) for t in bar.iter(f"{ns}text")]
+    assert texts[-1] == "requests (count)"
+    scale = [float(t) for t in texts[:-1]]
+    peak = max(requests_by_az(result).values())
+    assert scale == sorted(scale) and scale[0] == 0 and 0.5 * peak <= scale[-1] <= peak
 
 
 def test_a_plot_with_nothing_to_draw_writes_nothing(run_dir, tmp_path):

@@ -50,14 +50,19 @@ def build(quiet: bool = False) -> int:
                   file=sys.stderr)
             return 1
         sources = {name: digest(work.joinpath(*name.split(".")).with_suffix(".py")) for name in MODULES}
-        if root.exists():
-            shutil.rmtree(root)
-        root.mkdir(parents=True)
-        for name in built:
-            (root / built[name]).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(work / built[name], root / built[name])
-        manifest = {"python": sys.version, "sources": sources, "files": built}
-        (root / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        try:  # the manifest last: a build cut short leaves none, and so is not used
+            if root.exists():
+                shutil.rmtree(root)
+            root.mkdir(parents=True)
+            for name in built:
+                (root / built[name]).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(work / built[name], root / built[name])
+            manifest = {"python": sys.version, "sources": sources, "files": built}
+            (root / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        except OSError as e:
+            print(f"latsim.native: cannot write the build to {root} ({e.strerror or e}): the engine runs as "
+                  "pure Python", file=sys.stderr)
+            return 1
     if not quiet:
         print(f"latsim.native: {len(MODULES)} modules compiled by mypyc into {root}")
     return 0

@@ -209,7 +209,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child[0], float(args.child[1]), int(args.child[2]))))
         return
-    from run import use_compiled_bytecode
+    from run import engine_build, use_compiled_bytecode
     runs: dict[str, list[dict[str, Any]]] = {"naive": [], "engine": [], "process": []}
     with tempfile.TemporaryDirectory() as tmp:
         use_compiled_bytecode(Path(tmp))
@@ -219,7 +219,7 @@ def main() -> None:
     med = {k: {m: statistics.median(r[m] for r in v) for m in ("requests", "wall", "cpu", "peak_mb", "p50_ms",
                                                                  "p99_ms")} for k, v in runs.items()}
     print(f"CG-1 ({args.duration:g} s simulated, {RATE:g} entry req/s, depth 3 with a parallel fan-out; "
-          f"medians of {args.repeat} interleaved runs, seeds 1-{args.repeat})")
+          f"medians of {args.repeat} interleaved runs, seeds 1-{args.repeat}; {engine_build()})")
     print(f"{'':34}{'req/wall s':>12}{'req/CPU s':>12}{'x naive (wall)':>16}{'p50 ms':>9}{'p99 ms':>9}{'peak MB':>9}")
     base = med["naive"]
     for kind, label in (("naive", "naive SimPy (process per request)"), ("engine", "latsim engine alone"),

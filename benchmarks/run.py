@@ -44,6 +44,14 @@ sys.path.insert(0, str(HERE))
 # directory (``main`` fills it before measuring), never in the source tree.
 CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
+def engine_build() -> str:
+    """Which build of the engine the measured processes run (asked of a child: importing latsim here
+    would add to every child's peak memory, which Linux carries over exec)."""
+    out = subprocess.run([sys.executable, "-c", "from latsim import native; print(native.describe())"],
+                         capture_output=True, text=True)
+    return out.stdout.strip() or "the engine's build unknown"
+
+
 
 def use_compiled_bytecode(tmp: Path) -> None:
     """Children from now on keep their bytecode under ``tmp`` (``CHILD_ENV``), latsim's compiled first."""
@@ -276,7 +284,7 @@ def main() -> None:
         use_compiled_bytecode(tmp)
         if args.only == "startup":
             print(f"start-up and outputs alone; medians of {max(reps, 3)} interleaved runs, {os.cpu_count()} cores, "
-                  f"load {os.getloadavg()[0]:.1f}")
+                  f"load {os.getloadavg()[0]:.1f}; {engine_build()}")
             startup(tmp, reps, args.alone)
             return
         # written by a child process: Linux carries a process's peak RSS over exec, so a large
@@ -284,7 +292,8 @@ def main() -> None:
         run_process([sys.executable, __file__, "--child", "inputs", str(tmp)])
         paths = {name: tmp / file for name, file in INPUTS.items()}
         print(f"REF-1 (600 s simulated, 2 000 req/s) against {REFERENCE.relative_to(ROOT.parent)}; "
-              f"medians of {reps} interleaved run(s), {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}\n")
+              f"medians of {reps} interleaved run(s), {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+              f"{engine_build()}\n")
         m = interleaved({
             "latsim": lambda: run_process([*LATSIM, "run", ref1_yaml, "--json", "--quiet"]),
             "reference": lambda: run_process([sys.executable, str(REFERENCE), "--sim-seconds", "600"]),

@@ -124,3 +124,16 @@ def current() -> bool:
         return False
     return isinstance(manifest, dict) and _Finder(cache_dir(), manifest).usable()
 
+
+def in_use() -> bool:
+    """Whether this process loads the compiled modules (a build of these very sources, and
+    ``LATSIM_NATIVE`` not 0)."""
+    return _finder is not None and _finder.usable()
+
+
+def describe() -> str:
+    """What runs the engine, for the benchmarks' headers."""
+    if in_use():
+        return "the engine's hot modules compiled by mypyc (latsim/native.py)"
+    return "the engine as pure Python (LATSIM_NATIVE=0, or no build of these sources: make native)"
+

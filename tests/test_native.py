@@ -57,6 +57,11 @@ def _cli(args: list[str], native_on: bool) -> subprocess.CompletedProcess[str]:
 def test_latsim_native_0_runs_the_pure_python_modules() -> None:
     out = _cli(["-m", "latsim.native_build", "status"], native_on=False)
     assert out.returncode == 0 and out.stdout.strip() == "compiled: none (pure Python)"
+    said = _cli(["-c", "from latsim import native; print(native.describe())"], native_on=False)
+    assert "pure Python" in said.stdout  # (what the benchmarks print in their headers)
+    if native.current():
+        said = _cli(["-c", "from latsim import native; print(native.describe())"], native_on=True)
+        assert "compiled by mypyc" in said.stdout
 
 
 @pytest.mark.skipif(not native.current(), reason="no compiled build of these sources: "

@@ -52,7 +52,6 @@ def engine_build() -> str:
     return out.stdout.strip() or "the engine's build unknown"
 
 
-
 def use_compiled_bytecode(tmp: Path) -> None:
     """Children from now on keep their bytecode under ``tmp`` (``CHILD_ENV``), latsim's compiled first."""
     CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")

@@ -34,8 +34,24 @@ def cache_dir() -> Path:
     return Path(sys.prefix) / "share" / "latsim" / "native"
 
 
+def module_path(module: str) -> Path:
+    """A module's source file, relative to the directory that holds the ``latsim`` package."""
+    return Path(*module.split(".")).with_suffix(".py")
+
+
 def source(module: str) -> Path:
-    return PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py")
+    return PACKAGE.parent / module_path(module)
+
+
+def _manifest() -> dict[str, Any] | None:
+    """The environment's build manifest (None: no build, or not one)."""
+    try:
+        manifest = json.loads((cache_dir() / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        return None
+    return manifest
 
 
 def digest(path: Path) -> str:
@@ -97,14 +113,10 @@ def install() -> None:
     global _finder
     if _finder is not None or os.environ.get("LATSIM_NATIVE", "1") == "0":
         return
-    root = cache_dir()
-    try:
-        manifest = json.loads((root / "manifest.json").read_text())
-    except (OSError, ValueError):
+    manifest = _manifest()
+    if manifest is None:
         return
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-        return
-    _finder = _Finder(root, manifest)
+    _finder = _Finder(cache_dir(), manifest)
     sys.meta_path.insert(0, _finder)
 
 
@@ -118,11 +130,8 @@ def compiled() -> list[str]:
 
 def current() -> bool:
     """Whether the environment's build is of these very sources (``native_build build --if-stale``)."""
-    try:
-        manifest = json.loads((cache_dir() / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and _Finder(cache_dir(), manifest).usable()
+    manifest = _manifest()
+    return manifest is not None and _Finder(cache_dir(), manifest).usable()
 
 
 def in_use() -> bool:

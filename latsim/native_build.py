@@ -12,10 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from latsim.native import MODULES, PACKAGE, cache_dir, compiled, current, digest, install
+from latsim.native import MODULES, PACKAGE, cache_dir, compiled, current, digest, module_path
 
 
-def build(quiet: bool = False) -> int:
+def build() -> int:
     """Compile ``MODULES`` with mypyc into ``cache_dir()``: 0 when built, 1 when it could not be
     (no mypyc, no C compiler: latsim then runs as pure Python, which it says)."""
     import importlib.util
@@ -29,7 +29,7 @@ def build(quiet: bool = False) -> int:
         shutil.copytree(PACKAGE, work / "latsim",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.so"))
         (work / "mypy.ini").write_text("[mypy]\nignore_missing_imports = True\n")
-        files = [str(Path(*name.split(".")).with_suffix(".py")) for name in MODULES]
+        files = [str(module_path(name)) for name in MODULES]
         env = dict(os.environ, PYTHONPATH=str(work), MYPYC_OPT_LEVEL=os.environ.get("MYPYC_OPT_LEVEL", "3"))
         proc = subprocess.run([sys.executable, "-m", "mypyc", *files], cwd=work, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -49,7 +49,7 @@ def build(quiet: bool = False) -> int:
             print(f"latsim.native: mypyc built no module for {missing}: the engine runs as pure Python",
                   file=sys.stderr)
             return 1
-        sources = {name: digest(work.joinpath(*name.split(".")).with_suffix(".py")) for name in MODULES}
+        sources = {name: digest(work / module_path(name)) for name in MODULES}
         try:  # the manifest last: a build cut short leaves none, and so is not used
             if root.exists():
                 shutil.rmtree(root)
@@ -63,8 +63,7 @@ def build(quiet: bool = False) -> int:
             print(f"latsim.native: cannot write the build to {root} ({e.strerror or e}): the engine runs as "
                   "pure Python", file=sys.stderr)
             return 1
-    if not quiet:
-        print(f"latsim.native: {len(MODULES)} modules compiled by mypyc into {root}")
+    print(f"latsim.native: {len(MODULES)} modules compiled by mypyc into {root}")
     return 0
 
 
@@ -74,8 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         if "--if-stale" in args[1:] and current():
             return 0  # built from these very sources already
         return build()
-    if args[:1] == ["status"]:
-        install()
+    if args[:1] == ["status"]:  # (importing latsim installed the build's finder, unless LATSIM_NATIVE=0)
         done = compiled()
         print(f"compiled: {', '.join(done) if done else 'none (pure Python)'}")
         return 0

@@ -529,15 +529,13 @@ class CallGraph:
         if frame.run.dead:
             return
         if frame.parent is not None and frame.i == len(frame.steps) and t_send == t_first:
-            frame.pend = (t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, keys)
-            frame.t_end = t
-            self._join(frame.parent)
-            return
-        fcrit = frame.crit
-        served_path(fcrit, t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, keys)
-        if t_send > t_first:
-            retries = keys[3]
-            fcrit[retries] = fcrit.get(retries, 0.0) + t_send - t_first
+            frame.pend = (t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, keys)  # (_join)
+        else:
+            fcrit = frame.crit
+            served_path(fcrit, t, t_send, t_l, req.hop_c, t_end, t_start, t_target, crit, keys)
+            if t_send > t_first:
+                retries = keys[3]
+                fcrit[retries] = fcrit.get(retries, 0.0) + t_send - t_first
         self._go_on(frame, t)
 
     def crit_keys(self, svc: str, tg: str) -> tuple[str, str, str, str]:

@@ -45,7 +45,8 @@ END: Any = object()  # returned by WeightedSplit.next when its block is used up:
 class Leg:
     """One target group of one rule, as the engine forwards to it: the group's state (``st``) and
     the requests the rule forwarded to it after the warm-up (``hits``; ``Simulation.settle``
-    hands them to the recorder), the critical-path keys of calls it serves (``keys``). A split gives legs, not names: no lookup per request."""
+    hands them to the recorder), the critical-path keys of calls it serves (``keys``). A split gives
+    legs, not names: no lookup per request."""
 
     __slots__ = ("name", "st", "hits", "keys")
 

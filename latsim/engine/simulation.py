@@ -530,9 +530,7 @@ class Simulation:
         srv.cursor = self.rec.dim("target_group", st.name).cursor(srv.az)
         st.add(srv)
         self.targets_by_id.setdefault(ct.id, []).append(srv)
-        # (time 0 as the int 0, as at the start of a run it has always been written: ``now`` is a float
-        # in the compiled build, latsim/native.py)
-        srv.health_log.append([self.now or 0, srv.health])
+        srv.log_health(self.now, srv.health)
         if srv.az in self.failed_azs:
             srv.set_down(az_down=True)
         return srv
@@ -541,7 +539,7 @@ class Simulation:
         if srv.health == state:
             return
         srv.health = state
-        srv.health_log.append([self.now or 0, state])  # (time 0 as the int 0: see _add_target)
+        srv.log_health(self.now, state)
         srv.tg.refresh()
 
     def targets_by_id_all(self, tg: str) -> list[TargetServer]:
@@ -666,7 +664,6 @@ class Simulation:
         calls = self.calls
         agenda = calls.agenda if calls.programs else None
         enter = calls.enter  # the agenda's call entries: the pump takes them up as it does arrivals
-        arrival = calls._on_arrival  # a request reaching a target that runs a program
         if agenda is not None:
             calls.running = True
         # (typed: the compiled build reads these natively, latsim/native.py)
@@ -835,8 +832,7 @@ class Simulation:
                         hop_t = req.hop_t = srv.hop_same() if srv.az == cs.az else srv.hop_cross()
                         ta = req.t_target = t + overhead + hop_t
                         req.lattice_deadline = ta + idle
-                        calls.seq += 1
-                        heappush(agenda, (ta, calls.seq, arrival, req))  # type: ignore[arg-type]  # (later)
+                        calls.arrive(srv, req, ta)
                         continue
                     hand_over(self, req, (TARGET, overhead, body, st, srv), t)
                     continue

@@ -83,11 +83,16 @@ class TargetServer:
         self.runs = False  # a program's target that is up, reached with no ALB hop: kept by refresh()
 
     def refresh(self) -> None:
-        """Recompute ``fast`` after ``plain``, ``up`` or ``extra`` changed (the one flag the fast
-        path reads for all three)."""
+        """Recompute ``fast`` and ``runs`` after ``plain``, ``up`` or ``extra`` changed (the flags
+        the fast path reads for all three)."""
         self.fast = self.plain and self.up and self.extra is None
         self.runs = (self.program is not None and self.up and self.kind != "ALB"
                      and bool(self.ct.sg_allows_traffic[0]))
+
+    def log_health(self, t: float, state: str) -> None:
+        """``state`` from ``t`` on, in the health log (time 0 written as the int 0, as it always has
+        been: ``now`` is a float in the compiled build, latsim/native.py)."""
+        self.health_log.append([t or 0, state])
 
     def enqueue(self, start: float, now: float) -> bool:
         """A request arriving at ``now`` waits until ``start`` in a queue bounded by ``queue``:

@@ -192,7 +192,7 @@ class Timeline:
         self.sim.disrupted(self.sim.now)
         srv.tg.targets = [t for t in srv.tg.targets if t is not srv]
         srv.tg.refresh()
-        srv.health_log.append([self.sim.now or 0, "REMOVED"])  # (time 0 as the int 0: Simulation._add_target)
+        srv.log_health(self.sim.now, "REMOVED")
 
 
 class Canary:

@@ -413,7 +413,6 @@ class LogHistogram:
                 f"max={self._max:.6g})")
 
 
-
 def _checked(qs: Sequence[float]) -> list[float]:
     q = [float(x) for x in qs]
     if not all(0.0 <= x <= 100.0 for x in q):  # NaN fails the comparison too

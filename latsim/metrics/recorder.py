@@ -335,29 +335,15 @@ class Dim:
         rec = self.rec
         if rec.pending:
             rec.drain()
-        step = self.step
+        minute_of = self.minute_of
         # minute -> ({az: [(segment, its counters)]}, [(segment, its histogram)]), segments in order
         by_minute: dict[int, tuple[dict[str, list[tuple[int, list[float]]]], list[tuple[int, LogHistogram]]]] = {}
-        rows_of = self.rows
-        for az in sorted(rows_of):
-            rows = rows_of[az]
+        for az in sorted(self.rows):
+            rows = self.rows[az]
             for seg in sorted(s for s in rows if s < limit):
-                m = (seg >> 1) * step // 60
-                entry = by_minute.get(m)
-                if entry is None:
-                    entry = by_minute[m] = ({}, [])
-                segs = entry[0].get(az)
-                if segs is None:
-                    entry[0][az] = [(seg, rows.pop(seg))]
-                else:
-                    segs.append((seg, rows.pop(seg)))
-        hists_of = self.hists
-        for seg in sorted(s for s in hists_of if s < limit):
-            m = (seg >> 1) * step // 60
-            entry = by_minute.get(m)
-            if entry is None:
-                entry = by_minute[m] = ({}, [])
-            entry[1].append((seg, hists_of.pop(seg)))
+                by_minute.setdefault(minute_of(seg), ({}, []))[0].setdefault(az, []).append((seg, rows.pop(seg)))
+        for seg in sorted(s for s in self.hists if s < limit):
+            by_minute.setdefault(minute_of(seg), ({}, []))[1].append((seg, self.hists.pop(seg)))
         cold = rec.cold_starts.get(self.name) if self.kind == "target_group" else None
         colds = {m: cold.minutes.pop(m) for m in sorted(cold.minutes) if m <= upto} if cold is not None else {}
         total = self.total
@@ -377,7 +363,7 @@ class Dim:
             for seg, h in hists:
                 if seg & 1:
                     self.whole.merge(h)
-            if step < 60:
+            if self.step < 60:
                 self._series(rows_by_az, hists)
             mh = _merged([h for _, h in hists]) if hists else None
             if mh is not None and mh.count:
@@ -508,7 +494,6 @@ def _merged(hists: list[LogHistogram]) -> LogHistogram:
     return out
 
 
-
 def fill_percentiles(todo: list[tuple[list[Closed], int]]) -> None:
     """The closed minutes ``kept[i]`` (of ``(kept, i)`` in ``todo``) get their p50/p90/p99, all
     computed together (``percentiles_many``: bit for bit those of ``percentiles``), and their
@@ -519,6 +504,7 @@ def fill_percentiles(todo: list[tuple[list[Closed], int]]) -> None:
     pcts = percentiles_many([c[2] for c in closed], (50, 90, 99))  # type: ignore[misc]
     for (kept, i), (m, sums, mh, _, cold), (p50, p90, p99) in zip(todo, closed, pcts, strict=True):
         kept[i] = (m, sums, mh, (_ms(p50), _ms(p90), _ms(p99)), cold)
+
 
 STEPS = (1, 2, 5, 10, 15, 30, 60)  # divisors of a minute, the resolutions a report may use
 MAX_BUCKETS = 60

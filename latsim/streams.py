@@ -12,7 +12,8 @@ here, so this module sits below both of them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable
 from itertools import chain, repeat
 from typing import Any
 
@@ -54,7 +55,7 @@ def _blocks(fill: Callable[[int], np.ndarray]) -> Callable[[], float]:
     return draws(fill, grow=True)
 
 
-PIECE = 256  # values turned into Python objects at a time
+PIECE = 256  # values of a block of other numbers (not doubles nor 64-bit ints) made Python objects at a time
 FIRST = 64  # the first block of a stream whose values do not depend on the block sizes
 
 
@@ -62,20 +63,29 @@ def draws(fill: Callable[[int], np.ndarray], *, grow: bool = False) -> Callable[
     """The values of ``fill(BLOCK)``, block after block, one per call: the ``__next__`` of a
     C-level iterator, so a draw costs no Python frame.
 
-    A block becomes Python numbers ``PIECE`` values at a time, and with ``grow`` (allowed only
-    when ``fill(a)`` then ``fill(b)`` equals ``fill(a + b)``: the same values) the blocks start at
-    ``FIRST`` values and double up to ``GROWN``. A stream that is barely used — thousands of
-    targets and clients each hold several — then costs a few hundred bytes, not 4 096 numpy
-    values and their Python floats (130 KB); a busy one holds at most ``GROWN`` numpy values (8 KB,
-    where ``BLOCK`` would be 32 KB: REF-1 as 200 clients has some 1 000 busy streams)."""
+    A block of doubles or 64-bit ints is read through a typed ``array`` (``_python``): each draw
+    becomes a Python number as it is read (from the allocator's free list, hot in cache), not
+    when the block is made (a list of Python floats: 32 bytes a value where the array holds 8,
+    cold by the time a slow client reads it, and a container the cyclic collector walks value by
+    value). With ``grow`` (allowed only when ``fill(a)`` then ``fill(b)`` equals ``fill(a + b)``:
+    the same values) the blocks start at ``FIRST`` values and double up to ``GROWN``: a stream
+    that is barely used — thousands of targets and clients each hold several — then costs a few
+    hundred bytes, not ``BLOCK`` values."""
     sizes = chain(_GROWTH, repeat(GROWN)) if grow else repeat(BLOCK)
-    pieces = chain.from_iterable(map(_split, map(fill, sizes)))
-    return chain.from_iterable(map(np.ndarray.tolist, pieces)).__next__
+    return chain.from_iterable(map(_python, map(fill, sizes))).__next__
+
+
+_TYPECODES = {np.dtype(np.float64): "d", np.dtype(np.int64): "q"}
+
+
+def _python(block: np.ndarray) -> Iterable[Any]:
+    """A block as Python numbers, in order: a typed ``array`` (the same doubles or ints) where
+    there is one for its type, else lists of ``PIECE`` values made as they are reached."""
+    code = _TYPECODES.get(block.dtype)
+    if code is not None:
+        return array(code, block.tobytes())
+    return chain.from_iterable(block[i:i + PIECE].tolist() for i in range(0, len(block), PIECE))
 
 
 GROWN = 1024  # the largest block of a growing stream (its values do not depend on it)
 _GROWTH = tuple(FIRST << k for k in range(BLOCK.bit_length()) if FIRST << k < GROWN)
-
-
-def _split(arr: np.ndarray) -> list[np.ndarray]:
-    return [arr[i:i + PIECE] for i in range(0, len(arr), PIECE)]

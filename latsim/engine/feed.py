@@ -33,7 +33,11 @@ class _Client:
     def __init__(self, cs: Any) -> None:
         self.cs = cs
         self.arrivals = cs.arrivals
-        self.draws = iter(cs.arrivals.exp, None)  # the client's standard-exponential stream
+        exp = cs.arrivals.exp  # the client's standard-exponential stream
+        # read as the iterator it is the ``__next__`` of (``streams.draws``), the same state without
+        # a call per value; any other callable through ``iter``
+        it = getattr(exp, "__self__", None)
+        self.draws = it if it is not None and getattr(it, "__next__", None) == exp else iter(exp, None)
         self.ts = np.empty(0)  # generated arrival times; those before index p are merged
         self.es = np.empty(0)  # the draw behind each time
         self.p = 0

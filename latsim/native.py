@@ -26,6 +26,7 @@ from typing import Any
 
 # the modules a request's life runs through (benchmarks/README.md, "A compiled build")
 MODULES = ("latsim.engine.simulation", "latsim.engine.calls", "latsim.engine.fastpath", "latsim.engine.target",
+           "latsim.engine.health", "latsim.engine.feed",
            "latsim.metrics.recorder")
 PACKAGE = Path(__file__).resolve().parent  # the latsim package these sources are in
 

@@ -37,7 +37,7 @@ def test_a_build_is_used_only_for_the_sources_it_was_built_from(tmp_path: Path) 
     good = native._Finder(tmp_path, _manifest(tmp_path))
     spec = good.find_spec(name)
     assert spec is not None and spec.origin == str(tmp_path / good.manifest["files"][name])
-    assert good.find_spec("latsim.engine.health") is None  # not a compiled module
+    assert good.find_spec("latsim.engine.timeline") is None  # not a compiled module
     edited = dict(_manifest(tmp_path)["sources"], **{native.MODULES[3]: "0" * 64})  # one source changed since
     for manifest in (_manifest(tmp_path, sources=edited), _manifest(tmp_path, python="3.11.0 (other)"),
                      _manifest(tmp_path, sources={k: v for k, v in edited.items() if k != native.MODULES[3]})):

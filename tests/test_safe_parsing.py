@@ -165,7 +165,7 @@ ALLOWED = {
     ("latsim/native.py", "importlib.import_module(name)"):
         "the engine's own modules by their fixed names (latsim.native.MODULES), to say which are compiled",
     ("latsim/native_build.py", "import subprocess"):
-        "`python -m latsim.native_build build` (run by make) runs mypyc on latsim's own five modules",
+        "`python -m latsim.native_build build` (run by make) runs mypyc on latsim's own engine modules (latsim.native.MODULES)",
     ("latsim/native_build.py", "subprocess.run([sys.executable, '-m', 'mypyc', *files], cwd=work, env=env, stdou"):
         "that build: a fixed argument list (this Python, mypyc, latsim's module paths), no shell, nothing a "
         "user wrote",

@@ -88,13 +88,6 @@ from latsim.streams import Streams, draws
 from latsim.workload.arrivals import INF, Poisson, make_arrivals
 
 NORMAL = 1
-# During a run the cyclic collector looks at the young generation every this many container
-# allocations (Python's default: 700). A run allocates and frees its objects steadily, almost all
-# of them freed by reference counting; at the default every window of arrivals and every minute's
-# rows were walked once or twice before they died (200 clients at 0.5 req/s: 1.9 % of the run's
-# instructions and a third of its cache misses beyond L2 in the collector). Cycles are still
-# collected, tens of thousands of objects later.
-YOUNG_GC = 10_000
 
 __all__ = ["DRAINING", "HEALTHY", "INITIAL", "UNAVAILABLE", "Request", "Simulation"]
 
@@ -1424,14 +1417,10 @@ class Simulation:
         wall0 = time.perf_counter()
         # the scenario, the compiled tables and the simulation's state live through the whole
         # run: frozen, the cyclic collector does not walk them again and again (a 2 000-service
-        # run: 3.9 -> 3.6 s); what the run allocates is collected, less often than by default
-        # (``YOUNG_GC``)
+        # run: 3.9 -> 3.6 s); what the run allocates is collected as usual
         frozen = gc.isenabled()
-        thresholds = gc.get_threshold()
         if frozen:
             gc.freeze()
-            if thresholds[0] < YOUNG_GC:
-                gc.set_threshold(YOUNG_GC, *thresholds[1:])
         env = self.env
         until = self.duration
         try:
@@ -1451,7 +1440,6 @@ class Simulation:
         finally:
             if frozen:
                 gc.unfreeze()
-                gc.set_threshold(*thresholds)
         self.end_time = env.now
         self.settle()
         wall = time.perf_counter() - wall0

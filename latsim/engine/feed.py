@@ -51,7 +51,9 @@ class _Client:
             return
         while len(self.ts) == self.p or self.ts[-1] < horizon:
             last = self.base
-            need = (horizon - last) * rate * 1.25 if horizon > last else 0.0
+            # about four windows' worth at a time: a generation's few numpy calls are paid once
+            # for four windows (the same times: each block continues from the last exact time)
+            need = (horizon - last) * rate * 4.0 if horizon > last else 0.0
             k = max(CHUNK, int(math.ceil(min(need, 1e7))) + 1)
             fresh = max(0, k - len(self.spare))
             es = self.spare[:k]

@@ -73,3 +73,25 @@ def test_a_barely_used_stream_holds_one_block_not_a_list_of_floats() -> None:
     # a first block of 64 values, its Python floats and the generator; a whole block as a list of
     # Python floats would be about 130 KB
     assert per_stream < 10_000, per_stream
+
+
+def test_every_kind_of_block_gives_python_numbers_in_order() -> None:
+    """Doubles and 64-bit ints are read through typed arrays, other blocks (float32, objects: byte
+    counts beyond 2**62) as lists: every kind gives the blocks' values in order, as Python numbers
+    of the type ``tolist`` gives, across block boundaries."""
+    from latsim.streams import draws
+    kinds = {
+        "float64": lambda n: np.linspace(0.1, 0.2, n),
+        "int64": lambda n: np.arange(n, dtype=np.int64) - 3,
+        "float32": lambda n: np.linspace(0.1, 0.2, n, dtype=np.float32),
+        "object": lambda n: np.array([2**70 + i for i in range(n)], dtype=object),
+        "big-endian": lambda n: np.linspace(0.1, 0.2, n).astype(">f8"),
+    }
+    for name, fill in kinds.items():
+        for grow in (False, True):
+            sizes = [64, 128, 256, 512, 1024, 1024] if grow else [BLOCK, BLOCK]
+            want = [x for n in sizes for x in fill(n).tolist()][: sum(sizes) - 10]
+            draw = draws(fill, grow=grow)
+            got = [draw() for _ in want]
+            assert got == want, (name, grow)
+            assert [type(x) for x in got] == [type(x) for x in want], (name, grow)

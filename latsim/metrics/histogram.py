@@ -433,8 +433,8 @@ def _ranks(q: list[float], n: int) -> tuple[list[float], list[int]]:
 
 def percentiles_many(hists: Sequence[LogHistogram], qs: Sequence[float]) -> list[list[float]]:
     """``[h.percentiles(qs) for h in hists]``, the histograms compacted first, in one pass of numpy
-    calls for all of them (the minutes a recorder closes together: ``percentiles`` costs a few
-    numpy calls and some scalar arithmetic per histogram, whatever its size).
+    calls for all of them (a dimension's closed minutes, as the recorder reads them: ``percentiles``
+    costs a few numpy calls and some scalar arithmetic per histogram, whatever its size).
 
     The same values bit for bit: the occupied buckets of every histogram laid end to end make
     one non-decreasing cumulative count; histogram j's own cumulative counts are that array's

@@ -348,7 +348,7 @@ class Dim:
         colds = {m: cold.minutes.pop(m) for m in sorted(cold.minutes) if m <= upto} if cold is not None else {}
         total = self.total
         kept = self.kept
-        for m in sorted(by_minute.keys() | colds.keys()) if colds else sorted(by_minute):
+        for m in sorted(by_minute.keys() | colds.keys()):
             rows_by_az, hists = by_minute.get(m, ({}, []))
             sums: dict[str, list[float]] = {}
             for az, segs in rows_by_az.items():
@@ -418,7 +418,7 @@ class Dim:
         for c in self.kept:
             out[c[0]] = c if c[0] not in out else _merge_closed(out[c[0]], c)
         closed = [out[m] for m in sorted(out)]
-        fill_percentiles([(closed, i) for i, c in enumerate(closed) if c[2] is not None])
+        fill_percentiles(closed)
         return closed
 
     def stats(self) -> Stats:
@@ -494,16 +494,16 @@ def _merged(hists: list[LogHistogram]) -> LogHistogram:
     return out
 
 
-def fill_percentiles(todo: list[tuple[list[Closed], int]]) -> None:
-    """The closed minutes ``kept[i]`` (of ``(kept, i)`` in ``todo``) get their p50/p90/p99, all
-    computed together (``percentiles_many``: bit for bit those of ``percentiles``), and their
-    histograms are compacted."""
-    if not todo:
+def fill_percentiles(closed: list[Closed]) -> None:
+    """The closed minutes with a histogram get their p50/p90/p99 (in place), all computed together
+    (``percentiles_many``: bit for bit those of ``percentiles``), and their histograms are compacted."""
+    at = [i for i, c in enumerate(closed) if c[2] is not None]
+    if not at:
         return
-    closed = [kept[i] for kept, i in todo]
-    pcts = percentiles_many([c[2] for c in closed], (50, 90, 99))  # type: ignore[misc]
-    for (kept, i), (m, sums, mh, _, cold), (p50, p90, p99) in zip(todo, closed, pcts, strict=True):
-        kept[i] = (m, sums, mh, (_ms(p50), _ms(p90), _ms(p99)), cold)
+    pcts = percentiles_many([closed[i][2] for i in at], (50, 90, 99))  # type: ignore[misc]
+    for i, (p50, p90, p99) in zip(at, pcts, strict=True):
+        m, sums, mh, _, cold = closed[i]
+        closed[i] = (m, sums, mh, (_ms(p50), _ms(p90), _ms(p99)), cold)
 
 
 STEPS = (1, 2, 5, 10, 15, 30, 60)  # divisors of a minute, the resolutions a report may use

@@ -9,11 +9,13 @@ is drawn again, missing or stale ones alike.
 
 Drawing is matplotlib's (0.06-0.15 s a figure, 0.2 s to import). ``Painter`` draws in worker
 processes (``fork``; ``LATSIM_PLOT_WORKERS``, else one per usable CPU up to 4 when there are 2 or
-more, 0 draws in this process): ``latsim run --out`` forks the first before the simulation, so
-that it imports matplotlib and draws the topology (it needs only the scenario) while the
-simulation runs; it forks the others from itself once matplotlib is imported. They get the result
-when it is ready, before this process writes its tables, and take the figures one at a time, the
-costliest first. Output is the same bytes whichever process draws a figure.
+more, 0 draws in this process): ``latsim run --out`` forks the first as it starts, before it
+reads its command line and loads the scenario, so that it imports matplotlib meanwhile; it forks
+the others from itself once matplotlib is imported. Given the scenario's ``Scene`` (plain data:
+no worker imports pydantic or latsim's models) as soon as it is loaded, the first draws the
+topology while latsim simulates. They get the result when it is ready, before this process writes
+its tables, and take the figures one at a time, the costliest first. Output is the same bytes
+whichever process draws a figure.
 """
 
 from __future__ import annotations
@@ -177,9 +179,14 @@ def figure_specs() -> tuple[Any, ...]:
     return PLOTS + tuple(PlotSpec(*spec) for spec in CALLGRAPH_PLOTS)
 
 
-def _draw(name: str, result: Any, scn: Any, plots_dir: Path) -> tuple[Path, ...]:
+def _scene(scn: Any) -> Any:
+    from latsim.plots import Scene
+    return Scene.of(scn)
+
+
+def _draw(name: str, result: Any, scene: Any, plots_dir: Path) -> tuple[Path, ...]:
     spec = next(s for s in figure_specs() if s.name == name)
-    return tuple(spec.fn(result, scn, plots_dir / name))
+    return tuple(spec.fn(result, scene, plots_dir / name))
 
 
 # the order in which figures are handed out: about the costliest first (CPU seconds measured on
@@ -196,18 +203,19 @@ def _by_cost(names: Sequence[str]) -> list[str]:
     return sorted(names, key=lambda n: rank.get(n, len(rank)))
 
 
-def _lead(conns: list[Any], theirs: list[Any], scn: Any, plots_dir: Path | None, shared: int) -> None:
+def _lead(conns: list[Any], theirs: list[Any], scene: Any, plots_dir: Path | None, shared: int) -> None:
     """The first drawing process (forked by latsim): imports matplotlib, then forks the other
     workers from itself (they start with matplotlib imported: its import is paid once), draws
-    the scenario-only figures and serves ``conns[0]``; waits for the others before it ends.
+    the scene-only figures and serves ``conns[0]``; waits for the others before it ends.
     ``theirs``, latsim's ends of the pipes, are closed first: a worker holding one would never
-    see latsim end (were it killed) and would wait for it forever."""
+    see latsim end (were it killed) and would wait for it forever. It needs neither pydantic nor
+    latsim's models: the scenario comes as its ``Scene``."""
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run, which then still wants its figures
     for conn in theirs:
         conn.close()
     ok = True
-    try:  # the imports (0.2-0.3 s) overlap the parent's simulation
+    try:  # the imports (0.2-0.3 s) overlap the parent's loading and simulation
         _skip_property_docs()
         with _without_3d():
             import matplotlib.backends.backend_agg  # noqa: F401
@@ -215,9 +223,7 @@ def _lead(conns: list[Any], theirs: list[Any], scn: Any, plots_dir: Path | None,
             import matplotlib.figure  # noqa: F401
 
         import latsim.plots  # noqa: F401
-        if scn is None:  # the scenario comes with the result: its model classes unpickle it
-            import latsim.model.graph  # noqa: F401
-            import latsim.scenario  # noqa: F401
+        import latsim.results  # noqa: F401  (what a result unpickles into)
     except Exception:  # noqa: BLE001 - the parent draws everything and reports the error itself
         ok = False
     # what is imported stays: out of the collector's sight, its full collections no longer walk
@@ -232,14 +238,14 @@ def _lead(conns: list[Any], theirs: list[Any], scn: Any, plots_dir: Path | None,
                 if j != i:
                     other.close()
             try:
-                _serve(conn, scn, plots_dir, shared, ok, first=False)
+                _serve(conn, scene, plots_dir, shared, ok, first=False)
             finally:
                 os._exit(0)
         conn.close()  # the worker's (or, without one, the parent sees the end of it and draws its share)
         if pid > 0:
             children.append(pid)
     try:
-        _serve(conns[0], scn, plots_dir, shared, ok, first=True)
+        _serve(conns[0], scene, plots_dir, shared, ok, first=True)
     finally:
         for pid in children:
             with contextlib.suppress(ChildProcessError):
@@ -281,20 +287,28 @@ def _skip_property_docs() -> None:
         matplotlib.artist.kwdoc = lambda artist: ""
 
 
-def _serve(conn: Any, scn: Any, plots_dir: Path | None, shared: int, ok: bool, *, first: bool) -> None:
-    """A drawing process's loop: with a scenario and a directory, draws the scenario-only figures
-    first (``first``); then takes ``("job", offset, size)`` — the pickled (result, scenario or
-    None, directory) at that place of the file ``shared`` — and ``("draw", name)`` requests, and
-    answers each draw with ``("ok", name, paths)`` or ``("error", name, traceback)``."""
+def _serve(conn: Any, scene: Any, plots_dir: Path | None, shared: int, ok: bool, *, first: bool) -> None:
+    """A drawing process's loop: with a scene and a directory, draws the scene-only figures
+    first (``first``); then takes ``("scene", offset, size)`` — the pickled (``Scene``, directory)
+    at that place of the file ``shared``, whose scene-only figures it draws at once —, ``("job",
+    offset, size)`` — the pickled (result, ``Scene`` or None, directory) — and ``("draw", name)``
+    requests, and answers each draw with ``("ok", name, paths)`` or ``("error", name, traceback)``."""
     import pickle
     import traceback
     done: dict[str, tuple[Path, ...]] = {}
-    if ok and first and scn is not None and plots_dir is not None:
-        try:
-            for name in _SCN_ONLY:
-                done[name] = _draw(name, None, scn, plots_dir)
-        except Exception:  # noqa: BLE001 - drawn again on request, where the error is reported
-            done = {}
+
+    def early() -> dict[str, tuple[Path, ...]]:
+        out: dict[str, tuple[Path, ...]] = {}
+        if ok and scene is not None and plots_dir is not None:
+            try:
+                for name in _SCN_ONLY:
+                    out[name] = _draw(name, None, scene, plots_dir)
+            except Exception:  # noqa: BLE001 - drawn again on request, where the error is reported
+                return {}
+        return out
+
+    if first:
+        done = early()
     result = None
     while True:
         try:
@@ -303,21 +317,25 @@ def _serve(conn: Any, scn: Any, plots_dir: Path | None, shared: int, ok: bool, *
             return
         if msg is None:
             return
-        if msg[0] == "job":
+        if msg[0] in ("scene", "job"):
             try:
-                result, new_scn, new_dir = pickle.loads(os.pread(shared, msg[2], msg[1]))
+                loaded = pickle.loads(os.pread(shared, msg[2], msg[1]))
             except Exception:  # noqa: BLE001 - every figure of this job then fails here
-                result, new_scn, new_dir = None, None, None
-            if new_scn is not None or new_dir != plots_dir:
+                loaded = (None, None, None) if msg[0] == "job" else (None, None)
+            if msg[0] == "scene":
+                scene, plots_dir = loaded
+                done = early()
+                continue
+            result, new_scene, new_dir = loaded
+            if new_scene != scene or new_dir != plots_dir:
                 done = {}  # drawn for another scenario or directory
-            scn = new_scn if new_scn is not None else scn
-            plots_dir = new_dir
+            scene, plots_dir = new_scene, new_dir
             continue
         name = msg[1]
         try:
             if not ok or plots_dir is None:
                 raise RuntimeError("this worker cannot draw (matplotlib did not import)")
-            paths = done.pop(name) if name in done else _draw(name, result, scn, plots_dir)
+            paths = done.pop(name) if name in done else _draw(name, result, scene, plots_dir)
             conn.send(("ok", name, paths))
         except Exception:  # noqa: BLE001
             conn.send(("error", name, traceback.format_exc()))
@@ -326,8 +344,9 @@ def _serve(conn: Any, scn: Any, plots_dir: Path | None, shared: int, ok: bool, *
 class _Job:
     """One result's figures among the workers: what is left, who draws what, what is done."""
 
-    def __init__(self, result: Any, scn: Any, plots_dir: Path, todo: list[str]) -> None:
-        self.result, self.scn, self.plots_dir, self.todo, self.names = result, scn, plots_dir, todo, set(todo)
+    def __init__(self, result: Any, scn: Any, scene: Any, plots_dir: Path, todo: list[str]) -> None:
+        self.result, self.scn, self.scene, self.plots_dir = result, scn, scene, plots_dir
+        self.todo, self.names = todo, set(todo)
         self.busy: dict[Any, str] = {}
         self.here: list[str] = []
         self.out: dict[str, tuple[Path, ...]] = {}
@@ -340,19 +359,22 @@ class _Job:
 
 class Painter:
     """Draws figures in ``workers`` processes (0, or none left: in this one). One is forked from
-    this process — ``latsim run --out`` forks it right after loading the scenario — and, once it
-    has imported matplotlib, forks the others from itself; given the scenario and the directory,
-    it draws what needs nothing else meanwhile. ``start`` hands them the result (through a
-    temporary file shared by the fork: a pipe would make this process wait until a worker
-    reads it), ``draw`` collects."""
+    this process — ``latsim run --out`` forks it before it loads the scenario — and, once it has
+    imported matplotlib, forks the others from itself. ``prepare`` (or the constructor) gives it
+    the scenario and the directory: it draws what needs nothing else while latsim simulates.
+    ``start`` hands them the result (through a temporary file shared by the fork: a pipe would
+    make this process wait until a worker reads it), ``draw`` collects. The workers get the
+    scenario as its ``Scene`` (plain data): they never import pydantic or latsim's models."""
 
     def __init__(self, scn: Any = None, plots_dir: Path | None = None, *, workers: int | None = None) -> None:
         self.scn = scn
+        self.scene = _scene(scn)
         self.plots_dir = plots_dir
         self.conns: list[Any] = []
         self.procs: list[Any] = []
         self.job: _Job | None = None
         self.shared: Any = None
+        self.served = False  # whether the workers were ever given something to do
         n = _workers() if workers is None else workers
         if n:
             import multiprocessing
@@ -362,8 +384,8 @@ class Painter:
                 plots_dir.mkdir(parents=True, exist_ok=True)
             self.shared = tempfile.TemporaryFile()  # unlinked already: gone with the last process
             pipes = [ctx.Pipe() for _ in range(n)]
-            proc = ctx.Process(target=_lead, args=([c for _, c in pipes], [p for p, _ in pipes], scn, plots_dir,
-                                                    self.shared.fileno()), daemon=True, name="latsim-plots")
+            proc = ctx.Process(target=_lead, args=([c for _, c in pipes], [p for p, _ in pipes], self.scene,
+                                                    plots_dir, self.shared.fileno()), daemon=True, name="latsim-plots")
             gc.freeze()  # the worker's collector leaves this process's objects alone (this one's: unfrozen below)
             try:
                 proc.start()
@@ -374,25 +396,46 @@ class Painter:
                 self.conns.append(parent)
             self.procs.append(proc)
 
-    def start(self, result: Any, scn: Any, names: Sequence[str], plots_dir: Path) -> None:
-        """Hand the workers ``result`` (and ``scn`` unless they were forked with it) and their
-        first figures, and return: the caller writes its tables meanwhile; ``draw`` collects."""
+    def _put(self, obj: Any) -> tuple[int, int]:
+        """``obj`` pickled into the shared file: (its offset, its size)."""
         import pickle
+        data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+        offset = self.shared.seek(0, os.SEEK_END)  # each its own place: a worker may read an older one late
+        self.shared.write(data)
+        self.shared.flush()
+        return offset, len(data)
+
+    def prepare(self, scn: Any, plots_dir: Path) -> None:
+        """The scenario and the directory of the figures to come: the first worker draws the
+        scene-only figures (the topology) now, while this process simulates."""
+        self.scn, self.scene, self.plots_dir = scn, _scene(scn), plots_dir
         plots_dir.mkdir(parents=True, exist_ok=True)
-        # the scenario-only figures first, to the first worker: it may have drawn them already
-        self.job = _Job(result, scn, plots_dir, _by_cost(names))
         if not self.conns:
             return
         try:
-            data = pickle.dumps((result, None if scn is self.scn else scn, plots_dir), pickle.HIGHEST_PROTOCOL)
-            offset = self.shared.seek(0, os.SEEK_END)  # each job its own place: a worker may read an older one late
-            self.shared.write(data)
-            self.shared.flush()
+            offset, size = self._put((self.scene, plots_dir))
+            self.conns[0].send(("scene", offset, size))
+        except Exception:  # noqa: BLE001 - a worker gone, or a scene that cannot be pickled: drawn later
+            return
+
+    def start(self, result: Any, scn: Any, names: Sequence[str], plots_dir: Path) -> None:
+        """Hand the workers ``result`` (with ``scn``'s ``Scene``) and their first figures, and
+        return: the caller writes its tables meanwhile; ``draw`` collects."""
+        plots_dir.mkdir(parents=True, exist_ok=True)
+        if scn is not self.scn:
+            self.scn, self.scene = scn, _scene(scn)
+        # the scene-only figures first, to the first worker: it may have drawn them already
+        self.job = _Job(result, scn, self.scene, plots_dir, _by_cost(names))
+        if not self.conns:
+            return
+        try:
+            offset, size = self._put((result, self.scene, plots_dir))
         except Exception:  # noqa: BLE001 - a result that cannot be pickled: drawn here
             return
         for conn in self.conns:
             try:
-                conn.send(("job", offset, len(data)))
+                conn.send(("job", offset, size))
+                self.served = True
                 self.job.give(conn)
             except Exception:  # noqa: BLE001 - a worker gone
                 continue
@@ -423,10 +466,15 @@ class Painter:
                     job.here.append(name)
                 job.give(conn)
         for name in job.here + job.todo:
-            job.out[name] = _draw(name, result, scn, plots_dir)
+            job.out[name] = _draw(name, result, job.scene, plots_dir)
         return {name: job.out[name] for name in names}
 
     def close(self) -> None:
+        """Stop the workers: each ends once it has drawn what it was given (one never given
+        anything — latsim stopped before its run, on an error — is stopped at once)."""
+        if not self.served:
+            for proc in self.procs:
+                proc.kill()  # its workers, if it forked them already, see their pipes close and end
         for conn in self.conns:
             try:
                 conn.send(None)

@@ -2,8 +2,9 @@
 percentiles over time, latency CDFs, the canary's weight against the split it observed, target
 health strips, the AZ x target-group heatmap and the topology (laid out by latsim).
 
-Every ``plot_*`` function takes ``(result, scn, path)`` — ``scn`` may be None when only a run
-directory is at hand — writes ``path`` as PNG and SVG (the suffix of ``path`` is replaced) and
+Every ``plot_*`` function takes ``(result, scn, path)`` — ``scn`` a scenario, its ``Scene``
+(what the figures take from it, as plain data) or None when only a run directory is at hand —
+writes ``path`` as PNG and SVG (the suffix of ``path`` is replaced) and
 returns the written paths, or an empty list when the run has nothing to draw (no canary, no
 target group, ...). ``plot_all`` writes every figure into a directory. Output is deterministic:
 no dates in the files, fixed SVG ids.
@@ -15,7 +16,7 @@ import functools
 import math
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,63 @@ DECISION_MARKERS = {"start": ("o", "#1f77b4"), "advance": ("^", "#2e9d4a"), "pas
 PlotFn = Callable[[Any, Any, Path], list[Path]]
 
 
+@dataclass(frozen=True)
+class Scene:
+    """What the figures take from a scenario, as plain data (``Scene.of``): names, strings and
+    numbers in dicts, lists and tuples, nothing of the model's classes. A drawing process gets a
+    ``Scene`` instead of the scenario, so that it never imports pydantic and latsim's models
+    (0.15 s): ``latsim run --out`` forks it before the scenario is loaded, and it imports
+    matplotlib while latsim loads the scenario.
+
+    ``nodes`` and ``edges`` are the topology graph's (``latsim.model.graph.topology``) clients,
+    VPCs, service networks, services and target groups and the edges between them, in the
+    graph's order; ``forwards`` its service -> target group rules (``service_forwards``);
+    ``denied`` the (client node, service node, authDeniedReason) pairs the auth policies deny;
+    ``timeline`` each timeline event's fields as written (JSON, without nulls) and its ``for``
+    seconds; ``canaries`` canary name -> (canary group, primary group); ``tg_services`` every
+    (target group, service) that a rule forwards by; ``client_services`` client -> the services
+    its URLs name."""
+    name: str
+    accounts: dict[str, str]
+    nodes: dict[str, dict[str, Any]]
+    edges: tuple[tuple[str, str, dict[str, Any]], ...]
+    forwards: dict[tuple[str, str], list[tuple[str, int]]]
+    denied: tuple[tuple[str, str, str], ...]
+    timeline: tuple[tuple[dict[str, Any], float | None], ...]
+    canaries: dict[str, tuple[str, str]]
+    tg_services: tuple[tuple[str, str], ...]
+    client_services: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, scn: Any) -> Scene | None:
+        """The scene of a scenario (None for None; a ``Scene`` is its own)."""
+        if scn is None or isinstance(scn, Scene):
+            return scn
+        from latsim.compile import Topology
+        from latsim.model.client import split_url
+        from latsim.model.graph import node_id, service_forwards, topology
+        g = topology(scn)
+        nodes = {n: dict(d) for n, d in g.nodes.items() if d.get("kind") in _LAYER}
+        edges = tuple((u, v, dict(d)) for u, v, d in g.edges() if u in nodes and v in nodes)
+        topo = Topology(scn) if scn.clients or scn.services else None
+        denied = tuple((node_id("client", c), node_id("service", svc), why)
+                       for c, svc, why in (denied_pairs(scn, topo) if topo is not None else []))
+        tg_services = tuple((fwd.target_group, svc.name) for svc in scn.services for lst in svc.listeners
+                            for action in [lst.default_action, *(r.action for r in lst.rules)]
+                            for fwd in getattr(action, "forward", None) or [])
+        hosts = topo.hosts if topo is not None else {}
+        client_services = {}
+        for c in scn.clients:
+            found = {hosts.get(split_url(spec.url or c.url)[1].lower().rstrip(".")) for spec in c.requests}
+            client_services[c.name] = sorted(x for x in found if x is not None)
+        return cls(name=scn.name, accounts={a.id: (a.name or a.id) for a in scn.accounts}, nodes=nodes, edges=edges,
+                   forwards=service_forwards(g), denied=denied,
+                   timeline=tuple((ev.model_dump(mode="json", by_alias=True, exclude_none=True),
+                                   None if ev.for_ is None else float(ev.for_)) for ev in scn.timeline),
+                   canaries={c.name: (c.canary, c.primary) for c in scn.canaries}, tg_services=tg_services,
+                   client_services=client_services)
+
+
 def _styled(fn: PlotFn) -> PlotFn:
     """Draw and save under latsim's style, whatever the caller's rcParams (and without pyplot,
     so the caller's backend is never touched)."""
@@ -63,7 +121,7 @@ def _styled(fn: PlotFn) -> PlotFn:
     def wrapper(result: Any, scn: Any, path: Path) -> list[Path]:
         import matplotlib
         with matplotlib.rc_context(_RC):  # type: ignore[arg-type]
-            return fn(result, scn, Path(path))
+            return fn(result, Scene.of(scn), Path(path))
     return wrapper
 
 
@@ -454,25 +512,26 @@ CANARY_COLOR = "#1a9850"
 
 def events(result: Any, scn: Any) -> list[tuple[float, float | None, str, str]]:
     """What happened when: (start s, end s or None, label, colour) for each timeline event (with
-    its ``for`` window when the scenario is at hand) and each canary step."""
+    its ``for`` window when the scenario, or its ``Scene``, is at hand) and each canary step."""
     out: list[tuple[float, float | None, str, str]] = []
-    timeline = list(getattr(scn, "timeline", None) or []) if scn is not None else []
+    scene = Scene.of(scn)
+    timeline = scene.timeline if scene is not None else ()
     for ev in result.summary.get("timeline") or []:
         t = float(ev.get("t_ms", 0.0)) / 1000.0
         kind = str(ev.get("kind", "event"))
         label, end = kind, None
         i = ev.get("event")
         if isinstance(i, int) and 0 <= i < len(timeline):
-            model = timeline[i]
-            detail = model.model_dump(mode="json", by_alias=True, exclude_none=True).get(kind)
+            fields, for_ = timeline[i]
+            detail = fields.get(kind)
             if isinstance(detail, (str, int, float)):
                 label = f"{kind} {detail}"
             elif isinstance(detail, list) and detail:
                 label = f"{kind} {', '.join(map(str, detail[:2]))}{'…' if len(detail) > 2 else ''}"
             elif isinstance(detail, dict) and detail.get("service"):
                 label = f"{kind} {detail['service']}"
-            if model.for_:
-                end = t + float(model.for_)
+            if for_:
+                end = t + for_
         out.append((t, end, label, EVENT_COLOR))
     for c in result.summary.get("canary") or []:
         for st in c.get("steps") or []:
@@ -663,7 +722,7 @@ def plot_canary(result: Any, scn: Any, path: Path) -> list[Path]:
     canaries = result.summary.get("canary") or []
     if not canaries:
         return []
-    models = {c.name: c for c in getattr(scn, "canaries", [])} if scn is not None else {}
+    models = scn.canaries if scn is not None else {}
     duration = _duration(result)
     unit, xlabel = _clock(result)
     tg_counts, step = time_series(result, "target_group", "TotalRequestCount")
@@ -677,12 +736,13 @@ def plot_canary(result: Any, scn: Any, path: Path) -> list[Path]:
             ax.step(xs, ys, where="post", color="#1f77b4", lw=2, label="canary weight set (%)")
         m = models.get(c["name"])
         if m is not None:
-            can, prim = tg_counts.get(m.canary, {}), tg_counts.get(m.primary, {})
+            canary, primary = m
+            can, prim = tg_counts.get(canary, {}), tg_counts.get(primary, {})
             obs = [((t + min(step, duration - t) / 2.0) / unit, 100.0 * can.get(t, 0) / (can.get(t, 0) + prim.get(t, 0)))
                    for t in sorted(set(can) | set(prim)) if t >= 0 and can.get(t, 0) + prim.get(t, 0) > 0]
             if obs:
                 ax.plot([o[0] for o in obs], [o[1] for o in obs], "o--", color="#ff7f0e", ms=3, lw=0.8,
-                        label=f"observed share of {m.canary} (%, {resolution_text(step)})")
+                        label=f"observed share of {canary} (%, {resolution_text(step)})")
         seen: set[str] = set()
         for s in steps:
             marker, color = DECISION_MARKERS.get(s["decision"], ("o", "#333333"))
@@ -822,22 +882,19 @@ class _Flow:
         self.pred[v][u] = None
 
 
-def _flow(g: Any, labels: dict[str, str]) -> _Flow:
-    """The flow view of the topology graph ``g`` (``latsim.model.graph.Graph``); a target group's
-    VPC goes under its name in ``labels`` instead of an edge."""
-    from latsim.model.graph import service_forwards
-    nodes = [n for n, d in g.nodes.items() if d["kind"] in _LAYER]
-    flow = _Flow({n: g.nodes[n]["kind"] for n in nodes}, {n: {} for n in nodes}, {n: {} for n in nodes})
-    for u, v, d in g.edges():
-        if u not in flow.kind or v not in flow.kind:
-            continue
+def _flow(scene: Scene, labels: dict[str, str]) -> _Flow:
+    """The flow view of the scene's topology graph; a target group's VPC goes under its name in
+    ``labels`` instead of an edge."""
+    nodes = scene.nodes
+    flow = _Flow({n: d["kind"] for n, d in nodes.items()}, {n: {} for n in nodes}, {n: {} for n in nodes})
+    for u, v, d in scene.edges:
         if d["kind"] == "placement" and flow.kind[v] == "client":
             flow.add_edge(v, u, kind="placement")
         elif d["kind"] == "placement":  # a target group's VPC: named under it, not drawn as a back edge
-            labels[v] += f"\n(in {g.nodes[u]['label']})"
+            labels[v] += f"\n(in {nodes[u]['label']})"
         elif d["kind"] == "association":
             flow.add_edge(u, v, **d)
-    for (svc, tg), rules in service_forwards(g).items():
+    for (svc, tg), rules in scene.forwards.items():
         text = ", ".join(f"{r} {w}" for r, w in rules) if len(rules) <= 3 else f"{len(rules)} rules"
         flow.add_edge(svc, tg, kind="forward", weight=text)
     # VPCs that only hold targets need no node of their own (Lattice reaches them without an association).
@@ -858,33 +915,32 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
     from matplotlib.patches import FancyArrowPatch, Patch
     from matplotlib.transforms import ScaledTranslation
 
-    from latsim.model.graph import topology
-    g = topology(scn)
-    labels = {n: d["label"] for n, d in g.nodes.items() if d["kind"] in _LAYER}
+    attrs = {n: dict(d) for n, d in scn.nodes.items()}  # clients take their VPC's account below
+    labels = {n: d["label"] for n, d in attrs.items()}
     if not labels:
         return []
-    flow = _flow(g, labels)
+    flow = _flow(scn, labels)
     nodes = list(flow.kind)
     pos = _layered_positions(flow)
     for n in nodes:
-        labels[n] += _auth_label(g.nodes[n])
+        labels[n] += _auth_label(attrs[n])
     tallest = max(sum(1 for n in nodes if flow.kind[n] == k) for k in _LAYER)
     fig = _figure(12, min(30.0, max(4.5, 1.2 + 0.9 * tallest)), measured=True)
     ax = fig.subplots()
     ax.set_axis_off()
-    accounts = sorted({str(g.nodes[n].get("account") or "") for n in nodes} - {""})
+    accounts = sorted({str(attrs[n].get("account") or "") for n in nodes} - {""})
     for n in nodes:  # clients take their VPC's account
         if flow.kind[n] == "client":
             vpcs = [v for v in flow.succ[n] if flow.kind[v] == "vpc"]
-            g.nodes[n]["account"] = g.nodes[vpcs[0]].get("account") if vpcs else None
+            attrs[n]["account"] = attrs[vpcs[0]].get("account") if vpcs else None
     palette = _colormap("Pastel1")
     acct_color = {a: palette(i % 9) for i, a in enumerate(accounts)}
-    names = {a.id: (a.name or a.id) for a in scn.accounts}
+    names = scn.accounts
     for kind, shape in _SHAPES.items():
         members = [n for n in nodes if flow.kind[n] == kind]
         if members:
             ax.scatter([pos[n][0] for n in members], [pos[n][1] for n in members], s=NODE_SIZE, marker=shape,
-                       c=[acct_color.get(str(g.nodes[n].get("account")), "#dddddd") for n in members],
+                       c=[acct_color.get(str(attrs[n].get("account")), "#dddddd") for n in members],
                        edgecolors="#333333", linewidths=1.0, zorder=2, gid=f"topology-nodes-{kind}")
     # arrows end at the markers' edges (the radius of a round marker of NODE_SIZE, in points)
     margin = NODE_SIZE ** 0.5 / 2
@@ -908,8 +964,8 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
         ax.text((x0 + x1) / 2, (y0 + y1) / 2, text, fontsize=7, ha="center", va="center", rotation=angle,
                 rotation_mode="anchor", transform_rotates_text=True, zorder=1, clip_on=True,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"})
-    denied = _draw_denied(ax, pos, denied_pairs(scn))
-    iam = [n for n in nodes if g.nodes[n].get("auth_type") == "AWS_IAM"]
+    denied = _draw_denied(ax, pos, scn.denied)
+    iam = [n for n in nodes if attrs[n].get("auth_type") == "AWS_IAM"]
     if iam:  # a thick dark ring marks where an auth policy decides
         ax.scatter([pos[n][0] for n in iam], [pos[n][1] for n in iam], s=1500, marker="o", c="none",
                    edgecolors="#b35806", linewidths=2.2, zorder=2, gid="topology-auth-rings")
@@ -958,29 +1014,29 @@ def _association_labels(flow: _Flow) -> dict[tuple[str, str], str]:
             if d["kind"] == "association" and d.get("security_groups")}
 
 
-def denied_pairs(scn: Any) -> list[tuple[str, str, str]]:
+def denied_pairs(scn: Any, topo: Any = None) -> list[tuple[str, str, str]]:
     """(client, service, authDeniedReason) for every client the auth policies deny (403) on some
-    listener of a service, as ``latsim matrix`` decides it for the client's own requests."""
+    listener of a service, as ``latsim matrix`` decides it for the client's own requests
+    (``topo``: the scenario's ``latsim.compile.Topology``, when built already)."""
     from latsim.analysis.matrix import CSV_COLUMNS, compute_matrix
     from latsim.compile import Topology
     if not scn.clients or not scn.services:
         return []
     col = {c: i for i, c in enumerate(CSV_COLUMNS)}
     out: dict[tuple[str, str], str] = {}
-    for row in compute_matrix(Topology(scn)).rows():
+    for row in compute_matrix(topo if topo is not None else Topology(scn)).rows():
         if row[col["status"]] == 403 and row[col["auth_denied_reason"]]:
             out.setdefault((row[col["client"]], row[col["service"]]), str(row[col["auth_denied_reason"]]))
     return [(c, svc, why) for (c, svc), why in out.items()]
 
 
-def _draw_denied(ax: Any, pos: dict[str, tuple[float, float]], pairs: list[tuple[str, str, str]]) -> int:
-    """Client -> service arcs for denied pairs, labelled with who says no; returns how many."""
+def _draw_denied(ax: Any, pos: dict[str, tuple[float, float]], pairs: Sequence[tuple[str, str, str]]) -> int:
+    """Client -> service arcs for denied pairs (``Scene.denied``: their nodes), labelled with who
+    says no; returns how many."""
     from matplotlib.patches import FancyArrowPatch
-
-    from latsim.model.graph import node_id
     drawn = 0
     for client, service, why in pairs[:MAX_DENIED]:
-        a, b = pos.get(node_id("client", client)), pos.get(node_id("service", service))
+        a, b = pos.get(client), pos.get(service)
         if a is None or b is None:
             continue
         ax.add_patch(FancyArrowPatch(a, b, connectionstyle="arc3,rad=-0.18", arrowstyle="-|>", mutation_scale=11,
@@ -1067,6 +1123,7 @@ def render_all(result: Any, scn: Any, out_dir: str | Path, *, only: Iterable[str
     """Write every applicable figure into ``out_dir``; return what was drawn, in report order."""
     out = Path(out_dir)
     wanted = set(only) if only is not None else None
+    scn = Scene.of(scn)  # once for every figure
     drawn: list[RenderedPlot] = []
     for spec in PLOTS:
         if wanted is not None and spec.name not in wanted:

@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from latsim.plots import RenderedPlot, _figure, _save, _styled
+from latsim.plots import RenderedPlot, Scene, _figure, _save, _styled
 
 __all__ = ["entry_edges", "plot_call_graph", "plot_critical_path", "render_callgraph", "report_section"]
 
@@ -38,38 +38,33 @@ def _window(s: dict[str, Any]) -> float:
 
 
 def _tg_services(s: dict[str, Any], scn: Any) -> dict[str, list[str]]:
-    """Target group -> the services that forward to it (the rules that hit it, and the scenario's)."""
+    """Target group -> the services that forward to it (the rules that hit it, and the scenario's,
+    or its ``Scene``'s)."""
     out: dict[str, set[str]] = {}
     for key, rule in s.get("rules", {}).items():
         for tg in rule.get("target_groups", {}):
             out.setdefault(tg, set()).add(key.split("/", 1)[0])
-    if scn is not None:
-        for svc in scn.services:
-            for lst in svc.listeners:
-                for action in [lst.default_action, *(r.action for r in lst.rules)]:
-                    for fwd in getattr(action, "forward", None) or []:
-                        out.setdefault(fwd.target_group, set()).add(svc.name)
+    scene = Scene.of(scn)
+    if scene is not None:
+        for tg, svc in scene.tg_services:
+            out.setdefault(tg, set()).add(svc)
     return {tg: sorted(v) for tg, v in out.items()}
 
 
 def entry_edges(s: dict[str, Any], scn: Any) -> list[dict[str, Any]]:
     """Every arrow of the call-graph figure: {src, dst, label, requests, failed, p99}; a client's
-    arrow goes to each service its requests' URLs name (needs the scenario)."""
+    arrow goes to each service its requests' URLs name (needs the scenario, or its ``Scene``)."""
     edges: list[dict[str, Any]] = []
-    if scn is not None:
-        from latsim.compile import Topology
-        from latsim.model.client import split_url
-        hosts = Topology(scn).hosts
-        for c in scn.clients:
-            d = s.get("clients", {}).get(c.name)
+    scene = Scene.of(scn)
+    if scene is not None:
+        for client, services in scene.client_services.items():
+            d = s.get("clients", {}).get(client)
             if d is None:
                 continue
-            urls = {spec.url or c.url for spec in c.requests}
-            found = {hosts.get(split_url(u)[1].lower().rstrip(".")) for u in urls}
-            for svc in sorted(x for x in found if x is not None):
-                edges.append({"src": c.name, "dst": svc, "label": c.name, "requests": d["requests"],
+            for svc in services:
+                edges.append({"src": client, "dst": svc, "label": client, "requests": d["requests"],
                               "failed": d["failed"], "p99": d["RequestTime"]["p99"]})
-    owners = _tg_services(s, scn)
+    owners = _tg_services(s, scene)
     for key, d in s.get("edges", {}).items():
         for src in owners.get(d["caller"], [d["caller"]]):
             edges.append({"src": src, "dst": d["service"], "label": key, "requests": d["requests"],
@@ -198,6 +193,7 @@ CALLGRAPH_PLOTS: tuple[tuple[str, str, str, Callable[[Any, Any, Path], list[Path
 def render_callgraph(result: Any, scn: Any, out_dir: str | Path) -> list[RenderedPlot]:
     """Write the call-graph figures into ``out_dir`` (none for a run without call graphs)."""
     drawn = []
+    scn = Scene.of(scn)  # once for both figures
     for name, title, caption, fn in CALLGRAPH_PLOTS:
         paths = fn(result, scn, Path(out_dir) / name)
         if paths:

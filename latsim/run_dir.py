@@ -215,8 +215,9 @@ def simulate_with_outputs(scn: Any, *, out_dir: Path | None = None, access_logs:
     ``report``, plots and report.html. ``latsim run`` and the tests call this. The hooks are how a
     caller shows the run: ``progress(t, until, sim)`` as simulated time advances, ``running(sim)``
     a context manager around the event loop, ``notify(text)`` one-line notes. ``painter`` (a
-    ``latsim.figures.Painter``, forked by the caller as early as it can) draws the figures; without
-    one, a painter is started here before the simulation (and closed after it)."""
+    ``latsim.figures.Painter``, forked by the caller as early as it can: ``latsim run`` forks it
+    before it loads the scenario) draws the figures; without one, a painter is started here before
+    the simulation (and closed after it)."""
     run_dir = RunDir(out_dir) if out_dir is not None else None
     stage = run_dir.open() if run_dir is not None else None  # everything is written there, then swapped in
     try:
@@ -232,14 +233,17 @@ def _simulate_into(scn: Any, run_dir: RunDir | None, stage: Path | None, *, acce
                    running: Callable[[Any], contextlib.AbstractContextManager[Any]] | None,
                    notify: Callable[[str], None] | None, painter: Any) -> Any:
     writer = own = None
-    if stage is not None and report and painter is None:
-        # started before the simulation: its workers import matplotlib and draw the topology
-        # meanwhile; forked once numpy is imported (matplotlib needs it too) but before the
-        # rest of the engine, which they do not need
-        import numpy  # noqa: F401
+    if stage is not None and report:
+        if painter is None:
+            # started before the simulation: its workers import matplotlib and draw the topology
+            # meanwhile; forked once numpy is imported (matplotlib needs it too) but before the
+            # rest of the engine, which they do not need
+            import numpy  # noqa: F401
 
-        from latsim.figures import Painter
-        painter = own = Painter(scn, stage / "plots")
+            from latsim.figures import Painter
+            painter = own = Painter(scn, stage / "plots")
+        else:  # forked by the caller before it loaded the scenario: it draws the topology now
+            painter.prepare(scn, stage / "plots")
         # the tables' writer imported now (0.04 s), while the drawing process imports matplotlib
         # (0.2 s, longer than the simulation), rather than after the run beside the drawing
         with contextlib.suppress(ImportError):

@@ -308,3 +308,160 @@ def test_drawing_processes_import_matplotlib_without_its_3d_axes() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "True", out.stderr
+
+
+# -- the scene: what a drawing process gets of the scenario ---------------------------------------------
+def test_a_scene_is_plain_data_that_unpickles_without_pydantic_or_the_models() -> None:
+    """Every bundled scenario's Scene, unpickled in a fresh interpreter, imports neither pydantic
+    nor latsim's models (which a drawing process forked before the scenario is loaded never has),
+    and draws the same figures as the scenario itself."""
+    import pickle
+
+    from latsim.plots import Scene
+    from latsim.scenario import load_scenario
+    scenes = {}
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        scn = load_scenario(path)
+        scene = Scene.of(scn)
+        assert scene is not None and Scene.of(scene) is scene
+        assert scene.name == scn.name and len(scene.timeline) == len(scn.timeline)
+        scenes[path.stem] = scene
+    data = pickle.dumps(scenes, pickle.HIGHEST_PROTOCOL)
+    code = ("import pickle, sys\n"
+            "scenes = pickle.loads(sys.stdin.buffer.read())\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic' or m.startswith('latsim.model'))\n"
+            "print(len(scenes), bad)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, env=env, check=True).stdout
+    assert out.decode().split(None, 1) == [str(len(scenes)), "[]\n"]
+    zero = scenes["zero-trust"]
+    assert zero.denied and all(c.startswith("client:") and s.startswith("service:") for c, s, _ in zero.denied)
+
+
+def test_figures_from_the_scene_are_the_figures_from_the_scenario(tmp_path: Path) -> None:
+    from latsim.plots import Scene, plot_topology
+    from latsim.scenario import load_scenario
+    scn = load_scenario(ROOT / "scenarios" / "zero-trust.yaml")
+    a = plot_topology(None, scn, tmp_path / "a" / "topology")
+    b = plot_topology(None, Scene.of(scn), tmp_path / "b" / "topology")
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    assert b"403" in b[1].read_bytes()  # the denied pairs are drawn from the scene
+
+
+def _maps(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/PID/maps")
+def test_drawing_processes_forked_before_loading_never_load_pydantic() -> None:
+    """``latsim run --out`` forks its drawing process before it loads the scenario; the workers
+    get the scenario as its Scene and the result, and draw every figure without ever loading
+    pydantic (its compiled core would show in their memory maps) — the 0.15 s they save."""
+    psutil = pytest.importorskip("psutil")
+    code = ("import os, sys, tempfile, pathlib\n"
+            "from latsim.figures import Painter, figure_specs\n"
+            "painter = Painter(workers=2)\n"
+            "from latsim.scenario import load_scenario\n"
+            "from latsim.engine.simulation import Simulation\n"
+            f"scn = load_scenario({str(ROOT / 'scenarios' / 'quickstart.yaml')!r})\n"
+            "d = pathlib.Path(tempfile.mkdtemp())\n"
+            "painter.prepare(scn, d)\n"
+            "result = Simulation(scn, series=True).run()\n"
+            "drawn = painter.draw(result, scn, [s.name for s in figure_specs()], d)\n"
+            "print(painter.procs[0].pid, sum(len(v) for v in drawn.values()), flush=True)\n"
+            "sys.stdin.readline()\n"
+            "painter.close()\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("LATSIM_PLOT_WORKERS", None)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        lead_pid, files = proc.stdout.readline().split()
+        lead = psutil.Process(int(lead_pid))
+        workers = [lead, *lead.children()]
+        assert len(workers) == 2 and int(files) == 2 * 7
+        assert "pydantic_core" in _maps(proc.pid)  # the oracle sees it where it is loaded
+        for w in workers:
+            maps = _maps(w.pid)
+            assert "matplotlib" in maps and "pydantic_core" not in maps
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize(("argv", "draws"), [
+    (["run", "s.yaml", "--out", "d"], True),
+    (["run", "--out=d", "s.yaml", "--seed", "3"], True),
+    (["run", "s.yaml"], False),
+    (["run", "s.yaml", "--out", "d", "--no-report"], False),
+    (["run", "s.yaml", "--out", "d", "--help"], False),
+    (["validate", "s.yaml", "--out", "d"], False),
+    (["sweep", "s.yaml", "--out", "d"], False),
+    ([], False),
+])
+def test_which_command_lines_fork_the_drawing_process_first(argv: list[str], draws: bool) -> None:
+    from latsim.cli.run import draws_figures
+    assert draws_figures(argv) is draws
+
+
+def _session_processes(sid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":  # session id; a zombie has ended
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_latsim_run_out_draws_with_its_early_process_and_leaves_none_behind(tmp_path: Path) -> None:
+    """The real command (``python -m latsim``, through ``main``: the drawing process forked
+    before the command line is read) writes the same figures as a run drawn in one process; a
+    run that stops at a bad scenario or a usage error says so, writes nothing and leaves no
+    drawing process behind."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("LATSIM_PLOT_WORKERS", None)
+    quick = str(ROOT / "scenarios" / "quickstart.yaml")
+    cli = [sys.executable, "-m", "latsim", "run"]
+    done = subprocess.run([*cli, quick, "--quiet", "--duration", "60s", "--out", str(tmp_path / "cli")], env=env,
+                          capture_output=True, text=True, start_new_session=True, check=False)
+    assert done.returncode == 0, done.stderr
+    from latsim.scenario import load_scenario
+    old = os.environ.get("LATSIM_PLOT_WORKERS")
+    os.environ["LATSIM_PLOT_WORKERS"] = "0"
+    try:
+        simulate_with_outputs(load_scenario(quick, overrides={"duration": "60s"}), out_dir=tmp_path / "here")
+    finally:
+        if old is None:
+            del os.environ["LATSIM_PLOT_WORKERS"]
+        else:
+            os.environ["LATSIM_PLOT_WORKERS"] = old
+    figures = sorted(p.name for p in (tmp_path / "here" / "plots").iterdir() if p.suffix in (".png", ".svg"))
+    assert len(figures) == 2 * 7
+    for name in figures:
+        assert (tmp_path / "cli" / "plots" / name).read_bytes() == (tmp_path / "here" / "plots" / name).read_bytes()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(quick).read_text().replace("duration:", "durration:", 1))
+    for args, code, says in (([str(bad), "--out", str(tmp_path / "b1")], 2, "durration"),
+                             ([quick, "--out", str(tmp_path / "b2"), "--traces", "lots"], 2, "--traces")):
+        proc = subprocess.Popen([*cli, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == code and says in err and "Traceback" not in err, err
+        for _ in range(100):  # the session's processes: latsim's and any drawing process it forked
+            if not _session_processes(proc.pid):
+                break
+            import time
+            time.sleep(0.05)
+        assert not _session_processes(proc.pid)
+        assert not (tmp_path / args[2]).exists()

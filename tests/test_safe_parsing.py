@@ -156,9 +156,10 @@ ALLOWED = {
         "the recorder's spool of closed minutes: plain data (numbers, strings, lists, dicts) that this process "
         "wrote to an anonymous temporary file (no name on disk) and reads back; never a file from elsewhere",
     ("latsim/figures.py", "import pickle"):
-        "a run's result handed to latsim's own forked drawing processes through an anonymous temporary file that "
-        "latsim created (no name on disk; what multiprocessing's pipes would pickle too); never a file from elsewhere",
-    ("latsim/figures.py", "pickle.dumps((result, None if scn is self.scn else scn, plots_dir), pickle.HIGHE"):
+        "a run's result and its scenario's Scene (plain data) handed to latsim's own forked drawing processes "
+        "through an anonymous temporary file that latsim created (no name on disk; what multiprocessing's pipes "
+        "would pickle too); never a file from elsewhere",
+    ("latsim/figures.py", "pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)"):
         "writing that file (above)",
     ("latsim/figures.py", "pickle.loads(os.pread(shared, msg[2], msg[1]))"):
         "a forked drawing process reading it back, at the offset its parent sent (above)",

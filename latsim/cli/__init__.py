@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -65,9 +66,11 @@ def main() -> None:
     # beside a run's drawing process); a user's own setting wins, and a notebook's import of
     # latsim does not come here
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    run.fork_painter_early(sys.argv[1:])
     try:
         app()
     finally:
+        run.close_early_painter()
         # the process ends: the interpreter's last collection would walk every object a run left
         # (a REF-1 process: 0.28 G of its 6.0 G instructions at 60 s simulated); frozen objects
         # are still released and their finalizers still run, only the cycle search is skipped

@@ -55,6 +55,26 @@ def run(
                                               "or sent no request (else exit 3).")] = False,
 ) -> None:
     """Simulate a scenario; exit 1 if an SLO is breached."""
+    painter = _take_early_painter()
+    if painter is None and out_dir is not None and not no_report:
+        # forked first: the drawing process imports matplotlib (0.25 s) while this one loads the
+        # scenario, then draws the topology while this one simulates
+        from latsim.figures import Painter
+        painter = Painter()
+    elif painter is not None and (out_dir is None or no_report):
+        painter.close()  # forked for nothing (the command line said otherwise on a closer reading)
+        painter = None
+    try:
+        _run(file, seed, duration, out_dir, as_json, quiet, overlay, access_logs, force, no_report, traces, workload,
+             rate, allow_empty, painter)
+    finally:
+        if painter is not None:
+            painter.close()
+
+
+def _run(file: Path, seed: int | None, duration: str | None, out_dir: Path | None, as_json: bool, quiet: bool,
+         overlay: Any, access_logs: bool, force: bool, no_report: bool, traces: str | None, workload: str | None,
+         rate: str | None, allow_empty: bool, painter: Any) -> None:
     from latsim.estimate import check_size
     overrides: dict[str, Any] = {}
     if seed is not None:
@@ -86,7 +106,7 @@ def run(
     watcher = _Watcher(scn.duration, show=not (quiet or as_json))
     result = simulate_with_outputs(scn, out_dir=out_dir, access_logs=access_logs, report=not no_report,
                                    source=file, traces=trace_rate, progress=watcher.progress,
-                                   running=watcher.running, notify=watcher.notify)
+                                   running=watcher.running, notify=watcher.notify, painter=painter)
     if as_json:
         sys.stdout.write(result.to_json())
     elif not quiet:
@@ -108,6 +128,37 @@ def run(
         if not as_json:
             err.print("SLO breached", style="bold red", markup=False)
         raise typer.Exit(1)
+
+
+_EARLY: list[Any] = []  # the painter ``fork_painter_early`` forked, until ``run`` takes it
+
+
+def fork_painter_early(argv: list[str]) -> None:
+    """``latsim run ... --out DIR`` draws figures: fork their drawing process now, before typer
+    reads the command line (0.1 s: it imports pydantic to convert options), so that it imports
+    matplotlib (0.3 s with numpy) while this process gets to the scenario and loads it. Decided
+    on the raw arguments, conservatively; ``run`` checks again and closes a painter it does not
+    need, and a command that never gets to ``run`` (a usage error) closes it on the way out."""
+    if draws_figures(argv):
+        from latsim.figures import Painter
+        _EARLY.append(Painter())
+
+
+def draws_figures(argv: list[str]) -> bool:
+    """Whether the command line ``latsim ARGV`` is a run that draws figures (``run`` with
+    ``--out``, without ``--no-report`` or ``--help``), read as it is written."""
+    if not argv or argv[0] != "run" or any(a in ("--no-report", "--help", "-h") for a in argv):
+        return False
+    return any(a == "--out" or a.startswith("--out=") for a in argv[1:])
+
+
+def _take_early_painter() -> Any:
+    return _EARLY.pop() if _EARLY else None
+
+
+def close_early_painter() -> None:
+    while _EARLY:
+        _EARLY.pop().close()
 
 
 class _Watcher:

@@ -428,7 +428,7 @@ def test_latsim_run_out_draws_with_its_early_process_and_leaves_none_behind(tmp_
     """The real command (``python -m latsim``, through ``main``: the drawing process forked
     before the command line is read) writes the same figures as a run drawn in one process; a
     run that stops at a bad scenario or a usage error says so, writes nothing and leaves no
-    drawing process behind."""
+    drawing process behind (a bad LATSIM_PLOT_WORKERS too: the early fork leaves it to ``run``)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("LATSIM_PLOT_WORKERS", None)
     quick = str(ROOT / "scenarios" / "quickstart.yaml")
@@ -452,10 +452,12 @@ def test_latsim_run_out_draws_with_its_early_process_and_leaves_none_behind(tmp_
         assert (tmp_path / "cli" / "plots" / name).read_bytes() == (tmp_path / "here" / "plots" / name).read_bytes()
     bad = tmp_path / "bad.yaml"
     bad.write_text(Path(quick).read_text().replace("duration:", "durration:", 1))
-    for args, code, says in (([str(bad), "--out", str(tmp_path / "b1")], 2, "durration"),
-                             ([quick, "--out", str(tmp_path / "b2"), "--traces", "lots"], 2, "--traces")):
-        proc = subprocess.Popen([*cli, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+    for args, code, says, extra in (([str(bad), "--out", str(tmp_path / "b1")], 2, "durration", {}),
+                                    ([quick, "--out", str(tmp_path / "b2"), "--traces", "lots"], 2, "--traces", {}),
+                                    ([quick, "--out", str(tmp_path / "b3")], 2, "LATSIM_PLOT_WORKERS='two'",
+                                     {"LATSIM_PLOT_WORKERS": "two"})):
+        proc = subprocess.Popen([*cli, *args], env={**env, **extra}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == code and says in err and "Traceback" not in err, err
         for _ in range(100):  # the session's processes: latsim's and any drawing process it forked

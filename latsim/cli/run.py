@@ -141,7 +141,10 @@ def fork_painter_early(argv: list[str]) -> None:
     need, and a command that never gets to ``run`` (a usage error) closes it on the way out."""
     if draws_figures(argv):
         from latsim.figures import Painter
-        _EARLY.append(Painter())
+        try:
+            _EARLY.append(Painter())
+        except Exception:  # noqa: BLE001 - a bad LATSIM_PLOT_WORKERS, a failed fork: ``run`` makes its
+            return  # own painter, where the same error is reported as the command's (exit 2, no traceback)
 
 
 def draws_figures(argv: list[str]) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -68,7 +69,8 @@ class Scene:
     ``nodes`` and ``edges`` are the topology graph's (``latsim.model.graph.topology``) clients,
     VPCs, service networks, services and target groups and the edges between them, in the
     graph's order; ``forwards`` its service -> target group rules (``service_forwards``);
-    ``denied`` the (client node, service node, authDeniedReason) pairs the auth policies deny;
+    ``denied`` the (client, service, authDeniedReason) pairs the auth policies deny
+    (``denied_pairs``: the topology figure draws them, the report lists them);
     ``timeline`` each timeline event's fields as written (JSON, without nulls) and its ``for``
     seconds; ``canaries`` canary name -> (canary group, primary group); ``tg_services`` every
     (target group, service) that a rule forwards by; ``client_services`` client -> the services
@@ -86,18 +88,29 @@ class Scene:
 
     @classmethod
     def of(cls, scn: Any) -> Scene | None:
-        """The scene of a scenario (None for None; a ``Scene`` is its own)."""
+        """The scene of a scenario (None for None; a ``Scene`` is its own). The last scenario's
+        is kept: a run's painter, its figures and its report ask for the same one, and its
+        denied pairs are a whole ``latsim matrix`` (seconds for thousands of services)."""
         if scn is None or isinstance(scn, Scene):
             return scn
+        last = _LAST_SCENE.get(id(scn))
+        if last is not None and last[0]() is scn:
+            return last[1]
+        scene = cls._of(scn)
+        _LAST_SCENE.clear()
+        _LAST_SCENE[id(scn)] = (weakref.ref(scn), scene)
+        return scene
+
+    @classmethod
+    def _of(cls, scn: Any) -> Scene:
         from latsim.compile import Topology
         from latsim.model.client import split_url
-        from latsim.model.graph import node_id, service_forwards, topology
+        from latsim.model.graph import service_forwards, topology
         g = topology(scn)
         nodes = {n: dict(d) for n, d in g.nodes.items() if d.get("kind") in _LAYER}
         edges = tuple((u, v, dict(d)) for u, v, d in g.edges() if u in nodes and v in nodes)
         topo = Topology(scn) if scn.clients or scn.services else None
-        denied = tuple((node_id("client", c), node_id("service", svc), why)
-                       for c, svc, why in (denied_pairs(scn, topo) if topo is not None else []))
+        denied = tuple(denied_pairs(scn, topo)) if topo is not None else ()
         tg_services = tuple((fwd.target_group, svc.name) for svc in scn.services for lst in svc.listeners
                             for action in [lst.default_action, *(r.action for r in lst.rules)]
                             for fwd in getattr(action, "forward", None) or [])
@@ -112,6 +125,9 @@ class Scene:
                                    None if ev.for_ is None else float(ev.for_)) for ev in scn.timeline),
                    canaries={c.name: (c.canary, c.primary) for c in scn.canaries}, tg_services=tg_services,
                    client_services=client_services)
+
+
+_LAST_SCENE: dict[int, tuple[Any, Scene]] = {}  # id -> (weak reference to the scenario, its scene)
 
 
 def _styled(fn: PlotFn) -> PlotFn:
@@ -964,7 +980,7 @@ def plot_topology(result: Any, scn: Any, path: Path) -> list[Path]:
         ax.text((x0 + x1) / 2, (y0 + y1) / 2, text, fontsize=7, ha="center", va="center", rotation=angle,
                 rotation_mode="anchor", transform_rotates_text=True, zorder=1, clip_on=True,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none"})
-    denied = _draw_denied(ax, pos, scn.denied)
+    denied = _draw_denied(ax, pos, scn.denied, {(d["kind"], d["name"]): n for n, d in attrs.items()})
     iam = [n for n in nodes if attrs[n].get("auth_type") == "AWS_IAM"]
     if iam:  # a thick dark ring marks where an auth policy decides
         ax.scatter([pos[n][0] for n in iam], [pos[n][1] for n in iam], s=1500, marker="o", c="none",
@@ -1030,13 +1046,14 @@ def denied_pairs(scn: Any, topo: Any = None) -> list[tuple[str, str, str]]:
     return [(c, svc, why) for (c, svc), why in out.items()]
 
 
-def _draw_denied(ax: Any, pos: dict[str, tuple[float, float]], pairs: Sequence[tuple[str, str, str]]) -> int:
-    """Client -> service arcs for denied pairs (``Scene.denied``: their nodes), labelled with who
-    says no; returns how many."""
+def _draw_denied(ax: Any, pos: dict[str, tuple[float, float]], pairs: Sequence[tuple[str, str, str]],
+                 node: dict[tuple[str, str], str]) -> int:
+    """Client -> service arcs for denied pairs (``node``: (kind, name) -> the topology's node),
+    labelled with who says no; returns how many."""
     from matplotlib.patches import FancyArrowPatch
     drawn = 0
     for client, service, why in pairs[:MAX_DENIED]:
-        a, b = pos.get(client), pos.get(service)
+        a, b = pos.get(node.get(("client", client), "")), pos.get(node.get(("service", service), ""))
         if a is None or b is None:
             continue
         ax.add_patch(FancyArrowPatch(a, b, connectionstyle="arc3,rad=-0.18", arrowstyle="-|>", mutation_scale=11,

@@ -505,8 +505,9 @@ def _access_section(scn: Any) -> str:
     """Client -> service pairs the auth policies deny, with who says no (``latsim matrix``)."""
     if scn is None:
         return ""
-    from latsim.plots import denied_pairs
-    pairs = denied_pairs(scn)
+    from latsim.plots import Scene
+    scene = Scene.of(scn)  # the topology figure's, computed once
+    pairs = scene.denied if scene is not None else ()
     if not pairs:
         return '<p class="small">No auth policy denies any client of the scenario (see <code>latsim matrix</code>).</p>'
     domains = {svc.name: svc.custom_domain for svc in scn.services}

@@ -335,7 +335,10 @@ def test_a_scene_is_plain_data_that_unpickles_without_pydantic_or_the_models() -
     out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, env=env, check=True).stdout
     assert out.decode().split(None, 1) == [str(len(scenes)), "[]\n"]
     zero = scenes["zero-trust"]
-    assert zero.denied and all(c.startswith("client:") and s.startswith("service:") for c, s, _ in zero.denied)
+    from latsim.plots import denied_pairs
+    zero_scn = load_scenario(ROOT / "scenarios" / "zero-trust.yaml")
+    assert zero.denied and list(zero.denied) == denied_pairs(zero_scn)
+    assert Scene.of(zero_scn) is Scene.of(zero_scn)  # the last scenario's scene is kept: one matrix a run
 
 
 def test_figures_from_the_scene_are_the_figures_from_the_scenario(tmp_path: Path) -> None:

@@ -533,9 +533,9 @@ class Recorder:
     """Everything a run records: per-minute series (CloudWatch's period) and, for runs of up to
     half an hour, the same counters and percentiles per bucket of ``step`` seconds (``series_rows``).
 
-    Memory does not grow with the run's length: ``CLOSE_LAG`` after a minute ends, its segments
-    are closed (``Dim.close``: whole-run figures folded in, the minute's rows kept), and every
-    ``SPILL_MINUTES`` closed minutes leave memory for an anonymous temporary file (``spool``);
+    Memory does not grow with the run's length: ``CLOSE_LAG`` after the last of ``SPILL_MINUTES``
+    minutes ends, their segments are closed together (``Dim.close``: whole-run figures folded in,
+    the minutes' rows kept) and leave memory at once for an anonymous temporary file (``spool``);
     ``metric_rows`` reads them back on demand. A run with a finer series than a minute (``step``
     < 60: runs of up to half an hour) closes its minutes at the end only."""
 
@@ -551,6 +551,10 @@ class Recorder:
         self.watchers: dict[str, Any] = {}  # target group -> window (canary controllers)
         self.cold_starts: dict[str, ColdStarts] = {}  # Lambda target group -> its cold starts
         self.lag = CLOSE_LAG
+        # minutes close SPILL_MINUTES at a time, and are spilled at once: a close's own work (every
+        # dimension and cursor visited, one drain, Ctrl-C held back) is paid once for them all,
+        # and the memory bound is the same (open minutes then, instead of closed ones kept)
+        self.batch = SPILL_MINUTES
         self.closed_minute = -1  # minutes up to this one are closed
         self.close_at = self._next_close()  # a record starting this late closes minutes (``Cursor.move``)
         self.late = 0  # records that reopened a closed minute (merged when read: ``Dim.records``)
@@ -580,9 +584,10 @@ class Recorder:
 
     # -- closing minutes ---------------------------------------------------------------------
     def _next_close(self) -> float:
+        """When the next ``batch`` minutes can close (``lag`` after the last of them ends)."""
         if self.step < 60:  # the finer series is computed from whole minutes, at the end
             return math.inf
-        return (self.closed_minute + 2) * 60.0 + self.lag
+        return (self.closed_minute + 1 + self.batch) * 60.0 + self.lag
 
     def advance(self, t: float) -> None:
         """A record started at ``t``: close the minutes that ended ``lag`` before it."""

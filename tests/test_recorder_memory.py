@@ -9,11 +9,14 @@ import gc
 import math
 import os
 import pickle
+import struct
 import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import latsim.metrics.recorder as recorder
 from latsim.engine.simulation import Simulation
@@ -202,3 +205,14 @@ def test_minute_percentiles_read_back_are_each_minutes_own(monkeypatch):
         for q, est, x in zip((50, 90, 99), own.percentiles((50, 90, 99)), exact, strict=True):
             assert got[(name, m, f"RequestTime_p{q}")] == round(est * 1000.0, 3)
             assert abs(got[(name, m, f"RequestTime_p{q}")] - 1000.0 * x) <= ALPHA * 1000.0 * x + 0.0005
+
+
+@given(st.lists(st.one_of(st.just(0.0), st.just(-0.0), st.floats(allow_nan=True, allow_infinity=True)),
+                min_size=recorder.N, max_size=recorder.N))
+def test_a_spilled_row_reads_back_as_the_same_doubles(row: list[float]) -> None:
+    """A minute's counters are spilled sparse (the ones that are not +0.0) and read back dense:
+    the same 17 doubles, bit for bit (a -0.0 and a NaN included)."""
+    mask, values = recorder._sparse(row)
+    assert len(values) == sum(1 for v in row if struct.pack("<d", v) != struct.pack("<d", 0.0))
+    back = recorder._dense((mask, values))
+    assert [struct.pack("<d", v) for v in back] == [struct.pack("<d", v) for v in row]

@@ -184,7 +184,8 @@ class LogHistogram:
         minute's, a byte each: the spool marshals and compresses an eighth of the int64 bytes)."""
         self.compact()
         lo, part = self._packed if self._packed is not None else (0, np.zeros(0, dtype=np.int64))
-        top = int(part.max()) if part.size else 0
+        # no bucket holds more than the values counted: a closed minute's few hundred need no max
+        top = self._n if self._n < 1 << 8 else int(part.max()) if part.size else 0
         kind = "<u1" if top < 1 << 8 else "<u2" if top < 1 << 16 else "<u4" if top < 1 << 32 else "<i8"
         data = part.astype(kind).tobytes() if kind != "<i8" else part.tobytes()
         return (lo, data, self._n, self._zero, self._sum, self._min, self._max, self._tiny, kind)

@@ -218,3 +218,24 @@ def test_a_run_leaves_the_garbage_collector_as_it_found_it(tmp_path):
             assert gc.isenabled() is enabled and gc.get_freeze_count() == 0
         finally:
             gc.enable()
+
+
+def test_a_run_collects_young_objects_less_often_and_restores_the_thresholds():
+    """While a run runs, the young generation's threshold is at least YOUNG_GC (what exists is
+    frozen; the merged arrival windows are not walked again and again); the caller's thresholds
+    come back after it, and a threshold of 0 (automatic collection off) stays off."""
+    import gc
+
+    from latsim.engine.simulation import YOUNG_GC, Simulation
+    seen: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+    try:
+        for first in (700, 50_000, 0):
+            gc.set_threshold(first, 11, 12)
+            seen.clear()
+            Simulation(build(one_service(rate=50, duration="5s")),
+                       progress=lambda t, until, sim: seen.append(gc.get_threshold())).run()
+            assert seen and set(seen) == {((max(first, YOUNG_GC) if first else 0), 11, 12)}
+            assert gc.get_threshold() == (first, 11, 12)
+    finally:
+        gc.set_threshold(*before)

@@ -95,9 +95,8 @@ class HealthChecker:
             # a pass of a healthy target changes no state but these counters, which nothing else
             # reads or writes until ``at``: no other probe of it is in flight (the timeout is
             # shorter than the interval), and no timeline event comes first to deregister it or
-            # move its health. Applied now, as ``result`` would then: a timer less per probe.
-            srv.passes += 1
-            srv.fails = 0
+            # move its health. Applied now, as it would be then: a timer less per probe.
+            self.result(srv, True)
             return
         sim.timer(at, self._on_result, (srv, ok))
 

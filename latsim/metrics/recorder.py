@@ -586,7 +586,6 @@ class Recorder:
         self.closed_minute = -1  # minutes up to this one are closed
         self.close_at = self._next_close()  # a record starting this late closes minutes (``Cursor.move``)
         self.late = 0  # records that reopened a closed minute (merged when read: ``Dim.records``)
-        self.unspilled = 0  # minutes closed since the last spill
         self.spool: Spool | None = None  # created at the first spill (short runs never have one)
         self.finished = True  # nothing open (``finish``)
         self.peak_resident = 0  # the most segments and closed minutes held at once (``resident``)
@@ -625,19 +624,17 @@ class Recorder:
         self.close_at = self._next_close()
 
     def _close(self, upto: int) -> None:
+        """Close minutes ``closed_minute + 1 .. upto`` (``batch`` or more: ``advance`` comes only
+        then) and spill them at once."""
         with _whole():
             self.peak_resident = max(self.peak_resident, self.resident())
             self._leave(upto)
+            if self.spool is None:
+                self.spool = Spool()
             for d in self.dims.values():
                 d.close(upto)
-            self.unspilled += upto - self.closed_minute
+                d.spill(self.spool)
             self.closed_minute = upto
-            if self.unspilled >= SPILL_MINUTES:
-                if self.spool is None:
-                    self.spool = Spool()
-                for d in self.dims.values():
-                    d.spill(self.spool)
-                self.unspilled = 0
 
     def _leave(self, upto: int) -> None:
         """Every cursor in minute ``upto`` or earlier leaves, and what they held is recorded at
